@@ -1,0 +1,62 @@
+# docex: everything is set up from this file on a fresh machine.
+# `make run` starts the node on its embedded defaults; `make test` sets up and runs the tests.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+NPM ?= npm
+
+VENV_STAMP := $(VENV)/.stamp-installed
+NODE_STAMP := node_modules/.stamp-installed
+CONTRACTS_NODE_STAMP := contracts/node_modules/.stamp-installed
+BENCH_NODE_STAMP := bench/node_modules/.stamp-installed
+
+.PHONY: help setup run test test-fast lint bench contracts clean
+
+help:
+	@echo "make run     set up and start the node (embedded chain, store and database)"
+	@echo "make test    set up and run lint + the whole test suite"
+	@echo "make bench   run the benchmarks side by side with the peers; JSON in bench/results/"
+	@echo "make lint    ruff + mypy strict on certificates, ledger, adapters, node"
+	@echo "make contracts  rebuild contracts/build/ from the Solidity sources"
+
+$(VENV_STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e '.[dev]'
+	touch $@
+
+# npm: `npm ci` when a lockfile is checked in (reproducible), never a global install.
+$(NODE_STAMP): package.json package-lock.json
+	$(NPM) ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(CONTRACTS_NODE_STAMP): contracts/package.json contracts/package-lock.json
+	cd contracts && $(NPM) ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(BENCH_NODE_STAMP): bench/package.json bench/package-lock.json
+	cd bench && $(NPM) ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(VENV_STAMP) $(NODE_STAMP) $(wildcard $(CONTRACTS_NODE_STAMP))
+
+lint: $(VENV_STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+test: setup lint
+	$(VENV)/bin/pytest
+
+run: setup
+	$(VENV)/bin/docex run
+
+bench: setup $(BENCH_NODE_STAMP)
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) node_modules contracts/node_modules bench/node_modules .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,1 @@
+"""docex package."""

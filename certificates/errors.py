@@ -1,0 +1,69 @@
+"""The docex exception hierarchy.
+
+Every failure docex reports is a :class:`DocexError` with a stable machine ``code``
+(used as the RFC 9457 problem ``type`` suffix at the HTTP edge and as a CLI message
+prefix) and a human ``message``. Layers add subclasses; nothing raises bare
+``ValueError`` across a layer boundary.
+"""
+
+from __future__ import annotations
+
+
+class DocexError(Exception):
+    """Root of every error docex raises on purpose."""
+
+    code: str = "docex-error"
+    #: HTTP status the node maps this error to (the edge may override per route).
+    http_status: int = 500
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        self.message = message
+        #: JSON Pointer (RFC 6901) of the offending value, when there is one.
+        self.path = path
+        super().__init__(f"{message} (at {path})" if path is not None else message)
+
+
+class InvalidInput(DocexError):
+    """Input rejected before it reached the domain: not strict JSON, too large, ..."""
+
+    code = "invalid-input"
+    http_status = 400
+
+
+class InvalidDocument(InvalidInput):
+    """A document that does not satisfy its type's schema."""
+
+    code = "invalid-document"
+    http_status = 422
+
+
+class UnknownDocumentType(InvalidDocument):
+    code = "unknown-document-type"
+
+
+class InvalidWrappedDocument(InvalidInput):
+    """A wrapped document whose structure (not its hashes) is malformed."""
+
+    code = "invalid-wrapped-document"
+    http_status = 422
+
+
+class InvalidSignature(DocexError):
+    """A signature that is malformed, non-canonical (high-s) or not over what it claims."""
+
+    code = "invalid-signature"
+    http_status = 422
+
+
+class EnvelopeError(DocexError):
+    """An encryption envelope that cannot be opened: not a recipient, or tampered with."""
+
+    code = "envelope-error"
+    http_status = 422
+
+
+class KeystoreError(DocexError):
+    """A keystore that cannot be read or decrypted (wrong passphrase, bad file)."""
+
+    code = "keystore-error"
+    http_status = 400

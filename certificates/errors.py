@@ -67,3 +67,42 @@ class KeystoreError(DocexError):
 
     code = "keystore-error"
     http_status = 400
+
+
+class InvalidEnvelope(EnvelopeError):
+    """The JSON form of an envelope is malformed (unknown version, bad field, bad length)."""
+
+    code = "invalid-envelope"
+
+
+class NotARecipient(EnvelopeError):
+    """The envelope holds no key wrap for the key id that tries to open it."""
+
+    code = "not-a-recipient"
+    http_status = 403
+
+
+class EnvelopeTooLarge(EnvelopeError):
+    """A plaintext or ciphertext over the size limit."""
+
+    code = "envelope-too-large"
+    http_status = 413
+
+
+class WrongPassphrase(KeystoreError):
+    """The passphrase does not open the keystore (its MAC does not match)."""
+
+    code = "wrong-passphrase"
+    http_status = 401
+
+
+class InvalidKeystore(KeystoreError):
+    """A keystore file that is not a well-formed V3 keystore within docex's limits."""
+
+    code = "invalid-keystore"
+
+
+class InvalidPrivateKey(KeystoreError):
+    """Key material of the wrong length or outside the secp256k1 / X25519 key range."""
+
+    code = "invalid-private-key"

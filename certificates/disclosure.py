@@ -1,0 +1,167 @@
+"""Salted field hashes and selective disclosure (ADR 0001).
+
+Every leaf of a document's JSON tree (a field) is hashed with its JSON Pointer path and
+a fresh 128-bit salt; the target hash commits to the sorted set of field hashes. A
+holder conceals a field by dropping its value and salt and keeping its field hash: the
+target hash is unchanged, and without the salt the value cannot be guessed.
+
+Concealing removes a member from its object; an array element is replaced by ``null``
+so that later elements keep their paths. Such placeholders (and objects or arrays
+emptied by concealment) carry no salt and are accepted only where a concealed field
+lies at or below them.
+"""
+
+from __future__ import annotations
+
+import copy
+import secrets
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+
+from certificates.canonical import canonical_string, canonicalize
+from certificates.errors import InvalidInput
+from certificates.json_pointer import child, is_within, split
+from certificates.json_types import JsonObject, JsonValue
+from certificates.keccak import keccak256
+
+SALT_SIZE = 16
+FIELD_PREFIX = b"\x02"
+TARGET_PREFIX = b"\x03"
+#: Fields a holder may not conceal: a verifier needs them to know what it is looking at.
+UNCONCEALABLE = frozenset({"/documentType"})
+
+RandomBytes = Callable[[int], bytes]
+
+
+class DisclosureError(InvalidInput):
+    """A conceal request or a salted document whose fields do not line up."""
+
+    code = "invalid-disclosure"
+    http_status = 422
+
+
+def iter_fields(data: JsonValue, path: str = "") -> Iterator[tuple[str, JsonValue]]:
+    """Every field (leaf) of ``data`` with its JSON Pointer, depth first in document order.
+
+    Leaves are scalars and empty objects or arrays.
+    """
+    if isinstance(data, dict) and data:
+        for key, value in data.items():
+            yield from iter_fields(value, child(path, key))
+    elif isinstance(data, list) and data:
+        for index, value in enumerate(data):
+            yield from iter_fields(value, child(path, index))
+    else:
+        yield path, data
+
+
+def field_hash(path: str, salt: bytes, value: JsonValue) -> bytes:
+    """keccak256(0x02 ‖ salt ‖ JCS(path) ‖ JCS(value))."""
+    return keccak256(
+        FIELD_PREFIX + salt + canonical_string(path).encode("utf-8") + canonicalize(value)
+    )
+
+
+def target_hash(field_hashes: Iterable[bytes]) -> bytes:
+    """keccak256(0x03 ‖ the field hashes in ascending order)."""
+    return keccak256(TARGET_PREFIX + b"".join(sorted(field_hashes)))
+
+
+@dataclass(frozen=True, slots=True)
+class SaltedDocument:
+    """A document's visible data, the salts of its visible fields and its concealed hashes."""
+
+    data: JsonObject
+    salts: Mapping[str, bytes]
+    concealed: Mapping[str, bytes]
+
+    @classmethod
+    def salt(
+        cls, data: JsonObject, random_bytes: RandomBytes = secrets.token_bytes
+    ) -> SaltedDocument:
+        """Give every field of ``data`` its own fresh salt (one call to ``random_bytes``)."""
+        paths = [path for path, _ in iter_fields(data)]
+        pool = random_bytes(SALT_SIZE * len(paths))
+        if len(pool) != SALT_SIZE * len(paths):
+            raise DisclosureError("the random source returned too few bytes")
+        salts = {
+            path: pool[index * SALT_SIZE : (index + 1) * SALT_SIZE]
+            for index, path in enumerate(paths)
+        }
+        return cls(data=data, salts=salts, concealed={})
+
+    def field_hashes(self) -> list[bytes]:
+        """Hashes of all fields, visible (recomputed) and concealed (as given).
+
+        Raises :class:`DisclosureError` when the visible fields, the salts and the
+        concealed paths do not line up exactly (an unsalted value, a stray salt, a field
+        both shown and concealed): such a document cannot be checked.
+        """
+        hashes: list[bytes] = []
+        seen: set[str] = set()
+        for path, value in iter_fields(self.data):
+            salt = self.salts.get(path)
+            if salt is None:
+                if self._is_placeholder(path, value):
+                    continue
+                raise DisclosureError("field has no salt", path=path or "/")
+            if len(salt) != SALT_SIZE:
+                raise DisclosureError(f"salt must be {SALT_SIZE} bytes", path=path or "/")
+            if path in self.concealed:
+                raise DisclosureError("field is both shown and concealed", path=path or "/")
+            hashes.append(field_hash(path, salt, value))
+            seen.add(path)
+        if len(seen) != len(self.salts):
+            stray = sorted(set(self.salts) - seen)[0]
+            raise DisclosureError("salt for a field the document does not have", path=stray)
+        hashes.extend(self.concealed.values())
+        return hashes
+
+    def target_hash(self) -> bytes:
+        return target_hash(self.field_hashes())
+
+    def conceal(self, paths: Iterable[str]) -> SaltedDocument:
+        """A copy with the fields at (or below) each of ``paths`` concealed."""
+        data = copy.deepcopy(self.data)
+        salts = dict(self.salts)
+        concealed = dict(self.concealed)
+        for path in paths:
+            if any(is_within(fixed, path) for fixed in UNCONCEALABLE):
+                raise DisclosureError("this field cannot be concealed", path=path or "/")
+            tokens = split(path)
+            target = _resolve(data, tokens, path)
+            for leaf_path, value in list(iter_fields(target, path)):
+                salt = salts.pop(leaf_path, None)
+                if salt is None:  # already concealed, or a placeholder
+                    continue
+                concealed[leaf_path] = field_hash(leaf_path, salt, value)
+            _remove(data, tokens, path)
+        return SaltedDocument(data=data, salts=salts, concealed=concealed)
+
+    def _is_placeholder(self, path: str, value: JsonValue) -> bool:
+        if value not in (None, {}, []):
+            return False
+        return any(is_within(hidden, path) for hidden in self.concealed)
+
+
+def _resolve(data: JsonValue, tokens: list[str], path: str) -> JsonValue:
+    node = data
+    for token in tokens:
+        if isinstance(node, dict) and token in node:
+            node = node[token]
+        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+            node = node[int(token)]
+        else:
+            raise DisclosureError("no such field", path=path)
+    return node
+
+
+def _remove(data: JsonObject, tokens: list[str], path: str) -> None:
+    if not tokens:
+        raise DisclosureError("the whole document cannot be concealed", path="/")
+    parent = _resolve(data, tokens[:-1], path)
+    last = tokens[-1]
+    if isinstance(parent, dict):
+        del parent[last]
+    elif isinstance(parent, list):
+        parent[int(last)] = None

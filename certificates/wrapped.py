@@ -1,0 +1,247 @@
+"""The wrapped document: a document with its salts, batch proof and issuer signature.
+
+JSON form (``docex-wrapped/1``)::
+
+    {
+      "version": "docex-wrapped/1",
+      "data": {...the document, minus concealed fields...},
+      "salts": {"/certificateNumber": "<32 hex>", ...},
+      "concealed": {"/importer/address": "0x<64 hex>", ...},
+      "targetHash": "0x<64 hex>",
+      "batch": {"root": "0x..", "proof": ["0x..", ...], "documentType": "coo/1",
+                "documentCount": 1000, "addressees": ["KR"]},
+      "signature": {"type": "EIP712", "signer": "0x<address>", "value": "0x<130 hex>",
+                    "domain": {"name": "docex", "version": "1", "chainId": 31337,
+                               "verifyingContract": "0x<address>"}}
+    }
+
+Parsing checks structure only (types, lengths, formats) and names the JSON Pointer of
+the first problem; whether the hashes hold is the integrity check's business.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TypeVar
+
+from certificates.disclosure import SALT_SIZE, SaltedDocument
+from certificates.errors import DocexError, InvalidWrappedDocument
+from certificates.json_pointer import escape_token as _token
+from certificates.json_types import JsonObject, JsonValue
+from certificates.merkle import MAX_PROOF_LENGTH
+from certificates.signing import BatchAnchor, Eip712Domain
+
+FORMAT_VERSION = "docex-wrapped/1"
+SIGNATURE_TYPE = "EIP712"
+
+_HASH = re.compile(r"^0x[0-9a-f]{64}$")
+_SALT = re.compile(rf"^[0-9a-f]{{{SALT_SIZE * 2}}}$")
+_SIGNATURE = re.compile(r"^0x[0-9a-f]{130}$")
+_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
+
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True, slots=True)
+class BatchMembership:
+    """Which batch a document belongs to and the proof that ties it to the batch root."""
+
+    anchor: BatchAnchor
+    proof: tuple[bytes, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BatchSignature:
+    domain: Eip712Domain
+    signer: str
+    value: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class WrappedDocument:
+    salted: SaltedDocument
+    target_hash: bytes
+    batch: BatchMembership
+    signature: BatchSignature
+
+    @property
+    def document_type(self) -> str:
+        return self.batch.anchor.document_type
+
+    def conceal(self, paths: list[str]) -> WrappedDocument:
+        """The same document with more fields concealed (hashes and proof unchanged)."""
+        return WrappedDocument(
+            salted=self.salted.conceal(paths),
+            target_hash=self.target_hash,
+            batch=self.batch,
+            signature=self.signature,
+        )
+
+    def to_json(self) -> JsonObject:
+        anchor = self.batch.anchor
+        return {
+            "version": FORMAT_VERSION,
+            "data": self.salted.data,
+            "salts": {path: salt.hex() for path, salt in self.salted.salts.items()},
+            "concealed": {path: _hex(h) for path, h in sorted(self.salted.concealed.items())},
+            "targetHash": _hex(self.target_hash),
+            "batch": {
+                "root": _hex(anchor.root),
+                "proof": [_hex(sibling) for sibling in self.batch.proof],
+                "documentType": anchor.document_type,
+                "documentCount": anchor.document_count,
+                "addressees": list(anchor.addressees),
+            },
+            "signature": {
+                "type": SIGNATURE_TYPE,
+                "signer": self.signature.signer,
+                "value": _hex(self.signature.value),
+                "domain": {
+                    "name": self.signature.domain.name,
+                    "version": self.signature.domain.version,
+                    "chainId": self.signature.domain.chain_id,
+                    "verifyingContract": self.signature.domain.verifying_contract,
+                },
+            },
+        }
+
+    @classmethod
+    def from_json(cls, value: JsonValue) -> WrappedDocument:
+        """Read the JSON form; :class:`InvalidWrappedDocument` names the first bad path."""
+        top = _object(value, "")
+        _only_keys(
+            top,
+            "",
+            required={"version", "data", "salts", "targetHash", "batch", "signature"},
+            optional={"concealed"},
+        )
+        if top["version"] != FORMAT_VERSION:
+            raise InvalidWrappedDocument(
+                f"unsupported format {top['version']!r}, expected {FORMAT_VERSION!r}",
+                path="/version",
+            )
+        data = _object(top["data"], "/data")
+        salts = {
+            path: bytes.fromhex(_match(salt, _SALT, f"/salts/{_token(path)}", "a 32-hex salt"))
+            for path, salt in _object(top["salts"], "/salts").items()
+        }
+        concealed = {
+            path: _hash(h, f"/concealed/{_token(path)}")
+            for path, h in _object(top.get("concealed", {}), "/concealed").items()
+        }
+        batch = _object(top["batch"], "/batch")
+        _only_keys(
+            batch,
+            "/batch",
+            required={"root", "proof", "documentType", "documentCount", "addressees"},
+        )
+        proof_items = _typed(batch["proof"], list, "/batch/proof", "an array")
+        if len(proof_items) > MAX_PROOF_LENGTH:
+            raise InvalidWrappedDocument("proof is too long", path="/batch/proof")
+        proof = tuple(_hash(item, f"/batch/proof/{i}") for i, item in enumerate(proof_items))
+        addressees = _typed(batch["addressees"], list, "/batch/addressees", "an array")
+        anchor = _build(
+            "/batch",
+            lambda: BatchAnchor(
+                root=_hash(batch["root"], "/batch/root"),
+                document_type=_typed(batch["documentType"], str, "/batch/documentType", "text"),
+                document_count=_integer(batch["documentCount"], "/batch/documentCount"),
+                addressees=tuple(
+                    _typed(code, str, f"/batch/addressees/{i}", "text")
+                    for i, code in enumerate(addressees)
+                ),
+            ),
+        )
+        signature = _object(top["signature"], "/signature")
+        _only_keys(signature, "/signature", required={"type", "signer", "value", "domain"})
+        if signature["type"] != SIGNATURE_TYPE:
+            raise InvalidWrappedDocument(
+                f"unsupported signature type {signature['type']!r}", path="/signature/type"
+            )
+        domain_json = _object(signature["domain"], "/signature/domain")
+        _only_keys(
+            domain_json,
+            "/signature/domain",
+            required={"name", "version", "chainId", "verifyingContract"},
+        )
+        domain = _build(
+            "/signature/domain",
+            lambda: Eip712Domain(
+                chain_id=_integer(domain_json["chainId"], "/signature/domain/chainId"),
+                verifying_contract=_match(
+                    domain_json["verifyingContract"],
+                    _ADDRESS,
+                    "/signature/domain/verifyingContract",
+                    "an address",
+                ),
+                name=_typed(domain_json["name"], str, "/signature/domain/name", "text"),
+                version=_typed(domain_json["version"], str, "/signature/domain/version", "text"),
+            ),
+        )
+        return cls(
+            salted=SaltedDocument(data=data, salts=salts, concealed=concealed),
+            target_hash=_hash(top["targetHash"], "/targetHash"),
+            batch=BatchMembership(anchor=anchor, proof=proof),
+            signature=BatchSignature(
+                domain=domain,
+                signer=_match(signature["signer"], _ADDRESS, "/signature/signer", "an address"),
+                value=bytes.fromhex(
+                    _match(signature["value"], _SIGNATURE, "/signature/value", "65 bytes hex")[2:]
+                ),
+            ),
+        )
+
+
+def _hex(value: bytes) -> str:
+    return "0x" + value.hex()
+
+
+def _object(value: JsonValue, path: str) -> JsonObject:
+    return _typed(value, dict, path, "an object")
+
+
+def _typed(value: JsonValue, kind: type[_T], path: str, what: str) -> _T:
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+        raise InvalidWrappedDocument(f"must be {what}", path=path or "/")
+    return value
+
+
+def _integer(value: JsonValue, path: str) -> int:
+    return _typed(value, int, path, "an integer")
+
+
+def _match(value: JsonValue, pattern: re.Pattern[str], path: str, what: str) -> str:
+    text = _typed(value, str, path, what)
+    if not pattern.match(text):
+        raise InvalidWrappedDocument(f"must be {what}", path=path)
+    return text
+
+
+def _hash(value: JsonValue, path: str) -> bytes:
+    return bytes.fromhex(_match(value, _HASH, path, "0x and 64 lower-case hex digits")[2:])
+
+
+def _only_keys(
+    value: Mapping[str, JsonValue],
+    path: str,
+    *,
+    required: frozenset[str] | set[str],
+    optional: frozenset[str] | set[str] = frozenset(),
+) -> None:
+    missing = sorted(required - value.keys())
+    if missing:
+        raise InvalidWrappedDocument("required member is missing", path=f"{path}/{missing[0]}")
+    extra = sorted(value.keys() - required - optional)
+    if extra:
+        raise InvalidWrappedDocument("unknown member", path=f"{path}/{_token(extra[0])}")
+
+
+def _build(path: str, make: Callable[[], _T]) -> _T:
+    try:
+        return make()
+    except InvalidWrappedDocument:
+        raise
+    except DocexError as exc:
+        raise InvalidWrappedDocument(exc.message, path=path) from exc

@@ -26,6 +26,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
+from eth_utils.address import to_checksum_address
+
 from certificates.disclosure import SALT_SIZE, SaltedDocument
 from certificates.errors import DocexError, InvalidWrappedDocument
 from certificates.json_pointer import escape_token as _token
@@ -170,11 +172,8 @@ class WrappedDocument:
             "/signature/domain",
             lambda: Eip712Domain(
                 chain_id=_integer(domain_json["chainId"], "/signature/domain/chainId"),
-                verifying_contract=_match(
-                    domain_json["verifyingContract"],
-                    _ADDRESS,
-                    "/signature/domain/verifyingContract",
-                    "an address",
+                verifying_contract=_address(
+                    domain_json["verifyingContract"], "/signature/domain/verifyingContract"
                 ),
                 name=_typed(domain_json["name"], str, "/signature/domain/name", "text"),
                 version=_typed(domain_json["version"], str, "/signature/domain/version", "text"),
@@ -186,7 +185,7 @@ class WrappedDocument:
             batch=BatchMembership(anchor=anchor, proof=proof),
             signature=BatchSignature(
                 domain=domain,
-                signer=_match(signature["signer"], _ADDRESS, "/signature/signer", "an address"),
+                signer=_address(signature["signer"], "/signature/signer"),
                 value=bytes.fromhex(
                     _match(signature["value"], _SIGNATURE, "/signature/value", "65 bytes hex")[2:]
                 ),
@@ -216,6 +215,14 @@ def _match(value: JsonValue, pattern: re.Pattern[str], path: str, what: str) -> 
     text = _typed(value, str, path, what)
     if not pattern.match(text):
         raise InvalidWrappedDocument(f"must be {what}", path=path)
+    return text
+
+
+def _address(value: JsonValue, path: str) -> str:
+    """An EIP-55 address exactly as checksummed: another spelling of it is not accepted."""
+    text = _match(value, _ADDRESS, path, "an address")
+    if to_checksum_address(text) != text:
+        raise InvalidWrappedDocument("address is not in its EIP-55 checksummed form", path=path)
     return text
 
 

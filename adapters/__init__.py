@@ -1,1 +1,68 @@
-"""docex package."""
+"""docex adapters: storage and outside formats. Imports only ``certificates``.
+
+The public surface other layers may use; the rest is private and may change.
+"""
+
+from adapters.content import (
+    CarReader,
+    Cid,
+    ContentStat,
+    ContentStore,
+    EmbeddedContentStore,
+    FetchedDag,
+    FetchLimits,
+    GatewayFetcher,
+    ImportedFile,
+    ImportLayout,
+    KuboContentStore,
+    KuboVersion,
+    gateway_router,
+    import_bytes,
+    import_stream,
+    write_car,
+)
+from adapters.errors import (
+    BlockCorrupted,
+    BlockMismatch,
+    ContentError,
+    ContentNotFound,
+    ContentTooLarge,
+    ContentVerificationFailed,
+    InvalidBlock,
+    InvalidCar,
+    InvalidCid,
+    KuboError,
+    PeerFetchFailed,
+    PeerRejection,
+)
+
+__all__ = [
+    "BlockCorrupted",
+    "BlockMismatch",
+    "CarReader",
+    "Cid",
+    "ContentError",
+    "ContentNotFound",
+    "ContentStat",
+    "ContentStore",
+    "ContentTooLarge",
+    "ContentVerificationFailed",
+    "EmbeddedContentStore",
+    "FetchLimits",
+    "FetchedDag",
+    "GatewayFetcher",
+    "ImportLayout",
+    "ImportedFile",
+    "InvalidBlock",
+    "InvalidCar",
+    "InvalidCid",
+    "KuboContentStore",
+    "KuboError",
+    "KuboVersion",
+    "PeerFetchFailed",
+    "PeerRejection",
+    "gateway_router",
+    "import_bytes",
+    "import_stream",
+    "write_car",
+]

@@ -169,6 +169,10 @@ class Envelope:
                 path="/ciphertext",
             )
         ciphertext = _b64decode(body["ciphertext"], "/ciphertext", None)
+        if len(ciphertext) < TAG_SIZE:
+            raise InvalidEnvelope(
+                "the ciphertext is shorter than its authentication tag", path="/ciphertext"
+            )
         if len(ciphertext) > max_ciphertext_size:
             raise EnvelopeTooLarge(
                 f"the ciphertext exceeds {max_plaintext_size} bytes of plaintext",
@@ -307,9 +311,9 @@ def _key_encryption_key(
         + recipient_public_key
         + _length_prefixed(key_id.encode("ascii"))
     )
-    okm = HKDF(algorithm=hashes.SHA256(), length=KEY_SIZE + NONCE_SIZE, salt=None, info=info).derive(
-        shared_secret
-    )
+    okm = HKDF(
+        algorithm=hashes.SHA256(), length=KEY_SIZE + NONCE_SIZE, salt=None, info=info
+    ).derive(shared_secret)
     return okm[:KEY_SIZE], okm[KEY_SIZE:]
 
 

@@ -106,3 +106,84 @@ class InvalidPrivateKey(KeystoreError):
     """Key material of the wrong length or outside the secp256k1 / X25519 key range."""
 
     code = "invalid-private-key"
+
+
+# --- strict JSON input (certificates/strict_json.py) --------------------------------------
+# Each rejection has its own code so that a sender's system can react to it by machine.
+
+
+class InputTooLarge(InvalidInput):
+    code = "input-too-large"
+    http_status = 413
+
+
+class InvalidUtf8(InvalidInput):
+    code = "invalid-utf8"
+
+
+class ByteOrderMark(InvalidInput):
+    code = "byte-order-mark"
+
+
+class MalformedJson(InvalidInput):
+    code = "malformed-json"
+
+
+class NestingTooDeep(InvalidInput):
+    code = "nesting-too-deep"
+
+
+class DuplicateKey(InvalidInput):
+    code = "duplicate-key"
+
+
+class NonFiniteNumber(InvalidInput):
+    """NaN, Infinity or -Infinity: not JSON, though many parsers accept them."""
+
+    code = "non-finite-number"
+
+
+class NumberOverflow(InvalidInput):
+    """A number such as 1e400 that a binary64 parser would silently turn into infinity."""
+
+    code = "number-overflow"
+
+
+class UnsafeInteger(InvalidInput):
+    """An integer outside the I-JSON range ±(2^53-1) that other parsers would round."""
+
+    code = "unsafe-integer"
+
+
+class NonIntegerNumber(InvalidInput):
+    """A number with a fraction or exponent: documents carry them as decimal strings."""
+
+    code = "non-integer-number"
+
+
+class LoneSurrogate(InvalidInput):
+    code = "lone-surrogate"
+
+
+class NotNfc(InvalidInput):
+    """Text not in Unicode Normalization Form C: rejected, never normalised (ADR 0002)."""
+
+    code = "not-nfc"
+
+
+# --- document schemas (certificates/schemas/) ---------------------------------------------
+
+
+class SchemaViolation(InvalidDocument):
+    """A document of a known type that fails its schema; ``errors`` lists every violation."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        errors: tuple[tuple[str, str], ...] = (),
+    ) -> None:
+        super().__init__(message, path=path)
+        #: Every violation as (JSON Pointer, message), in the validator's order.
+        self.errors = errors

@@ -1,1 +1,29 @@
-"""docex package."""
+"""Document types: pydantic models per versioned type id, validation and JSON Schema.
+
+Other layers use only what is exported here; the models' modules are importable for
+type annotations (``from certificates.schemas.coo import CertificateOfOrigin``).
+"""
+
+from certificates.schemas.base import DocumentModel
+from certificates.schemas.coo import CertificateOfOrigin
+from certificates.schemas.declaration import Declaration
+from certificates.schemas.permit import Permit
+from certificates.schemas.validation import (
+    DOCUMENT_TYPES,
+    ValidatedDocument,
+    document_json_schema,
+    parse_document,
+    validate_document,
+)
+
+__all__ = [
+    "DOCUMENT_TYPES",
+    "CertificateOfOrigin",
+    "Declaration",
+    "DocumentModel",
+    "Permit",
+    "ValidatedDocument",
+    "document_json_schema",
+    "parse_document",
+    "validate_document",
+]

@@ -1,0 +1,140 @@
+"""The embedded content store: a UnixFS importer over a flatfs blockstore, with pins.
+
+No daemon: the node imports, stores, serves and verifies content itself, and every
+CID is the one ``ipfs add`` gives for the same bytes.
+
+Pins are recursive and kept as one empty file per pinned CID under ``<root>/pins``
+(creating or removing a file is atomic; no index to rewrite).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from adapters.content.blockstore import FlatFsBlockstore
+from adapters.content.car import CarReader, write_car
+from adapters.content.cid import Cid
+from adapters.content.dag_walk import block_links, depth_first
+from adapters.content.store import ContentStat
+from adapters.content.unixfs_exporter import file_chunks, stat_file
+from adapters.content.unixfs_importer import ImportLayout, import_bytes, import_stream
+from adapters.errors import ContentNotFound, InvalidCid
+
+
+class EmbeddedContentStore:
+    """A ContentStore on the local disk under ``root``."""
+
+    def __init__(self, root: Path, *, cid_version: int = 1, fsync: bool = True) -> None:
+        self.root = root
+        self.layout = ImportLayout(cid_version=cid_version)
+        self.blocks = FlatFsBlockstore(root, fsync=fsync)
+        self._pins = root / "pins"
+        self._pins.mkdir(parents=True, exist_ok=True)
+
+    # -- ContentStore --------------------------------------------------------------
+
+    def put(self, content: bytes | BinaryIO, *, pin: bool = True) -> Cid:
+        if isinstance(content, bytes | bytearray | memoryview):
+            imported = import_bytes(bytes(content), self.layout, self.blocks.put)
+        else:
+            imported = import_stream(content, self.layout, self.blocks.put)
+        if pin:
+            self._write_pin(imported.cid)
+        return imported.cid
+
+    def get(self, cid: Cid) -> bytes:
+        return b"".join(self.stream(cid))
+
+    def stream(self, cid: Cid) -> Iterator[bytes]:
+        if not self.blocks.has(cid):
+            raise ContentNotFound(f"{cid} is not in the store")
+        return file_chunks(cid, self.blocks)
+
+    def has(self, cid: Cid) -> bool:
+        """True when every block of the DAG is on disk (presence only, not re-hashed)."""
+        return not self.missing_blocks(cid)
+
+    def pin(self, cid: Cid) -> None:
+        missing = self.missing_blocks(cid)
+        if missing:
+            raise ContentNotFound(f"cannot pin {cid}: {len(missing)} block(s) missing")
+        self._write_pin(cid)
+
+    def unpin(self, cid: Cid) -> None:
+        (self._pins / str(cid)).unlink(missing_ok=True)
+
+    def pins(self) -> frozenset[Cid]:
+        pinned: set[Cid] = set()
+        for path in self._pins.iterdir():
+            try:
+                pinned.add(Cid.parse(path.name))
+            except InvalidCid:
+                continue  # a stray file, not a pin
+        return frozenset(pinned)
+
+    def stat(self, cid: Cid) -> ContentStat:
+        file_stat = stat_file(cid, self.blocks.get(cid))
+        return ContentStat(cid, file_stat.size, file_stat.cumulative_size)
+
+    # -- blocks, DAGs and CAR files ------------------------------------------------
+
+    def get_block(self, cid: Cid) -> bytes:
+        return self.blocks.get(cid)
+
+    def has_block(self, cid: Cid) -> bool:
+        return self.blocks.has(cid)
+
+    def put_blocks(self, blocks: Iterable[tuple[Cid, bytes]]) -> int:
+        """Store blocks, each checked against its CID; return how many."""
+        count = 0
+        for cid, block in blocks:
+            self.blocks.put(cid, block)
+            count += 1
+        return count
+
+    def missing_blocks(self, root: Cid) -> tuple[Cid, ...]:
+        """Blocks of the DAG under ``root`` that are not on disk (stops below a gap)."""
+        missing: list[Cid] = []
+        seen: set[bytes] = set()
+        stack = [root]
+        while stack:
+            cid = stack.pop()
+            if cid.multihash in seen:
+                continue
+            seen.add(cid.multihash)
+            if not self.blocks.has(cid):
+                missing.append(cid)
+                continue
+            stack.extend(block_links(cid, self.blocks.get(cid)))
+        return tuple(missing)
+
+    def dag_blocks(self, root: Cid) -> Iterator[tuple[Cid, bytes]]:
+        """Every verified block under ``root``, depth-first, each once."""
+        if not self.blocks.has(root):
+            raise ContentNotFound(f"{root} is not in the store")
+        return depth_first(root, self.blocks)
+
+    def export_car(self, root: Cid, out: BinaryIO) -> int:
+        """Write the DAG under ``root`` as a CARv1 (``ipfs dag export`` order)."""
+        missing = self.missing_blocks(root)
+        if missing:
+            raise ContentNotFound(f"cannot export {root}: {len(missing)} block(s) missing")
+        return write_car([root], self.dag_blocks(root), out)
+
+    def import_car(self, stream: BinaryIO) -> tuple[Cid, ...]:
+        """Store every block of a CARv1 and pin each root whose DAG is complete.
+
+        Like ``ipfs dag import``: every block is checked against its CID as it is read;
+        the first bad block stops the import with an error.
+        """
+        reader = CarReader.from_stream(stream)
+        self.put_blocks(reader.blocks())
+        for root in reader.roots:
+            if not self.missing_blocks(root):
+                self._write_pin(root)
+        return reader.roots
+
+    def _write_pin(self, cid: Cid) -> None:
+        (self._pins / str(cid)).touch()

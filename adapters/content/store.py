@@ -1,0 +1,45 @@
+"""The content-store interface every backend (embedded, Kubo) implements."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO, Protocol
+
+from adapters.content.cid import Cid
+
+
+@dataclass(frozen=True, slots=True)
+class ContentStat:
+    cid: Cid
+    #: bytes of the content (the file)
+    size: int
+    #: bytes of every block of its DAG (Kubo's CumulativeSize)
+    cumulative_size: int
+
+
+class ContentStore(Protocol):
+    """Content addressed by CID. Whatever a backend returns is verified against the CID.
+
+    ``put`` takes bytes or a binary stream and returns the CID ``ipfs add`` gives them
+    (with the store's CID version); ``get`` returns the verified bytes and ``stream``
+    yields them piece by piece, each piece verified before it is yielded. ``has`` is
+    true when the whole content is held locally. Pins are recursive; ``unpin`` of a
+    CID that is not pinned does nothing.
+    """
+
+    def put(self, content: bytes | BinaryIO, *, pin: bool = True) -> Cid: ...
+
+    def get(self, cid: Cid) -> bytes: ...
+
+    def stream(self, cid: Cid) -> Iterator[bytes]: ...
+
+    def has(self, cid: Cid) -> bool: ...
+
+    def pin(self, cid: Cid) -> None: ...
+
+    def unpin(self, cid: Cid) -> None: ...
+
+    def pins(self) -> frozenset[Cid]: ...
+
+    def stat(self, cid: Cid) -> ContentStat: ...

@@ -1,0 +1,102 @@
+"""Errors the adapters raise: content stores, CAR files, peer gateways, Kubo.
+
+Each carries a stable ``code`` and the ``http_status`` the node maps it to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from certificates.errors import DocexError, InvalidInput
+
+
+class ContentError(DocexError):
+    """A content store could not do what was asked."""
+
+    code = "content-error"
+    http_status = 500
+
+
+class InvalidCid(InvalidInput):
+    """Text or bytes that are not a CID docex understands (sha2-256, dag-pb or raw)."""
+
+    code = "invalid-cid"
+    http_status = 400
+
+
+class InvalidBlock(InvalidInput):
+    """A block whose bytes are not valid for its codec (dag-pb or UnixFS)."""
+
+    code = "invalid-block"
+    http_status = 422
+
+
+class BlockMismatch(InvalidBlock):
+    """A block whose bytes do not hash to the CID it came with."""
+
+    code = "block-mismatch"
+    http_status = 422
+
+
+class InvalidCar(InvalidInput):
+    """A CAR stream that is malformed: bad header, truncated section, bad CID."""
+
+    code = "invalid-car"
+    http_status = 422
+
+
+class ContentTooLarge(InvalidInput):
+    """Content, a block or a response body over its size limit."""
+
+    code = "content-too-large"
+    http_status = 413
+
+
+class ContentNotFound(ContentError):
+    """A CID (or a block below it) that the store does not hold."""
+
+    code = "content-not-found"
+    http_status = 404
+
+
+class BlockCorrupted(ContentError):
+    """A stored block whose bytes no longer hash to its CID (disk corruption, tampering)."""
+
+    code = "block-corrupted"
+    http_status = 500
+
+
+class ContentVerificationFailed(ContentError):
+    """Bytes a backend returned that do not match the CID they were asked for."""
+
+    code = "content-verification-failed"
+    http_status = 502
+
+
+class KuboError(ContentError):
+    """The Kubo (or IPFS Cluster proxy) RPC API failed or answered something unexpected."""
+
+    code = "kubo-error"
+    http_status = 502
+
+
+@dataclass(frozen=True, slots=True)
+class PeerRejection:
+    """Why one peer gateway's answer was thrown away."""
+
+    peer: str
+    #: stable reason code: corrupted-block, unexpected-block, too-large, timeout,
+    #: http-status, malformed-response, incomplete-dag, unreachable
+    reason: str
+    detail: str
+
+
+class PeerFetchFailed(ContentError):
+    """No peer gateway delivered the content verified; nothing was stored."""
+
+    code = "peer-fetch-failed"
+    http_status = 502
+
+    def __init__(self, message: str, *, rejections: tuple[PeerRejection, ...]) -> None:
+        super().__init__(message)
+        self.rejections = rejections

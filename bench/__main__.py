@@ -1,0 +1,21 @@
+"""``python -m bench``: run every benchmark, write JSON under bench/results/, print summaries."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+#: benchmark modules, each with ``main() -> int`` (0 when every target held)
+MODULES = ["bench.core"]
+
+
+def main() -> int:
+    failures = 0
+    for name in MODULES:
+        print(f"== {name}", flush=True)
+        failures += importlib.import_module(name).main() != 0
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

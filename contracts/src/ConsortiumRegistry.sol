@@ -1,0 +1,721 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+import {CountryCodes} from "./CountryCodes.sol";
+
+/// @title ConsortiumRegistry
+/// @notice Member administrations, their accounts (member accounts and per-type issuer keys,
+/// each valid over a block range), M-of-N governance and mutual-recognition agreements.
+/// Answers "was account A authorised to issue type T for country C at block B?" for any block.
+/// See docs/contracts.md for the full interface.
+contract ConsortiumRegistry {
+    enum MemberStatus {
+        None,
+        Active,
+        Suspended
+    }
+
+    enum ProposalKind {
+        AdmitMember,
+        SuspendMember,
+        ReadmitMember,
+        ChangeQuorum,
+        AddKey,
+        RotateKey,
+        RevokeKey,
+        AddAgreement,
+        WithdrawAgreement
+    }
+
+    enum ProposalState {
+        None,
+        Pending,
+        Executed
+    }
+
+    struct Grant {
+        uint64 validFrom;
+        uint64 validUntil;
+    }
+
+    struct AgreementWindow {
+        uint64 validFrom;
+        uint64 validUntil;
+    }
+
+    struct GenesisMember {
+        bytes2 country;
+        string name;
+        address account;
+    }
+
+    struct GenesisKey {
+        uint32 memberId;
+        address account;
+        bytes32 typeId;
+    }
+
+    struct GenesisAgreement {
+        bytes2 verifierCountry;
+        bytes2 issuerCountry;
+        bytes32 typeId;
+        uint64 validFrom;
+        uint64 validUntil;
+    }
+
+    /// @dev `status` is the latest status, in force from block `statusFrom`; before that
+    /// block `previousStatus` held (back to the previous checkpoint).
+    struct Member {
+        bytes2 country;
+        MemberStatus status;
+        MemberStatus previousStatus;
+        uint64 statusFrom;
+        string name;
+    }
+
+    struct StatusCheckpoint {
+        uint64 fromBlock;
+        MemberStatus status;
+    }
+
+    struct Proposal {
+        ProposalKind kind;
+        ProposalState state;
+        uint32 proposerMember;
+        bytes payload;
+        uint32[] approvers;
+    }
+
+    /// @notice The reserved role id of a member account (governance); never a document type.
+    bytes32 public constant MEMBER_ACCOUNT = bytes32(0);
+    /// @notice Nobody acts alone: at least two distinct members approve any change.
+    uint32 public constant MIN_QUORUM = 2;
+    uint64 private constant OPEN = type(uint64).max;
+
+    uint32 public quorum;
+    uint32 public memberCount;
+    uint32 public activeMemberCount;
+    uint256 public proposalCount;
+
+    mapping(uint32 memberId => Member) private _members;
+    mapping(uint32 memberId => StatusCheckpoint[]) private _statusHistory;
+    mapping(address account => uint32 memberId) public memberOf;
+    mapping(address account => bytes32[] typeIds) private _typesOf;
+    mapping(address account => mapping(bytes32 typeId => Grant[])) private _grants;
+    mapping(bytes32 agreementKey => AgreementWindow[]) private _agreements;
+    mapping(uint256 proposalId => Proposal) private _proposals;
+    mapping(uint256 proposalId => mapping(uint32 memberId => bool)) public hasApproved;
+
+    event ProposalCreated(
+        uint256 indexed proposalId, uint32 indexed proposerMember, ProposalKind kind, bytes payload
+    );
+    event ProposalApproved(
+        uint256 indexed proposalId, uint32 indexed memberId, uint32 approvals, uint32 quorum
+    );
+    event ProposalExecuted(uint256 indexed proposalId, ProposalKind kind);
+    event MemberAdmitted(
+        uint32 indexed memberId, bytes2 indexed country, string name, uint256 proposalId
+    );
+    event MemberSuspended(uint32 indexed memberId, uint256 proposalId);
+    event MemberReadmitted(uint32 indexed memberId, uint256 proposalId);
+    event QuorumChanged(uint32 oldQuorum, uint32 newQuorum, uint256 proposalId);
+    event KeyAdded(
+        uint32 indexed memberId,
+        address indexed account,
+        bytes32 indexed typeId,
+        uint64 validFrom,
+        uint256 proposalId
+    );
+    event KeyRevoked(
+        uint32 indexed memberId,
+        address indexed account,
+        bytes32 indexed typeId,
+        uint64 validFrom,
+        uint64 validUntil,
+        uint256 proposalId
+    );
+    event AgreementAdded(
+        bytes2 indexed verifierCountry,
+        bytes2 indexed issuerCountry,
+        bytes32 indexed typeId,
+        uint64 validFrom,
+        uint64 validUntil,
+        uint256 proposalId
+    );
+    event AgreementWithdrawn(
+        bytes2 indexed verifierCountry,
+        bytes2 indexed issuerCountry,
+        bytes32 indexed typeId,
+        uint64 validUntil,
+        uint256 proposalId
+    );
+
+    error NotMemberAccount(address account);
+    error MemberNotActive(uint32 memberId);
+    error MemberNotSuspended(uint32 memberId);
+    error UnknownMember(uint32 memberId);
+    error TooFewMembers(uint256 count);
+    error InvalidQuorum(uint32 quorum, uint32 activeMembers);
+    error QuorumUnreachable(uint32 quorum, uint32 activeMembersAfter);
+    error EmptyName();
+    error ZeroAccount();
+    error AccountBoundToOtherMember(address account, uint32 memberId);
+    error AccountNotOfMember(address account, uint32 memberId);
+    error KeyAlreadyActive(address account, bytes32 typeId);
+    error KeyNotActive(address account, bytes32 typeId);
+    error InvalidValidity(uint64 validFrom, uint64 validUntil);
+    error AgreementAlreadyInForce(bytes2 verifierCountry, bytes2 issuerCountry, bytes32 typeId);
+    error AgreementNotInForce(bytes2 verifierCountry, bytes2 issuerCountry, bytes32 typeId);
+    error UnknownProposal(uint256 proposalId);
+    error ProposalAlreadyExecuted(uint256 proposalId);
+    error AlreadyApproved(uint256 proposalId, uint32 memberId);
+
+    constructor(
+        GenesisMember[] memory members,
+        GenesisKey[] memory keys,
+        GenesisAgreement[] memory agreements,
+        uint32 initialQuorum
+    ) {
+        if (members.length < 2) revert TooFewMembers(members.length);
+        for (uint256 i = 0; i < members.length; i++) {
+            _checkAdmit(members[i].country, members[i].name, members[i].account);
+            _admit(members[i].country, members[i].name, members[i].account, 0);
+        }
+        for (uint256 i = 0; i < keys.length; i++) {
+            _checkAddKey(keys[i].memberId, keys[i].account, keys[i].typeId);
+            _addKey(keys[i].memberId, keys[i].account, keys[i].typeId, 0);
+        }
+        for (uint256 i = 0; i < agreements.length; i++) {
+            GenesisAgreement memory a = agreements[i];
+            _checkAddAgreement(a.verifierCountry, a.issuerCountry, a.typeId, a.validFrom, a.validUntil);
+            _addAgreement(a.verifierCountry, a.issuerCountry, a.typeId, a.validFrom, a.validUntil, 0);
+        }
+        _checkQuorum(initialQuorum);
+        _changeQuorum(initialQuorum, 0);
+    }
+
+    // ------------------------------------------------------------------ governance
+
+    function proposeAdmitMember(bytes2 country, string calldata name, address account)
+        external
+        returns (uint256)
+    {
+        _checkAdmit(country, name, account);
+        return _propose(ProposalKind.AdmitMember, abi.encode(country, name, account));
+    }
+
+    function proposeSuspendMember(uint32 memberId) external returns (uint256) {
+        _checkSuspend(memberId);
+        return _propose(ProposalKind.SuspendMember, abi.encode(memberId));
+    }
+
+    function proposeReadmitMember(uint32 memberId) external returns (uint256) {
+        _checkReadmit(memberId);
+        return _propose(ProposalKind.ReadmitMember, abi.encode(memberId));
+    }
+
+    function proposeChangeQuorum(uint32 newQuorum) external returns (uint256) {
+        _checkQuorum(newQuorum);
+        return _propose(ProposalKind.ChangeQuorum, abi.encode(newQuorum));
+    }
+
+    function proposeAddKey(uint32 memberId, address account, bytes32 typeId)
+        external
+        returns (uint256)
+    {
+        _checkAddKey(memberId, account, typeId);
+        return _propose(ProposalKind.AddKey, abi.encode(memberId, account, typeId));
+    }
+
+    function proposeRotateKey(
+        uint32 memberId,
+        address oldAccount,
+        address newAccount,
+        bytes32 typeId
+    ) external returns (uint256) {
+        _checkRotateKey(memberId, oldAccount, newAccount, typeId);
+        return _propose(
+            ProposalKind.RotateKey, abi.encode(memberId, oldAccount, newAccount, typeId)
+        );
+    }
+
+    function proposeRevokeKey(uint32 memberId, address account, bytes32 typeId)
+        external
+        returns (uint256)
+    {
+        _checkRevokeKey(memberId, account, typeId);
+        return _propose(ProposalKind.RevokeKey, abi.encode(memberId, account, typeId));
+    }
+
+    function proposeAddAgreement(
+        bytes2 verifierCountry,
+        bytes2 issuerCountry,
+        bytes32 typeId,
+        uint64 validFrom,
+        uint64 validUntil
+    ) external returns (uint256) {
+        _checkAddAgreement(verifierCountry, issuerCountry, typeId, validFrom, validUntil);
+        return _propose(
+            ProposalKind.AddAgreement,
+            abi.encode(verifierCountry, issuerCountry, typeId, validFrom, validUntil)
+        );
+    }
+
+    function proposeWithdrawAgreement(bytes2 verifierCountry, bytes2 issuerCountry, bytes32 typeId)
+        external
+        returns (uint256)
+    {
+        _checkWithdrawAgreement(verifierCountry, issuerCountry, typeId);
+        return _propose(
+            ProposalKind.WithdrawAgreement, abi.encode(verifierCountry, issuerCountry, typeId)
+        );
+    }
+
+    /// @notice Adds the approval of the caller's member; executes once the quorum is reached.
+    function approve(uint256 proposalId) external {
+        Proposal storage p = _pendingProposal(proposalId);
+        uint32 memberId = _governingMember(msg.sender);
+        if (hasApproved[proposalId][memberId]) revert AlreadyApproved(proposalId, memberId);
+        _approveAndMaybeExecute(proposalId, p, memberId);
+    }
+
+    // ------------------------------------------------------------------ views
+
+    function member(uint32 memberId)
+        external
+        view
+        returns (bytes2 country, string memory name, MemberStatus status)
+    {
+        Member storage m = _existingMember(memberId);
+        return (m.country, m.name, m.status);
+    }
+
+    function memberStatusAt(uint32 memberId, uint256 blockNumber)
+        public
+        view
+        returns (MemberStatus)
+    {
+        StatusCheckpoint[] storage history = _statusHistory[memberId];
+        for (uint256 i = history.length; i > 0; i--) {
+            if (history[i - 1].fromBlock <= blockNumber) return history[i - 1].status;
+        }
+        return MemberStatus.None;
+    }
+
+    function grants(address account, bytes32 typeId) external view returns (Grant[] memory) {
+        return _grants[account][typeId];
+    }
+
+    function isAuthorised(address account, bytes32 typeId, bytes2 country, uint256 blockNumber)
+        external
+        view
+        returns (bool)
+    {
+        (, bytes2 memberCountry, bool authorised) = authorityAt(account, typeId, blockNumber);
+        return authorised && memberCountry == country;
+    }
+
+    /// @notice The member and country of `account`, and whether it could issue `typeId` at
+    /// `blockNumber` (member active then, a grant for the type covering the block).
+    function authorityAt(address account, bytes32 typeId, uint256 blockNumber)
+        public
+        view
+        returns (uint32 memberId, bytes2 country, bool authorised)
+    {
+        memberId = memberOf[account];
+        if (memberId == 0) return (0, bytes2(0), false);
+        Member storage m = _members[memberId];
+        country = m.country;
+        if (typeId == MEMBER_ACCOUNT) return (memberId, country, false);
+        authorised = _statusAt(memberId, m, blockNumber) == MemberStatus.Active
+            && _grantCovers(_grants[account][typeId], blockNumber);
+    }
+
+    /// @notice Whether `account` was an active account (any grant) of an active member at
+    /// `blockNumber`.
+    function accountAt(address account, uint256 blockNumber)
+        public
+        view
+        returns (uint32 memberId, bytes2 country, bool active)
+    {
+        memberId = memberOf[account];
+        if (memberId == 0) return (0, bytes2(0), false);
+        Member storage m = _members[memberId];
+        country = m.country;
+        if (_statusAt(memberId, m, blockNumber) != MemberStatus.Active) {
+            return (memberId, country, false);
+        }
+        bytes32[] storage types = _typesOf[account];
+        for (uint256 i = 0; i < types.length; i++) {
+            if (_grantCovers(_grants[account][types[i]], blockNumber)) {
+                return (memberId, country, true);
+            }
+        }
+        return (memberId, country, false);
+    }
+
+    function recognises(
+        bytes2 verifierCountry,
+        bytes2 issuerCountry,
+        bytes32 typeId,
+        uint64 timestamp
+    ) external view returns (bool) {
+        AgreementWindow[] storage windows =
+            _agreements[_agreementKey(verifierCountry, issuerCountry, typeId)];
+        for (uint256 i = windows.length; i > 0; i--) {
+            AgreementWindow storage w = windows[i - 1];
+            if (w.validFrom <= timestamp && (w.validUntil == 0 || timestamp < w.validUntil)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    function agreementWindows(bytes2 verifierCountry, bytes2 issuerCountry, bytes32 typeId)
+        external
+        view
+        returns (AgreementWindow[] memory)
+    {
+        return _agreements[_agreementKey(verifierCountry, issuerCountry, typeId)];
+    }
+
+    function proposal(uint256 proposalId)
+        external
+        view
+        returns (ProposalKind kind, ProposalState state, uint32 proposerMember, bytes memory payload)
+    {
+        Proposal storage p = _proposals[proposalId];
+        if (p.state == ProposalState.None) revert UnknownProposal(proposalId);
+        return (p.kind, p.state, p.proposerMember, p.payload);
+    }
+
+    function approvalCount(uint256 proposalId) public view returns (uint32 count) {
+        uint32[] storage approvers = _proposals[proposalId].approvers;
+        for (uint256 i = 0; i < approvers.length; i++) {
+            if (_members[approvers[i]].status == MemberStatus.Active) count++;
+        }
+    }
+
+    // ------------------------------------------------------------------ proposal machinery
+
+    function _propose(ProposalKind kind, bytes memory payload) private returns (uint256 proposalId) {
+        uint32 memberId = _governingMember(msg.sender);
+        proposalId = ++proposalCount;
+        Proposal storage p = _proposals[proposalId];
+        p.kind = kind;
+        p.state = ProposalState.Pending;
+        p.proposerMember = memberId;
+        p.payload = payload;
+        emit ProposalCreated(proposalId, memberId, kind, payload);
+        _approveAndMaybeExecute(proposalId, p, memberId);
+    }
+
+    function _approveAndMaybeExecute(uint256 proposalId, Proposal storage p, uint32 memberId)
+        private
+    {
+        hasApproved[proposalId][memberId] = true;
+        p.approvers.push(memberId);
+        uint32 approvals = approvalCount(proposalId);
+        emit ProposalApproved(proposalId, memberId, approvals, quorum);
+        if (approvals >= quorum) {
+            p.state = ProposalState.Executed;
+            _execute(proposalId, p.kind, p.payload);
+            emit ProposalExecuted(proposalId, p.kind);
+        }
+    }
+
+    function _execute(uint256 proposalId, ProposalKind kind, bytes memory payload) private {
+        if (kind == ProposalKind.AdmitMember) {
+            (bytes2 country, string memory name, address account) =
+                abi.decode(payload, (bytes2, string, address));
+            _checkAdmit(country, name, account);
+            _admit(country, name, account, proposalId);
+        } else if (kind == ProposalKind.SuspendMember) {
+            uint32 memberId = abi.decode(payload, (uint32));
+            _checkSuspend(memberId);
+            _setStatus(memberId, MemberStatus.Suspended);
+            activeMemberCount--;
+            emit MemberSuspended(memberId, proposalId);
+        } else if (kind == ProposalKind.ReadmitMember) {
+            uint32 memberId = abi.decode(payload, (uint32));
+            _checkReadmit(memberId);
+            _setStatus(memberId, MemberStatus.Active);
+            activeMemberCount++;
+            emit MemberReadmitted(memberId, proposalId);
+        } else if (kind == ProposalKind.ChangeQuorum) {
+            uint32 newQuorum = abi.decode(payload, (uint32));
+            _checkQuorum(newQuorum);
+            _changeQuorum(newQuorum, proposalId);
+        } else if (kind == ProposalKind.AddKey) {
+            (uint32 memberId, address account, bytes32 typeId) =
+                abi.decode(payload, (uint32, address, bytes32));
+            _checkAddKey(memberId, account, typeId);
+            _addKey(memberId, account, typeId, proposalId);
+        } else if (kind == ProposalKind.RotateKey) {
+            (uint32 memberId, address oldAccount, address newAccount, bytes32 typeId) =
+                abi.decode(payload, (uint32, address, address, bytes32));
+            _checkRotateKey(memberId, oldAccount, newAccount, typeId);
+            _revokeKey(memberId, oldAccount, typeId, proposalId);
+            _addKey(memberId, newAccount, typeId, proposalId);
+        } else if (kind == ProposalKind.RevokeKey) {
+            (uint32 memberId, address account, bytes32 typeId) =
+                abi.decode(payload, (uint32, address, bytes32));
+            _checkRevokeKey(memberId, account, typeId);
+            _revokeKey(memberId, account, typeId, proposalId);
+        } else if (kind == ProposalKind.AddAgreement) {
+            (bytes2 v, bytes2 i, bytes32 typeId, uint64 validFrom, uint64 validUntil) =
+                abi.decode(payload, (bytes2, bytes2, bytes32, uint64, uint64));
+            _checkAddAgreement(v, i, typeId, validFrom, validUntil);
+            _addAgreement(v, i, typeId, validFrom, validUntil, proposalId);
+        } else {
+            (bytes2 v, bytes2 i, bytes32 typeId) = abi.decode(payload, (bytes2, bytes2, bytes32));
+            _checkWithdrawAgreement(v, i, typeId);
+            _withdrawAgreement(v, i, typeId, proposalId);
+        }
+    }
+
+    function _pendingProposal(uint256 proposalId) private view returns (Proposal storage p) {
+        p = _proposals[proposalId];
+        if (p.state == ProposalState.None) revert UnknownProposal(proposalId);
+        if (p.state == ProposalState.Executed) revert ProposalAlreadyExecuted(proposalId);
+    }
+
+    /// @dev The member on whose behalf `account` governs: an open member-account grant now,
+    /// and the member active now.
+    function _governingMember(address account) private view returns (uint32 memberId) {
+        memberId = memberOf[account];
+        if (memberId == 0 || !_grantCovers(_grants[account][MEMBER_ACCOUNT], block.number)) {
+            revert NotMemberAccount(account);
+        }
+        if (_members[memberId].status != MemberStatus.Active) revert MemberNotActive(memberId);
+    }
+
+    // ------------------------------------------------------------------ checks
+
+    function _checkAdmit(bytes2 country, string memory name, address account) private view {
+        CountryCodes.check(country);
+        if (bytes(name).length == 0) revert EmptyName();
+        _checkFreeAccount(account, 0);
+    }
+
+    function _checkSuspend(uint32 memberId) private view {
+        if (_existingMember(memberId).status != MemberStatus.Active) {
+            revert MemberNotActive(memberId);
+        }
+        if (activeMemberCount - 1 < quorum) {
+            revert QuorumUnreachable(quorum, activeMemberCount - 1);
+        }
+    }
+
+    function _checkReadmit(uint32 memberId) private view {
+        if (_existingMember(memberId).status != MemberStatus.Suspended) {
+            revert MemberNotSuspended(memberId);
+        }
+    }
+
+    function _checkQuorum(uint32 newQuorum) private view {
+        if (newQuorum < MIN_QUORUM || newQuorum > activeMemberCount) {
+            revert InvalidQuorum(newQuorum, activeMemberCount);
+        }
+    }
+
+    function _checkAddKey(uint32 memberId, address account, bytes32 typeId) private view {
+        _existingMember(memberId);
+        _checkFreeAccount(account, memberId);
+        if (_isOpen(_grants[account][typeId])) revert KeyAlreadyActive(account, typeId);
+    }
+
+    function _checkRotateKey(
+        uint32 memberId,
+        address oldAccount,
+        address newAccount,
+        bytes32 typeId
+    ) private view {
+        _checkRevokeKey(memberId, oldAccount, typeId);
+        _checkAddKey(memberId, newAccount, typeId);
+    }
+
+    function _checkRevokeKey(uint32 memberId, address account, bytes32 typeId) private view {
+        _existingMember(memberId);
+        if (memberOf[account] != memberId) revert AccountNotOfMember(account, memberId);
+        if (!_isOpen(_grants[account][typeId])) revert KeyNotActive(account, typeId);
+    }
+
+    function _checkAddAgreement(
+        bytes2 verifierCountry,
+        bytes2 issuerCountry,
+        bytes32 typeId,
+        uint64 validFrom,
+        uint64 validUntil
+    ) private view {
+        CountryCodes.check(verifierCountry);
+        CountryCodes.check(issuerCountry);
+        if (validUntil != 0 && validUntil <= validFrom) revert InvalidValidity(validFrom, validUntil);
+        AgreementWindow[] storage windows =
+            _agreements[_agreementKey(verifierCountry, issuerCountry, typeId)];
+        if (windows.length > 0) {
+            AgreementWindow storage last = windows[windows.length - 1];
+            if (
+                last.validUntil == 0 || last.validUntil > block.timestamp
+                    || validFrom < last.validUntil
+            ) revert AgreementAlreadyInForce(verifierCountry, issuerCountry, typeId);
+        }
+    }
+
+    function _checkWithdrawAgreement(bytes2 verifierCountry, bytes2 issuerCountry, bytes32 typeId)
+        private
+        view
+    {
+        AgreementWindow[] storage windows =
+            _agreements[_agreementKey(verifierCountry, issuerCountry, typeId)];
+        if (windows.length == 0) {
+            revert AgreementNotInForce(verifierCountry, issuerCountry, typeId);
+        }
+        AgreementWindow storage last = windows[windows.length - 1];
+        if (last.validUntil != 0 && last.validUntil <= block.timestamp) {
+            revert AgreementNotInForce(verifierCountry, issuerCountry, typeId);
+        }
+    }
+
+    /// @dev `account` is usable for `memberId`: non-zero and not bound to another member
+    /// (`memberId == 0`: not bound at all).
+    function _checkFreeAccount(address account, uint32 memberId) private view {
+        if (account == address(0)) revert ZeroAccount();
+        uint32 owner = memberOf[account];
+        if (owner != 0 && owner != memberId) revert AccountBoundToOtherMember(account, owner);
+    }
+
+    // ------------------------------------------------------------------ effects
+
+    function _admit(bytes2 country, string memory name, address account, uint256 proposalId)
+        private
+    {
+        uint32 memberId = ++memberCount;
+        Member storage m = _members[memberId];
+        m.country = country;
+        m.name = name;
+        _setStatus(memberId, MemberStatus.Active);
+        activeMemberCount++;
+        emit MemberAdmitted(memberId, country, name, proposalId);
+        _addKey(memberId, account, MEMBER_ACCOUNT, proposalId);
+    }
+
+    /// @dev Changes take effect from the next block, so that the history answers for whole
+    /// blocks: every transaction mined in a block saw the status recorded for that block.
+    function _setStatus(uint32 memberId, MemberStatus status) private {
+        Member storage m = _members[memberId];
+        StatusCheckpoint[] storage history = _statusHistory[memberId];
+        uint64 next = _nextBlock();
+        if (m.statusFrom == next) {
+            history[history.length - 1].status = status;
+        } else {
+            m.previousStatus = m.status;
+            m.statusFrom = next;
+            history.push(StatusCheckpoint({fromBlock: next, status: status}));
+        }
+        m.status = status;
+    }
+
+    function _changeQuorum(uint32 newQuorum, uint256 proposalId) private {
+        emit QuorumChanged(quorum, newQuorum, proposalId);
+        quorum = newQuorum;
+    }
+
+    function _addKey(uint32 memberId, address account, bytes32 typeId, uint256 proposalId)
+        private
+    {
+        memberOf[account] = memberId;
+        Grant[] storage history = _grants[account][typeId];
+        if (history.length == 0) _typesOf[account].push(typeId);
+        uint64 next = _nextBlock();
+        history.push(Grant({validFrom: next, validUntil: OPEN}));
+        emit KeyAdded(memberId, account, typeId, next, proposalId);
+    }
+
+    function _revokeKey(uint32 memberId, address account, bytes32 typeId, uint256 proposalId)
+        private
+    {
+        Grant[] storage history = _grants[account][typeId];
+        Grant storage open = history[history.length - 1];
+        uint64 next = _nextBlock();
+        open.validUntil = next;
+        emit KeyRevoked(memberId, account, typeId, open.validFrom, next, proposalId);
+    }
+
+    function _addAgreement(
+        bytes2 verifierCountry,
+        bytes2 issuerCountry,
+        bytes32 typeId,
+        uint64 validFrom,
+        uint64 validUntil,
+        uint256 proposalId
+    ) private {
+        _agreements[_agreementKey(verifierCountry, issuerCountry, typeId)].push(
+            AgreementWindow({validFrom: validFrom, validUntil: validUntil})
+        );
+        emit AgreementAdded(verifierCountry, issuerCountry, typeId, validFrom, validUntil, proposalId);
+    }
+
+    function _withdrawAgreement(
+        bytes2 verifierCountry,
+        bytes2 issuerCountry,
+        bytes32 typeId,
+        uint256 proposalId
+    ) private {
+        AgreementWindow[] storage windows =
+            _agreements[_agreementKey(verifierCountry, issuerCountry, typeId)];
+        AgreementWindow storage last = windows[windows.length - 1];
+        uint64 end = uint64(block.timestamp);
+        if (end < last.validFrom) end = last.validFrom;
+        last.validUntil = end;
+        emit AgreementWithdrawn(verifierCountry, issuerCountry, typeId, end, proposalId);
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    function _existingMember(uint32 memberId) private view returns (Member storage m) {
+        m = _members[memberId];
+        if (m.status == MemberStatus.None) revert UnknownMember(memberId);
+    }
+
+    /// @dev The member's own slot answers for the current block (one read); older blocks walk
+    /// the history.
+    function _statusAt(uint32 memberId, Member storage m, uint256 blockNumber)
+        private
+        view
+        returns (MemberStatus)
+    {
+        if (blockNumber >= m.statusFrom) return m.status;
+        if (blockNumber + 1 == m.statusFrom) return m.previousStatus;
+        return memberStatusAt(memberId, blockNumber);
+    }
+
+    function _nextBlock() private view returns (uint64) {
+        return uint64(block.number + 1);
+    }
+
+    function _grantCovers(Grant[] storage history, uint256 blockNumber)
+        private
+        view
+        returns (bool)
+    {
+        for (uint256 i = history.length; i > 0; i--) {
+            Grant storage g = history[i - 1];
+            if (g.validFrom <= blockNumber && blockNumber < g.validUntil) return true;
+            if (g.validUntil <= blockNumber) return false; // grants are in block order
+        }
+        return false;
+    }
+
+    function _isOpen(Grant[] storage history) private view returns (bool) {
+        return history.length > 0 && history[history.length - 1].validUntil == OPEN;
+    }
+
+    function _agreementKey(bytes2 verifierCountry, bytes2 issuerCountry, bytes32 typeId)
+        private
+        pure
+        returns (bytes32)
+    {
+        return keccak256(abi.encode(verifierCountry, issuerCountry, typeId));
+    }
+}

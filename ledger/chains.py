@@ -1,0 +1,419 @@
+"""Chain backends behind one Protocol: raw JSON-RPC requests to an Ethereum node.
+
+- :class:`JsonRpcChain`: any JSON-RPC endpoint (anvil, ganache, Besu, Geth).
+- :class:`ManagedAnvil`: an anvil process the node starts and stops itself, its state
+  persisted in the data dir; it hands out a :class:`JsonRpcChain`.
+- :class:`EthTesterChain`: py-evm in process, for fast tests; it answers the subset of
+  JSON-RPC the ledger uses, in the same wire format as a real node.
+
+Callers never test which backend they hold.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from eth_abi.abi import encode as abi_encode
+
+from ledger.errors import ChainProcessError, RpcError, RpcUnreachable
+from ledger.rpc import JsonRpcClient, RetryPolicy
+
+#: The public development mnemonic of anvil, ganache and hardhat: never for real funds.
+DEV_MNEMONIC = "test test test test test test test test test test test junk"
+
+
+@runtime_checkable
+class Chain(Protocol):
+    """An Ethereum node spoken to in JSON-RPC wire format (hex quantities, camelCase)."""
+
+    @property
+    def chain_id(self) -> int: ...
+
+    def request(self, method: str, params: Sequence[Any] = ()) -> Any: ...
+
+    def batch(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]: ...
+
+    def close(self) -> None: ...
+
+
+class JsonRpcChain:
+    """Any JSON-RPC endpoint, by URL."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.url = url
+        self._client = JsonRpcClient(url, timeout=timeout, retry=retry, sleep=sleep)
+        self._chain_id: int | None = None
+
+    @property
+    def chain_id(self) -> int:
+        if self._chain_id is None:
+            self._chain_id = int(self._client.request("eth_chainId"), 16)
+        return self._chain_id
+
+    def request(self, method: str, params: Sequence[Any] = ()) -> Any:
+        return self._client.request(method, params)
+
+    def batch(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
+        return self._client.batch(calls)
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def dev_private_keys(count: int = 10, mnemonic: str = DEV_MNEMONIC) -> list[bytes]:
+    """The first ``count`` keys of ``mnemonic`` (``m/44'/60'/0'/0/i``), as anvil funds them."""
+    from eth_account import Account
+
+    Account.enable_unaudited_hdwallet_features()
+    return [
+        bytes(Account.from_mnemonic(mnemonic, account_path=f"m/44'/60'/0'/0/{i}").key)
+        for i in range(count)
+    ]
+
+
+def find_free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port free on ``host`` right now (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class ManagedAnvil:
+    """An anvil process started on 127.0.0.1 with its state persisted under ``data_dir``.
+
+    ``anvil --state FILE`` loads the file on start and writes it every
+    ``state_interval`` seconds and on a clean stop, so a restarted node finds its chain.
+    """
+
+    STATE_FILE = "anvil-state.json"
+    LOG_FILE = "anvil.log"
+
+    def __init__(
+        self,
+        executable: Path,
+        data_dir: Path,
+        *,
+        port: int,
+        chain_id: int = 31337,
+        state_interval: int = 1,
+        mnemonic: str = DEV_MNEMONIC,
+        block_time: float | None = None,
+        extra_args: Sequence[str] = (),
+        startup_timeout: float = 15.0,
+    ) -> None:
+        self.executable = executable
+        self.data_dir = data_dir
+        self.port = port
+        self.chain_id = chain_id
+        self.state_interval = state_interval
+        self.mnemonic = mnemonic
+        self.block_time = block_time
+        self.extra_args = tuple(extra_args)
+        self.startup_timeout = startup_timeout
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def state_file(self) -> Path:
+        return self.data_dir / self.STATE_FILE
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    def command(self) -> list[str]:
+        args = [
+            str(self.executable),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--chain-id",
+            str(self.chain_id),
+            "--mnemonic",
+            self.mnemonic,
+            "--state",
+            str(self.state_file),
+            "--state-interval",
+            str(self.state_interval),
+            "--silent",
+        ]
+        if self.block_time is not None:
+            args += ["--block-time", str(self.block_time)]
+        return args + list(self.extra_args)
+
+    def start(self) -> JsonRpcChain:
+        """Start anvil, wait until it answers, and return a chain bound to it."""
+        if self._process is not None:
+            raise ChainProcessError(f"anvil already running as PID {self._process.pid}")
+        if not self.executable.exists():
+            raise ChainProcessError(f"anvil not found at {self.executable} (run `make setup`)")
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        with (self.data_dir / self.LOG_FILE).open("ab") as log:
+            self._process = subprocess.Popen(  # noqa: S603 - fixed executable, no shell
+                self.command(),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        attempts = max(int(self.startup_timeout / 0.05), 1)
+        chain = JsonRpcChain(self.url, retry=RetryPolicy(attempts=attempts, max_delay=0.05))
+        try:
+            chain.chain_id  # noqa: B018 - waits until the endpoint answers
+        except RpcUnreachable as exc:
+            self.stop()
+            raise ChainProcessError(
+                f"anvil did not answer on {self.url}; see {self.data_dir / self.LOG_FILE}"
+            ) from exc
+        chain.close()
+        return JsonRpcChain(self.url)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop anvil by PID: SIGTERM (anvil writes its state), SIGKILL if it lingers."""
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait()
+
+    def __enter__(self) -> ManagedAnvil:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+
+# --- eth-tester --------------------------------------------------------------------
+
+_ERROR_STRING_SELECTOR = bytes.fromhex("08c379a0")
+_FUNDED_CALLER = "0x7E5F4552091A69125d5DfCb7b8C2659029395Bdf"  # eth-tester's key 1
+
+
+def _camel(key: str) -> str:
+    head, *rest = key.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _wire(value: Any) -> Any:
+    """eth-tester's Python values in JSON-RPC wire format."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return hex(value)
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, dict):
+        return {_camel(k): _wire(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_wire(v) for v in value]
+    return value
+
+
+def _quantity(value: Any) -> int:
+    return int(value, 16) if isinstance(value, str) else int(value)
+
+
+def _block_id(tag: Any) -> int | str:
+    if isinstance(tag, str) and tag.startswith("0x"):
+        return int(tag, 16)
+    if tag == "pending":  # eth-tester mines each transaction as it arrives
+        return "latest"
+    return str(tag)
+
+
+def _call_params(tx: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in ("from", "to", "data"):
+        if tx.get(key) is not None:
+            out[key] = tx[key]
+    for key in ("value", "gas"):
+        if tx.get(key) is not None:
+            out[key] = _quantity(tx[key])
+    # py-evm charges the caller for gas even in a call: default to a funded account
+    out.setdefault("from", _FUNDED_CALLER)
+    return out
+
+
+def _revert_data(error: Exception) -> bytes | None:
+    """The revert bytes eth-tester carries in a TransactionFailed, when it has them."""
+    message = error.args[0] if error.args else ""
+    if isinstance(message, bytes):
+        return message
+    text = str(message)
+    if text.startswith(("b'", 'b"')):
+        with contextlib.suppress(ValueError, SyntaxError):
+            raw = ast.literal_eval(text)
+            if isinstance(raw, bytes):
+                return raw
+    if text and not text.startswith("0x") and "invalid" not in text.lower():
+        # eth-tester decodes Error(string) itself; encode it back as a node would send it
+        return _ERROR_STRING_SELECTOR + abi_encode(["string"], [text])
+    return None
+
+
+class EthTesterChain:
+    """py-evm in process, answering JSON-RPC as a node would. Thread-safe (one lock)."""
+
+    GAS_TIP = 10**9
+
+    def __init__(self) -> None:
+        from eth_tester import EthereumTester, PyEVMBackend
+
+        self._tester = EthereumTester(PyEVMBackend())
+        self._lock = threading.Lock()
+        self._handlers: dict[str, Callable[[list[Any]], Any]] = {
+            "eth_chainId": lambda _: hex(self.chain_id),
+            "eth_blockNumber": lambda _: hex(self._tester.get_block_by_number("latest")["number"]),
+            "eth_getBlockByNumber": self._get_block_by_number,
+            "eth_getBlockByHash": self._get_block_by_hash,
+            "eth_getTransactionCount": lambda p: hex(
+                self._tester.get_nonce(p[0], _block_id(p[1] if len(p) > 1 else "latest"))
+            ),
+            "eth_getBalance": lambda p: hex(
+                self._tester.get_balance(p[0], _block_id(p[1] if len(p) > 1 else "latest"))
+            ),
+            "eth_getCode": lambda p: self._tester.get_code(
+                p[0], _block_id(p[1] if len(p) > 1 else "latest")
+            ),
+            "eth_sendRawTransaction": lambda p: self._tester.send_raw_transaction(p[0]),
+            "eth_getTransactionReceipt": self._get_receipt,
+            "eth_getTransactionByHash": self._get_transaction,
+            "eth_call": self._call,
+            "eth_estimateGas": self._estimate_gas,
+            "eth_getLogs": self._get_logs,
+            "eth_gasPrice": lambda _: hex(self._base_fee() + self.GAS_TIP),
+            "eth_maxPriorityFeePerGas": lambda _: hex(self.GAS_TIP),
+            "evm_snapshot": lambda _: hex(self._tester.take_snapshot()),
+            "evm_revert": self._revert,
+            "evm_mine": lambda _: self._tester.mine_blocks(1) and "0x0",
+            "evm_setAutomine": self._set_automine,
+        }
+
+    @property
+    def chain_id(self) -> int:
+        chain_id: int = self._tester.backend.chain.chain_id
+        return chain_id
+
+    @staticmethod
+    def dev_private_keys() -> list[bytes]:
+        """The keys eth-tester funds at genesis (1 .. 10)."""
+        return [i.to_bytes(32, "big") for i in range(1, 11)]
+
+    def request(self, method: str, params: Sequence[Any] = ()) -> Any:
+        from eth_tester.exceptions import TransactionFailed, ValidationError
+        from eth_utils.exceptions import ValidationError as EvmValidationError
+
+        handler = self._handlers.get(method)
+        if handler is None:
+            raise RpcError(method, -32601, f"method {method} not supported by eth-tester")
+        with self._lock:
+            try:
+                return handler(list(params))
+            except TransactionFailed as exc:
+                data = _revert_data(exc)
+                raise RpcError(
+                    method, 3, "execution reverted", "0x" + data.hex() if data else None
+                ) from exc
+            except (ValidationError, EvmValidationError) as exc:
+                raise RpcError(method, -32000, str(exc)) from exc
+
+    def batch(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
+        return [self.request(method, params) for method, params in calls]
+
+    def close(self) -> None:
+        """Nothing to release: the chain lives as long as this object."""
+
+    def _base_fee(self) -> int:
+        fee: int = self._tester.get_block_by_number("latest").get("base_fee_per_gas", 0)
+        return fee
+
+    def _get_block_by_number(self, params: list[Any]) -> Any:
+        from eth_tester.exceptions import BlockNotFound
+
+        try:
+            block = self._tester.get_block_by_number(_block_id(params[0]), bool(params[1]))
+        except BlockNotFound:
+            return None
+        return _wire(block)
+
+    def _get_block_by_hash(self, params: list[Any]) -> Any:
+        from eth_tester.exceptions import BlockNotFound
+
+        try:
+            return _wire(self._tester.get_block_by_hash(params[0], bool(params[1])))
+        except BlockNotFound:
+            return None
+
+    def _get_receipt(self, params: list[Any]) -> Any:
+        from eth_tester.exceptions import TransactionNotFound
+
+        try:
+            receipt = self._tester.get_transaction_receipt(params[0])
+        except TransactionNotFound:
+            return None
+        if receipt.get("block_number") is None:
+            return None
+        return _wire(receipt)
+
+    def _get_transaction(self, params: list[Any]) -> Any:
+        from eth_tester.exceptions import TransactionNotFound
+
+        try:
+            return _wire(self._tester.get_transaction_by_hash(params[0]))
+        except TransactionNotFound:
+            return None
+
+    def _call(self, params: list[Any]) -> Any:
+        block = _block_id(params[1] if len(params) > 1 else "latest")
+        return self._tester.call(_call_params(params[0]), block)
+
+    def _estimate_gas(self, params: list[Any]) -> Any:
+        block = _block_id(params[1] if len(params) > 1 else "latest")
+        return hex(self._tester.estimate_gas(_call_params(params[0]), block))
+
+    def _get_logs(self, params: list[Any]) -> Any:
+        criteria: dict[str, Any] = params[0]
+        logs = self._tester.get_logs(
+            from_block=_block_id(criteria.get("fromBlock", "latest")),
+            to_block=_block_id(criteria.get("toBlock", "latest")),
+            address=criteria.get("address"),
+            topics=criteria.get("topics"),
+        )
+        return [_wire({**log, "removed": False}) for log in logs]
+
+    def _revert(self, params: list[Any]) -> bool:
+        self._tester.revert_to_snapshot(_quantity(params[0]))
+        return True
+
+    def _set_automine(self, params: list[Any]) -> bool:
+        if params[0]:
+            self._tester.enable_auto_mine_transactions()
+        else:
+            self._tester.disable_auto_mine_transactions()
+        return True

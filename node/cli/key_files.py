@@ -1,0 +1,64 @@
+"""Reading a member's keystore and passphrase from disk for the commands that sign."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from certificates.errors import KeystoreError
+from certificates.json_types import JsonObject
+from certificates.keystore import decrypt_keystore
+from node.cli.exits import EXIT_REFUSED, EXIT_UNREADABLE, describe, fail
+
+MAX_KEYSTORE_FILE_SIZE = 64 * 1024
+MAX_PASSPHRASE_FILE_SIZE = 4 * 1024
+
+
+def read_keystore(command: str, path: Path) -> JsonObject:
+    """The keystore JSON object in ``path`` (bounded read; clear failure otherwise)."""
+    try:
+        with path.open("rb") as file:
+            raw = file.read(MAX_KEYSTORE_FILE_SIZE + 1)
+    except OSError as error:
+        fail(command, EXIT_UNREADABLE, f"cannot read {path}: {error.strerror}")
+    if len(raw) > MAX_KEYSTORE_FILE_SIZE:
+        fail(command, EXIT_REFUSED, f"{path} is larger than a keystore can be")
+    try:
+        value = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        fail(command, EXIT_REFUSED, f"invalid-keystore: {path} is not JSON")
+    if not isinstance(value, dict):
+        fail(command, EXIT_REFUSED, f"invalid-keystore: {path} is not a JSON object")
+    return value
+
+
+def read_passphrase_file(command: str, path: Path) -> str:
+    """The first line of ``path``."""
+    try:
+        with path.open("rb") as file:
+            raw = file.read(MAX_PASSPHRASE_FILE_SIZE + 1)
+    except OSError as error:
+        fail(command, EXIT_UNREADABLE, f"cannot read the passphrase file {path}: {error.strerror}")
+    if len(raw) > MAX_PASSPHRASE_FILE_SIZE:
+        fail(command, EXIT_REFUSED, f"the passphrase file {path} is too large")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        fail(command, EXIT_REFUSED, f"the passphrase file {path} is not UTF-8")
+    lines = text.splitlines()
+    return lines[0] if lines else ""
+
+
+def unlock_signing_key(command: str, keystore_path: Path, passphrase_file: Path | None) -> bytes:
+    """Decrypt the signing key in ``keystore_path`` (prompting for the passphrase if no file)."""
+    keystore = read_keystore(command, keystore_path)
+    if passphrase_file is not None:
+        passphrase = read_passphrase_file(command, passphrase_file)
+    else:
+        passphrase = typer.prompt("Keystore passphrase", hide_input=True)
+    try:
+        return decrypt_keystore(keystore, passphrase)
+    except KeystoreError as error:
+        fail(command, EXIT_REFUSED, describe(error))

@@ -43,7 +43,9 @@ SIZES = {"1-item": 1, "5-items": 5, "20-items": 20}
 TARGET_RATIO = 1.5
 MEMORY_BATCH = 100_000
 MEMORY_TARGET_MIB = 1024
-DOMAIN = Eip712Domain(chain_id=31337, verifying_contract="0x5FbDB2315678afecb367f032d93F642f64180aa3")
+DOMAIN = Eip712Domain(
+    chain_id=31337, verifying_contract="0x5FbDB2315678afecb367f032d93F642f64180aa3"
+)
 SIGNING_KEY = bytes(range(1, 33))
 OA_EXTRAS = {
     "$template": {"name": "COO", "type": "EMBEDDED_RENDERER", "url": "https://renderer.invalid"},
@@ -172,7 +174,9 @@ def main() -> int:
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "machine": {
             "python": platform.python_version(),
-            "node": subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip(),
+            "node": subprocess.run(
+                ["node", "--version"], capture_output=True, text=True
+            ).stdout.strip(),
             "cpuCount": os.cpu_count(),
             "pinnedCore": CORE,
             "platform": platform.platform(),

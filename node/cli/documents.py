@@ -96,8 +96,7 @@ def wrap_documents(
     try:
         batch = wrap_batch(validated, signing_key=signing_key, domain=domain)
         documents = [
-            document.conceal(list(conceal)) if conceal else document
-            for document in batch.documents
+            document.conceal(list(conceal)) if conceal else document for document in batch.documents
         ]
     except DocexError as error:
         fail(command, EXIT_REFUSED, f"{describe(error)}; nothing was written")

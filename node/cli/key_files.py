@@ -57,7 +57,7 @@ def unlock_signing_key(command: str, keystore_path: Path, passphrase_file: Path 
     if passphrase_file is not None:
         passphrase = read_passphrase_file(command, passphrase_file)
     else:
-        passphrase = typer.prompt("Keystore passphrase", hide_input=True)
+        passphrase = typer.prompt("Passphrase", hide_input=True)
     try:
         return decrypt_keystore(keystore, passphrase)
     except KeystoreError as error:

@@ -15,16 +15,11 @@ from typing import Annotated, NoReturn
 import typer
 
 from certificates.encryption_keys import generate_signing_key, member_public_keys
-from certificates.errors import DocexError, KeystoreError
-from certificates.json_types import JsonObject
-from certificates.keystore import LIGHT_SCRYPT_N, decrypt_keystore, encrypt_keystore
-
-EXIT_REFUSED = 1
-EXIT_UNREADABLE = 2
+from certificates.keystore import LIGHT_SCRYPT_N, encrypt_keystore
+from node.cli.exits import EXIT_REFUSED, EXIT_UNREADABLE, fail
+from node.cli.key_files import read_passphrase_file, unlock_signing_key
 
 MIN_PASSPHRASE_LENGTH = 8
-MAX_KEYSTORE_FILE_SIZE = 64 * 1024
-MAX_PASSPHRASE_FILE_SIZE = 4 * 1024
 
 keys_app = typer.Typer(
     name="keys",
@@ -65,7 +60,7 @@ def new_keys(
     if output.exists() or output.is_symlink():
         _fail(EXIT_REFUSED, f"{output} already exists; refusing to overwrite it")
     if passphrase_file is not None:
-        passphrase = _read_passphrase_file(passphrase_file)
+        passphrase = read_passphrase_file("keys", passphrase_file)
     else:
         passphrase = typer.prompt(
             "Passphrase for the new keystore",
@@ -92,15 +87,7 @@ def show_keys(
     as_json: JsonOption = False,
 ) -> None:
     """Print the address and the X25519 encryption public key held in a keystore."""
-    keystore = _read_keystore(keystore_file)
-    if passphrase_file is not None:
-        passphrase = _read_passphrase_file(passphrase_file)
-    else:
-        passphrase = typer.prompt("Passphrase", hide_input=True)
-    try:
-        signing_key = decrypt_keystore(keystore, passphrase)
-    except KeystoreError as error:
-        _fail(EXIT_REFUSED, _describe(error))
+    signing_key = unlock_signing_key("keys", keystore_file, passphrase_file)
     _report(signing_key, keystore_file, as_json=as_json)
 
 
@@ -144,43 +131,5 @@ def _write_new_file(path: Path, text: str) -> None:
         os.fsync(file.fileno())
 
 
-def _read_keystore(path: Path) -> JsonObject:
-    try:
-        with path.open("rb") as file:
-            raw = file.read(MAX_KEYSTORE_FILE_SIZE + 1)
-    except OSError as error:
-        _fail(EXIT_UNREADABLE, f"cannot read {path}: {error.strerror}")
-    if len(raw) > MAX_KEYSTORE_FILE_SIZE:
-        _fail(EXIT_REFUSED, f"{path} is larger than a keystore can be")
-    try:
-        value = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        _fail(EXIT_REFUSED, f"invalid-keystore: {path} is not JSON")
-    if not isinstance(value, dict):
-        _fail(EXIT_REFUSED, f"invalid-keystore: {path} is not a JSON object")
-    return value
-
-
-def _read_passphrase_file(path: Path) -> str:
-    try:
-        with path.open("rb") as file:
-            raw = file.read(MAX_PASSPHRASE_FILE_SIZE + 1)
-    except OSError as error:
-        _fail(EXIT_UNREADABLE, f"cannot read the passphrase file {path}: {error.strerror}")
-    if len(raw) > MAX_PASSPHRASE_FILE_SIZE:
-        _fail(EXIT_REFUSED, f"the passphrase file {path} is too large")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        _fail(EXIT_REFUSED, f"the passphrase file {path} is not UTF-8")
-    lines = text.splitlines()
-    return lines[0] if lines else ""
-
-
-def _describe(error: DocexError) -> str:
-    return f"{error.code}: {error}"
-
-
 def _fail(exit_code: int, message: str) -> NoReturn:
-    typer.echo(f"docex keys: {message}", err=True)
-    raise typer.Exit(exit_code)
+    fail("keys", exit_code, message)

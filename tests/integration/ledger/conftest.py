@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import signal
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from ledger_chains_under_test import ChainUnderTest
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
 
 from ledger.chains import (
+    Chain,
     DEV_MNEMONIC,
     EthTesterChain,
     JsonRpcChain,
@@ -21,12 +24,32 @@ from ledger.chains import (
 )
 from ledger.journal import Journal
 from ledger.rpc import RetryPolicy
+from ledger.transactions import TransactionManager
 
 REPO = Path(__file__).resolve().parents[3]
 ANVIL = REPO / "node_modules" / ".bin" / "anvil"
 GANACHE = REPO / "node_modules" / ".bin" / "ganache"
 
 pytestmark = pytest.mark.integration
+
+
+@dataclass
+class ChainUnderTest:
+    """A running chain, the keys it funds, and what the test may do to it."""
+
+    name: str
+    chain: Chain
+    keys: list[bytes]
+    url: str | None = None  # set when another process can reach it
+
+    def account(self, index: int = 0) -> LocalAccount:
+        return Account.from_key(self.keys[index])
+
+    def pause_mining(self) -> None:
+        self.chain.request("evm_setAutomine", [False])
+
+    def mine(self) -> None:
+        self.chain.request("evm_mine", [])
 
 
 @pytest.fixture
@@ -110,3 +133,22 @@ def journal(tmp_path: Path) -> Iterator[Journal]:
     journal = Journal(tmp_path / "journal.sqlite")
     yield journal
     journal.close()
+
+
+ManagerFactory = Callable[..., TransactionManager]
+
+
+@pytest.fixture
+def manager_for() -> ManagerFactory:
+    """Build a transaction manager for a chain under test (its first three keys)."""
+
+    def make(under_test: ChainUnderTest, journal: Journal, **options: object) -> TransactionManager:
+        return TransactionManager(
+            under_test.chain,
+            journal,
+            [under_test.account(i) for i in range(3)],
+            poll_interval=0.005,
+            **options,  # type: ignore[arg-type]
+        )
+
+    return make

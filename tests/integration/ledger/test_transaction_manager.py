@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from typing import TYPE_CHECKING
 
 import pytest
-from ledger_chains_under_test import ChainUnderTest, make_manager
 
 from ledger.errors import ContractReverted, TransactionRejected
 from ledger.journal import Journal, TxStatus
 from ledger.transactions import TxRequest
+
+if TYPE_CHECKING:
+    from conftest import ChainUnderTest, ManagerFactory
 
 SINK = "0x000000000000000000000000000000000000dEaD"
 
@@ -41,9 +44,9 @@ def mined_payloads(under_test: ChainUnderTest, sender: str) -> Counter[bytes]:
 
 
 def test_transaction_is_journalled_sent_and_confirmed(
-    any_chain: ChainUnderTest, journal: Journal
+    any_chain: ChainUnderTest, journal: Journal, manager_for: ManagerFactory
 ) -> None:
-    manager = make_manager(any_chain, journal)
+    manager = manager_for(any_chain, journal)
     sender = any_chain.account().address
 
     confirmed = manager.transact(sender, transfer("pay-1"))
@@ -54,8 +57,10 @@ def test_transaction_is_journalled_sent_and_confirmed(
     assert mined_payloads(any_chain, sender) == Counter({b"pay-1": 1})
 
 
-def test_same_key_twice_sends_once(any_chain: ChainUnderTest, journal: Journal) -> None:
-    manager = make_manager(any_chain, journal)
+def test_same_key_twice_sends_once(
+    any_chain: ChainUnderTest, journal: Journal, manager_for: ManagerFactory
+) -> None:
+    manager = manager_for(any_chain, journal)
     sender = any_chain.account().address
 
     first = manager.transact(sender, transfer("pay-once"))
@@ -66,9 +71,9 @@ def test_same_key_twice_sends_once(any_chain: ChainUnderTest, journal: Journal) 
 
 
 def test_sixteen_concurrent_writers_on_one_account_send_every_transaction_exactly_once(
-    any_chain: ChainUnderTest, journal: Journal
+    any_chain: ChainUnderTest, journal: Journal, manager_for: ManagerFactory
 ) -> None:
-    manager = make_manager(any_chain, journal)
+    manager = manager_for(any_chain, journal)
     sender = any_chain.account().address
     failures: list[BaseException] = []
     nonces: list[int] = []
@@ -102,9 +107,9 @@ def test_sixteen_concurrent_writers_on_one_account_send_every_transaction_exactl
 
 
 def test_accounts_have_independent_nonce_sequences(
-    any_chain: ChainUnderTest, journal: Journal
+    any_chain: ChainUnderTest, journal: Journal, manager_for: ManagerFactory
 ) -> None:
-    manager = make_manager(any_chain, journal)
+    manager = manager_for(any_chain, journal)
     first, second = any_chain.account(0).address, any_chain.account(1).address
 
     a = manager.transact(first, transfer("a"))
@@ -115,9 +120,9 @@ def test_accounts_have_independent_nonce_sequences(
 
 
 def test_call_that_would_revert_raises_typed_error_before_anything_is_journalled(
-    any_chain: ChainUnderTest, journal: Journal
+    any_chain: ChainUnderTest, journal: Journal, manager_for: ManagerFactory
 ) -> None:
-    manager = make_manager(any_chain, journal)
+    manager = manager_for(any_chain, journal)
     sender = any_chain.account().address
     deployed = manager.transact(sender, TxRequest("deploy", to=None, data=REVERTING_CONTRACT_INIT))
     assert deployed.contract_address is not None
@@ -131,9 +136,9 @@ def test_call_that_would_revert_raises_typed_error_before_anything_is_journalled
 
 
 def test_transaction_mined_with_a_revert_raises_typed_error_and_is_never_resent(
-    any_chain: ChainUnderTest, journal: Journal
+    any_chain: ChainUnderTest, journal: Journal, manager_for: ManagerFactory
 ) -> None:
-    manager = make_manager(any_chain, journal)
+    manager = manager_for(any_chain, journal)
     sender = any_chain.account().address
     deployed = manager.transact(sender, TxRequest("deploy", to=None, data=REVERTING_CONTRACT_INIT))
     request = TxRequest("forced", to=deployed.contract_address, data=b"\x01", gas=100_000)
@@ -149,9 +154,9 @@ def test_transaction_mined_with_a_revert_raises_typed_error_and_is_never_resent(
 
 
 def test_node_refusal_releases_the_nonce_for_the_next_transaction(
-    any_chain: ChainUnderTest, journal: Journal
+    any_chain: ChainUnderTest, journal: Journal, manager_for: ManagerFactory
 ) -> None:
-    manager = make_manager(any_chain, journal)
+    manager = manager_for(any_chain, journal)
     sender = any_chain.account().address
     too_much = TxRequest("too-much", to=SINK, value=10**40, gas=21_000)
 

@@ -18,7 +18,7 @@ import secrets
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
-from certificates.canonical import canonical_string, canonicalize
+from certificates.canonical import NotCanonicalisable, canonical_string, canonicalize
 from certificates.errors import InvalidInput
 from certificates.json_pointer import child, is_within, split
 from certificates.json_types import JsonObject, JsonValue
@@ -57,9 +57,15 @@ def iter_fields(data: JsonValue, path: str = "") -> Iterator[tuple[str, JsonValu
 
 def field_hash(path: str, salt: bytes, value: JsonValue) -> bytes:
     """keccak256(0x02 ‖ salt ‖ JCS(path) ‖ JCS(value))."""
-    return keccak256(
-        FIELD_PREFIX + salt + canonical_string(path).encode("utf-8") + canonicalize(value)
-    )
+    try:
+        # Strings are most fields: their canonical form is one C call, skip the general walk.
+        encoded = (
+            canonical_string(value).encode("utf-8") if type(value) is str else canonicalize(value)
+        )
+        encoded_path = canonical_string(path).encode("utf-8")
+    except UnicodeEncodeError:
+        raise NotCanonicalisable("text contains a lone surrogate", path=path or "/") from None
+    return keccak256(FIELD_PREFIX + salt + encoded_path + encoded)
 
 
 def target_hash(field_hashes: Iterable[bytes]) -> bytes:

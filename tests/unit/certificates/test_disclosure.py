@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from certificates.canonical import NotCanonicalisable
 from certificates.disclosure import (
     SALT_SIZE,
     DisclosureError,
@@ -152,3 +153,9 @@ def test_any_concealment_keeps_the_target_hash(data: JsonObject, draw: st.DataOb
     paths = [path for path, _ in iter_fields(document) if path != "/documentType"]
     chosen = draw.draw(st.lists(st.sampled_from(paths), unique=True)) if paths else []
     assert salted.conceal(chosen).target_hash() == salted.target_hash()
+
+
+def test_lone_surrogate_in_a_field_is_a_typed_error_naming_the_field() -> None:
+    with pytest.raises(NotCanonicalisable) as caught:
+        SaltedDocument.salt({"documentType": "x/1", "name": "\ud800"}).target_hash()
+    assert caught.value.path == "/name"

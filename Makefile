@@ -42,7 +42,7 @@ $(BENCH_NODE_STAMP): bench/package.json bench/package-lock.json
 	cd bench && $(NPM) ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-setup: $(VENV_STAMP) $(NODE_STAMP) $(wildcard $(CONTRACTS_NODE_STAMP))
+setup: $(VENV_STAMP) $(NODE_STAMP) $(CONTRACTS_NODE_STAMP)
 
 lint: $(VENV_STAMP)
 	$(VENV)/bin/ruff check .
@@ -57,6 +57,9 @@ run: setup
 
 bench: setup $(BENCH_NODE_STAMP)
 	$(PY) -m bench
+
+contracts: $(CONTRACTS_NODE_STAMP)
+	cd contracts && node scripts/build.mjs
 
 clean:
 	rm -rf $(VENV) node_modules contracts/node_modules bench/node_modules .mypy_cache .ruff_cache .pytest_cache

@@ -18,6 +18,8 @@ import json
 import math
 import re
 import unicodedata
+from array import array
+from itertools import accumulate
 from typing import Final, NoReturn
 
 from certificates.errors import (
@@ -40,6 +42,7 @@ from certificates.json_types import JsonValue
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "DEFAULT_MAX_DEPTH",
+    "MAX_NESTING",
     "MAX_SAFE_INTEGER",
     "json_pointer",
     "parse_strict_json",
@@ -53,7 +56,15 @@ MAX_SAFE_INTEGER: Final = 2**53 - 1
 _MAX_SAFE_INTEGER_CHARS: Final = len(str(MAX_SAFE_INTEGER)) + 1
 _BOM: Final = b"\xef\xbb\xbf"
 _SURROGATE: Final = re.compile("[\ud800-\udfff]")
-# Tokens that matter for nesting: strings (skipped whole), brackets, commas and colons.
+#: The deepest nesting a caller may allow, and the most open brackets an input may hold
+#: before its nesting is measured ahead of the C parser, whose recursion is bounded only
+#: by sys.getrecursionlimit() (which libraries raise: then deep input overflows the C
+#: stack and the process dies). 256 levels stay far below any thread's stack size.
+MAX_NESTING: Final = 256
+_STRING: Final = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKET: Final = re.compile(r"[^\[\]{}]+")
+_BRACKET_STEP: Final = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")
+# Tokens that matter for nesting: strings (skipped whole), brackets and commas.
 _STRUCTURE_TOKEN: Final = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{},]', re.DOTALL)
 
 
@@ -195,11 +206,19 @@ def _walk(value: JsonValue | _Rejected, depth: int, max_depth: int) -> None:
         _check_text(value)
 
 
+def _deepest_nesting(text: str) -> int:
+    """The most brackets open at once outside strings (an upper bound for broken JSON)."""
+    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text)).encode("ascii")
+    # As signed bytes, "[" and "{" count +1, "]" and "}" count -1: running sums are depths.
+    steps = array("b", brackets.translate(_BRACKET_STEP))
+    return max(accumulate(steps), default=0)
+
+
 def _path_of_first_too_deep(text: str, max_depth: int) -> str:
     """JSON Pointer of the first container nested deeper than ``max_depth``.
 
-    Only used when the C parser gave up (its recursion limit, far beyond ``max_depth``)
-    so no tree was built; the scan stops at the culprit. ``text`` is valid JSON up to it.
+    Only used on rejection, before the C parser sees the input; the scan stops at the
+    culprit.
     """
     # One entry per open container: the path segment of its current child.
     child: list[str] = []
@@ -225,7 +244,7 @@ def _path_of_first_too_deep(text: str, max_depth: int) -> str:
                 expecting_key = True
             else:
                 child[-1] = str(int(child[-1]) + 1)
-    return ""  # pragma: no cover - only called when nesting is too deep
+    return ""  # only when the nesting was overestimated inside a broken (unclosed) string
 
 
 def _raise(error: InvalidInput, path: str) -> NoReturn:
@@ -247,6 +266,8 @@ def parse_strict_json(
     input). ``allow_non_integers`` admits finite numbers with a fraction or exponent
     (as ``float``); documents never need it (money and quantities are decimal strings).
     """
+    if not 1 <= max_depth <= MAX_NESTING:
+        raise ValueError(f"max_depth must be between 1 and {MAX_NESTING}")
     if isinstance(raw, str):
         # A str of more characters than max_bytes cannot fit in max_bytes of UTF-8.
         if len(raw) > max_bytes:
@@ -263,6 +284,13 @@ def parse_strict_json(
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         _raise(InvalidUtf8(f"input is not valid UTF-8 (byte offset {exc.start})"), "")
+    # Fewer open brackets than MAX_NESTING (counted even inside strings) cannot nest
+    # deeper: nearly every document takes this shortcut and the walk checks max_depth.
+    if text.count("[") + text.count("{") > MAX_NESTING and _deepest_nesting(text) > max_depth:
+        _raise(
+            NestingTooDeep(f"nesting deeper than {max_depth} levels"),
+            _path_of_first_too_deep(text, max_depth),
+        )
     try:
         value: JsonValue = json.loads(
             text,
@@ -275,11 +303,6 @@ def parse_strict_json(
         )
     except json.JSONDecodeError as exc:
         _raise(MalformedJson(f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"), "")
-    except RecursionError:
-        _raise(
-            NestingTooDeep(f"nesting deeper than {max_depth} levels"),
-            _path_of_first_too_deep(text, max_depth),
-        )
     try:
         _walk(value, 1, max_depth)
     except _Found as found:

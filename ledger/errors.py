@@ -126,13 +126,6 @@ class UnknownTransaction(LedgerError):
     http_status = 404
 
 
-class ReorgTooDeep(LedgerError):
-    """The indexer found a fork below every block it still remembers."""
-
-    code = "reorg-too-deep"
-    http_status = 500
-
-
 class DeploymentError(LedgerError):
     """A consortium configuration that cannot be deployed, or a deployment that failed."""
 

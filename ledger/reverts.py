@@ -43,15 +43,17 @@ class RevertRule:
     error: type[ContractReverted] = ContractReverted
 
 
-def render_value(value: Any) -> str:
-    """An argument as a person reads it: short ASCII codes as text, other bytes as hex."""
+def render_value(value: Any, names: Mapping[bytes, str] | None = None) -> str:
+    """An argument as a person reads it: known ids by name, ASCII codes as text, else hex."""
     if isinstance(value, bytes):
+        if names and value in names:
+            return names[value]
         text = value.rstrip(b"\x00")
         if text and all(0x20 < b < 0x7F for b in text):
             return text.decode("ascii")
         return "0x" + value.hex()
     if isinstance(value, list | tuple):
-        return "[" + ", ".join(render_value(v) for v in value) + "]"
+        return "[" + ", ".join(render_value(v, names) for v in value) + "]"
     return str(value)
 
 
@@ -79,8 +81,14 @@ class RevertDecoder:
     """Decodes revert data against a set of ABIs and a table of rule sentences."""
 
     def __init__(
-        self, abis: Iterable[ContractAbi] = (), rules: Mapping[str, RevertRule] | None = None
+        self,
+        abis: Iterable[ContractAbi] = (),
+        rules: Mapping[str, RevertRule] | None = None,
+        *,
+        names: Mapping[bytes, str] | None = None,
     ) -> None:
+        """``names`` spells hashed ids (``keccak256("coo/1")``) back as their text."""
+        self._names = dict(names or {})
         self._errors: dict[bytes, ErrorCodec] = {}
         for abi in abis:
             self._errors.update(abi.errors)
@@ -126,7 +134,7 @@ class RevertDecoder:
                 revert_data=data,
             )
         arguments = _safe_decode(codec, data)
-        rendered = {name: render_value(value) for name, value in arguments.items()}
+        rendered = {name: render_value(value, self._names) for name, value in arguments.items()}
         rule = self._rules.get(codec.name)
         if rule is None:
             listed = ", ".join(f"{k}={v}" for k, v in rendered.items())

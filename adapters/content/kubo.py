@@ -115,8 +115,9 @@ class KuboContentStore:
             expected = import_bytes(bytes(content), self.layout).cid
         else:
             payload = _rewindable(content)
+            start = payload.tell()
             expected = import_stream(payload, self.layout).cid
-            payload.seek(0)
+            payload.seek(start)
         params = {
             "cid-version": str(self.layout.cid_version),
             "raw-leaves": "true" if self.layout.raw_leaves else "false",

@@ -13,7 +13,6 @@ from typing import Annotated, Any, ClassVar, Final, TypeVar
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 from pydantic.fields import ComputedFieldInfo, FieldInfo
-from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
 __all__ = ["DocumentModel", "Omittable", "StrictModel"]
@@ -35,15 +34,23 @@ def _reject_null(value: object) -> object:
     return value
 
 
-def _drop_null_default(schema: dict[str, Any]) -> None:
+def _without_null(schema: dict[str, Any]) -> None:
+    """Make the JSON Schema of ``T | None`` say what is accepted: ``T`` (or nothing)."""
     schema.pop("default", None)
+    branches = [branch for branch in schema.pop("anyOf", []) if branch != {"type": "null"}]
+    if len(branches) == 1:
+        schema.update(branches[0])
+    elif branches:  # pragma: no cover - no Omittable of a union yet
+        schema["anyOf"] = branches
 
 
+# Plain ``T | None`` (not ``SkipJsonSchema``, which turns it into a tagged union whose
+# tags would appear in error paths); the JSON Schema is fixed up by ``_without_null``.
 #: An optional field: absent or a ``T``, never ``null`` (and the JSON Schema says so).
 Omittable = Annotated[
-    T | SkipJsonSchema[None],
+    T | None,
     BeforeValidator(_reject_null),
-    Field(json_schema_extra=_drop_null_default),
+    Field(json_schema_extra=_without_null),
 ]
 
 

@@ -203,7 +203,9 @@ def _unique_countries(codes: list[str]) -> list[str]:
 
 #: A list of distinct countries.
 CountryList = Annotated[
-    list[CountryCode], Field(min_length=1, max_length=50), AfterValidator(_unique_countries)
+    list[CountryCode],
+    Field(min_length=1, max_length=50, json_schema_extra={"uniqueItems": True}),
+    AfterValidator(_unique_countries),
 ]
 
 

@@ -32,6 +32,19 @@ contract DocumentRegistry is EIP712 {
         uint96 usedQuantity;
     }
 
+    /// @dev The fields of a `DocumentUsed` event, gathered in memory (stack depth).
+    struct Use {
+        bytes32 root;
+        bytes32 targetHash;
+        bytes32 declarationRef;
+        uint32 issuerMember;
+        uint32 userMember;
+        bytes2 userCountry;
+        uint96 quantity;
+        uint96 usedQuantity;
+        uint96 allowedQuantity;
+    }
+
     struct Anchor {
         address issuer;
         uint64 blockNumber;
@@ -150,7 +163,7 @@ contract DocumentRegistry is EIP712 {
         bytes calldata signature
     ) external {
         bytes32 digest = batchAnchorDigest(root, documentType, documentCount, addressees);
-        _anchor(root, documentType, documentCount, addressees, ECDSA.recoverCalldata(digest, signature));
+        _anchor(root, documentType, documentCount, addressees, ECDSA.recover(digest, signature));
     }
 
     /// @notice The EIP-712 digest an issuer signs for `anchorSigned`.
@@ -184,18 +197,11 @@ contract DocumentRegistry is EIP712 {
     ) private {
         if (root == bytes32(0)) revert ZeroRoot();
         if (documentCount == 0) revert EmptyBatch();
-        uint256 existing = _anchors[root];
-        if (existing != 0) {
-            Anchor memory a = _unpack(existing);
-            revert AlreadyAnchored(root, a.issuer, a.blockNumber);
-        }
+        _requireNotAnchored(root);
         bytes32 typeId = keccak256(bytes(documentType));
-        (uint32 issuerMember, bytes2 country, bool authorised) =
-            consortium.authorityAt(issuer, typeId, block.number);
-        if (!authorised) revert IssuerNotAuthorised(issuer, typeId, country, block.number);
-        uint32 routeId = _route(typeId, addressees);
+        (uint32 issuerMember, bytes2 country) = _requireAuthorised(issuer, typeId);
         _anchors[root] = uint256(uint160(issuer)) | (block.number << 160)
-            | (uint256(routeId) << 224);
+            | (uint256(_route(typeId, addressees)) << 224);
         emit BatchAnchored(
             root,
             issuerMember,
@@ -208,6 +214,24 @@ contract DocumentRegistry is EIP712 {
             addressees,
             uint64(block.timestamp)
         );
+    }
+
+    function _requireNotAnchored(bytes32 root) private view {
+        uint256 existing = _anchors[root];
+        if (existing != 0) {
+            Anchor memory a = _unpack(existing);
+            revert AlreadyAnchored(root, a.issuer, a.blockNumber);
+        }
+    }
+
+    function _requireAuthorised(address issuer, bytes32 typeId)
+        private
+        view
+        returns (uint32 issuerMember, bytes2 country)
+    {
+        bool authorised;
+        (issuerMember, country, authorised) = consortium.authorityAt(issuer, typeId, block.number);
+        if (!authorised) revert IssuerNotAuthorised(issuer, typeId, country, block.number);
     }
 
     /// @dev The id of the (type, addressees) route, registered on first use. Route ids start
@@ -285,12 +309,42 @@ contract DocumentRegistry is EIP712 {
         uint96 quantity,
         uint96 allowedQuantity
     ) external {
-        (uint32 issuerMember, uint32 userMember, bytes2 userCountry) =
+        Use memory use;
+        use.root = root;
+        use.targetHash = targetHash;
+        use.declarationRef = declarationRef;
+        use.quantity = quantity;
+        (use.issuerMember, use.userMember, use.userCountry) =
             _addresseeActing(root, targetHash, proof);
-        _requireCurrent(issuerMember, targetHash);
+        _requireCurrent(use.issuerMember, targetHash);
+        (use.usedQuantity, use.allowedQuantity) =
+            _consume(use.issuerMember, targetHash, quantity, allowedQuantity);
+        emit DocumentUsed(
+            use.targetHash,
+            use.issuerMember,
+            use.declarationRef,
+            use.root,
+            use.userMember,
+            use.userCountry,
+            msg.sender,
+            use.quantity,
+            use.usedQuantity,
+            use.allowedQuantity,
+            uint64(block.timestamp)
+        );
+    }
+
+    /// @dev Adds `quantity` to the document's used total, within its allowance (set here on
+    /// first use).
+    function _consume(
+        uint32 issuerMember,
+        bytes32 targetHash,
+        uint96 quantity,
+        uint96 allowedQuantity
+    ) private returns (uint96 used, uint96 allowed) {
         if (quantity == 0) revert ZeroQuantity();
         DocumentState storage state = _states[issuerMember][targetHash];
-        uint96 allowed = state.allowedQuantity;
+        allowed = state.allowedQuantity;
         if (allowed == 0) {
             if (allowedQuantity == 0) revert ZeroQuantity();
             allowed = allowedQuantity;
@@ -298,23 +352,10 @@ contract DocumentRegistry is EIP712 {
         } else if (allowedQuantity != 0 && allowedQuantity != allowed) {
             revert AllowanceMismatch(targetHash, allowed, allowedQuantity);
         }
-        uint96 used = state.usedQuantity;
+        used = state.usedQuantity;
         if (quantity > allowed - used) revert OverUse(targetHash, allowed, used, quantity);
         used += quantity;
         state.usedQuantity = used;
-        emit DocumentUsed(
-            targetHash,
-            issuerMember,
-            declarationRef,
-            root,
-            userMember,
-            userCountry,
-            msg.sender,
-            quantity,
-            used,
-            allowed,
-            uint64(block.timestamp)
-        );
     }
 
     /// @notice Records that an addressee rejected the document, with a reason code.
@@ -376,10 +417,10 @@ contract DocumentRegistry is EIP712 {
     /// @notice Whether `proof` leads from the document's leaf to `root` (ADR 0001 hashing).
     function proves(bytes32 root, bytes32 targetHash, bytes32[] calldata proof)
         public
-        pure
+        view
         returns (bool)
     {
-        return MerkleProof.processProof(proof, _leaf(targetHash), _node) == root;
+        return MerkleProof.processProofCalldata(proof, _leaf(targetHash), _node) == root;
     }
 
     // ------------------------------------------------------------------ internals

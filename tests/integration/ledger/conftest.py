@@ -14,8 +14,8 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from ledger.chains import (
-    Chain,
     DEV_MNEMONIC,
+    Chain,
     EthTesterChain,
     JsonRpcChain,
     ManagedAnvil,
@@ -50,6 +50,11 @@ class ChainUnderTest:
 
     def mine(self) -> None:
         self.chain.request("evm_mine", [])
+
+
+@pytest.fixture
+def anvil_executable() -> Path:
+    return ANVIL
 
 
 @pytest.fixture

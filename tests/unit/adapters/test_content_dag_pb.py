@@ -80,3 +80,9 @@ def test_data_before_links_is_not_canonical_and_refused() -> None:
 def test_malformed_dag_pb_is_refused(block: bytes) -> None:
     with pytest.raises(InvalidBlock):
         decode_node(block)
+
+
+@given(st.binary(max_size=400))
+def test_fast_file_leaf_encoding_equals_the_generic_encoding(chunk: bytes) -> None:
+    generic = encode_node(PBNode((), encode_unixfs(UnixFsData(UNIXFS_FILE, chunk, len(chunk)))))
+    assert file_leaf_block(chunk) == generic

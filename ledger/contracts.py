@@ -1,0 +1,221 @@
+"""Python bindings of the docex contracts, from the checked-in build artifacts.
+
+``contracts/build/<Name>.json`` holds each contract's ABI and bytecode (see
+docs/contracts.md). A :class:`ContractBinding` encodes calls into
+:class:`~ledger.transactions.TxRequest` data and reads views with one raw ``eth_call``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from certificates.keccak import keccak256
+from ledger.abi_codec import ContractAbi
+from ledger.chains import Chain
+from ledger.errors import (
+    AlreadyRecorded,
+    ArtifactError,
+    NotAuthorisedOnChain,
+    NotFoundOnChain,
+    RpcError,
+)
+from ledger.reverts import RevertDecoder, RevertRule, revert_data_of
+from ledger.transactions import TxRequest
+
+CONSORTIUM_REGISTRY = "ConsortiumRegistry"
+DOCUMENT_REGISTRY = "DocumentRegistry"
+CONTRACT_NAMES = (CONSORTIUM_REGISTRY, DOCUMENT_REGISTRY)
+
+
+def default_build_dir() -> Path:
+    """``contracts/build`` of the source tree this package runs from."""
+    return Path(__file__).resolve().parents[1] / "contracts" / "build"
+
+
+def type_id(document_type: str) -> bytes:
+    """The on-chain id of a versioned document type: ``keccak256("coo/1")``."""
+    return keccak256(document_type.encode())
+
+
+def country_code(country: str) -> bytes:
+    """An ISO 3166-1 alpha-2 code as the contracts' ``bytes2``."""
+    if len(country) != 2 or not country.isascii() or not country.isupper():
+        raise ValueError(f"not an ISO 3166-1 alpha-2 code: {country!r}")
+    return country.encode("ascii")
+
+
+@dataclass(frozen=True, slots=True)
+class Artifact:
+    name: str
+    abi: ContractAbi
+    bytecode: bytes
+
+    @classmethod
+    def load(cls, name: str, build_dir: Path | None = None) -> Artifact:
+        path = (build_dir or default_build_dir()) / f"{name}.json"
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+            bytecode = str(document["bytecode"])
+            return cls(
+                name=name,
+                abi=ContractAbi(document["abi"]),
+                bytecode=bytes.fromhex(bytecode.removeprefix("0x")),
+            )
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ArtifactError(f"contract artifact {path} unreadable: {exc}") from exc
+
+    def deploy_request(self, key: str, *constructor_args: Any) -> TxRequest:
+        return TxRequest(
+            key=key, to=None, data=self.bytecode + self.abi.encode_constructor(constructor_args)
+        )
+
+
+class ContractBinding:
+    """One deployed contract: encode its transactions, read its views."""
+
+    def __init__(self, artifact: Artifact, address: str) -> None:
+        self.artifact = artifact
+        self.address = address
+        self.abi = artifact.abi
+
+    def call_data(self, function: str, *args: Any) -> bytes:
+        return self.abi.function(function).encode(args)
+
+    def request(self, key: str, function: str, *args: Any, gas: int | None = None) -> TxRequest:
+        """A transaction calling ``function(*args)``, named ``key`` for the journal."""
+        return TxRequest(key=key, to=self.address, data=self.call_data(function, *args), gas=gas)
+
+    def call(
+        self,
+        chain: Chain,
+        function: str,
+        *args: Any,
+        block: int | str = "latest",
+        decoder: RevertDecoder | None = None,
+    ) -> tuple[Any, ...]:
+        """Read a view with one ``eth_call``; a revert raises its typed error."""
+        codec = self.abi.function(function)
+        tag = hex(block) if isinstance(block, int) else block
+        params = [{"to": self.address, "data": "0x" + codec.encode(args).hex()}, tag]
+        try:
+            result = chain.request("eth_call", params)
+        except RpcError as exc:
+            data = revert_data_of(exc)
+            if data is None:
+                raise
+            number = block if isinstance(block, int) else None
+            raise (decoder or RevertDecoder([self.abi])).decode(
+                data, block_number=number, action=function
+            ) from exc
+        return codec.decode_output(bytes.fromhex(str(result)[2:]))
+
+
+#: The sentence each custom error reads as (docs/contracts.md lists when each is raised).
+REVERT_RULES: Mapping[str, RevertRule] = {
+    # ConsortiumRegistry
+    "NotMemberAccount": RevertRule(
+        "{account} is not a member account of an active member", NotAuthorisedOnChain
+    ),
+    "MemberNotActive": RevertRule("member {memberId} is not active", NotAuthorisedOnChain),
+    "MemberNotSuspended": RevertRule("member {memberId} is not suspended"),
+    "UnknownMember": RevertRule("no member {memberId}", NotFoundOnChain),
+    "TooFewMembers": RevertRule("a consortium needs at least two members, got {count}"),
+    "InvalidQuorum": RevertRule(
+        "quorum {quorum} is outside 2..{activeMembers} (the active members)"
+    ),
+    "QuorumUnreachable": RevertRule(
+        "quorum {quorum} would be unreachable with {activeMembersAfter} active members"
+    ),
+    "InvalidCountryCode": RevertRule("{country} is not an ISO 3166-1 alpha-2 country code"),
+    "EmptyName": RevertRule("a member needs a name"),
+    "ZeroAccount": RevertRule("the zero address cannot be an account"),
+    "AccountBoundToOtherMember": RevertRule(
+        "account {account} already belongs to member {memberId}", AlreadyRecorded
+    ),
+    "AccountNotOfMember": RevertRule(
+        "account {account} does not belong to member {memberId}", NotAuthorisedOnChain
+    ),
+    "KeyAlreadyActive": RevertRule("key {account} is already active for {typeId}", AlreadyRecorded),
+    "KeyNotActive": RevertRule("key {account} is not active for {typeId}", NotFoundOnChain),
+    "InvalidValidity": RevertRule("validity window {validFrom}..{validUntil} is empty"),
+    "AgreementAlreadyInForce": RevertRule(
+        "{verifierCountry} already recognises {typeId} from {issuerCountry}", AlreadyRecorded
+    ),
+    "AgreementNotInForce": RevertRule(
+        "{verifierCountry} has no agreement on {typeId} from {issuerCountry}", NotFoundOnChain
+    ),
+    "UnknownProposal": RevertRule("no proposal {proposalId}", NotFoundOnChain),
+    "ProposalAlreadyExecuted": RevertRule(
+        "proposal {proposalId} is already executed", AlreadyRecorded
+    ),
+    "AlreadyApproved": RevertRule(
+        "member {memberId} already approved proposal {proposalId}", AlreadyRecorded
+    ),
+    # DocumentRegistry
+    "ZeroRoot": RevertRule("a batch root cannot be zero"),
+    "EmptyBatch": RevertRule("a batch holds at least one document"),
+    "NoAddressees": RevertRule("a batch needs at least one addressee country"),
+    "AddresseesNotSorted": RevertRule(
+        "addressees must be sorted without duplicates (at index {index})"
+    ),
+    "IssuerNotAuthorised": RevertRule(
+        "issuer not authorised for {typeId} in {country} at block {blockNumber}"
+        " (account {account})",
+        NotAuthorisedOnChain,
+    ),
+    "AlreadyAnchored": RevertRule(
+        "batch {root} already anchored by {issuer} at block {blockNumber}", AlreadyRecorded
+    ),
+    "NotAnchored": RevertRule("batch {root} is not anchored", NotFoundOnChain),
+    "InvalidProof": RevertRule(
+        "proof does not lead from document {targetHash} to batch {root}", NotFoundOnChain
+    ),
+    "NotActiveAccount": RevertRule(
+        "{account} is not an active account of an active member at block {blockNumber}",
+        NotAuthorisedOnChain,
+    ),
+    "NotIssuerMember": RevertRule(
+        "account {account} of member {accountMember} cannot act for issuer member {issuerMember}",
+        NotAuthorisedOnChain,
+    ),
+    "NotAddressee": RevertRule(
+        "{country} ({account}) is not an addressee of batch {root}", NotAuthorisedOnChain
+    ),
+    "SuccessorOfOtherMember": RevertRule(
+        "successor batch {successorRoot} was anchored by member {successorMember},"
+        " not {issuerMember}",
+        NotAuthorisedOnChain,
+    ),
+    "SupersedeBySelf": RevertRule("document {targetHash} cannot supersede itself"),
+    "DocumentIsRevoked": RevertRule("document {targetHash} is revoked", AlreadyRecorded),
+    "DocumentIsSuperseded": RevertRule(
+        "document {targetHash} is superseded by {successor}", AlreadyRecorded
+    ),
+    "ZeroQuantity": RevertRule("a use needs a quantity (and a first use an allowance)"),
+    "AllowanceMismatch": RevertRule("document {targetHash} has allowance {recorded}, not {given}"),
+    "OverUse": RevertRule(
+        "document {targetHash} over-used: {used} of {allowed} used, {requested} more asked"
+    ),
+    "ECDSAInvalidSignature": RevertRule("batch signature invalid"),
+    "ECDSAInvalidSignatureLength": RevertRule("batch signature has length {length}, not 65"),
+    "ECDSAInvalidSignatureS": RevertRule("batch signature is not low-s (EIP-2)"),
+}
+
+
+def revert_decoder(
+    artifacts: Iterable[Artifact], document_types: Iterable[str] = ()
+) -> RevertDecoder:
+    """A decoder for the docex contracts that spells known type ids as ``coo/1``."""
+    return RevertDecoder(
+        [a.abi for a in artifacts],
+        REVERT_RULES,
+        names={type_id(t): t for t in document_types},
+    )
+
+
+def load_artifacts(build_dir: Path | None = None) -> dict[str, Artifact]:
+    return {name: Artifact.load(name, build_dir) for name in CONTRACT_NAMES}

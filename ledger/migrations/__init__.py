@@ -1,0 +1,1 @@
+"""Alembic migrations of the event index (run programmatically by ledger.index_store)."""

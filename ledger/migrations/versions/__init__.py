@@ -1,0 +1,1 @@
+"""Revisions of the event index schema, oldest first."""

@@ -1,0 +1,319 @@
+"""Questions the node asks its event index: each one an indexed lookup, never a log scan."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, select, tuple_
+from sqlalchemy.orm import Session
+
+from ledger.contracts import type_id
+from ledger.index_schema import (
+    AgreementEvent,
+    Batch,
+    ChainEvent,
+    DocumentEvent,
+    KeyEvent,
+    MemberEvent,
+)
+from ledger.indexer import OPEN_VALIDITY
+
+MEMBER_ACCOUNT_ROLE = bytes(32)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchRecord:
+    root: bytes
+    issuer_member: int
+    issuer: str
+    issuer_country: str
+    document_type: str
+    document_count: int
+    addressees: tuple[str, ...]
+    block_number: int
+    timestamp: int
+    tx_hash: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentUse:
+    declaration_ref: bytes
+    member: int
+    country: str
+    quantity: int
+    used_quantity: int
+    allowed_quantity: int
+    block_number: int
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentRejection:
+    member: int
+    country: str
+    reason_code: int
+    block_number: int
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentStatus:
+    """What the chain says about one document (target hash) of one issuer member."""
+
+    target_hash: bytes
+    batch: BatchRecord | None
+    revoked_at: int | None
+    superseded_by: tuple[bytes, bytes] | None  # (successor target hash, successor root)
+    uses: tuple[DocumentUse, ...]
+    rejections: tuple[DocumentRejection, ...]
+
+    @property
+    def state(self) -> str:
+        """``revoked``, ``superseded``, ``valid`` (anchored, neither) or ``unknown``."""
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.superseded_by is not None:
+            return "superseded"
+        return "valid" if self.batch is not None else "unknown"
+
+    @property
+    def used_quantity(self) -> int:
+        return self.uses[-1].used_quantity if self.uses else 0
+
+
+@dataclass(frozen=True, slots=True)
+class AgreementWindow:
+    verifier_country: str
+    issuer_country: str
+    type_id: bytes
+    valid_from: int
+    valid_until: int  # 0 = open-ended
+
+    def covers(self, timestamp: int) -> bool:
+        return self.valid_from <= timestamp and (
+            self.valid_until in (0,) or timestamp < self.valid_until
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Authority:
+    account: str
+    authorised: bool
+    member_id: int | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    block_number: int
+    log_index: int
+    tx_hash: bytes
+    event: str
+    arguments: dict[str, Any]
+
+
+def _address_bytes(account: str) -> bytes:
+    return bytes.fromhex(account.removeprefix("0x").lower())
+
+
+def _batch_record(row: Batch) -> BatchRecord:
+    return BatchRecord(
+        root=row.root,
+        issuer_member=row.issuer_member,
+        issuer="0x" + row.issuer.hex(),
+        issuer_country=row.issuer_country,
+        document_type=row.document_type,
+        document_count=row.document_count,
+        addressees=tuple(row.addressees.split(",")) if row.addressees else (),
+        block_number=row.block_number,
+        timestamp=row.timestamp,
+        tx_hash=row.tx_hash,
+    )
+
+
+def batch(engine: Engine, root: bytes) -> BatchRecord | None:
+    with Session(engine) as session:
+        row = session.get(Batch, root)
+        return None if row is None else _batch_record(row)
+
+
+def document_status(
+    engine: Engine, target_hash: bytes, *, root: bytes | None = None
+) -> DocumentStatus:
+    """A document's status; ``root`` (from its proof) pins the batch and so the issuer."""
+    with Session(engine) as session:
+        anchored = session.get(Batch, root) if root is not None else None
+        query = select(DocumentEvent).where(DocumentEvent.target_hash == target_hash)
+        if anchored is not None:
+            query = query.where(DocumentEvent.issuer_member == anchored.issuer_member)
+        events = session.scalars(
+            query.order_by(DocumentEvent.block_number, DocumentEvent.log_index)
+        ).all()
+        if anchored is None and events and root is None:
+            anchored = session.get(Batch, events[0].root)
+        record = _batch_record(anchored) if anchored is not None else None
+        revoked = next((e.block_number for e in events if e.kind == "revoked"), None)
+        superseded = next((e for e in events if e.kind == "superseded"), None)
+        return DocumentStatus(
+            target_hash=target_hash,
+            batch=record,
+            revoked_at=revoked,
+            superseded_by=(
+                (superseded.successor_target_hash or b"", superseded.successor_root or b"")
+                if superseded is not None
+                else None
+            ),
+            uses=tuple(
+                DocumentUse(
+                    declaration_ref=e.declaration_ref or b"",
+                    member=e.actor_member or 0,
+                    country=e.actor_country or "",
+                    quantity=e.quantity or 0,
+                    used_quantity=e.used_quantity or 0,
+                    allowed_quantity=e.allowed_quantity or 0,
+                    block_number=e.block_number,
+                )
+                for e in events
+                if e.kind == "used"
+            ),
+            rejections=tuple(
+                DocumentRejection(
+                    member=e.actor_member or 0,
+                    country=e.actor_country or "",
+                    reason_code=e.reason_code or 0,
+                    block_number=e.block_number,
+                )
+                for e in events
+                if e.kind == "rejected"
+            ),
+        )
+
+
+def _member_country_and_status_at(
+    session: Session, member_id: int, block_number: int
+) -> tuple[str | None, str | None]:
+    events = session.scalars(
+        select(MemberEvent)
+        .where(MemberEvent.member_id == member_id, MemberEvent.block_number <= block_number)
+        .order_by(MemberEvent.block_number, MemberEvent.log_index)
+    ).all()
+    country = next((e.country for e in events if e.kind == "admitted"), None)
+    status = events[-1].kind if events else None
+    return country, status
+
+
+def _grants(session: Session, account: bytes, role: bytes) -> list[tuple[int, int, int]]:
+    """(member, valid_from, valid_until) of each grant, closed ones with their end."""
+    events = session.scalars(
+        select(KeyEvent)
+        .where(KeyEvent.account == account, KeyEvent.type_id == role)
+        .order_by(KeyEvent.block_number, KeyEvent.log_index)
+    ).all()
+    grants: dict[int, tuple[int, int, int]] = {}
+    for event in events:
+        if event.kind == "added":
+            grants[event.valid_from] = (event.member_id, event.valid_from, OPEN_VALIDITY)
+        elif event.valid_until is not None:
+            grants[event.valid_from] = (event.member_id, event.valid_from, event.valid_until)
+    return list(grants.values())
+
+
+def authority_at(
+    engine: Engine, account: str, document_type: str, country: str, block_number: int
+) -> Authority:
+    """Was ``account`` authorised to issue ``document_type`` for ``country`` at the block?
+
+    The index's answer to the contract's ``isAuthorised``, with the reason when not.
+    """
+    with Session(engine) as session:
+        grants = _grants(session, _address_bytes(account), type_id(document_type))
+        covering = [g for g in grants if g[1] <= block_number < g[2]]
+        if not covering:
+            return Authority(
+                account,
+                False,
+                grants[0][0] if grants else None,
+                f"no {document_type} key for {account} at block {block_number}",
+            )
+        member_id = covering[0][0]
+        member_country, status = _member_country_and_status_at(session, member_id, block_number)
+        if member_country != country:
+            return Authority(
+                account, False, member_id, f"member {member_id} is {member_country}, not {country}"
+            )
+        if status not in ("admitted", "readmitted"):
+            return Authority(
+                account, False, member_id, f"member {member_id} not active at block {block_number}"
+            )
+        return Authority(account, True, member_id, "authorised")
+
+
+def agreements(
+    engine: Engine, *, verifier_country: str | None = None, issuer_country: str | None = None
+) -> list[AgreementWindow]:
+    """Every recognition window, withdrawals applied, oldest first."""
+    with Session(engine) as session:
+        query = select(AgreementEvent)
+        if verifier_country is not None:
+            query = query.where(AgreementEvent.verifier_country == verifier_country)
+        if issuer_country is not None:
+            query = query.where(AgreementEvent.issuer_country == issuer_country)
+        events = session.scalars(
+            query.order_by(AgreementEvent.block_number, AgreementEvent.log_index)
+        ).all()
+    windows: list[AgreementWindow] = []
+    latest: dict[tuple[str, str, bytes], int] = {}
+    for event in events:
+        triple = (event.verifier_country, event.issuer_country, event.type_id)
+        if event.kind == "added":
+            latest[triple] = len(windows)
+            windows.append(AgreementWindow(*triple, event.valid_from or 0, event.valid_until))
+        elif triple in latest:
+            index = latest[triple]
+            old = windows[index]
+            windows[index] = AgreementWindow(
+                old.verifier_country,
+                old.issuer_country,
+                old.type_id,
+                old.valid_from,
+                event.valid_until,
+            )
+    return windows
+
+
+def recognises(
+    engine: Engine, verifier_country: str, issuer_country: str, document_type: str, timestamp: int
+) -> bool:
+    """Does ``verifier_country`` recognise ``document_type`` from ``issuer_country`` then?"""
+    wanted = type_id(document_type)
+    return any(
+        w.type_id == wanted and w.covers(timestamp)
+        for w in agreements(
+            engine, verifier_country=verifier_country, issuer_country=issuer_country
+        )
+    )
+
+
+def document_history(engine: Engine, target_hash: bytes) -> list[HistoryEntry]:
+    """Every on-chain event of a document, in chain order: its batch's anchoring first."""
+    with Session(engine) as session:
+        events = session.execute(
+            select(DocumentEvent.block_number, DocumentEvent.log_index, DocumentEvent.root).where(
+                DocumentEvent.target_hash == target_hash
+            )
+        ).all()
+        roots = {root for _, _, root in events}
+        positions = {(number, index) for number, index, _ in events}
+        for row in session.scalars(select(Batch).where(Batch.root.in_(roots))):
+            positions.add((row.block_number, row.log_index))
+        if not positions:
+            return []
+        rows = session.scalars(
+            select(ChainEvent)
+            .where(tuple_(ChainEvent.block_number, ChainEvent.log_index).in_(list(positions)))
+            .order_by(ChainEvent.block_number, ChainEvent.log_index)
+        ).all()
+        return [
+            HistoryEntry(r.block_number, r.log_index, r.tx_hash, r.name, json.loads(r.arguments))
+            for r in rows
+        ]

@@ -1,0 +1,90 @@
+"""Shared fixtures for the content adapter's integration tests.
+
+- ``reference``: runs tests/reference/unixfs_reference.mjs (the official JS UnixFS
+  importer and @ipld/car) with the node binary;
+- ``make_file``: deterministic files of any size, written fast from a seeded PRNG;
+- ``serve``: runs an ASGI app with uvicorn on a free 127.0.0.1 port in a thread.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+REPO = Path(__file__).resolve().parents[3]
+REFERENCE_SCRIPT = REPO / "tests" / "reference" / "unixfs_reference.mjs"
+
+Reference = Callable[..., dict[str, Any]]
+MakeFile = Callable[[int, int], Path]
+Serve = Callable[[Any], str]
+
+
+@pytest.fixture(scope="session")
+def reference() -> Reference:
+    def run(*args: object) -> dict[str, Any]:
+        completed = subprocess.run(
+            ["node", str(REFERENCE_SCRIPT), *map(str, args)],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        result: dict[str, Any] = json.loads(completed.stdout)
+        return result
+
+    return run
+
+
+def write_deterministic_file(path: Path, size: int, seed: int) -> Path:
+    rng = random.Random(seed)
+    with path.open("wb") as out:
+        remaining = size
+        while remaining:
+            piece = min(remaining, 4 * 1024 * 1024)
+            out.write(rng.randbytes(piece))
+            remaining -= piece
+    return path
+
+
+@pytest.fixture
+def make_file(tmp_path: Path) -> MakeFile:
+    def make(size: int, seed: int = 1) -> Path:
+        return write_deterministic_file(tmp_path / f"file-{size}-{seed}.bin", size, seed)
+
+    return make
+
+
+@pytest.fixture
+def serve() -> Iterator[Serve]:
+    servers: list[tuple[uvicorn.Server, threading.Thread]] = []
+
+    def start(app: Any) -> str:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        config = uvicorn.Config(app, log_level="warning", lifespan="off")
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+        thread.start()
+        while not server.started:  # readiness wait, not a timing assertion
+            if not thread.is_alive():
+                raise RuntimeError("test server failed to start")
+            time.sleep(0.01)
+        servers.append((server, thread))
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for server, thread in servers:
+        server.should_exit = True
+        thread.join()

@@ -1,0 +1,444 @@
+"""DocumentRegistry: anchoring (direct and relayed), revocation, supersession, uses, rejections."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+from web3.logs import DISCARD
+
+from certificates.keccak import keccak256
+from certificates.merkle import MerkleTree
+from certificates.signing import BatchAnchor, Eip712Domain, sign_batch_anchor
+
+pytestmark = pytest.mark.integration
+
+COO = keccak256(b"coo/1")
+SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+
+
+def documents(count):
+    return [os.urandom(32) for _ in range(count)]
+
+
+def batch(count):
+    targets = documents(count)
+    tree = MerkleTree.build(targets)
+    return tree, targets
+
+
+def log(consortium, name, receipt):
+    return [e["args"] for e in getattr(consortium.registry.events, name)().process_receipt(receipt, errors=DISCARD)]
+
+
+def domain_of(consortium, chain_id=None, registry=None):
+    return Eip712Domain(
+        chain_id=chain_id or consortium.chain.chain_id,
+        verifying_contract=registry or consortium.registry.address,
+    )
+
+
+def signed(consortium, issuer, root, count=1, addressees=("TH",), document_type="coo/1", **domain):
+    anchor = BatchAnchor(root, document_type, count, tuple(addressees))
+    return sign_batch_anchor(issuer.key, domain_of(consortium, **domain), anchor)
+
+
+# ------------------------------------------------------------------ anchoring
+
+
+def test_issuer_anchors_a_batch_and_the_event_carries_what_an_indexer_needs(consortium):
+    vn = consortium["VN"]
+    tree, _ = batch(10)
+    receipt = consortium.anchor(vn.issuer, tree.root, count=10, addressees=("SG", "TH"))
+    (event,) = log(consortium, "BatchAnchored", receipt)
+    block = consortium.chain.w3.eth.get_block(receipt["blockNumber"])
+    assert event["root"] == tree.root
+    assert event["issuerMember"] == vn.member_id
+    assert event["typeId"] == COO
+    assert event["issuer"] == event["submitter"] == vn.issuer.address
+    assert event["issuerCountry"] == b"VN"
+    assert event["documentType"] == "coo/1"
+    assert event["documentCount"] == 10
+    assert event["addressees"] == [b"SG", b"TH"]
+    assert event["timestamp"] == block["timestamp"]
+    assert consortium.registry.functions.batch(tree.root).call() == [
+        vn.issuer.address,
+        receipt["blockNumber"],
+        COO,
+        [b"SG", b"TH"],
+    ]
+
+
+def test_a_root_is_anchored_once(consortium):
+    vn, sg = consortium["VN"], consortium["SG"]
+    tree, _ = batch(3)
+    receipt = consortium.anchor(vn.issuer, tree.root, count=3)
+    call = consortium.registry.functions.anchor(tree.root, "coo/1", 3, [b"TH"])
+    expected = ("AlreadyAnchored", tree.root, vn.issuer.address, receipt["blockNumber"])
+    assert consortium.chain.refused(vn.issuer, call) == expected
+    assert consortium.chain.refused(sg.issuer, call) == expected
+
+
+def test_non_member_cannot_anchor(consortium):
+    outsider = consortium.outsider
+    call = consortium.registry.functions.anchor(os.urandom(32), "coo/1", 1, [b"TH"])
+    name, account, type_id, country, _block = consortium.chain.refused(outsider, call)
+    assert (name, account, type_id, country) == ("IssuerNotAuthorised", outsider.address, COO, b"\0\0")
+
+
+def test_member_accounts_and_other_types_cannot_anchor(consortium):
+    vn = consortium["VN"]
+    by_member_account = consortium.registry.functions.anchor(os.urandom(32), "coo/1", 1, [b"TH"])
+    assert consortium.chain.refused(vn.account, by_member_account)[0] == "IssuerNotAuthorised"
+    other_type = consortium.registry.functions.anchor(os.urandom(32), "permit/1", 1, [b"TH"])
+    refusal = consortium.chain.refused(vn.issuer, other_type)
+    assert refusal[:4] == ("IssuerNotAuthorised", vn.issuer.address, keccak256(b"permit/1"), b"VN")
+
+
+def test_suspended_members_key_cannot_anchor_but_its_earlier_batches_stay(consortium):
+    c = consortium.consortium.functions
+    vn = consortium["VN"]
+    tree, _ = batch(2)
+    earlier = consortium.anchor(vn.issuer, tree.root, count=2)
+    consortium.govern(c.proposeSuspendMember(vn.member_id), "SG", "TH")
+    call = consortium.registry.functions.anchor(os.urandom(32), "coo/1", 1, [b"TH"])
+    assert consortium.chain.refused(vn.issuer, call)[0] == "IssuerNotAuthorised"
+    assert c.isAuthorised(vn.issuer.address, COO, b"VN", earlier["blockNumber"]).call()
+    assert consortium.registry.functions.isAnchored(tree.root).call()
+
+
+def test_revoked_key_cannot_anchor_and_the_rotated_key_can(consortium):
+    c = consortium.consortium.functions
+    vn = consortium["VN"]
+    new_key = Account.create()
+    consortium.chain.fund(new_key)
+    consortium.govern(
+        c.proposeRotateKey(vn.member_id, vn.issuer.address, new_key.address, COO), "VN", "SG"
+    )
+    call = consortium.registry.functions.anchor(os.urandom(32), "coo/1", 1, [b"TH"])
+    assert consortium.chain.refused(vn.issuer, call)[0] == "IssuerNotAuthorised"
+    consortium.anchor(new_key, os.urandom(32))
+
+
+@pytest.mark.parametrize(
+    ("root", "count", "addressees", "error"),
+    [
+        (b"\0" * 32, 1, [b"TH"], ("ZeroRoot",)),
+        (None, 0, [b"TH"], ("EmptyBatch",)),
+        (None, 1, [], ("NoAddressees",)),
+        (None, 1, [b"TH", b"SG"], ("AddresseesNotSorted", 1)),
+        (None, 1, [b"SG", b"SG"], ("AddresseesNotSorted", 1)),
+        (None, 1, [b"th"], ("InvalidCountryCode", b"th")),
+    ],
+)
+def test_malformed_batches_are_refused(consortium, root, count, addressees, error):
+    call = consortium.registry.functions.anchor(root or os.urandom(32), "coo/1", count, addressees)
+    assert consortium.chain.refused(consortium["VN"].issuer, call) == error
+
+
+# ------------------------------------------------------------------ relayed anchoring
+
+
+def test_contract_digest_matches_eip712_typed_data(consortium):
+    root = os.urandom(32)
+    registry = consortium.registry
+    typed = {
+        "types": {
+            "EIP712Domain": [
+                {"name": "name", "type": "string"},
+                {"name": "version", "type": "string"},
+                {"name": "chainId", "type": "uint256"},
+                {"name": "verifyingContract", "type": "address"},
+            ],
+            "BatchAnchor": [
+                {"name": "root", "type": "bytes32"},
+                {"name": "documentType", "type": "string"},
+                {"name": "documentCount", "type": "uint32"},
+                {"name": "addressees", "type": "bytes2[]"},
+            ],
+        },
+        "primaryType": "BatchAnchor",
+        "domain": {
+            "name": "docex",
+            "version": "1",
+            "chainId": consortium.chain.chain_id,
+            "verifyingContract": registry.address,
+        },
+        "message": {"root": root, "documentType": "coo/1", "documentCount": 7, "addressees": [b"SG", b"TH"]},
+    }
+    message = encode_typed_data(full_message=typed)
+    expected = keccak256(b"\x19" + message.version + message.header + message.body)
+    assert registry.functions.batchAnchorDigest(root, "coo/1", 7, [b"SG", b"TH"]).call() == expected
+
+
+def test_any_relayer_anchors_with_the_issuers_signature(consortium):
+    vn = consortium["VN"]
+    tree, _ = batch(5)
+    signature = signed(consortium, vn.issuer, tree.root, count=5, addressees=("SG", "TH"))
+    relayer = consortium.outsider
+    receipt = consortium.chain.transact(
+        relayer,
+        consortium.registry.functions.anchorSigned(tree.root, "coo/1", 5, [b"SG", b"TH"], signature),
+    )
+    (event,) = log(consortium, "BatchAnchored", receipt)
+    assert event["issuer"] == vn.issuer.address
+    assert event["submitter"] == relayer.address
+    assert event["issuerMember"] == vn.member_id
+
+
+def _relay(consortium, root, signature, count=1, addressees=(b"TH",), document_type="coo/1"):
+    call = consortium.registry.functions.anchorSigned(root, document_type, count, list(addressees), signature)
+    return consortium.chain.refused(consortium.outsider, call)
+
+
+def test_signature_for_another_chain_is_refused(consortium):
+    vn = consortium["VN"]
+    root = os.urandom(32)
+    signature = signed(consortium, vn.issuer, root, chain_id=consortium.chain.chain_id + 1)
+    refusal = _relay(consortium, root, signature)
+    assert refusal[0] == "IssuerNotAuthorised"
+    assert refusal[1] != vn.issuer.address
+
+
+def test_signature_for_another_registry_is_refused(consortium):
+    vn = consortium["VN"]
+    other = consortium.chain.deploy(consortium.deployer, "DocumentRegistry", consortium.consortium.address)
+    root = os.urandom(32)
+    signature = signed(consortium, vn.issuer, root, registry=other.address)
+    refusal = _relay(consortium, root, signature)
+    assert refusal[0] == "IssuerNotAuthorised"
+    assert refusal[1] != vn.issuer.address
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        {"root": True},
+        {"count": 2},
+        {"addressees": (b"SG", b"TH")},
+        {"document_type": "permit/1"},
+    ],
+    ids=["root", "count", "addressees", "type"],
+)
+def test_signature_over_other_fields_is_refused(consortium, tamper):
+    vn = consortium["VN"]
+    root = os.urandom(32)
+    signature = signed(consortium, vn.issuer, root)
+    sent_root = os.urandom(32) if tamper.get("root") else root
+    refusal = _relay(
+        consortium,
+        sent_root,
+        signature,
+        count=tamper.get("count", 1),
+        addressees=tamper.get("addressees", (b"TH",)),
+        document_type=tamper.get("document_type", "coo/1"),
+    )
+    assert refusal[0] == "IssuerNotAuthorised"
+    assert refusal[1] != vn.issuer.address
+
+
+def test_high_s_signature_is_refused(consortium):
+    vn = consortium["VN"]
+    root = os.urandom(32)
+    signature = signed(consortium, vn.issuer, root)
+    r, s, v = signature[:32], int.from_bytes(signature[32:64], "big"), signature[64]
+    high_s = (SECP256K1_N - s).to_bytes(32, "big")
+    malleated = r + high_s + bytes([55 - v])  # the same signer, the other s
+    assert _relay(consortium, root, malleated) == ("ECDSAInvalidSignatureS", high_s)
+    assert _relay(consortium, root, signature[:64]) == ("ECDSAInvalidSignatureLength", 64)
+
+
+# ------------------------------------------------------------------ revoke and supersede
+
+
+def test_issuer_member_revokes_with_a_proof_and_revocation_is_final(consortium):
+    vn = consortium["VN"]
+    tree, targets = batch(5)
+    consortium.anchor(vn.issuer, tree.root, count=5)
+    r = consortium.registry.functions
+    receipt = consortium.chain.transact(vn.account, r.revoke(tree.root, targets[3], tree.proof(3), 17))
+    (event,) = log(consortium, "DocumentRevoked", receipt)
+    assert (event["targetHash"], event["issuerMember"], event["root"], event["reasonCode"]) == (
+        targets[3],
+        vn.member_id,
+        tree.root,
+        17,
+    )
+    assert r.documentState(vn.member_id, targets[3]).call()[0] == 1
+    assert consortium.chain.refused(vn.issuer, r.revoke(tree.root, targets[3], tree.proof(3), 1)) == (
+        "DocumentIsRevoked",
+        targets[3],
+    )
+    # Re-anchoring the same document in a new batch does not revive it.
+    again = MerkleTree.build([targets[3], os.urandom(32)])
+    consortium.anchor(vn.issuer, again.root, count=2)
+    successor_target = os.urandom(32)
+    successor = MerkleTree.build([successor_target])
+    consortium.anchor(vn.issuer, successor.root)
+    supersede = r.supersede(again.root, targets[3], again.proof(0), successor.root, successor_target, [])
+    assert consortium.chain.refused(vn.account, supersede)[0] == "DocumentIsRevoked"
+    use = r.recordUse(again.root, targets[3], again.proof(0), os.urandom(32), 1, 1)
+    assert consortium.chain.refused(consortium["TH"].account, use) == ("DocumentIsRevoked", targets[3])
+
+
+def test_single_document_batch_has_root_equal_to_leaf_and_empty_proof(consortium):
+    vn = consortium["VN"]
+    (target,) = documents(1)
+    tree = MerkleTree.build([target])
+    consortium.anchor(vn.issuer, tree.root)
+    r = consortium.registry.functions
+    assert r.proves(tree.root, target, []).call()
+    consortium.chain.transact(vn.issuer, r.revoke(tree.root, target, [], 0))
+
+
+def test_other_members_cannot_revoke_or_supersede(consortium):
+    vn, sg = consortium["VN"], consortium["SG"]
+    tree, targets = batch(4)
+    consortium.anchor(vn.issuer, tree.root, count=4)
+    r = consortium.registry.functions
+    revoke = r.revoke(tree.root, targets[0], tree.proof(0), 0)
+    assert consortium.chain.refused(sg.account, revoke) == (
+        "NotIssuerMember",
+        sg.account.address,
+        sg.member_id,
+        vn.member_id,
+    )
+    assert consortium.chain.refused(consortium.outsider, revoke)[0] == "NotActiveAccount"
+
+
+def test_a_wrong_proof_is_refused(consortium):
+    vn = consortium["VN"]
+    tree, targets = batch(4)
+    consortium.anchor(vn.issuer, tree.root, count=4)
+    r = consortium.registry.functions
+    call = r.revoke(tree.root, targets[0], tree.proof(1), 0)
+    assert consortium.chain.refused(vn.account, call) == ("InvalidProof", tree.root, targets[0])
+    stranger = os.urandom(32)
+    call = r.revoke(tree.root, stranger, tree.proof(0), 0)
+    assert consortium.chain.refused(vn.account, call) == ("InvalidProof", tree.root, stranger)
+    unanchored = os.urandom(32)
+    call = r.revoke(unanchored, targets[0], [], 0)
+    assert consortium.chain.refused(vn.account, call) == ("NotAnchored", unanchored)
+
+
+def test_another_member_anchoring_the_same_document_cannot_touch_the_issuers_record(consortium):
+    vn, sg = consortium["VN"], consortium["SG"]
+    tree, targets = batch(2)
+    consortium.anchor(vn.issuer, tree.root, count=2)
+    copy = MerkleTree.build([targets[0]])
+    consortium.anchor(sg.issuer, copy.root)
+    r = consortium.registry.functions
+    consortium.chain.transact(sg.account, r.revoke(copy.root, targets[0], [], 0))
+    assert r.documentState(vn.member_id, targets[0]).call()[0] == 0
+    assert r.documentState(sg.member_id, targets[0]).call()[0] == 1
+
+
+def test_issuer_supersedes_a_document_with_its_amendment(consortium):
+    vn = consortium["VN"]
+    tree, targets = batch(3)
+    consortium.anchor(vn.issuer, tree.root, count=3)
+    r = consortium.registry.functions
+    amended = documents(1)[0]
+    amendment = MerkleTree.build([amended, os.urandom(32)])
+    consortium.anchor(vn.issuer, amendment.root, count=2)
+    call = r.supersede(tree.root, targets[1], tree.proof(1), amendment.root, amended, amendment.proof(0))
+    receipt = consortium.chain.transact(vn.account, call)
+    (event,) = log(consortium, "DocumentSuperseded", receipt)
+    assert event["successorTargetHash"] == amended and event["successorRoot"] == amendment.root
+    assert r.documentState(vn.member_id, targets[1]).call()[:2] == [2, amended]
+    assert consortium.chain.refused(vn.account, call) == ("DocumentIsSuperseded", targets[1], amended)
+    use = r.recordUse(tree.root, targets[1], tree.proof(1), os.urandom(32), 1, 1)
+    assert consortium.chain.refused(consortium["TH"].account, use)[0] == "DocumentIsSuperseded"
+    # A superseded document can still be revoked, and then never comes back.
+    consortium.chain.transact(vn.account, r.revoke(tree.root, targets[1], tree.proof(1), 9))
+    assert r.documentState(vn.member_id, targets[1]).call()[0] == 1
+
+
+def test_supersede_refuses_itself_and_successors_of_other_members(consortium):
+    vn, sg = consortium["VN"], consortium["SG"]
+    tree, targets = batch(2)
+    consortium.anchor(vn.issuer, tree.root, count=2)
+    foreign_target = os.urandom(32)
+    foreign = MerkleTree.build([foreign_target])
+    consortium.anchor(sg.issuer, foreign.root)
+    r = consortium.registry.functions
+    to_self = r.supersede(tree.root, targets[0], tree.proof(0), tree.root, targets[0], tree.proof(0))
+    assert consortium.chain.refused(vn.account, to_self) == ("SupersedeBySelf", targets[0])
+    to_foreign = r.supersede(tree.root, targets[0], tree.proof(0), foreign.root, foreign_target, [])
+    assert consortium.chain.refused(vn.account, to_foreign) == (
+        "SuccessorOfOtherMember",
+        foreign.root,
+        sg.member_id,
+        vn.member_id,
+    )
+
+
+# ------------------------------------------------------------------ uses and rejections
+
+
+def test_addressee_records_uses_up_to_the_allowance(consortium):
+    vn, th = consortium["VN"], consortium["TH"]
+    tree, targets = batch(3)
+    consortium.anchor(vn.issuer, tree.root, count=3, addressees=("TH",))
+    r = consortium.registry.functions
+    declaration = os.urandom(32)
+    receipt = consortium.chain.transact(
+        th.account, r.recordUse(tree.root, targets[2], tree.proof(2), declaration, 60, 100)
+    )
+    (event,) = log(consortium, "DocumentUsed", receipt)
+    assert (event["declarationRef"], event["userMember"], event["userCountry"]) == (declaration, th.member_id, b"TH")
+    assert (event["quantity"], event["usedQuantity"], event["allowedQuantity"]) == (60, 60, 100)
+    over = r.recordUse(tree.root, targets[2], tree.proof(2), os.urandom(32), 41, 0)
+    assert consortium.chain.refused(th.account, over) == ("OverUse", targets[2], 100, 60, 41)
+    mismatch = r.recordUse(tree.root, targets[2], tree.proof(2), os.urandom(32), 1, 500)
+    assert consortium.chain.refused(th.account, mismatch) == ("AllowanceMismatch", targets[2], 100, 500)
+    consortium.chain.transact(th.issuer, r.recordUse(tree.root, targets[2], tree.proof(2), os.urandom(32), 40, 100))
+    assert r.documentState(vn.member_id, targets[2]).call()[2:] == [100, 100]
+    last = r.recordUse(tree.root, targets[2], tree.proof(2), os.urandom(32), 1, 0)
+    assert consortium.chain.refused(th.account, last) == ("OverUse", targets[2], 100, 100, 1)
+
+
+def test_single_use_certificate_is_used_once(consortium):
+    vn, th = consortium["VN"], consortium["TH"]
+    (target,) = documents(1)
+    tree = MerkleTree.build([target])
+    consortium.anchor(vn.issuer, tree.root)
+    r = consortium.registry.functions
+    consortium.chain.transact(th.account, r.recordUse(tree.root, target, [], os.urandom(32), 1, 1))
+    again = r.recordUse(tree.root, target, [], os.urandom(32), 1, 1)
+    assert consortium.chain.refused(th.account, again) == ("OverUse", target, 1, 1, 1)
+    zero = r.recordUse(tree.root, target, [], os.urandom(32), 0, 1)
+    assert consortium.chain.refused(th.account, zero) == ("ZeroQuantity",)
+
+
+def test_only_an_addressee_records_uses_and_rejections(consortium):
+    vn, sg, th = consortium["VN"], consortium["SG"], consortium["TH"]
+    tree, targets = batch(2)
+    consortium.anchor(vn.issuer, tree.root, count=2, addressees=("TH",))
+    r = consortium.registry.functions
+    use = r.recordUse(tree.root, targets[0], tree.proof(0), os.urandom(32), 1, 1)
+    reject = r.recordRejection(tree.root, targets[0], tree.proof(0), 3)
+    for call in (use, reject):
+        assert consortium.chain.refused(sg.account, call) == ("NotAddressee", sg.account.address, b"SG", tree.root)
+        assert consortium.chain.refused(vn.account, call)[0] == "NotAddressee"
+        assert consortium.chain.refused(consortium.outsider, call)[0] == "NotActiveAccount"
+    receipt = consortium.chain.transact(th.account, reject)
+    (event,) = log(consortium, "DocumentRejected", receipt)
+    assert (event["targetHash"], event["issuerMember"], event["rejecterMember"], event["reasonCode"]) == (
+        targets[0],
+        vn.member_id,
+        th.member_id,
+        3,
+    )
+
+
+def test_suspended_addressee_cannot_record_uses(consortium):
+    c = consortium.consortium.functions
+    vn, th = consortium["VN"], consortium["TH"]
+    tree, targets = batch(2)
+    consortium.anchor(vn.issuer, tree.root, count=2, addressees=("TH",))
+    consortium.govern(c.proposeSuspendMember(th.member_id), "VN", "SG")
+    use = consortium.registry.functions.recordUse(tree.root, targets[0], tree.proof(0), os.urandom(32), 1, 1)
+    assert consortium.chain.refused(th.account, use)[0] == "NotActiveAccount"

@@ -6,7 +6,7 @@ import importlib
 import sys
 
 #: benchmark modules, each with ``main() -> int`` (0 when every target held)
-MODULES = ["bench.core"]
+MODULES = ["bench.core", "bench.content"]
 
 
 def main() -> int:

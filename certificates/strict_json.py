@@ -62,7 +62,7 @@ _SURROGATE: Final = re.compile("[\ud800-\udfff]")
 #: stack and the process dies). 256 levels stay far below any thread's stack size.
 MAX_NESTING: Final = 256
 _STRING: Final = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_NOT_BRACKET: Final = re.compile(r"[^\[\]{}]+")
+_NOT_BRACKET_BYTES: Final = bytes(b for b in range(256) if b not in b"[]{}")
 _BRACKET_STEP: Final = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")
 # Tokens that matter for nesting: strings (skipped whole), brackets and commas.
 _STRUCTURE_TOKEN: Final = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{},]', re.DOTALL)
@@ -206,11 +206,13 @@ def _walk(value: JsonValue | _Rejected, depth: int, max_depth: int) -> None:
         _check_text(value)
 
 
-def _deepest_nesting(text: str) -> int:
+def _deepest_nesting(text: str, raw: bytes) -> int:
     """The most brackets open at once outside strings (an upper bound for broken JSON)."""
-    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text)).encode("ascii")
+    # Every other quote-delimited piece is a string, unless some quote is escaped.
+    escaped_quote = '\\"' in text
+    outside = _STRING.sub("", text).encode() if escaped_quote else b"".join(raw.split(b'"')[::2])
     # As signed bytes, "[" and "{" count +1, "]" and "}" count -1: running sums are depths.
-    steps = array("b", brackets.translate(_BRACKET_STEP))
+    steps = array("b", outside.translate(_BRACKET_STEP, _NOT_BRACKET_BYTES))
     return max(accumulate(steps), default=0)
 
 
@@ -286,7 +288,7 @@ def parse_strict_json(
         _raise(InvalidUtf8(f"input is not valid UTF-8 (byte offset {exc.start})"), "")
     # Fewer open brackets than MAX_NESTING (counted even inside strings) cannot nest
     # deeper: nearly every document takes this shortcut and the walk checks max_depth.
-    if text.count("[") + text.count("{") > MAX_NESTING and _deepest_nesting(text) > max_depth:
+    if text.count("[") + text.count("{") > MAX_NESTING and _deepest_nesting(text, raw) > max_depth:
         _raise(
             NestingTooDeep(f"nesting deeper than {max_depth} levels"),
             _path_of_first_too_deep(text, max_depth),

@@ -201,6 +201,8 @@ REVERT_RULES: Mapping[str, RevertRule] = {
         "document {targetHash} over-used: {used} of {allowed} used, {requested} more asked"
     ),
     "ECDSAInvalidSignature": RevertRule("batch signature invalid"),
+    "StringTooLong": RevertRule("string too long for a short string: {str}"),
+    "InvalidShortString": RevertRule("invalid short string"),
     "ECDSAInvalidSignatureLength": RevertRule("batch signature has length {length}, not 65"),
     "ECDSAInvalidSignatureS": RevertRule("batch signature is not low-s (EIP-2)"),
 }

@@ -94,6 +94,11 @@ class RevertDecoder:
             self._errors.update(abi.errors)
         self._rules = dict(rules or {})
 
+    @property
+    def errors(self) -> dict[str, ErrorCodec]:
+        """The custom errors this decoder knows, by name."""
+        return {codec.name: codec for codec in self._errors.values()}
+
     def decode(
         self, data: bytes, *, block_number: int | None = None, action: str = ""
     ) -> ContractReverted:

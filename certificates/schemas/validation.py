@@ -42,6 +42,16 @@ class ValidatedDocument:
     #: dumped with camelCase keys, omitted optional fields left out, defaults filled in.
     data: JsonObject
 
+    def document_number(self) -> str:
+        return self.model.document_number()
+
+    def issuer_country(self) -> str:
+        return self.model.issuer_country()
+
+    def addressee_countries(self) -> tuple[str, ...]:
+        """Sorted, unique ISO 3166-1 alpha-2 codes (see ``DocumentModel``)."""
+        return self.model.addressee_countries()
+
 
 def _document_model(value: JsonObject) -> type[DocumentModel]:
     known = ", ".join(DOCUMENT_TYPES)

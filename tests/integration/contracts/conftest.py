@@ -146,7 +146,10 @@ class Chain:
         values = abi_decode(types, raw[4:])
         return (
             name,
-            *(to_checksum_address(v) if t == "address" else v for t, v in zip(types, values, strict=True)),
+            *(
+                to_checksum_address(v) if t == "address" else v
+                for t, v in zip(types, values, strict=True)
+            ),
         )
 
     def _send(self, sender: LocalAccount, call: Any, *, check: bool = True) -> Any:
@@ -201,7 +204,16 @@ def anvil_chain() -> Iterator[Chain]:
         pytest.skip("anvil not installed: run `make setup`")
     port = _free_port()
     process = subprocess.Popen(
-        [str(ANVIL), "--host", "127.0.0.1", "--port", str(port), "--silent", "--balance", "100000000"],
+        [
+            str(ANVIL),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--silent",
+            "--balance",
+            "100000000",
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -270,7 +282,9 @@ class Consortium:
     ) -> Any:
         return self.chain.transact(
             issuer,
-            self.registry.functions.anchor(root, document_type, count, [country(c) for c in addressees]),
+            self.registry.functions.anchor(
+                root, document_type, count, [country(c) for c in addressees]
+            ),
         )
 
 
@@ -299,3 +313,9 @@ def deploy_consortium(chain: Chain) -> Consortium:
 @pytest.fixture
 def consortium(chain: Chain) -> Consortium:
     return deploy_consortium(chain)
+
+
+@pytest.fixture
+def consortium_factory() -> Any:
+    """`deploy_consortium` itself, for tests that deploy many times (stateful tests)."""
+    return deploy_consortium

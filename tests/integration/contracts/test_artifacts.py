@@ -1,4 +1,4 @@
-"""The checked-in contract artifacts are exactly what the pinned compiler builds from the sources."""
+"""Checked-in contract artifacts are exactly what the pinned compiler builds from the sources."""
 
 from __future__ import annotations
 
@@ -32,7 +32,14 @@ def test_artifacts_target_paris_with_the_pinned_compiler():
     pinned = json.loads((CONTRACTS / "package.json").read_text())["devDependencies"]["solc"]
     for path in (CONTRACTS / "build").glob("*.json"):
         artifact = json.loads(path.read_text())
-        assert set(artifact) >= {"contractName", "abi", "bytecode", "deployedBytecode", "metadata", "compiler"}
+        assert set(artifact) >= {
+            "contractName",
+            "abi",
+            "bytecode",
+            "deployedBytecode",
+            "metadata",
+            "compiler",
+        }
         assert artifact["compiler"].startswith(f"{pinned}+")
         settings = json.loads(artifact["metadata"])["settings"]
         assert settings["evmVersion"] == "paris"

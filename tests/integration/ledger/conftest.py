@@ -8,10 +8,12 @@ import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from sqlalchemy import Engine
 
 from ledger.chains import (
     DEV_MNEMONIC,
@@ -22,7 +24,12 @@ from ledger.chains import (
     dev_private_keys,
     find_free_port,
 )
+from ledger.contracts import ContractBinding, load_artifacts, revert_decoder
+from ledger.deploy import ConsortiumConfig, Deployment, deploy_consortium
+from ledger.index_store import open_index
+from ledger.indexer import EventIndexer, WatchedContract
 from ledger.journal import Journal
+from ledger.reverts import RevertDecoder
 from ledger.rpc import RetryPolicy
 from ledger.transactions import TransactionManager
 
@@ -157,3 +164,91 @@ def manager_for() -> ManagerFactory:
         )
 
     return make
+
+
+@dataclass
+class Consortium:
+    """VN (member account key 1, coo/1 issuer key 2) and TH (member account key 3), quorum 2,
+    TH recognising coo/1 from VN; deployed by key 0."""
+
+    under_test: ChainUnderTest
+    manager: TransactionManager
+    deployment: Deployment
+    consortium: ContractBinding
+    documents: ContractBinding
+    decoder: RevertDecoder
+
+    @property
+    def vn_member(self) -> str:
+        return self.under_test.account(1).address
+
+    @property
+    def vn_issuer(self) -> str:
+        return self.under_test.account(2).address
+
+    @property
+    def th_member(self) -> str:
+        return self.under_test.account(3).address
+
+    def indexer(self, engine: Engine, **options: Any) -> EventIndexer:
+        return EventIndexer(
+            self.under_test.chain,
+            engine,
+            [
+                WatchedContract("ConsortiumRegistry", self.consortium.address, self.consortium.abi),
+                WatchedContract("DocumentRegistry", self.documents.address, self.documents.abi),
+            ],
+            start_block=self.deployment.deployed_block,
+            **options,
+        )
+
+
+def consortium_config(under_test: ChainUnderTest) -> ConsortiumConfig:
+    return ConsortiumConfig.model_validate(
+        {
+            "quorum": 2,
+            "members": [
+                {
+                    "country": "VN",
+                    "name": "Viet Nam Customs",
+                    "account": under_test.account(1).address,
+                    "issuer_keys": [
+                        {"account": under_test.account(2).address, "document_type": "coo/1"}
+                    ],
+                },
+                {"country": "TH", "name": "Thai Customs", "account": under_test.account(3).address},
+            ],
+            "agreements": [{"verifier": "TH", "issuer": "VN", "document_type": "coo/1"}],
+        }
+    )
+
+
+@pytest.fixture
+def consortium(any_chain: ChainUnderTest, journal: Journal) -> Consortium:
+    artifacts = load_artifacts()
+    decoder = revert_decoder(artifacts.values(), ["coo/1"])
+    manager = TransactionManager(
+        any_chain.chain,
+        journal,
+        [any_chain.account(i) for i in range(5)],
+        revert_decoder=decoder,
+        poll_interval=0.005,
+    )
+    deployment = deploy_consortium(
+        manager, any_chain.account(0).address, consortium_config(any_chain), artifacts
+    )
+    return Consortium(
+        any_chain,
+        manager,
+        deployment,
+        ContractBinding(artifacts["ConsortiumRegistry"], deployment.consortium_registry),
+        ContractBinding(artifacts["DocumentRegistry"], deployment.document_registry),
+        decoder,
+    )
+
+
+@pytest.fixture
+def index_engine(tmp_path: Path) -> Iterator[Engine]:
+    engine = open_index(tmp_path / "index.sqlite")
+    yield engine
+    engine.dispose()

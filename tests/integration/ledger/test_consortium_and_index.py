@@ -1,0 +1,208 @@
+"""Deployed registries, typed reverts, and the event index answering status questions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from certificates.keccak import keccak256
+from certificates.merkle import MerkleTree
+from ledger import queries
+from ledger.contracts import country_code, type_id
+from ledger.deploy import Deployment
+from ledger.errors import AlreadyRecorded, NotAuthorisedOnChain
+from ledger.index_schema import Batch, ChainEvent
+from ledger.journal import Journal
+from ledger.transactions import TransactionManager
+
+if TYPE_CHECKING:
+    from conftest import Consortium
+
+TH = country_code("TH")
+
+
+def documents(count: int, seed: str) -> MerkleTree:
+    return MerkleTree.build([keccak256(f"{seed}-{i}".encode()) for i in range(count)])
+
+
+def anchor(consortium: Consortium, tree: MerkleTree, key: str) -> int:
+    confirmed = consortium.manager.transact(
+        consortium.vn_issuer,
+        consortium.documents.request(key, "anchor", tree.root, "coo/1", tree.size, [TH]),
+    )
+    return confirmed.block_number
+
+
+def test_deployment_is_written_to_the_data_dir_and_read_back(
+    consortium: Consortium, tmp_path: Path
+) -> None:
+    consortium.deployment.write(tmp_path)
+    assert Deployment.read(tmp_path) == consortium.deployment
+    (quorum,) = consortium.consortium.call(consortium.under_test.chain, "quorum")
+    assert quorum == 2
+
+
+def test_anchor_by_an_account_without_an_issuer_key_names_the_broken_rule(
+    consortium: Consortium,
+) -> None:
+    tree = documents(3, "unauthorised")
+    request = consortium.documents.request("bad", "anchor", tree.root, "coo/1", 3, [TH])
+
+    with pytest.raises(NotAuthorisedOnChain) as raised:
+        consortium.manager.submit(consortium.vn_member, request)
+
+    error = raised.value
+    assert error.rule == "IssuerNotAuthorised"
+    assert error.code == "not-authorised-on-chain"
+    assert error.http_status == 403
+    assert f"issuer not authorised for coo/1 in VN at block {error.arguments['blockNumber']}" in (
+        error.message
+    )
+
+
+def test_anchoring_a_root_twice_is_refused_with_who_anchored_it_first(
+    consortium: Consortium,
+) -> None:
+    tree = documents(2, "twice")
+    block = anchor(consortium, tree, "first")
+
+    with pytest.raises(AlreadyRecorded) as raised:
+        anchor(consortium, tree, "second")
+
+    assert raised.value.rule == "AlreadyAnchored"
+    assert f"at block {block}" in raised.value.message
+
+
+def test_index_answers_a_documents_status_and_history(
+    consortium: Consortium, index_engine: Engine
+) -> None:
+    tree = documents(4, "status")
+    anchored_at = anchor(consortium, tree, "anchor")
+    target = keccak256(b"status-1")
+    proof = list(tree.proof(1))
+    consortium.manager.transact(
+        consortium.vn_member,
+        consortium.documents.request("revoke", "revoke", tree.root, target, proof, 7),
+    )
+
+    consortium.indexer(index_engine).sync()
+
+    status = queries.document_status(index_engine, target, root=tree.root)
+    assert status.state == "revoked"
+    assert status.batch is not None
+    assert status.batch.block_number == anchored_at
+    assert status.batch.addressees == ("TH",)
+    untouched = queries.document_status(index_engine, keccak256(b"status-2"), root=tree.root)
+    assert untouched.state == "valid"
+    history = queries.document_history(index_engine, target)
+    assert [h.event for h in history] == ["BatchAnchored", "DocumentRevoked"]
+
+
+def test_index_answers_authority_at_a_block_as_the_contract_does(
+    consortium: Consortium, index_engine: Engine
+) -> None:
+    consortium.indexer(index_engine).sync()
+    chain = consortium.under_test.chain
+    head = int(chain.request("eth_blockNumber"), 16)
+
+    for account in (consortium.vn_issuer, consortium.vn_member, consortium.th_member):
+        for country in ("VN", "TH"):
+            (on_chain,) = consortium.consortium.call(
+                chain, "isAuthorised", account, type_id("coo/1"), country_code(country), head
+            )
+            indexed = queries.authority_at(index_engine, account, "coo/1", country, head)
+            assert indexed.authorised == on_chain, (account, country, indexed.reason)
+
+
+def test_index_lists_the_recognition_agreements(
+    consortium: Consortium, index_engine: Engine
+) -> None:
+    consortium.indexer(index_engine).sync()
+
+    (window,) = queries.agreements(index_engine, verifier_country="TH")
+
+    assert (window.issuer_country, window.type_id) == ("VN", type_id("coo/1"))
+    assert queries.recognises(index_engine, "TH", "VN", "coo/1", 1_800_000_000)
+    assert not queries.recognises(index_engine, "VN", "TH", "coo/1", 1_800_000_000)
+
+
+@pytest.mark.parametrize("page_size", [1, 3, 1000])
+def test_paged_indexing_gives_the_same_index_as_one_page(
+    consortium: Consortium, index_engine: Engine, page_size: int
+) -> None:
+    for n in range(3):
+        anchor(consortium, documents(2, f"paged-{n}"), f"anchor-{n}")
+
+    report = consortium.indexer(index_engine, page_size=page_size).sync()
+
+    with Session(index_engine) as session:
+        assert session.scalar(select(func.count()).select_from(Batch)) == 3
+        assert session.scalar(select(func.count()).select_from(ChainEvent)) == report.events
+
+
+def test_indexer_interrupted_between_pages_resumes_from_its_checkpoint_without_duplicates(
+    consortium: Consortium, index_engine: Engine
+) -> None:
+    for n in range(3):
+        anchor(consortium, documents(2, f"resume-{n}"), f"anchor-{n}")
+    first = consortium.indexer(index_engine, page_size=1)
+    first.sync(max_pages=2)
+
+    consortium.indexer(index_engine, page_size=1).sync()
+
+    with Session(index_engine) as session:
+        assert session.scalar(select(func.count()).select_from(Batch)) == 3
+
+
+def test_indexer_leaves_unconfirmed_blocks_for_later(
+    consortium: Consortium, index_engine: Engine
+) -> None:
+    anchor(consortium, documents(2, "young"), "young")
+    head = int(consortium.under_test.chain.request("eth_blockNumber"), 16)
+
+    report = consortium.indexer(index_engine, confirmations=1).sync()
+
+    assert report.to_block == head - 1
+    with Session(index_engine) as session:
+        assert session.scalar(select(func.count()).select_from(Batch)) == 0
+
+
+def test_reorg_rolls_the_index_back_to_the_fork_point_and_follows_the_new_branch(
+    consortium: Consortium, index_engine: Engine, tmp_path: Path
+) -> None:
+    chain = consortium.under_test.chain
+    indexer = consortium.indexer(index_engine)
+    indexer.sync()
+    fork_point = int(chain.request("eth_blockNumber"), 16)
+    snapshot = chain.request("evm_snapshot", [])
+    orphan = documents(2, "orphaned-branch")
+    anchor(consortium, orphan, "orphan")
+    indexer.sync()
+    assert queries.batch(index_engine, orphan.root) is not None
+
+    chain.request("evm_revert", [snapshot])
+    # the winning branch is made by another node: its own journal, the chain's nonces
+    other_node = TransactionManager(
+        chain,
+        Journal(tmp_path / "other-node.sqlite"),
+        [consortium.under_test.account(2)],
+        poll_interval=0.005,
+    )
+    winner = documents(2, "winning-branch")
+    other_node.transact(
+        consortium.vn_issuer,
+        consortium.documents.request(
+            "winner", "anchor", winner.root, "coo/1", 2, [TH], gas=500_000
+        ),
+    )
+    consortium.under_test.mine()
+    report = indexer.sync()
+
+    assert report.reorged_to is not None
+    assert report.reorged_to <= fork_point
+    assert queries.batch(index_engine, orphan.root) is None
+    assert queries.batch(index_engine, winner.root) is not None

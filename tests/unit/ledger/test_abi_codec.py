@@ -1,0 +1,70 @@
+"""Calls, events and errors encoded and decoded from a JSON ABI."""
+
+from __future__ import annotations
+
+from eth_abi.abi import encode
+
+from certificates.keccak import keccak256
+from ledger.abi_codec import ContractAbi, abi_type
+
+ABI = [
+    {
+        "type": "function",
+        "name": "anchor",
+        "inputs": [
+            {"name": "root", "type": "bytes32"},
+            {"name": "documentType", "type": "string"},
+            {"name": "documentCount", "type": "uint32"},
+            {"name": "addressees", "type": "bytes2[]"},
+        ],
+        "outputs": [],
+        "stateMutability": "nonpayable",
+    },
+    {
+        "type": "event",
+        "name": "Anchored",
+        "inputs": [
+            {"name": "root", "type": "bytes32", "indexed": True},
+            {"name": "label", "type": "string", "indexed": True},
+            {"name": "count", "type": "uint32", "indexed": False},
+        ],
+    },
+    {
+        "type": "constructor",
+        "inputs": [
+            {
+                "name": "members",
+                "type": "tuple[]",
+                "components": [
+                    {"name": "country", "type": "bytes2"},
+                    {"name": "name", "type": "string"},
+                ],
+            }
+        ],
+    },
+]
+
+
+def test_function_selector_is_keccak_of_the_canonical_signature() -> None:
+    codec = ContractAbi(ABI).function("anchor")
+    assert codec.selector == keccak256(b"anchor(bytes32,string,uint32,bytes2[])")[:4]
+
+
+def test_tuple_types_are_spelled_out() -> None:
+    assert abi_type(ABI[2]["inputs"][0]) == "(bytes2,string)[]"  # type: ignore[index]
+
+
+def test_event_decodes_indexed_topics_and_data_by_name() -> None:
+    abi = ContractAbi(ABI)
+    event = abi.events["Anchored"]
+    label_hash = keccak256(b"coo/1")
+
+    decoded = event.decode([event.topic0, b"\x01" * 32, label_hash], encode(["uint32"], [7]))
+
+    assert event.topic0 == keccak256(b"Anchored(bytes32,string,uint32)")
+    assert decoded == {"root": b"\x01" * 32, "label": label_hash, "count": 7}
+
+
+def test_constructor_arguments_encode_structs() -> None:
+    encoded = ContractAbi(ABI).encode_constructor([[(b"VN", "Viet Nam Customs")]])
+    assert encoded == encode(["(bytes2,string)[]"], [[(b"VN", "Viet Nam Customs")]])

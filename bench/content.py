@@ -155,7 +155,8 @@ def store_put(path: Path, data_dir: Path) -> tuple[float, Cid, EmbeddedContentSt
 
         seconds, cid = _timed(run)
         timings.append(seconds)
-    assert store is not None and cid is not None
+    assert store is not None
+    assert cid is not None
     return mb_per_second(min(timings)), cid, store
 
 
@@ -208,6 +209,21 @@ def _serve_gateway(store_dir: str) -> None:
     uvicorn.Server(config).run(sockets=[sock])
 
 
+def _fetch_round(
+    fetcher: GatewayFetcher, cid: Cid, strategy: FetchStrategy, receiver: EmbeddedContentStore
+) -> tuple[float, float, int]:
+    """The body of ``GatewayFetcher.fetch_into``, timed in two parts; blocks fetched."""
+    started = time.perf_counter()
+    fetched = fetcher.fetch(cid, strategy=strategy)
+    fetched_at = time.perf_counter()
+    receiver.put_blocks(fetched.blocks)
+    receiver.pin(cid)
+    stored_at = time.perf_counter()
+    if fetched.rejections:
+        raise AssertionError(f"peer rejected: {fetched.rejections}")
+    return fetched_at - started, stored_at - fetched_at, len(fetched.blocks)
+
+
 def gateway_transfer(
     peer: str, cid: Cid, data_dir: Path, strategy: FetchStrategy, expected_sha256: str
 ) -> dict[str, Any]:
@@ -218,18 +234,7 @@ def gateway_transfer(
     with GatewayFetcher([peer], limits=limits) as fetcher:
         for round_ in range(ROUNDS):
             receiver = EmbeddedContentStore(data_dir / f"fetch-{strategy}-{round_}")
-            # the body of GatewayFetcher.fetch_into, timed in two parts
-            fetch_seconds, fetched = _timed(lambda: fetcher.fetch(cid, strategy=strategy))
-            if fetched.rejections:
-                raise AssertionError(f"peer rejected: {fetched.rejections}")
-
-            def store_all(target: EmbeddedContentStore = receiver) -> None:
-                target.put_blocks(fetched.blocks)
-                target.pin(cid)
-
-            store_seconds, _ = _timed(store_all)
-            blocks = len(fetched.blocks)
-            del fetched
+            fetch_seconds, store_seconds, blocks = _fetch_round(fetcher, cid, strategy, receiver)
             transfers.append(fetch_seconds)
             totals.append(fetch_seconds + store_seconds)
             if hashlib.sha256(receiver.get(cid)).hexdigest() != expected_sha256:
@@ -321,7 +326,8 @@ def _print_summary(results: dict[str, Any]) -> None:
     header = ("measurement", "MB/s", "ratio", "target", "met")
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+        cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        print("  ".join(cells).rstrip())
 
 
 def main() -> int:

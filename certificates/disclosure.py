@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import copy
 import secrets
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from certificates.canonical import NotCanonicalisable, canonical_string, canonicalize
 from certificates.errors import InvalidInput
-from certificates.json_pointer import child, is_within, split
+from certificates.json_pointer import escape_token, is_within, split
 from certificates.json_types import JsonObject, JsonValue
 from certificates.keccak import keccak256
 
@@ -40,19 +40,34 @@ class DisclosureError(InvalidInput):
     http_status = 422
 
 
-def iter_fields(data: JsonValue, path: str = "") -> Iterator[tuple[str, JsonValue]]:
+def iter_fields(data: JsonValue, path: str = "") -> list[tuple[str, JsonValue]]:
     """Every field (leaf) of ``data`` with its JSON Pointer, depth first in document order.
 
-    Leaves are scalars and empty objects or arrays.
+    Leaves are scalars and empty objects or arrays. (Hot path: one recursive walk that
+    appends to a list is several times faster than nested generators.)
     """
-    if isinstance(data, dict) and data:
-        for key, value in data.items():
-            yield from iter_fields(value, child(path, key))
-    elif isinstance(data, list) and data:
-        for index, value in enumerate(data):
-            yield from iter_fields(value, child(path, index))
+    fields: list[tuple[str, JsonValue]] = []
+    if (type(data) is dict or type(data) is list) and data:
+        _collect_fields(data, path, fields)
     else:
-        yield path, data
+        fields.append((path, data))
+    return fields
+
+
+def _collect_fields(
+    container: dict[str, JsonValue] | list[JsonValue],
+    path: str,
+    fields: list[tuple[str, JsonValue]],
+) -> None:
+    items = container.items() if type(container) is dict else enumerate(container)
+    for key, value in items:
+        token = escape_token(key) if type(key) is str and ("~" in key or "/" in key) else key
+        member = f"{path}/{token}"
+        kind = type(value)
+        if (kind is dict or kind is list) and value:
+            _collect_fields(value, member, fields)  # type: ignore[arg-type]
+        else:
+            fields.append((member, value))
 
 
 def field_hash(path: str, salt: bytes, value: JsonValue) -> bytes:
@@ -86,15 +101,24 @@ class SaltedDocument:
         cls, data: JsonObject, random_bytes: RandomBytes = secrets.token_bytes
     ) -> SaltedDocument:
         """Give every field of ``data`` its own fresh salt (one call to ``random_bytes``)."""
-        paths = [path for path, _ in iter_fields(data)]
-        pool = random_bytes(SALT_SIZE * len(paths))
-        if len(pool) != SALT_SIZE * len(paths):
+        return cls.salt_with_target(data, random_bytes)[0]
+
+    @classmethod
+    def salt_with_target(
+        cls, data: JsonObject, random_bytes: RandomBytes = secrets.token_bytes
+    ) -> tuple[SaltedDocument, bytes]:
+        """Salt every field and compute the target hash in the same walk (the issue path)."""
+        fields = iter_fields(data)
+        pool = random_bytes(SALT_SIZE * len(fields))
+        if len(pool) != SALT_SIZE * len(fields):
             raise DisclosureError("the random source returned too few bytes")
-        salts = {
-            path: pool[index * SALT_SIZE : (index + 1) * SALT_SIZE]
-            for index, path in enumerate(paths)
-        }
-        return cls(data=data, salts=salts, concealed={})
+        salts: dict[str, bytes] = {}
+        hashes: list[bytes] = []
+        for index, (path, value) in enumerate(fields):
+            salt = pool[index * SALT_SIZE : (index + 1) * SALT_SIZE]
+            salts[path] = salt
+            hashes.append(field_hash(path, salt, value))
+        return cls(data=data, salts=salts, concealed={}), target_hash(hashes)
 
     def field_hashes(self) -> list[bytes]:
         """Hashes of all fields, visible (recomputed) and concealed (as given).
@@ -136,7 +160,7 @@ class SaltedDocument:
                 raise DisclosureError("this field cannot be concealed", path=path or "/")
             tokens = split(path)
             target = _resolve(data, tokens, path)
-            for leaf_path, value in list(iter_fields(target, path)):
+            for leaf_path, value in iter_fields(target, path):
                 salt = salts.pop(leaf_path, None)
                 if salt is None:  # already concealed, or a placeholder
                     continue

@@ -11,6 +11,7 @@ recovery use libsecp256k1 (coincurve); high-s signatures are refused (EIP-2).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -116,7 +117,15 @@ def sign_batch_anchor(private_key: bytes, domain: Eip712Domain, anchor: BatchAnc
 
 
 def recover_batch_signer(domain: Eip712Domain, anchor: BatchAnchor, signature: bytes) -> str:
-    """The address that signed ``anchor`` under ``domain``; refuses malformed or high-s input."""
+    """The address that signed ``anchor`` under ``domain``; refuses malformed or high-s input.
+
+    Every document of a batch carries the same signature, so recoveries are memoised.
+    """
+    return _recover(batch_anchor_digest(domain, anchor), signature)
+
+
+@lru_cache(maxsize=4096)
+def _recover(digest: bytes, signature: bytes) -> str:
     if len(signature) != SIGNATURE_SIZE:
         raise InvalidSignature(f"a signature is {SIGNATURE_SIZE} bytes, not {len(signature)}")
     r = int.from_bytes(signature[:32], "big")
@@ -130,7 +139,7 @@ def recover_batch_signer(domain: Eip712Domain, anchor: BatchAnchor, signature: b
         raise InvalidSignature("signature has a high s value (not canonical, EIP-2)")
     try:
         public = PublicKey.from_signature_and_message(
-            signature[:64] + bytes([v - 27]), batch_anchor_digest(domain, anchor), hasher=None
+            signature[:64] + bytes([v - 27]), digest, hasher=None
         )
     except Exception as exc:  # coincurve raises plain Exception on an unrecoverable point
         raise InvalidSignature("signature does not recover to a public key") from exc

@@ -22,6 +22,7 @@ the first problem; whether the hashes hold is the integrity check's business.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
@@ -218,10 +219,15 @@ def _match(value: JsonValue, pattern: re.Pattern[str], path: str, what: str) -> 
     return text
 
 
+@lru_cache(maxsize=1024)
+def _checksummed(address: str) -> str:
+    return to_checksum_address(address)
+
+
 def _address(value: JsonValue, path: str) -> str:
     """An EIP-55 address exactly as checksummed: another spelling of it is not accepted."""
     text = _match(value, _ADDRESS, path, "an address")
-    if to_checksum_address(text) != text:
+    if _checksummed(text) != text:
         raise InvalidWrappedDocument("address is not in its EIP-55 checksummed form", path=path)
     return text
 

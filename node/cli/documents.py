@@ -20,12 +20,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from certificates.errors import DocexError
 from certificates.json_types import JsonValue
 from certificates.offline_checks import verify_offline_json
-from certificates.schemas import ValidatedDocument, parse_document
+from certificates.schemas import parse_document
 from certificates.signing import Eip712Domain
 from certificates.strict_json import parse_strict_json
 from certificates.verdict import CheckStatus, Verdict
 from certificates.wrapped import WrappedDocument
-from certificates.wrapping import wrap_batch
+from certificates.wrapping import BatchBuilder
 from node.cli.exits import EXIT_INVALID, EXIT_OK, EXIT_REFUSED, EXIT_UNREADABLE, describe, fail
 from node.cli.key_files import unlock_signing_key
 
@@ -82,31 +82,32 @@ def wrap_documents(
         fail(command, EXIT_UNREADABLE, f"two inputs would both write {duplicates[0]}")
     domain = _domain(command, chain_id, registry)
     console = Console(stderr=True)
-    validated: list[ValidatedDocument] = []
+    builder = BatchBuilder()
     with _progress(console) as progress:
-        task = progress.add_task("validating", total=len(files))
+        task = progress.add_task("validating and hashing", total=len(files))
         for path in files:
             raw = _read(command, path, MAX_DOCUMENT_FILE_SIZE)
             try:
-                validated.append(parse_document(raw, max_bytes=MAX_DOCUMENT_FILE_SIZE))
+                builder.add(parse_document(raw, max_bytes=MAX_DOCUMENT_FILE_SIZE))
             except DocexError as error:
                 fail(command, EXIT_REFUSED, f"{path}: {describe(error)}; nothing was written")
             progress.advance(task)
     signing_key = unlock_signing_key(command, key, passphrase_file)
     try:
-        batch = wrap_batch(validated, signing_key=signing_key, domain=domain)
-        documents = [
-            document.conceal(list(conceal)) if conceal else document for document in batch.documents
-        ]
+        batch = builder.sign(signing_key=signing_key, domain=domain)
     except DocexError as error:
         fail(command, EXIT_REFUSED, f"{describe(error)}; nothing was written")
     output.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
     try:
         with _progress(console) as progress:
-            task = progress.add_task("writing", total=len(documents))
-            for name, document in zip(names, documents, strict=True):
-                _write_json(staging / name, document.to_json())
+            task = progress.add_task("writing", total=len(batch))
+            for name, document in zip(names, batch, strict=True):
+                try:
+                    shown = document.conceal(conceal) if conceal else document
+                except DocexError as error:
+                    fail(command, EXIT_REFUSED, f"{describe(error)}; nothing was written")
+                _write_json(staging / name, shown.to_json())
                 progress.advance(task)
         _write_json(staging / MANIFEST_NAME, batch.manifest(names))
         if output.exists():
@@ -115,7 +116,7 @@ def wrap_documents(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     typer.echo(
-        f"wrapped {len(documents)} {batch.anchor.document_type} document(s) into {output}; "
+        f"wrapped {len(batch)} {batch.anchor.document_type} document(s) into {output}; "
         f"batch root 0x{batch.anchor.root.hex()} signed by {batch.signature.signer}"
     )
 
@@ -216,7 +217,7 @@ def _progress(console: Console) -> Progress:
 _MARK = {
     CheckStatus.VALID: "[green]✔[/green]",
     CheckStatus.INVALID: "[red]✘[/red]",
-    CheckStatus.SKIPPED: "[yellow]–[/yellow]",
+    CheckStatus.SKIPPED: "[yellow]-[/yellow]",
     CheckStatus.ERROR: "[red]![/red]",
 }
 

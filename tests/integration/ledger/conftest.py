@@ -53,7 +53,10 @@ class ChainUnderTest:
         return Account.from_key(self.keys[index])
 
     def pause_mining(self) -> None:
-        self.chain.request("evm_setAutomine", [False])
+        if self.name == "ganache":
+            self.chain.request("miner_stop", [])  # ganache 7 has no evm_setAutomine
+        else:
+            self.chain.request("evm_setAutomine", [False])
 
     def mine(self) -> None:
         self.chain.request("evm_mine", [])

@@ -11,9 +11,9 @@ recovery use libsecp256k1 (coincurve); high-s signatures are refused (EIP-2).
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from coincurve import PrivateKey, PublicKey
 from eth_utils.address import to_checksum_address
@@ -49,11 +49,11 @@ class Eip712Domain:
     def __post_init__(self) -> None:
         if not 0 < self.chain_id < 2**256:
             raise InvalidSignature(f"chain id {self.chain_id} is out of range")
-        if not _ADDRESS.match(self.verifying_contract):
+        if not _ADDRESS.fullmatch(self.verifying_contract):
             raise InvalidSignature(
                 f"verifying contract {self.verifying_contract!r} is not an address"
             )
-        object.__setattr__(self, "verifying_contract", to_checksum_address(self.verifying_contract))
+        object.__setattr__(self, "verifying_contract", checksum_address(self.verifying_contract))
 
     def separator(self) -> bytes:
         return keccak256(
@@ -80,7 +80,7 @@ class BatchAnchor:
         if not 0 < self.document_count < 2**32:
             raise InvalidSignature(f"document count {self.document_count} is out of range")
         if list(self.addressees) != sorted(set(self.addressees)) or not all(
-            _COUNTRY.match(code) for code in self.addressees
+            _COUNTRY.fullmatch(code) for code in self.addressees
         ):
             raise InvalidSignature(
                 "addressees must be sorted, distinct ISO 3166-1 alpha-2 country codes"
@@ -156,4 +156,10 @@ def signer_matches(
 
 
 def _address_from_public(uncompressed: bytes) -> str:
-    return to_checksum_address(keccak256(uncompressed[1:])[-20:])
+    return checksum_address("0x" + keccak256(uncompressed[1:])[-20:].hex())
+
+
+@lru_cache(maxsize=4096)
+def checksum_address(address: str) -> str:
+    """The EIP-55 mixed-case form of a 0x-prefixed 20-byte hex address (memoised)."""
+    return to_checksum_address(address)

@@ -22,19 +22,16 @@ the first problem; whether the hashes hold is the integrity check's business.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
-
-from eth_utils.address import to_checksum_address
 
 from certificates.disclosure import SALT_SIZE, SaltedDocument
 from certificates.errors import DocexError, InvalidWrappedDocument
 from certificates.json_pointer import escape_token as _token
 from certificates.json_types import JsonObject, JsonValue
 from certificates.merkle import MAX_PROOF_LENGTH
-from certificates.signing import BatchAnchor, Eip712Domain
+from certificates.signing import BatchAnchor, Eip712Domain, checksum_address
 
 FORMAT_VERSION = "docex-wrapped/1"
 SIGNATURE_TYPE = "EIP712"
@@ -126,14 +123,10 @@ class WrappedDocument:
                 path="/version",
             )
         data = _object(top["data"], "/data")
-        salts = {
-            path: bytes.fromhex(_match(salt, _SALT, f"/salts/{_token(path)}", "a 32-hex salt"))
-            for path, salt in _object(top["salts"], "/salts").items()
-        }
-        concealed = {
-            path: _hash(h, f"/concealed/{_token(path)}")
-            for path, h in _object(top.get("concealed", {}), "/concealed").items()
-        }
+        salts = _hex_members(top["salts"], "/salts", _SALT, "32 lower-case hex digits")
+        concealed = _hex_members(
+            top.get("concealed", {}), "/concealed", _HASH, "0x and 64 lower-case hex digits"
+        )
         batch = _object(top["batch"], "/batch")
         _only_keys(
             batch,
@@ -198,6 +191,18 @@ def _hex(value: bytes) -> str:
     return "0x" + value.hex()
 
 
+def _hex_members(
+    value: JsonValue, path: str, pattern: re.Pattern[str], what: str
+) -> dict[str, bytes]:
+    """An object of hex strings (salts, concealed hashes) as bytes; one pass, lazy paths."""
+    decoded: dict[str, bytes] = {}
+    for key, text in _object(value, path).items():
+        if type(text) is not str or not pattern.fullmatch(text):
+            raise InvalidWrappedDocument(f"must be {what}", path=f"{path}/{_token(key)}")
+        decoded[key] = bytes.fromhex(text.removeprefix("0x"))
+    return decoded
+
+
 def _object(value: JsonValue, path: str) -> JsonObject:
     return _typed(value, dict, path, "an object")
 
@@ -214,20 +219,15 @@ def _integer(value: JsonValue, path: str) -> int:
 
 def _match(value: JsonValue, pattern: re.Pattern[str], path: str, what: str) -> str:
     text = _typed(value, str, path, what)
-    if not pattern.match(text):
+    if not pattern.fullmatch(text):
         raise InvalidWrappedDocument(f"must be {what}", path=path)
     return text
-
-
-@lru_cache(maxsize=1024)
-def _checksummed(address: str) -> str:
-    return to_checksum_address(address)
 
 
 def _address(value: JsonValue, path: str) -> str:
     """An EIP-55 address exactly as checksummed: another spelling of it is not accepted."""
     text = _match(value, _ADDRESS, path, "an address")
-    if _checksummed(text) != text:
+    if checksum_address(text) != text:
         raise InvalidWrappedDocument("address is not in its EIP-55 checksummed form", path=path)
     return text
 

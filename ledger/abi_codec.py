@@ -7,7 +7,7 @@ per-call ABI lookups.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +30,22 @@ def abi_type(param: AbiEntry) -> str:
 
 def signature(entry: AbiEntry) -> str:
     return f"{entry['name']}({','.join(abi_type(p) for p in entry.get('inputs', ()))})"
+
+
+def _static_word_decoder(kind: str) -> Callable[[bytes], Any] | None:
+    """A fast decoder of one 32-byte word for an elementary static type (None otherwise)."""
+    if kind == "address":
+        return lambda word: "0x" + word[12:32].hex()
+    if kind == "bool":
+        return lambda word: word[31] == 1
+    if kind.startswith("uint"):
+        return lambda word: int.from_bytes(word[:32], "big")
+    if kind.startswith("int"):
+        return lambda word: int.from_bytes(word[:32], "big", signed=True)
+    if kind.startswith("bytes") and kind[5:].isdigit():
+        size = int(kind[5:])
+        return lambda word: bytes(word[:size])
+    return None
 
 
 def _named(params: Sequence[AbiEntry], values: Sequence[Any]) -> dict[str, Any]:
@@ -71,30 +87,48 @@ class EventCodec:
     indexed: tuple[AbiEntry, ...]
     data_params: tuple[AbiEntry, ...]
     data_types: tuple[str, ...]
+    #: per indexed parameter: a word decoder, or None to keep the topic (hashed dynamic)
+    topic_decoders: tuple[Callable[[bytes], Any] | None, ...]
+    #: per data parameter when every one is static and elementary, else empty
+    data_decoders: tuple[Callable[[bytes], Any], ...]
 
     @classmethod
     def from_abi(cls, entry: AbiEntry) -> EventCodec:
         params = tuple(entry.get("inputs", ()))
+        indexed = tuple(p for p in params if p.get("indexed"))
         data_params = tuple(p for p in params if not p.get("indexed"))
+        data_types = tuple(abi_type(p) for p in data_params)
+        word_decoders = [_static_word_decoder(kind) for kind in data_types]
         return cls(
             name=entry["name"],
             topic0=keccak256(signature(entry).encode()),
             params=params,
-            indexed=tuple(p for p in params if p.get("indexed")),
+            indexed=indexed,
             data_params=data_params,
-            data_types=tuple(abi_type(p) for p in data_params),
+            data_types=data_types,
+            topic_decoders=tuple(_static_word_decoder(abi_type(p)) for p in indexed),
+            data_decoders=(
+                tuple(d for d in word_decoders if d is not None)
+                if all(d is not None for d in word_decoders)
+                else ()
+            ),
         )
 
     def decode(self, topics: Sequence[bytes], data: bytes) -> dict[str, Any]:
         """Arguments by name; an indexed dynamic value stays as its 32-byte hash."""
         values: dict[str, Any] = {}
-        for param, topic in zip(self.indexed, topics[1:], strict=True):
-            kind = abi_type(param)
-            if kind in ("string", "bytes") or kind.endswith("]") or kind.startswith("("):
-                values[param["name"]] = topic
-            else:
-                values[param["name"]] = abi_decode([kind], topic)[0]
-        decoded = abi_decode(list(self.data_types), data) if self.data_types else ()
+        for param, decoder, topic in zip(
+            self.indexed, self.topic_decoders, topics[1:], strict=True
+        ):
+            values[param["name"]] = topic if decoder is None else decoder(topic)
+        if self.data_decoders or not self.data_types:
+            if len(data) < 32 * len(self.data_decoders):
+                raise ValueError(f"{self.name}: data shorter than its static arguments")
+            decoded: Sequence[Any] = [
+                decoder(data[32 * i : 32 * i + 32]) for i, decoder in enumerate(self.data_decoders)
+            ]
+        else:
+            decoded = abi_decode(list(self.data_types), data)
         values.update(_named(self.data_params, decoded))
         return {p["name"]: values[p["name"]] for p in self.params}
 

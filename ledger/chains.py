@@ -56,9 +56,12 @@ class JsonRpcChain:
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        max_connections: int = 32,
     ) -> None:
         self.url = url
-        self._client = JsonRpcClient(url, timeout=timeout, retry=retry, sleep=sleep)
+        self._client = JsonRpcClient(
+            url, timeout=timeout, retry=retry, sleep=sleep, max_connections=max_connections
+        )
         self._chain_id: int | None = None
 
     @property

@@ -50,7 +50,9 @@ class JsonRpcClient:
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
         transport: httpx.BaseTransport | None = None,
+        max_connections: int = 32,
     ) -> None:
+        """``max_connections`` caps concurrent requests (ganache hangs on many at once)."""
         self.url = url
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
@@ -60,7 +62,9 @@ class JsonRpcClient:
             timeout=timeout,
             transport=transport,
             headers={"content-type": "application/json"},
-            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+            limits=httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            ),
         )
 
     def _next_id(self) -> int:

@@ -106,7 +106,11 @@ def ganache() -> Iterator[ChainUnderTest]:
     chain = JsonRpcChain(url, retry=RetryPolicy(attempts=300, first_delay=0.05, max_delay=0.05))
     try:
         chain.chain_id  # noqa: B018 - wait until it answers
-        yield ChainUnderTest("ganache", JsonRpcChain(url), dev_private_keys(), url=url)
+        # ganache 7 leaves some requests unanswered when several connections are busy at
+        # once (seen as 30 s read timeouts under 16 writers): one connection, queued
+        served = JsonRpcChain(url, max_connections=1)
+        yield ChainUnderTest("ganache", served, dev_private_keys(), url=url)
+        served.close()
     finally:
         chain.close()
         process.send_signal(signal.SIGTERM)

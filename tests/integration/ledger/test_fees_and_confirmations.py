@@ -13,16 +13,18 @@ if TYPE_CHECKING:
 SINK = "0x000000000000000000000000000000000000dEaD"
 
 
+# Replacement runs on anvil only: ganache 7, with its miner stopped, mines both the
+# original and the replacement at one nonce into the same block (seen here).
 def test_stuck_transaction_is_replaced_at_the_same_nonce_with_a_higher_fee(
-    rpc_chain: ChainUnderTest, journal: Journal, manager_for: ManagerFactory
+    anvil: ChainUnderTest, journal: Journal, manager_for: ManagerFactory
 ) -> None:
-    manager = manager_for(rpc_chain, journal)
-    sender = rpc_chain.account().address
-    rpc_chain.pause_mining()
+    manager = manager_for(anvil, journal)
+    sender = anvil.account().address
+    anvil.pause_mining()
     first = manager.submit(sender, TxRequest("stuck", to=SINK, data=b"stuck"))
 
     replaced = manager.replace("stuck")
-    rpc_chain.mine()
+    anvil.mine()
     confirmed = manager.wait("stuck")
 
     assert len(replaced.attempts) == 2
@@ -32,20 +34,28 @@ def test_stuck_transaction_is_replaced_at_the_same_nonce_with_a_higher_fee(
     assert new.max_fee_per_gas > old.max_fee_per_gas
     assert confirmed.nonce == first.nonce
     assert confirmed.tx_hash == new.tx_hash
-    assert rpc_chain.chain.request("eth_getTransactionReceipt", [old.tx_hash]) is None
+    # the chain holds one transaction at that nonce: the replacement
+    head = int(anvil.chain.request("eth_blockNumber"), 16)
+    mined_at_nonce = [
+        tx["hash"]
+        for number in range(head + 1)
+        for tx in anvil.chain.request("eth_getBlockByNumber", [hex(number), True])["transactions"]
+        if tx["from"].lower() == sender.lower() and int(tx["nonce"], 16) == first.nonce
+    ]
+    assert mined_at_nonce == [new.tx_hash]
 
 
 def test_waiting_replaces_a_transaction_that_stays_unmined(
-    rpc_chain: ChainUnderTest, journal: Journal, manager_for: ManagerFactory
+    anvil: ChainUnderTest, journal: Journal, manager_for: ManagerFactory
 ) -> None:
     def mine_once_replaced(_: float) -> None:
         entry = journal.get("slow")
         if entry is not None and len(entry.attempts) > 1:
-            rpc_chain.mine()
+            anvil.mine()
 
-    manager = manager_for(rpc_chain, journal, stuck_after=0.0, sleep=mine_once_replaced)
-    sender = rpc_chain.account().address
-    rpc_chain.pause_mining()
+    manager = manager_for(anvil, journal, stuck_after=0.0, sleep=mine_once_replaced)
+    sender = anvil.account().address
+    anvil.pause_mining()
     manager.submit(sender, TxRequest("slow", to=SINK, data=b"slow"))
 
     confirmed = manager.wait("slow")

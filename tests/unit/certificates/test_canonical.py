@@ -78,7 +78,7 @@ def test_rfc8785_section_3_2_3_keys_sort_by_utf16_code_units() -> None:
         "\u0080": "Control",
         "\u00f6": "Latin Small Letter O With Diaeresis",
     }
-    order = [key for key in json.loads(canonicalize(source))]
+    order = list(json.loads(canonicalize(source)))
     assert order == ["\r", "1", "\u0080", "\u00f6", "\u20ac", "\U0001f600", "\ufb33"]
 
 

@@ -79,7 +79,7 @@ def test_random_trees_accept_true_proofs_and_reject_forged_ones(
     elif forgery == "flipped-sibling" and proof:
         position = pick % len(proof)
         flipped = bytes([proof[position][0] ^ 1]) + proof[position][1:]
-        forged = proof[:position] + (flipped,) + proof[position + 1 :]
+        forged = (*proof[:position], flipped, *proof[position + 1 :])
         assert not verify_proof(leaves[index], forged, tree.root)
     elif forgery == "duplicate":
         # CVE-2012-2459: a batch with its last document repeated must not share the root.

@@ -48,6 +48,58 @@ def _static_word_decoder(kind: str) -> Callable[[bytes], Any] | None:
     return None
 
 
+HeadDecoder = Callable[[bytes, int], Any]
+
+
+def _head_decoder(kind: str) -> HeadDecoder | None:
+    """Decode the argument whose head word is at ``data[at:at+32]`` in a top-level tuple.
+
+    Covers elementary static types, ``string``, ``bytes`` and ``T[]`` of elementary
+    static ``T``; None for anything else (eth-abi then decodes the whole tuple).
+    """
+    word = _static_word_decoder(kind)
+    if word is not None:
+        return lambda data, at: word(data[at : at + 32])
+
+    def tail(data: bytes, at: int) -> tuple[int, int]:
+        offset = int.from_bytes(data[at : at + 32], "big")
+        length = int.from_bytes(data[offset : offset + 32], "big")
+        if offset + 32 > len(data) or length > len(data):
+            raise ValueError("ABI offset or length beyond the data")
+        return offset + 32, length
+
+    if kind == "string":
+
+        def string(data: bytes, at: int) -> str:
+            start, length = tail(data, at)
+            return data[start : start + length].decode("utf-8")
+
+        return string
+    if kind == "bytes":
+
+        def raw(data: bytes, at: int) -> bytes:
+            start, length = tail(data, at)
+            return data[start : start + length]
+
+        return raw
+    if kind.endswith("[]"):
+        element = _static_word_decoder(kind[:-2])
+        if element is None:
+            return None
+        element_word = element
+
+        def array(data: bytes, at: int) -> tuple[Any, ...]:
+            start, length = tail(data, at)
+            if start + 32 * length > len(data):
+                raise ValueError("ABI array beyond the data")
+            return tuple(
+                element_word(data[start + 32 * i : start + 32 * i + 32]) for i in range(length)
+            )
+
+        return array
+    return None
+
+
 def _named(params: Sequence[AbiEntry], values: Sequence[Any]) -> dict[str, Any]:
     return {
         (p.get("name") or f"arg{i}"): v for i, (p, v) in enumerate(zip(params, values, strict=True))
@@ -89,8 +141,8 @@ class EventCodec:
     data_types: tuple[str, ...]
     #: per indexed parameter: a word decoder, or None to keep the topic (hashed dynamic)
     topic_decoders: tuple[Callable[[bytes], Any] | None, ...]
-    #: per data parameter when every one is static and elementary, else empty
-    data_decoders: tuple[Callable[[bytes], Any], ...]
+    #: per data parameter when every one has a fast decoder, else empty (eth-abi decodes)
+    data_decoders: tuple[HeadDecoder, ...]
 
     @classmethod
     def from_abi(cls, entry: AbiEntry) -> EventCodec:
@@ -98,7 +150,7 @@ class EventCodec:
         indexed = tuple(p for p in params if p.get("indexed"))
         data_params = tuple(p for p in params if not p.get("indexed"))
         data_types = tuple(abi_type(p) for p in data_params)
-        word_decoders = [_static_word_decoder(kind) for kind in data_types]
+        head_decoders = [_head_decoder(kind) for kind in data_types]
         return cls(
             name=entry["name"],
             topic0=keccak256(signature(entry).encode()),
@@ -108,8 +160,8 @@ class EventCodec:
             data_types=data_types,
             topic_decoders=tuple(_static_word_decoder(abi_type(p)) for p in indexed),
             data_decoders=(
-                tuple(d for d in word_decoders if d is not None)
-                if all(d is not None for d in word_decoders)
+                tuple(d for d in head_decoders if d is not None)
+                if all(d is not None for d in head_decoders)
                 else ()
             ),
         )
@@ -125,7 +177,7 @@ class EventCodec:
             if len(data) < 32 * len(self.data_decoders):
                 raise ValueError(f"{self.name}: data shorter than its static arguments")
             decoded: Sequence[Any] = [
-                decoder(data[32 * i : 32 * i + 32]) for i, decoder in enumerate(self.data_decoders)
+                decoder(data, 32 * i) for i, decoder in enumerate(self.data_decoders)
             ]
         else:
             decoded = abi_decode(list(self.data_types), data)

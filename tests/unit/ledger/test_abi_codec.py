@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from eth_abi.abi import encode
 
 from certificates.keccak import keccak256
@@ -68,3 +69,43 @@ def test_event_decodes_indexed_topics_and_data_by_name() -> None:
 def test_constructor_arguments_encode_structs() -> None:
     encoded = ContractAbi(ABI).encode_constructor([[(b"VN", "Viet Nam Customs")]])
     assert encoded == encode(["(bytes2,string)[]"], [[(b"VN", "Viet Nam Customs")]])
+
+
+def test_fast_event_decoding_agrees_with_eth_abi_for_dynamic_data() -> None:
+    abi = ContractAbi(
+        [
+            {
+                "type": "event",
+                "name": "BatchAnchored",
+                "inputs": [
+                    {"name": "root", "type": "bytes32", "indexed": True},
+                    {"name": "issuer", "type": "address", "indexed": False},
+                    {"name": "documentType", "type": "string", "indexed": False},
+                    {"name": "addressees", "type": "bytes2[]", "indexed": False},
+                    {"name": "count", "type": "uint32", "indexed": False},
+                    {"name": "blob", "type": "bytes", "indexed": False},
+                ],
+            }
+        ]
+    )
+    event = abi.events["BatchAnchored"]
+    values = ["0x" + "ab" * 20, "coo/1 – Việt Nam", (b"SG", b"TH", b"VN"), 1000, b"\x00\x01" * 40]
+    data = encode(["address", "string", "bytes2[]", "uint32", "bytes"], values)
+
+    decoded = event.decode([event.topic0, b"\x07" * 32], data)
+
+    assert event.data_decoders  # the fast path, not eth-abi
+    assert decoded == {
+        "root": b"\x07" * 32,
+        "issuer": values[0],
+        "documentType": values[1],
+        "addressees": values[2],
+        "count": 1000,
+        "blob": values[4],
+    }
+
+
+def test_truncated_event_data_is_refused() -> None:
+    event = ContractAbi(ABI).events["Anchored"]
+    with pytest.raises(ValueError, match="shorter"):
+        event.decode([event.topic0, b"\x01" * 32, b"\x02" * 32], b"\x00" * 8)

@@ -58,11 +58,11 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "DOCUMENT_TYPES",
     "BatchAnchor",
     "BatchBuilder",
     "CheckResult",
     "CheckStatus",
-    "DOCUMENT_TYPES",
     "DocexError",
     "Eip712Domain",
     "Envelope",

@@ -99,6 +99,17 @@ def find_free_port(host: str = "127.0.0.1") -> int:
         return port
 
 
+def _port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # as anvil's listener does: connections in TIME_WAIT do not make the port busy
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
 class ManagedAnvil:
     """An anvil process started on 127.0.0.1 with its state persisted under ``data_dir``.
 
@@ -172,6 +183,8 @@ class ManagedAnvil:
             raise ChainProcessError(f"anvil already running as PID {self._process.pid}")
         if not self.executable.exists():
             raise ChainProcessError(f"anvil not found at {self.executable} (run `make setup`)")
+        if not _port_is_free(self.port):
+            raise ChainProcessError(f"127.0.0.1:{self.port} is already in use")
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with (self.data_dir / self.LOG_FILE).open("ab") as log:
             self._process = subprocess.Popen(  # noqa: S603 - fixed executable, no shell
@@ -191,6 +204,13 @@ class ManagedAnvil:
                 f"anvil did not answer on {self.url}; see {self.data_dir / self.LOG_FILE}"
             ) from exc
         chain.close()
+        if self._process.poll() is not None:
+            # something else answered on the port: never talk to a chain we did not start
+            self._process = None
+            raise ChainProcessError(
+                f"anvil exited at start (port {self.port} in use?); see "
+                f"{self.data_dir / self.LOG_FILE}"
+            )
         return JsonRpcChain(self.url)
 
     def stop(self, timeout: float = 10.0) -> None:

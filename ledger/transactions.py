@@ -350,6 +350,13 @@ class TransactionManager:
         revert error (its nonce is spent: it is never resent).
         """
         entry = self._entry(key)
+        if entry.status is TxStatus.REJECTED:
+            raise TransactionRejected(f"transaction {key} was refused by the node; submit again")
+        if entry.status is TxStatus.CONFLICT:
+            raise TransactionConflict(
+                f"nonce {entry.nonce} of {entry.account} was spent by a transaction not in "
+                f"the journal (expected {key})"
+            )
         deadline = self._clock() + (self.receipt_timeout if timeout is None else timeout)
         last_push = self._clock()
         while True:

@@ -85,3 +85,14 @@ def test_endpoint_that_comes_up_during_the_retries_is_used(
     finally:
         chain.close()
         anvil.stop()
+
+
+def test_managed_anvil_refuses_a_port_another_chain_already_serves(
+    anvil_process: ManagedAnvil, anvil: ChainUnderTest, tmp_path: Path, anvil_executable: Path
+) -> None:
+    intruder = ManagedAnvil(anvil_executable, tmp_path / "second", port=anvil_process.port)
+
+    with pytest.raises(ChainProcessError):
+        intruder.start()
+
+    assert intruder.pid is None

@@ -14,7 +14,6 @@ app = typer.Typer(
 )
 
 
-
 @app.callback()
 def main() -> None:
     """docex: permissioned blockchain document exchange for customs administrations."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import os
+import platform
 import signal
 import socket
 import subprocess
@@ -97,6 +98,31 @@ def find_free_port(host: str = "127.0.0.1") -> int:
         probe.bind((host, 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+def anvil_binary(node_modules: Path) -> Path:
+    """The anvil executable npm ``@foundry-rs/anvil`` installed under ``node_modules``.
+
+    ``.bin/anvil`` is a Node.js wrapper that spawns the platform binary and exits on a
+    signal before its child has; the binary itself is started when it can be found, so
+    the PID the node stops is anvil's own.
+    """
+    machine = {"x86_64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(
+        platform.machine(), platform.machine()
+    )
+    system = platform.system().lower()
+    native = node_modules / "@foundry-rs" / f"anvil-{system}-{machine}" / "bin" / "anvil"
+    return native if native.exists() else node_modules / ".bin" / "anvil"
+
+
+def _group_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _port_is_free(port: int, host: str = "127.0.0.1") -> bool:
@@ -218,12 +244,23 @@ class ManagedAnvil:
         process, self._process = self._process, None
         if process is None or process.poll() is not None:
             return
-        process.send_signal(signal.SIGTERM)
+        # anvil runs in a session of its own (start_new_session): its process group id is
+        # its PID, and the group holds any child a wrapper script may have spawned
+        group = process.pid
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(group, signal.SIGTERM)
         try:
             process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            os.kill(process.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(group, signal.SIGKILL)
             process.wait()
+        deadline = time.monotonic() + timeout
+        while _group_alive(group) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if _group_alive(group):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(group, signal.SIGKILL)
 
     def __enter__(self) -> ManagedAnvil:
         return self

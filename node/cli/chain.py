@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 
 from certificates.errors import DocexError
-from ledger.chains import Chain, JsonRpcChain, ManagedAnvil, dev_private_keys
+from ledger.chains import Chain, JsonRpcChain, ManagedAnvil, anvil_binary, dev_private_keys
 from ledger.contracts import ContractBinding, load_artifacts, revert_decoder
 from ledger.deploy import Deployment, deploy_consortium, load_config
 from ledger.journal import Journal
@@ -25,7 +25,7 @@ from ledger.transactions import TransactionManager
 from node.cli.exits import EXIT_REFUSED, EXIT_UNREADABLE, describe, fail
 from node.cli.key_files import unlock_signing_key
 
-ANVIL_BIN = Path(__file__).resolve().parents[2] / "node_modules" / ".bin" / "anvil"
+ANVIL_BIN = anvil_binary(Path(__file__).resolve().parents[2] / "node_modules")
 JOURNAL_FILE = "transactions.sqlite"
 
 chain_app = typer.Typer(

@@ -21,6 +21,7 @@ from ledger.chains import (
     EthTesterChain,
     JsonRpcChain,
     ManagedAnvil,
+    anvil_binary,
     dev_private_keys,
     find_free_port,
 )
@@ -34,10 +35,8 @@ from ledger.rpc import RetryPolicy
 from ledger.transactions import TransactionManager
 
 REPO = Path(__file__).resolve().parents[3]
-ANVIL = REPO / "node_modules" / ".bin" / "anvil"
+ANVIL = anvil_binary(REPO / "node_modules")
 GANACHE = REPO / "node_modules" / ".bin" / "ganache"
-
-pytestmark = pytest.mark.integration
 
 
 @dataclass

@@ -1,0 +1,169 @@
+"""The node's settings: one object, from ``DOCEX_*`` environment variables and a config file.
+
+Precedence, highest first: values passed in code (the CLI's options), ``DOCEX_*``
+environment variables, the TOML or JSON file named on the command line, the defaults.
+No other module of docex reads the environment.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    JsonConfigSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from node.errors import InvalidSettings
+
+_CONFIG_FILE: ContextVar[Path | None] = ContextVar("docex_config_file", default=None)
+
+
+class ChainKind(StrEnum):
+    #: anvil started and stopped by the node, its state in ``<data dir>/anvil``
+    ANVIL = "anvil"
+    #: any JSON-RPC endpoint (``rpc_url``): Besu, Geth, ganache, an anvil of one's own
+    RPC = "rpc"
+    #: py-evm in process: tests and demos, nothing persists
+    ETH_TESTER = "eth-tester"
+
+
+class StoreKind(StrEnum):
+    #: the node's own Kubo-compatible blockstore in ``<data dir>/content``
+    EMBEDDED = "embedded"
+    #: a Kubo daemon or an IPFS Cluster proxy, by RPC URL (``kubo_url``)
+    KUBO = "kubo"
+
+
+class NodeSettings(BaseSettings):
+    """Everything a docex node is told at start-up."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="DOCEX_",
+        extra="forbid",
+        frozen=True,
+        validate_default=True,
+    )
+
+    # --- where the node keeps its state ------------------------------------------------
+    data_dir: Path = Field(default=Path(".docex"), description="Directory of all node state.")
+
+    # --- chain -------------------------------------------------------------------------
+    chain: ChainKind = ChainKind.ANVIL
+    rpc_url: str | None = Field(default=None, description="JSON-RPC URL when chain = rpc.")
+    anvil_port: int = Field(default=8545, ge=1, le=65535)
+    #: the dev consortium (VN, KR, SG) is deployed on first start when no chain.json exists
+    dev_consortium: bool = Field(
+        default=True, description="Deploy a development consortium on first start."
+    )
+    confirmations: int = Field(default=1, ge=1)
+
+    # --- content store -----------------------------------------------------------------
+    content_store: StoreKind = StoreKind.EMBEDDED
+    kubo_url: str | None = Field(default=None, description="Kubo RPC URL when store = kubo.")
+
+    # --- this node's member identity ---------------------------------------------------
+    country: str = Field(default="VN", pattern=r"^[A-Z]{2}$")
+    keystore: Path | None = Field(
+        default=None, description="Issuer keystore; default <data dir>/keys/<country>-issuer.json."
+    )
+    passphrase_file: Path | None = Field(
+        default=None,
+        description="Keystore passphrase file; default <keystore without .json>.passphrase.",
+    )
+    #: other members' trustless gateways, by country: {"KR": "http://127.0.0.1:8001"}
+    peer_gateways: dict[str, str] = Field(default_factory=dict)
+
+    # --- batching ----------------------------------------------------------------------
+    batch_size: int = Field(default=256, ge=1, le=100_000)
+    batch_max_latency_ms: int = Field(default=500, ge=1)
+
+    # --- limits ------------------------------------------------------------------------
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    max_upload_bytes: int = Field(default=1_048_576, ge=1024)
+    max_documents_per_request: int = Field(default=1000, ge=1)
+    verify_rate_per_second: float = Field(default=50.0, gt=0)
+    verify_burst: int = Field(default=100, ge=1)
+
+    # --- HTTP --------------------------------------------------------------------------
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    log_level: str = Field(default="info", pattern=r"^(debug|info|warning|error)$")
+
+    @model_validator(mode="after")
+    def _backends_have_their_urls(self) -> NodeSettings:
+        if self.chain is ChainKind.RPC and not self.rpc_url:
+            raise ValueError("chain = rpc needs rpc_url (DOCEX_RPC_URL)")
+        if self.content_store is StoreKind.KUBO and not self.kubo_url:
+            raise ValueError("content_store = kubo needs kubo_url (DOCEX_KUBO_URL)")
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        del dotenv_settings, file_secret_settings  # no .env files, no secrets dir
+        config_file = _CONFIG_FILE.get()
+        if config_file is None:
+            return init_settings, env_settings
+        file_source: PydanticBaseSettingsSource
+        if config_file.suffix == ".json":
+            file_source = JsonConfigSettingsSource(settings_cls, json_file=config_file)
+        else:
+            file_source = TomlConfigSettingsSource(settings_cls, toml_file=config_file)
+        return init_settings, env_settings, file_source
+
+    # --- derived paths -----------------------------------------------------------------
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "node.sqlite"
+
+    @property
+    def index_path(self) -> Path:
+        return self.data_dir / "index.sqlite"
+
+    @property
+    def journal_path(self) -> Path:
+        return self.data_dir / "transactions.sqlite"
+
+    @property
+    def content_dir(self) -> Path:
+        return self.data_dir / "content"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.data_dir / "keys"
+
+    @property
+    def keystore_path(self) -> Path:
+        return self.keystore or self.keys_dir / f"{self.country}-issuer.json"
+
+    @property
+    def passphrase_path(self) -> Path:
+        return self.passphrase_file or self.keystore_path.with_suffix(".passphrase")
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> NodeSettings:
+    """Settings from ``overrides`` > ``DOCEX_*`` > ``config_file`` (.toml or .json) > defaults."""
+    if config_file is not None and not config_file.is_file():
+        raise InvalidSettings(f"config file {config_file} does not exist")
+    token = _CONFIG_FILE.set(config_file)
+    try:
+        return NodeSettings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValueError as error:  # pydantic's ValidationError, a TOML/JSON decode error
+        raise InvalidSettings(f"invalid settings: {error}") from error
+    finally:
+        _CONFIG_FILE.reset(token)

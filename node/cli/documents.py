@@ -28,6 +28,7 @@ from certificates.wrapped import WrappedDocument
 from certificates.wrapping import BatchBuilder
 from node.cli.exits import EXIT_INVALID, EXIT_OK, EXIT_REFUSED, EXIT_UNREADABLE, describe, fail
 from node.cli.key_files import unlock_signing_key
+from node.cli.local_files import read_limited
 
 #: A wrapped document is its data plus a salt per field: allow well above a document.
 MAX_DOCUMENT_FILE_SIZE = 1024 * 1024
@@ -86,7 +87,7 @@ def wrap_documents(
     with _progress(console) as progress:
         task = progress.add_task("validating and hashing", total=len(files))
         for path in files:
-            raw = _read(command, path, MAX_DOCUMENT_FILE_SIZE)
+            raw = read_limited(command, path, MAX_DOCUMENT_FILE_SIZE)
             try:
                 builder.add(parse_document(raw, max_bytes=MAX_DOCUMENT_FILE_SIZE))
             except DocexError as error:
@@ -138,7 +139,7 @@ def check_document(
         if chain_id is None or registry is None:
             fail(command, EXIT_UNREADABLE, "give both --chain-id and --registry, or neither")
         expected = _domain(command, chain_id, registry)
-    raw = _read(command, file, MAX_WRAPPED_FILE_SIZE)
+    raw = read_limited(command, file, MAX_WRAPPED_FILE_SIZE)
     try:
         value = parse_strict_json(raw, max_bytes=MAX_WRAPPED_FILE_SIZE)
     except DocexError as error:
@@ -162,7 +163,7 @@ def conceal_fields(
 ) -> None:
     """Conceal fields of a wrapped document: it still verifies, the values are gone."""
     command = "conceal"
-    raw = _read(command, file, MAX_WRAPPED_FILE_SIZE)
+    raw = read_limited(command, file, MAX_WRAPPED_FILE_SIZE)
     try:
         document = WrappedDocument.from_json(parse_strict_json(raw, max_bytes=len(raw) + 1))
         concealed = document.conceal(fields)
@@ -186,17 +187,6 @@ def _domain(command: str, chain_id: int, registry: str) -> Eip712Domain:
         return Eip712Domain(chain_id=chain_id, verifying_contract=registry)
     except DocexError as error:
         fail(command, EXIT_UNREADABLE, describe(error))
-
-
-def _read(command: str, path: Path, limit: int) -> bytes:
-    try:
-        with path.open("rb") as file:
-            raw = file.read(limit + 1)
-    except OSError as error:
-        fail(command, EXIT_UNREADABLE, f"cannot read {path}: {error.strerror}")
-    if len(raw) > limit:
-        fail(command, EXIT_UNREADABLE, f"{path} is larger than {limit} bytes")
-    return raw
 
 
 def _write_json(path: Path, value: JsonValue) -> None:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
 
-from certificates.errors import KeystoreError
+from certificates.errors import DocexError, KeystoreError
 from certificates.json_types import JsonObject
 from certificates.keystore import decrypt_keystore
-from node.cli.exits import EXIT_REFUSED, EXIT_UNREADABLE, describe, fail
+from certificates.strict_json import parse_strict_json
+from node.cli.exits import EXIT_REFUSED, describe, fail
+from node.cli.local_files import read_limited
 
 MAX_KEYSTORE_FILE_SIZE = 64 * 1024
 MAX_PASSPHRASE_FILE_SIZE = 4 * 1024
@@ -18,17 +19,11 @@ MAX_PASSPHRASE_FILE_SIZE = 4 * 1024
 
 def read_keystore(command: str, path: Path) -> JsonObject:
     """The keystore JSON object in ``path`` (bounded read; clear failure otherwise)."""
+    raw = read_limited(command, path, MAX_KEYSTORE_FILE_SIZE, what="keystore")
     try:
-        with path.open("rb") as file:
-            raw = file.read(MAX_KEYSTORE_FILE_SIZE + 1)
-    except OSError as error:
-        fail(command, EXIT_UNREADABLE, f"cannot read {path}: {error.strerror}")
-    if len(raw) > MAX_KEYSTORE_FILE_SIZE:
-        fail(command, EXIT_REFUSED, f"{path} is larger than a keystore can be")
-    try:
-        value = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        fail(command, EXIT_REFUSED, f"invalid-keystore: {path} is not JSON")
+        value = parse_strict_json(raw, max_bytes=MAX_KEYSTORE_FILE_SIZE)
+    except DocexError as error:
+        fail(command, EXIT_REFUSED, f"invalid-keystore: {path} is not JSON ({error})")
     if not isinstance(value, dict):
         fail(command, EXIT_REFUSED, f"invalid-keystore: {path} is not a JSON object")
     return value
@@ -36,13 +31,7 @@ def read_keystore(command: str, path: Path) -> JsonObject:
 
 def read_passphrase_file(command: str, path: Path) -> str:
     """The first line of ``path``."""
-    try:
-        with path.open("rb") as file:
-            raw = file.read(MAX_PASSPHRASE_FILE_SIZE + 1)
-    except OSError as error:
-        fail(command, EXIT_UNREADABLE, f"cannot read the passphrase file {path}: {error.strerror}")
-    if len(raw) > MAX_PASSPHRASE_FILE_SIZE:
-        fail(command, EXIT_REFUSED, f"the passphrase file {path} is too large")
+    raw = read_limited(command, path, MAX_PASSPHRASE_FILE_SIZE, what="the passphrase file")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:

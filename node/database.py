@@ -1,0 +1,40 @@
+"""The node's own SQLite database: users and tokens, the outbox, batches, idempotency keys.
+
+One file in the data dir (``node.sqlite``), WAL and ``synchronous=FULL``: a document the
+node answered 202 for is on disk. The tables are created on open; their models live
+next to the code that uses them (:mod:`node.users`, :mod:`node.outbox`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import DeclarativeBase
+
+
+class NodeBase(DeclarativeBase):
+    """Declarative base of the node database's tables."""
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def open_database(path: Path) -> Engine:
+    """The node database at ``path`` (created with its tables if missing)."""
+    # imported for their side effect: registering their tables on NodeBase.metadata
+    import node.outbox
+    import node.users  # noqa: F401
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(f"sqlite:///{path}")
+    event.listen(engine, "connect", _sqlite_pragmas)
+    NodeBase.metadata.create_all(engine)
+    return engine

@@ -1,0 +1,400 @@
+"""The durable outbox: accepted documents, the batches they go into, idempotency keys.
+
+A document is committed here (SQLite, ``synchronous=FULL``) before the node answers 202,
+so a crash after the answer loses nothing. The batcher claims pending documents into a
+batch, records the signed batch (root, wrapped documents, CIDs) *before* it sends the
+anchor transaction, then records the anchor: on restart an open batch is wrapped again,
+a signed one is anchored under the same transaction key (the ledger's journal sends it
+at most once), so every accepted document is anchored exactly once.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import Engine, ForeignKey, Index, LargeBinary, String, delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from node.database import NodeBase
+from node.errors import IdempotencyKeyInFlight, IdempotencyKeyReused
+
+
+class DocumentState(StrEnum):
+    PENDING = "pending"  # accepted, in no batch yet
+    BATCHED = "batched"  # in a batch that is being wrapped or anchored
+    ANCHORED = "anchored"  # its batch root is mined
+    FAILED = "failed"  # its batch could not be anchored (reason in the batch)
+
+
+class BatchState(StrEnum):
+    OPEN = "open"  # documents claimed, not signed yet
+    SIGNED = "signed"  # wrapped, stored, signed: the anchor is (being) sent
+    ANCHORED = "anchored"
+    FAILED = "failed"
+
+
+class SubmissionRow(NodeBase):
+    __tablename__ = "outbox"
+    __table_args__ = (Index("outbox_pending", "state", "document_type", "accepted_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    document_type: Mapped[str] = mapped_column(String(64))
+    document_json: Mapped[bytes] = mapped_column(LargeBinary)
+    accepted_at: Mapped[float]
+    state: Mapped[str] = mapped_column(String(16))
+    batch_id: Mapped[str | None] = mapped_column(ForeignKey("batches.id"), index=True)
+    position: Mapped[int | None]
+    target_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
+    cid: Mapped[str | None] = mapped_column(String(128))
+    wrapped_json: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class BatchRow(NodeBase):
+    __tablename__ = "batches"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    document_type: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    created_at: Mapped[float]
+    document_count: Mapped[int]
+    root: Mapped[bytes | None] = mapped_column(LargeBinary)
+    addressees: Mapped[str] = mapped_column(String(512), default="")
+    tx_hash: Mapped[str | None] = mapped_column(String(66))
+    block_number: Mapped[int | None]
+    anchored_at: Mapped[float | None]
+    error: Mapped[str | None] = mapped_column(String(2000))
+
+
+class IdempotencyRow(NodeBase):
+    __tablename__ = "idempotency_keys"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    body_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[float]
+    response_status: Mapped[int | None]
+    response_body: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResponse:
+    status: int
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class NewDocument:
+    document_type: str
+    #: the validated document's JSON (UTF-8), exactly what the batcher salts and hashes
+    document_json: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class SignedDocument:
+    receipt_id: str
+    target_hash: bytes
+    cid: str
+    wrapped_json: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    id: str
+    user_id: int
+    document_type: str
+    state: DocumentState
+    accepted_at: float
+    target_hash: bytes | None
+    cid: str | None
+    wrapped_json: bytes | None
+    batch_id: str | None
+    batch_root: bytes | None
+    tx_hash: str | None
+    block_number: int | None
+    anchored_at: float | None
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedBatch:
+    id: str
+    document_type: str
+    state: BatchState
+    #: (receipt id, document JSON) in batch order
+    documents: tuple[tuple[str, bytes], ...]
+    root: bytes | None
+    addressees: tuple[str, ...]
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class Outbox:
+    """The outbox tables, each operation one database transaction."""
+
+    def __init__(self, engine: Engine, clock: Callable[[], float] = time.time) -> None:
+        self._engine = engine
+        self._clock = clock
+
+    # --- idempotency ---------------------------------------------------------------
+
+    def reserve_key(self, user_id: int, key: str, body_hash: bytes) -> StoredResponse | None:
+        """Claim ``key`` for this request, or return the first request's response.
+
+        Raises :class:`IdempotencyKeyReused` for another body under the same key and
+        :class:`IdempotencyKeyInFlight` while the first request has not finished.
+        """
+        with Session(self._engine) as session:
+            session.add(
+                IdempotencyRow(
+                    user_id=user_id,
+                    key=key,
+                    body_hash=body_hash,
+                    created_at=self._clock(),
+                    response_status=None,
+                    response_body=None,
+                )
+            )
+            try:
+                session.commit()
+                return None
+            except IntegrityError:
+                session.rollback()
+            row = session.get(IdempotencyRow, (user_id, key))
+            if row is None:  # released between our insert and our read: the caller may retry
+                raise IdempotencyKeyInFlight(f"a request with Idempotency-Key {key!r} just ended")
+            if row.body_hash != body_hash:
+                raise IdempotencyKeyReused(
+                    f"Idempotency-Key {key!r} was used with another request body"
+                )
+            if row.response_status is None or row.response_body is None:
+                raise IdempotencyKeyInFlight(
+                    f"the first request with Idempotency-Key {key!r} is still being processed"
+                )
+            return StoredResponse(row.response_status, row.response_body)
+
+    def release_key(self, user_id: int, key: str) -> None:
+        """Forget a reserved key whose request failed (nothing was stored under it)."""
+        with Session(self._engine) as session:
+            session.execute(
+                delete(IdempotencyRow).where(
+                    IdempotencyRow.user_id == user_id,
+                    IdempotencyRow.key == key,
+                    IdempotencyRow.response_status.is_(None),
+                )
+            )
+            session.commit()
+
+    # --- accepting documents -----------------------------------------------------------
+
+    def enqueue(
+        self,
+        user_id: int,
+        documents: Sequence[NewDocument],
+        respond: Callable[[list[str]], StoredResponse],
+        idempotency_key: str | None = None,
+    ) -> StoredResponse:
+        """Store ``documents`` as pending and, in the same transaction, the response
+        ``respond(receipt ids)`` under the idempotency key (if any)."""
+        now = self._clock()
+        ids = [new_id() for _ in documents]
+        with Session(self._engine) as session:
+            session.add_all(
+                SubmissionRow(
+                    id=receipt_id,
+                    user_id=user_id,
+                    document_type=document.document_type,
+                    document_json=document.document_json,
+                    accepted_at=now,
+                    state=DocumentState.PENDING.value,
+                    batch_id=None,
+                    position=None,
+                    target_hash=None,
+                    cid=None,
+                    wrapped_json=None,
+                )
+                for receipt_id, document in zip(ids, documents, strict=True)
+            )
+            response = respond(ids)
+            if idempotency_key is not None:
+                row = session.get(IdempotencyRow, (user_id, idempotency_key))
+                if row is not None:
+                    row.response_status = response.status
+                    row.response_body = response.body
+            session.commit()
+        return response
+
+    # --- batching ----------------------------------------------------------------------
+
+    def pending_count(self) -> int:
+        with Session(self._engine) as session:
+            count = session.scalar(
+                select(func.count())
+                .select_from(SubmissionRow)
+                .where(SubmissionRow.state == DocumentState.PENDING.value)
+            )
+            return int(count or 0)
+
+    def claim_batch(self, batch_size: int, max_age: float, *, force: bool = False) -> str | None:
+        """Close a batch when one is due: ``batch_size`` pending documents of one type, or
+        the oldest pending one older than ``max_age`` seconds (or ``force``)."""
+        now = self._clock()
+        with Session(self._engine) as session:
+            oldest = session.scalars(
+                select(SubmissionRow)
+                .where(SubmissionRow.state == DocumentState.PENDING.value)
+                .order_by(SubmissionRow.accepted_at, SubmissionRow.id)
+                .limit(1)
+            ).first()
+            if oldest is None:
+                return None
+            rows = session.scalars(
+                select(SubmissionRow)
+                .where(
+                    SubmissionRow.state == DocumentState.PENDING.value,
+                    SubmissionRow.document_type == oldest.document_type,
+                )
+                .order_by(SubmissionRow.accepted_at, SubmissionRow.id)
+                .limit(batch_size)
+            ).all()
+            if not force and len(rows) < batch_size and now - oldest.accepted_at < max_age:
+                return None
+            batch_id = new_id()
+            session.add(
+                BatchRow(
+                    id=batch_id,
+                    document_type=oldest.document_type,
+                    state=BatchState.OPEN.value,
+                    created_at=now,
+                    document_count=len(rows),
+                    root=None,
+                    addressees="",
+                    tx_hash=None,
+                    block_number=None,
+                    anchored_at=None,
+                    error=None,
+                )
+            )
+            session.flush()
+            for position, row in enumerate(rows):
+                row.state = DocumentState.BATCHED.value
+                row.batch_id = batch_id
+                row.position = position
+            session.commit()
+            return batch_id
+
+    def unfinished_batches(self) -> list[str]:
+        """Batches claimed or signed but not anchored, oldest first (work to resume)."""
+        with Session(self._engine) as session:
+            return list(
+                session.scalars(
+                    select(BatchRow.id)
+                    .where(BatchRow.state.in_([BatchState.OPEN.value, BatchState.SIGNED.value]))
+                    .order_by(BatchRow.created_at, BatchRow.id)
+                )
+            )
+
+    def batch(self, batch_id: str) -> ClaimedBatch:
+        with Session(self._engine) as session:
+            row = session.get(BatchRow, batch_id)
+            if row is None:
+                raise KeyError(batch_id)
+            documents = session.execute(
+                select(SubmissionRow.id, SubmissionRow.document_json)
+                .where(SubmissionRow.batch_id == batch_id)
+                .order_by(SubmissionRow.position)
+            ).all()
+            return ClaimedBatch(
+                id=row.id,
+                document_type=row.document_type,
+                state=BatchState(row.state),
+                documents=tuple((d.id, d.document_json) for d in documents),
+                root=row.root,
+                addressees=tuple(a for a in row.addressees.split(",") if a),
+            )
+
+    def record_signed(
+        self,
+        batch_id: str,
+        root: bytes,
+        addressees: Sequence[str],
+        documents: Sequence[SignedDocument],
+    ) -> None:
+        with Session(self._engine) as session:
+            batch = session.get(BatchRow, batch_id)
+            assert batch is not None and batch.state == BatchState.OPEN.value
+            batch.root = root
+            batch.addressees = ",".join(addressees)
+            batch.state = BatchState.SIGNED.value
+            for document in documents:
+                row = session.get(SubmissionRow, document.receipt_id)
+                assert row is not None
+                row.target_hash = document.target_hash
+                row.cid = document.cid
+                row.wrapped_json = document.wrapped_json
+            session.commit()
+
+    def record_anchored(self, batch_id: str, tx_hash: str, block_number: int) -> None:
+        with Session(self._engine) as session:
+            batch = session.get(BatchRow, batch_id)
+            assert batch is not None
+            batch.state = BatchState.ANCHORED.value
+            batch.tx_hash = tx_hash
+            batch.block_number = block_number
+            batch.anchored_at = self._clock()
+            for row in session.scalars(
+                select(SubmissionRow).where(SubmissionRow.batch_id == batch_id)
+            ):
+                row.state = DocumentState.ANCHORED.value
+            session.commit()
+
+    def record_failed(self, batch_id: str, error: str) -> None:
+        with Session(self._engine) as session:
+            batch = session.get(BatchRow, batch_id)
+            assert batch is not None
+            batch.state = BatchState.FAILED.value
+            batch.error = error[:2000]
+            for row in session.scalars(
+                select(SubmissionRow).where(SubmissionRow.batch_id == batch_id)
+            ):
+                row.state = DocumentState.FAILED.value
+            session.commit()
+
+    # --- receipts ----------------------------------------------------------------------
+
+    def receipt(self, receipt_id: str) -> Receipt | None:
+        with Session(self._engine) as session:
+            row = session.get(SubmissionRow, receipt_id)
+            if row is None:
+                return None
+            batch = session.get(BatchRow, row.batch_id) if row.batch_id is not None else None
+            return Receipt(
+                id=row.id,
+                user_id=row.user_id,
+                document_type=row.document_type,
+                state=DocumentState(row.state),
+                accepted_at=row.accepted_at,
+                target_hash=row.target_hash,
+                cid=row.cid,
+                wrapped_json=row.wrapped_json,
+                batch_id=row.batch_id,
+                batch_root=batch.root if batch is not None else None,
+                tx_hash=batch.tx_hash if batch is not None else None,
+                block_number=batch.block_number if batch is not None else None,
+                anchored_at=batch.anchored_at if batch is not None else None,
+                error=batch.error if batch is not None else None,
+            )
+
+    def count_by_state(self) -> dict[str, int]:
+        with Session(self._engine) as session:
+            rows = session.execute(
+                select(SubmissionRow.state, func.count()).group_by(SubmissionRow.state)
+            ).all()
+            return {state: int(count) for state, count in rows}

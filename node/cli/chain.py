@@ -11,21 +11,20 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from certificates.errors import DocexError
-from ledger.chains import Chain, JsonRpcChain, ManagedAnvil, anvil_binary, dev_private_keys
-from ledger.contracts import ContractBinding, load_artifacts, revert_decoder
-from ledger.deploy import Deployment, deploy_consortium, load_config
-from ledger.journal import Journal
-from ledger.keystores import signer_from_key
-from ledger.transactions import TransactionManager
 from node.cli.exits import EXIT_REFUSED, EXIT_UNREADABLE, describe, fail
 from node.cli.key_files import unlock_signing_key
 
-ANVIL_BIN = anvil_binary(Path(__file__).resolve().parents[2] / "node_modules")
+if TYPE_CHECKING:
+    from ledger.chains import Chain
+
+# The ledger (web3, py-evm) is imported inside the commands that use it: other docex
+# commands, such as `docex cid` with its memory budget, do not pay for it.
+NODE_MODULES = Path(__file__).resolve().parents[2] / "node_modules"
 JOURNAL_FILE = "transactions.sqlite"
 
 chain_app = typer.Typer(
@@ -55,6 +54,8 @@ def register(app: typer.Typer) -> None:
 def _open_chain(
     command: str, data_dir: Path, rpc_url: str | None, anvil: bool, anvil_port: int
 ) -> Iterator[Chain]:
+    from ledger.chains import JsonRpcChain, ManagedAnvil, anvil_binary
+
     if anvil == (rpc_url is not None):
         fail(command, EXIT_UNREADABLE, "give exactly one of --rpc-url URL and --anvil")
     if rpc_url is not None:
@@ -64,7 +65,7 @@ def _open_chain(
         finally:
             chain.close()
         return
-    managed = ManagedAnvil(ANVIL_BIN, data_dir / "anvil", port=anvil_port)
+    managed = ManagedAnvil(anvil_binary(NODE_MODULES), data_dir / "anvil", port=anvil_port)
     try:
         chain = managed.start()
     except DocexError as error:
@@ -101,6 +102,13 @@ def deploy(
     ] = False,
 ) -> None:
     """Deploy ConsortiumRegistry and DocumentRegistry; write <data-dir>/chain.json."""
+    from ledger.chains import dev_private_keys
+    from ledger.contracts import load_artifacts, revert_decoder
+    from ledger.deploy import deploy_consortium, load_config
+    from ledger.journal import Journal
+    from ledger.keystores import signer_from_key
+    from ledger.transactions import TransactionManager
+
     if (keystore is None) == (not dev_account):
         fail("chain deploy", EXIT_UNREADABLE, "give exactly one of --keystore and --dev-account")
     try:
@@ -147,6 +155,9 @@ def status(
     anvil_port: AnvilPortOption = 8545,
 ) -> None:
     """Print the deployment, the chain head and the consortium's quorum and members (JSON)."""
+    from ledger.contracts import ContractBinding, load_artifacts
+    from ledger.deploy import Deployment
+
     try:
         deployment = Deployment.read(data_dir)
         artifacts = load_artifacts()

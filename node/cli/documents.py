@@ -11,7 +11,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -19,16 +19,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from certificates.errors import DocexError
 from certificates.json_types import JsonValue
-from certificates.offline_checks import verify_offline_json
-from certificates.schemas import parse_document
-from certificates.signing import Eip712Domain
-from certificates.strict_json import parse_strict_json
-from certificates.verdict import CheckStatus, Verdict
-from certificates.wrapped import WrappedDocument
-from certificates.wrapping import BatchBuilder
 from node.cli.exits import EXIT_INVALID, EXIT_OK, EXIT_REFUSED, EXIT_UNREADABLE, describe, fail
 from node.cli.key_files import unlock_signing_key
 from node.cli.local_files import read_limited
+
+if TYPE_CHECKING:
+    from certificates.signing import Eip712Domain
+    from certificates.verdict import Verdict
+
+# The document core (pydantic schemas, secp256k1, keccak) is imported inside the commands
+# that use it, so that commands such as `docex cid` start light.
 
 #: A wrapped document is its data plus a salt per field: allow well above a document.
 MAX_DOCUMENT_FILE_SIZE = 1024 * 1024
@@ -74,6 +74,9 @@ def wrap_documents(
     Writes OUTPUT/<name>.wrapped.json per document and OUTPUT/batch-manifest.json.
     One invalid document aborts the batch, naming its file and JSON path.
     """
+    from certificates.schemas import parse_document
+    from certificates.wrapping import BatchBuilder
+
     command = "wrap"
     if output.exists() and (not output.is_dir() or any(output.iterdir())):
         fail(command, EXIT_UNREADABLE, f"{output} exists and is not an empty directory")
@@ -133,6 +136,9 @@ def check_document(
     Exit 0 valid, 1 invalid, 2 unreadable. With --chain-id and --registry the signature
     must also be for that chain and registry.
     """
+    from certificates.offline_checks import verify_offline_json
+    from certificates.strict_json import parse_strict_json
+
     command = "check"
     expected = None
     if chain_id is not None or registry is not None:
@@ -162,6 +168,9 @@ def conceal_fields(
     ] = None,
 ) -> None:
     """Conceal fields of a wrapped document: it still verifies, the values are gone."""
+    from certificates.strict_json import parse_strict_json
+    from certificates.wrapped import WrappedDocument
+
     command = "conceal"
     raw = read_limited(command, file, MAX_WRAPPED_FILE_SIZE)
     try:
@@ -183,6 +192,8 @@ def _wrapped_name(path: Path) -> str:
 
 
 def _domain(command: str, chain_id: int, registry: str) -> Eip712Domain:
+    from certificates.signing import Eip712Domain
+
     try:
         return Eip712Domain(chain_id=chain_id, verifying_contract=registry)
     except DocexError as error:
@@ -205,10 +216,10 @@ def _progress(console: Console) -> Progress:
 
 
 _MARK = {
-    CheckStatus.VALID: "[green]✔[/green]",
-    CheckStatus.INVALID: "[red]✘[/red]",
-    CheckStatus.SKIPPED: "[yellow]-[/yellow]",
-    CheckStatus.ERROR: "[red]![/red]",
+    "valid": "[green]✔[/green]",
+    "invalid": "[red]✘[/red]",
+    "skipped": "[yellow]-[/yellow]",
+    "error": "[red]![/red]",
 }
 
 
@@ -217,4 +228,4 @@ def _print_verdict(file: Path, verdict: Verdict) -> None:
     headline = "[bold green]VALID[/bold green]" if verdict.valid else "[bold red]INVALID[/]"
     console.print(f"{file}: {headline}")
     for check in verdict.checks:
-        console.print(f"  {_MARK[check.status]} {check.name}: {check.reason}")
+        console.print(f"  {_MARK[check.status.value]} {check.name}: {check.reason}")

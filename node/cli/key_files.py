@@ -8,7 +8,6 @@ import typer
 
 from certificates.errors import DocexError, KeystoreError
 from certificates.json_types import JsonObject
-from certificates.keystore import decrypt_keystore
 from certificates.strict_json import parse_strict_json
 from node.cli.exits import EXIT_REFUSED, describe, fail
 from node.cli.local_files import read_limited
@@ -19,6 +18,7 @@ MAX_PASSPHRASE_FILE_SIZE = 4 * 1024
 
 def read_keystore(command: str, path: Path) -> JsonObject:
     """The keystore JSON object in ``path`` (bounded read; clear failure otherwise)."""
+
     raw = read_limited(command, path, MAX_KEYSTORE_FILE_SIZE, what="keystore")
     try:
         value = parse_strict_json(raw, max_bytes=MAX_KEYSTORE_FILE_SIZE)
@@ -42,6 +42,8 @@ def read_passphrase_file(command: str, path: Path) -> str:
 
 def unlock_signing_key(command: str, keystore_path: Path, passphrase_file: Path | None) -> bytes:
     """Decrypt the signing key in ``keystore_path`` (prompting for the passphrase if no file)."""
+    from certificates.keystore import decrypt_keystore  # eth-account: only when unlocking
+
     keystore = read_keystore(command, keystore_path)
     if passphrase_file is not None:
         passphrase = read_passphrase_file(command, passphrase_file)

@@ -14,8 +14,6 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from certificates.encryption_keys import generate_signing_key, member_public_keys
-from certificates.keystore import LIGHT_SCRYPT_N, encrypt_keystore
 from node.cli.exits import EXIT_REFUSED, EXIT_UNREADABLE, fail
 from node.cli.key_files import read_passphrase_file, unlock_signing_key
 
@@ -70,6 +68,9 @@ def new_keys(
     if len(passphrase) < MIN_PASSPHRASE_LENGTH:
         _fail(EXIT_REFUSED, f"the passphrase must have at least {MIN_PASSPHRASE_LENGTH} characters")
 
+    from certificates.encryption_keys import generate_signing_key  # eth-account: lazily
+    from certificates.keystore import LIGHT_SCRYPT_N, encrypt_keystore
+
     signing_key = generate_signing_key()
     keystore = encrypt_keystore(
         signing_key, passphrase, iterations=LIGHT_SCRYPT_N if light_kdf else None
@@ -97,6 +98,8 @@ def register(app: typer.Typer) -> None:
 
 
 def _report(signing_key: bytes, keystore_file: Path, *, as_json: bool) -> None:
+    from certificates.encryption_keys import member_public_keys
+
     public = member_public_keys(signing_key)
     encryption_key = "0x" + public.encryption_public_key.hex()
     if as_json:

@@ -10,6 +10,9 @@ at most once), so every accepted document is anchored exactly once.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import secrets
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -20,6 +23,7 @@ from sqlalchemy import Engine, ForeignKey, Index, LargeBinary, String, delete, f
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from certificates.schemas import ValidatedDocument
 from node.database import NodeBase
 from node.errors import IdempotencyKeyInFlight, IdempotencyKeyReused
 
@@ -46,6 +50,8 @@ class SubmissionRow(NodeBase):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     document_type: Mapped[str] = mapped_column(String(64))
     document_json: Mapped[bytes] = mapped_column(LargeBinary)
+    #: comma-separated countries the document is addressed to
+    addressees: Mapped[str] = mapped_column(String(512), default="")
     accepted_at: Mapped[float]
     state: Mapped[str] = mapped_column(String(16))
     batch_id: Mapped[str | None] = mapped_column(ForeignKey("batches.id"), index=True)
@@ -93,6 +99,22 @@ class NewDocument:
     document_type: str
     #: the validated document's JSON (UTF-8), exactly what the batcher salts and hashes
     document_json: bytes
+    addressees: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, validated: ValidatedDocument) -> NewDocument:
+        return cls(
+            document_type=validated.type_id,
+            document_json=json.dumps(
+                validated.data, ensure_ascii=False, separators=(",", ":")
+            ).encode("utf-8"),
+            addressees=validated.addressee_countries(),
+        )
+
+
+def fingerprint(documents: Sequence[NewDocument]) -> bytes:
+    """What an Idempotency-Key is bound to: the validated documents of the request."""
+    return hashlib.sha256(b"\n".join(d.document_json for d in documents)).digest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,14 +148,21 @@ class ClaimedBatch:
     id: str
     document_type: str
     state: BatchState
-    #: (receipt id, document JSON) in batch order
-    documents: tuple[tuple[str, bytes], ...]
+    #: (receipt id, document JSON, addressees) in batch order
+    documents: tuple[tuple[str, bytes, tuple[str, ...]], ...]
     root: bytes | None
     addressees: tuple[str, ...]
 
 
 def new_id() -> str:
     return uuid.uuid4().hex
+
+
+def receipt_ids(accepted_at: float, count: int) -> list[str]:
+    """Receipt ids that sort in acceptance order (time, then position in the request),
+    so that batches take documents first come, first served: 32 hex characters."""
+    stamp = f"{int(accepted_at * 1_000_000):014x}"
+    return [f"{stamp}{position:06x}{secrets.token_hex(6)}" for position in range(count)]
 
 
 class Outbox:
@@ -204,7 +233,7 @@ class Outbox:
         """Store ``documents`` as pending and, in the same transaction, the response
         ``respond(receipt ids)`` under the idempotency key (if any)."""
         now = self._clock()
-        ids = [new_id() for _ in documents]
+        ids = receipt_ids(now, len(documents))
         with Session(self._engine) as session:
             session.add_all(
                 SubmissionRow(
@@ -212,6 +241,7 @@ class Outbox:
                     user_id=user_id,
                     document_type=document.document_type,
                     document_json=document.document_json,
+                    addressees=",".join(document.addressees),
                     accepted_at=now,
                     state=DocumentState.PENDING.value,
                     batch_id=None,
@@ -307,7 +337,7 @@ class Outbox:
             if row is None:
                 raise KeyError(batch_id)
             documents = session.execute(
-                select(SubmissionRow.id, SubmissionRow.document_json)
+                select(SubmissionRow.id, SubmissionRow.document_json, SubmissionRow.addressees)
                 .where(SubmissionRow.batch_id == batch_id)
                 .order_by(SubmissionRow.position)
             ).all()
@@ -315,7 +345,10 @@ class Outbox:
                 id=row.id,
                 document_type=row.document_type,
                 state=BatchState(row.state),
-                documents=tuple((d.id, d.document_json) for d in documents),
+                documents=tuple(
+                    (d.id, d.document_json, tuple(a for a in d.addressees.split(",") if a))
+                    for d in documents
+                ),
                 root=row.root,
                 addressees=tuple(a for a in row.addressees.split(",") if a),
             )
@@ -329,7 +362,8 @@ class Outbox:
     ) -> None:
         with Session(self._engine) as session:
             batch = session.get(BatchRow, batch_id)
-            assert batch is not None and batch.state == BatchState.OPEN.value
+            assert batch is not None
+            assert batch.state == BatchState.OPEN.value
             batch.root = root
             batch.addressees = ",".join(addressees)
             batch.state = BatchState.SIGNED.value

@@ -53,7 +53,7 @@ class NodeSettings(BaseSettings):
     )
 
     # --- where the node keeps its state ------------------------------------------------
-    data_dir: Path = Field(default=Path(".docex"), description="Directory of all node state.")
+    data_dir: Path = Field(default=Path("data"), description="Directory of all node state.")
 
     # --- chain -------------------------------------------------------------------------
     chain: ChainKind = ChainKind.ANVIL

@@ -23,7 +23,7 @@ from certificates.schemas import DOCUMENT_TYPES
 from node.database import NodeBase
 from node.errors import InvalidRole, UnknownUser, UserExists
 
-TOKEN_PREFIX: Final = "dx_"
+TOKEN_PREFIX: Final = "dx_"  # noqa: S105 - a prefix, not a secret
 _NAME: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
@@ -173,7 +173,7 @@ class UserStore:
             ).first()
             if found is None:
                 return None
-            user, stored = found.tuple()
+            user, stored = found
             if user.revoked_at is not None or stored.revoked_at is not None:
                 return None
             return Principal(

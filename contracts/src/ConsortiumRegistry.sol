@@ -3,6 +3,12 @@ pragma solidity 0.8.37;
 
 import {CountryCodes} from "./CountryCodes.sol";
 
+/// @notice What the consortium pushes to its document registry on every change that affects
+/// an issuer key's right to anchor (ADR 0021).
+interface IAnchorAuthorityCache {
+    function setAnchorAuthorities(ConsortiumRegistry.AnchorAuthority[] calldata updates) external;
+}
+
 /// @title ConsortiumRegistry
 /// @notice Member administrations, their accounts (member accounts and per-type issuer keys,
 /// each valid over a block range), M-of-N governance and mutual-recognition agreements.
@@ -78,6 +84,24 @@ contract ConsortiumRegistry {
         MemberStatus status;
     }
 
+    /// @notice An issuer key's right to anchor, as DocumentRegistry caches it: `account` may
+    /// anchor `typeId` for `country` at every block B with `validFrom <= B < validUntil`, for
+    /// blocks from the one that produced this value until the next update. Computed from the
+    /// grants and the member's status (`authorityAt`); `validFrom = validUntil = 0`: never.
+    struct AnchorAuthority {
+        address account;
+        bytes32 typeId;
+        uint32 memberId;
+        bytes2 country;
+        uint64 validFrom;
+        uint64 validUntil;
+    }
+
+    struct IssuerKey {
+        address account;
+        bytes32 typeId;
+    }
+
     struct Proposal {
         ProposalKind kind;
         ProposalState state;
@@ -96,11 +120,18 @@ contract ConsortiumRegistry {
     uint32 public memberCount;
     uint32 public activeMemberCount;
     uint256 public proposalCount;
+    /// @notice The DocumentRegistry this consortium keeps informed (0 until one attaches).
+    address public documentRegistry;
+    /// @dev The account that sent the deployment transaction: the only one that may attach
+    /// the document registry (from the registry's constructor, in its deployment transaction).
+    address private immutable _deployer;
 
     mapping(uint32 memberId => Member) private _members;
     mapping(uint32 memberId => StatusCheckpoint[]) private _statusHistory;
     mapping(address account => uint32 memberId) public memberOf;
     mapping(address account => bytes32[] typeIds) private _typesOf;
+    /// @dev Every (account, document type) that ever had an issuer grant, per member.
+    mapping(uint32 memberId => IssuerKey[]) private _issuerKeys;
     mapping(address account => mapping(bytes32 typeId => Grant[])) private _grants;
     mapping(bytes32 agreementKey => AgreementWindow[]) private _agreements;
     mapping(uint256 proposalId => Proposal) private _proposals;
@@ -142,6 +173,7 @@ contract ConsortiumRegistry {
         uint64 validUntil,
         uint256 proposalId
     );
+    event DocumentRegistryAttached(address indexed registry);
     event AgreementWithdrawn(
         bytes2 indexed verifierCountry,
         bytes2 indexed issuerCountry,
@@ -169,6 +201,8 @@ contract ConsortiumRegistry {
     error UnknownProposal(uint256 proposalId);
     error ProposalAlreadyExecuted(uint256 proposalId);
     error AlreadyApproved(uint256 proposalId, uint32 memberId);
+    error RegistryAlreadyAttached(address registry);
+    error AttachRefused(address origin, address caller);
 
     constructor(
         GenesisMember[] memory members,
@@ -176,6 +210,8 @@ contract ConsortiumRegistry {
         GenesisAgreement[] memory agreements,
         uint32 initialQuorum
     ) {
+        // solhint-disable-next-line avoid-tx-origin
+        _deployer = tx.origin;
         if (members.length < 2) revert TooFewMembers(members.length);
         for (uint256 i = 0; i < members.length; i++) {
             _checkAdmit(members[i].country, members[i].name, members[i].account);
@@ -279,6 +315,34 @@ contract ConsortiumRegistry {
         _approveAndMaybeExecute(proposalId, p, memberId);
     }
 
+    /// @notice Binds the document registry, once: called by DocumentRegistry's constructor in
+    /// a transaction sent by the account that deployed this consortium. Returns the anchoring
+    /// rights of every issuer key so far; every later change is pushed to the registry.
+    function attachDocumentRegistry() external returns (AnchorAuthority[] memory current) {
+        if (documentRegistry != address(0)) revert RegistryAlreadyAttached(documentRegistry);
+        // tx.origin authenticates the deployment transaction's sender for this one-time
+        // binding only; authority over documents never depends on it.
+        // solhint-disable-next-line avoid-tx-origin
+        if (tx.origin != _deployer || msg.sender == tx.origin) {
+            // solhint-disable-next-line avoid-tx-origin
+            revert AttachRefused(tx.origin, msg.sender);
+        }
+        documentRegistry = msg.sender;
+        emit DocumentRegistryAttached(msg.sender);
+        uint256 total;
+        for (uint32 m = 1; m <= memberCount; m++) {
+            total += _issuerKeys[m].length;
+        }
+        current = new AnchorAuthority[](total);
+        uint256 n;
+        for (uint32 m = 1; m <= memberCount; m++) {
+            IssuerKey[] storage keys = _issuerKeys[m];
+            for (uint256 i = 0; i < keys.length; i++) {
+                current[n++] = anchorAuthority(keys[i].account, keys[i].typeId);
+            }
+        }
+    }
+
     // ------------------------------------------------------------------ views
 
     function member(uint32 memberId)
@@ -329,6 +393,37 @@ contract ConsortiumRegistry {
         if (typeId == MEMBER_ACCOUNT) return (memberId, country, false);
         authorised = _statusAt(memberId, m, blockNumber) == MemberStatus.Active
             && _grantCovers(_grants[account][typeId], blockNumber);
+    }
+
+    /// @notice The right of `account` to anchor `typeId` from the current block on, as pushed
+    /// to the document registry: the window of blocks (from this one, until the next change)
+    /// in which `authorityAt(account, typeId, B)` is true. Changes take effect from the next
+    /// block, so the answer for this block and for the next ones is an interval.
+    function anchorAuthority(address account, bytes32 typeId)
+        public
+        view
+        returns (AnchorAuthority memory a)
+    {
+        uint32 memberId = memberOf[account];
+        Member storage m = _members[memberId];
+        a.account = account;
+        a.typeId = typeId;
+        a.memberId = memberId;
+        a.country = m.country;
+        if (memberId == 0 || typeId == MEMBER_ACCOUNT) return a;
+        Grant[] storage history = _grants[account][typeId];
+        uint64 current = uint64(block.number);
+        bool now_ = _statusAt(memberId, m, current) == MemberStatus.Active
+            && _grantCovers(history, current);
+        // from the next block on: the latest status, and the last grant if it is open
+        bool later = m.status == MemberStatus.Active && _isOpen(history);
+        if (now_) {
+            a.validFrom = current;
+            a.validUntil = later ? OPEN : current + 1;
+        } else if (later) {
+            a.validFrom = current + 1;
+            a.validUntil = OPEN;
+        }
     }
 
     /// @notice Whether `account` was an active account (any grant) of an active member at
@@ -614,6 +709,7 @@ contract ConsortiumRegistry {
             history.push(StatusCheckpoint({fromBlock: next, status: status}));
         }
         m.status = status;
+        _pushMember(memberId);
     }
 
     function _changeQuorum(uint32 newQuorum, uint256 proposalId) private {
@@ -626,10 +722,16 @@ contract ConsortiumRegistry {
     {
         memberOf[account] = memberId;
         Grant[] storage history = _grants[account][typeId];
-        if (history.length == 0) _typesOf[account].push(typeId);
+        if (history.length == 0) {
+            _typesOf[account].push(typeId);
+            if (typeId != MEMBER_ACCOUNT) {
+                _issuerKeys[memberId].push(IssuerKey({account: account, typeId: typeId}));
+            }
+        }
         uint64 next = _nextBlock();
         history.push(Grant({validFrom: next, validUntil: OPEN}));
         emit KeyAdded(memberId, account, typeId, next, proposalId);
+        if (typeId != MEMBER_ACCOUNT) _pushKey(account, typeId);
     }
 
     function _revokeKey(uint32 memberId, address account, bytes32 typeId, uint256 proposalId)
@@ -640,6 +742,28 @@ contract ConsortiumRegistry {
         uint64 next = _nextBlock();
         open.validUntil = next;
         emit KeyRevoked(memberId, account, typeId, open.validFrom, next, proposalId);
+        if (typeId != MEMBER_ACCOUNT) _pushKey(account, typeId);
+    }
+
+    /// @dev Tells the document registry (once attached) an issuer key's new anchoring window.
+    function _pushKey(address account, bytes32 typeId) private {
+        address registry = documentRegistry;
+        if (registry == address(0)) return;
+        AnchorAuthority[] memory updates = new AnchorAuthority[](1);
+        updates[0] = anchorAuthority(account, typeId);
+        IAnchorAuthorityCache(registry).setAnchorAuthorities(updates);
+    }
+
+    /// @dev After a member's status changed: every issuer key of the member.
+    function _pushMember(uint32 memberId) private {
+        address registry = documentRegistry;
+        IssuerKey[] storage keys = _issuerKeys[memberId];
+        if (registry == address(0) || keys.length == 0) return;
+        AnchorAuthority[] memory updates = new AnchorAuthority[](keys.length);
+        for (uint256 i = 0; i < keys.length; i++) {
+            updates[i] = anchorAuthority(keys[i].account, keys[i].typeId);
+        }
+        IAnchorAuthorityCache(registry).setAnchorAuthorities(updates);
     }
 
     function _addAgreement(

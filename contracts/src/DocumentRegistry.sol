@@ -4,25 +4,27 @@ pragma solidity 0.8.37;
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
-import {ConsortiumRegistry} from "./ConsortiumRegistry.sol";
+import {ConsortiumRegistry, IAnchorAuthorityCache} from "./ConsortiumRegistry.sol";
 import {CountryCodes} from "./CountryCodes.sol";
 
 /// @title DocumentRegistry
 /// @notice Anchors batch roots (ADR 0001) by authorised issuer keys, directly or through a
 /// relayer carrying the issuer's EIP-712 signature, and records each document's revocation,
 /// supersession, uses and rejections. See docs/contracts.md for the full interface.
-contract DocumentRegistry is EIP712 {
+contract DocumentRegistry is EIP712, IAnchorAuthorityCache {
     enum DocumentStatus {
         Valid,
         Revoked,
         Superseded
     }
 
-    /// @dev A distinct (document type, addressee set), stored once and shared by batches.
-    struct Route {
+    /// @dev An issuer key: one (account, document type) with an issuer grant. Numbered 1, 2, ...
+    /// in the order the consortium first reported them.
+    struct IssuerKey {
+        address account;
         bytes32 typeId;
-        bytes2[] addressees;
     }
 
     /// @dev Per (issuer member, target hash); one slot.
@@ -48,7 +50,7 @@ contract DocumentRegistry is EIP712 {
     struct Anchor {
         address issuer;
         uint64 blockNumber;
-        uint32 routeId;
+        uint48 routeId;
     }
 
     bytes32 public constant BATCH_ANCHOR_TYPEHASH = keccak256(
@@ -57,26 +59,46 @@ contract DocumentRegistry is EIP712 {
 
     ConsortiumRegistry public immutable consortium;
 
-    /// @dev root => issuer (bits 0-159) | block number (160-223) | route id (224-255).
+    // Bit layout of an authority word (see `_authority`).
+    uint256 private constant _UNTIL_SHIFT = 64;
+    uint256 private constant _ROUTES_SHIFT = 128;
+    uint256 private constant _MEMBER_SHIFT = 152;
+    uint256 private constant _COUNTRY_SHIFT = 184;
+    uint256 private constant _ROUTES_MASK = uint256(type(uint24).max) << _ROUTES_SHIFT;
+    uint256 private constant _SEQ_BITS = 24;
+
+    /// @dev root => issuer (bits 0-159) | block number (160-207) | route id (208-255).
     mapping(bytes32 root => uint256 packed) private _anchors;
-    mapping(bytes32 routeKey => uint32 routeId) private _routeIds;
-    Route[] private _routes;
+    /// @dev (account << 24 | keyId) => the key's anchoring rights, pushed by the consortium on
+    /// every change that affects them, and its route count: validFrom (bits 0-63) | validUntil
+    /// (64-127) | routes registered (128-151) | member id (152-183) | country (184-199). The
+    /// account is part of the key, so a route id used by another account finds an empty word.
+    mapping(uint256 accountKey => uint256 word) private _authority;
+    mapping(address account => mapping(bytes32 typeId => uint24 keyId)) private _keyIds;
+    IssuerKey[] private _keys;
+    /// @dev A route is one issuer key's (document type, addressee set): id = keyId << 24 | n.
+    mapping(uint24 keyId => mapping(bytes32 addresseesHash => uint24 n)) private _routeNumbers;
+    mapping(uint48 routeId => bytes2[] addressees) private _routeAddressees;
     mapping(uint32 issuerMember => mapping(bytes32 targetHash => DocumentState)) private _states;
     mapping(uint32 issuerMember => mapping(bytes32 targetHash => bytes32 successor)) private
         _successors;
 
-    event BatchAnchored(
-        bytes32 indexed root,
-        uint32 indexed issuerMember,
+    /// @notice A batch root anchored on a route (whose issuer key, type and addressees a
+    /// `RouteRegistered` event gave). Anonymous: its one topic is the root, which keeps the
+    /// anchoring transaction within OpenAttestation's gas (ADR 0021).
+    event BatchAnchored(bytes32 indexed root, uint48 routeId, uint32 documentCount) anonymous;
+    /// @notice Emitted once per route, before the first batch anchored on it.
+    event RouteRegistered(
+        uint48 indexed routeId,
+        address indexed issuer,
         bytes32 indexed typeId,
-        address issuer,
-        address submitter,
+        uint32 issuerMember,
         bytes2 issuerCountry,
         string documentType,
-        uint32 documentCount,
-        bytes2[] addressees,
-        uint64 timestamp
+        bytes2[] addressees
     );
+    /// @notice Follows `BatchAnchored` when a relayer sent the issuer's signed batch.
+    event BatchRelayed(bytes32 indexed root, address indexed issuer, address submitter);
     event DocumentRevoked(
         bytes32 indexed targetHash,
         uint32 indexed issuerMember,
@@ -124,6 +146,10 @@ contract DocumentRegistry is EIP712 {
     error AddresseesNotSorted(uint256 index);
     error IssuerNotAuthorised(address account, bytes32 typeId, bytes2 country, uint256 blockNumber);
     error AlreadyAnchored(bytes32 root, address issuer, uint64 blockNumber);
+    error UnknownRoute(uint48 routeId);
+    error NotRouteIssuer(uint48 routeId, address account, address routeIssuer);
+    error TooManyRoutes(address issuer, bytes32 typeId);
+    error NotConsortium(address caller);
     error NotAnchored(bytes32 root);
     error InvalidProof(bytes32 root, bytes32 targetHash);
     error NotActiveAccount(address account, uint256 blockNumber);
@@ -137,20 +163,67 @@ contract DocumentRegistry is EIP712 {
     error AllowanceMismatch(bytes32 targetHash, uint96 recorded, uint96 given);
     error OverUse(bytes32 targetHash, uint96 allowed, uint96 used, uint96 requested);
 
+    /// @dev Attaches to the consortium (only in a transaction sent by the consortium's
+    /// deployer) and caches the anchoring rights of its issuer keys.
     constructor(ConsortiumRegistry consortium_) EIP712("docex", "1") {
         consortium = consortium_;
+        ConsortiumRegistry.AnchorAuthority[] memory current = consortium_.attachDocumentRegistry();
+        for (uint256 i = 0; i < current.length; i++) {
+            ConsortiumRegistry.AnchorAuthority memory a = current[i];
+            _setAuthority(a.account, a.typeId, a.memberId, a.country, a.validFrom, a.validUntil);
+        }
     }
 
     // ------------------------------------------------------------------ anchoring
 
-    /// @notice Anchors a batch root; the sender is the issuer.
-    function anchor(
+    /// @notice Anchors a batch root on one of the sender's registered routes (its issuer key's
+    /// document type and addressees): the sender is the issuer. The cheap path: one cached
+    /// rights word and the new anchor slot (ADR 0021).
+    function anchor(bytes32 root, uint48 routeId, uint32 documentCount) external {
+        // The hot path, in assembly to stay within OpenAttestation's gas (ADR 0021). Same
+        // checks as `_refuseAnchor`, which names the broken rule when one fails: root and
+        // count non-zero; the word of (sender, route's key) covers this block and the route's
+        // number is one the key registered; the root is not anchored yet.
+        uint256 anchorSlot;
+        bool ok;
+        assembly ("memory-safe") {
+            mstore(0, or(shl(24, caller()), shr(24, routeId)))
+            mstore(32, _authority.slot)
+            let word := sload(keccak256(0, 64))
+            mstore(0, root)
+            mstore(32, _anchors.slot)
+            anchorSlot := keccak256(0, 64)
+            let n := and(routeId, 0xffffff)
+            ok := iszero(
+                or(
+                    or(or(iszero(root), iszero(documentCount)), or(iszero(n), gt(n, and(shr(128, word), 0xffffff)))),
+                    or(
+                        or(lt(number(), and(word, 0xffffffffffffffff)), iszero(lt(number(), and(shr(64, word), 0xffffffffffffffff)))),
+                        sload(anchorSlot)
+                    )
+                )
+            )
+        }
+        if (!ok) _refuseAnchor(root, routeId, documentCount);
+        assembly ("memory-safe") {
+            sstore(anchorSlot, or(or(caller(), shl(160, number())), shl(208, routeId)))
+            // emit BatchAnchored(root, routeId, documentCount): anonymous, topic = root
+            mstore(0, routeId)
+            mstore(32, documentCount)
+            log1(0, 64, root)
+        }
+    }
+
+    /// @notice Anchors a batch root described in full; the sender is the issuer. Registers the
+    /// (type, addressees) route of the sender's key the first time (then `anchor` with the
+    /// route id is cheaper).
+    function anchorWithRoute(
         bytes32 root,
         string calldata documentType,
         uint32 documentCount,
         bytes2[] calldata addressees
-    ) external {
-        _anchor(root, documentType, documentCount, addressees, msg.sender);
+    ) external returns (uint48 routeId) {
+        return _anchorFull(root, documentType, documentCount, addressees, msg.sender);
     }
 
     /// @notice Anchors a batch root for the issuer whose EIP-712 signature is given; anyone
@@ -161,9 +234,11 @@ contract DocumentRegistry is EIP712 {
         uint32 documentCount,
         bytes2[] calldata addressees,
         bytes calldata signature
-    ) external {
+    ) external returns (uint48 routeId) {
         bytes32 digest = batchAnchorDigest(root, documentType, documentCount, addressees);
-        _anchor(root, documentType, documentCount, addressees, ECDSA.recover(digest, signature));
+        address issuer = ECDSA.recover(digest, signature);
+        routeId = _anchorFull(root, documentType, documentCount, addressees, issuer);
+        emit BatchRelayed(root, issuer, msg.sender);
     }
 
     /// @notice The EIP-712 digest an issuer signs for `anchorSigned`.
@@ -188,32 +263,123 @@ contract DocumentRegistry is EIP712 {
         );
     }
 
-    function _anchor(
+    /// @notice Called by the consortium on every change of an issuer key's anchoring rights.
+    function setAnchorAuthorities(ConsortiumRegistry.AnchorAuthority[] calldata updates)
+        external
+    {
+        if (msg.sender != address(consortium)) revert NotConsortium(msg.sender);
+        for (uint256 i = 0; i < updates.length; i++) {
+            ConsortiumRegistry.AnchorAuthority calldata a = updates[i];
+            _setAuthority(a.account, a.typeId, a.memberId, a.country, a.validFrom, a.validUntil);
+        }
+    }
+
+    function _setAuthority(
+        address account,
+        bytes32 typeId,
+        uint32 memberId,
+        bytes2 country,
+        uint64 validFrom,
+        uint64 validUntil
+    ) private {
+        uint24 keyId = _keyIds[account][typeId];
+        if (keyId == 0) {
+            _keys.push(IssuerKey({account: account, typeId: typeId}));
+            keyId = SafeCast.toUint24(_keys.length);
+            _keyIds[account][typeId] = keyId;
+        }
+        uint256 slot = _authorityKey(account, keyId);
+        _authority[slot] = uint256(validFrom) | (uint256(validUntil) << _UNTIL_SHIFT)
+            | (_authority[slot] & _ROUTES_MASK) | (uint256(memberId) << _MEMBER_SHIFT)
+            | (uint256(uint16(country)) << _COUNTRY_SHIFT);
+    }
+
+    function _anchorFull(
         bytes32 root,
         string calldata documentType,
         uint32 documentCount,
         bytes2[] calldata addressees,
         address issuer
-    ) private {
+    ) private returns (uint48 routeId) {
         if (root == bytes32(0)) revert ZeroRoot();
         if (documentCount == 0) revert EmptyBatch();
         _requireNotAnchored(root);
         bytes32 typeId = keccak256(bytes(documentType));
-        (uint32 issuerMember, bytes2 country) = _requireAuthorised(issuer, typeId);
-        _anchors[root] = uint256(uint160(issuer)) | (block.number << 160)
-            | (uint256(_route(typeId, addressees)) << 224);
-        emit BatchAnchored(
-            root,
-            issuerMember,
-            typeId,
-            issuer,
-            msg.sender,
-            country,
-            documentType,
-            documentCount,
-            addressees,
-            uint64(block.timestamp)
-        );
+        uint24 keyId = _keyIds[issuer][typeId];
+        uint256 word = _authority[_authorityKey(issuer, keyId)];
+        if (keyId == 0 || !_covers(word)) _refuseIssuer(issuer, typeId, word);
+        routeId = _route(issuer, keyId, typeId, documentType, addressees);
+        _anchors[root] =
+            uint256(uint160(issuer)) | (block.number << 160) | (uint256(routeId) << 208);
+        emit BatchAnchored(root, routeId, documentCount);
+    }
+
+    /// @dev The id of the issuer key's route to `addressees`, registered on first use.
+    function _route(
+        address issuer,
+        uint24 keyId,
+        bytes32 typeId,
+        string calldata documentType,
+        bytes2[] calldata addressees
+    ) private returns (uint48 routeId) {
+        bytes32 hash = keccak256(abi.encodePacked(addressees));
+        uint24 n = _routeNumbers[keyId][hash];
+        if (n == 0) {
+            _checkAddressees(addressees);
+            uint256 slot = _authorityKey(issuer, keyId);
+            uint256 word = _authority[slot];
+            uint256 count = uint24(word >> _ROUTES_SHIFT);
+            if (count == type(uint24).max) revert TooManyRoutes(issuer, typeId);
+            n = uint24(count + 1);
+            _authority[slot] = word + (uint256(1) << _ROUTES_SHIFT);
+            _routeNumbers[keyId][hash] = n;
+            routeId = _routeIdOf(keyId, n);
+            _routeAddressees[routeId] = addressees;
+            emit RouteRegistered(
+                routeId,
+                issuer,
+                typeId,
+                uint32(word >> _MEMBER_SHIFT),
+                bytes2(uint16(word >> _COUNTRY_SHIFT)),
+                documentType,
+                addressees
+            );
+            return routeId;
+        }
+        return _routeIdOf(keyId, n);
+    }
+
+    /// @dev Why `anchor(root, routeId, documentCount)` is refused, in the order the full form
+    /// checks: root, count, duplicate, route, issuer, authority.
+    function _refuseAnchor(bytes32 root, uint48 routeId, uint32 documentCount) private view {
+        if (root == bytes32(0)) revert ZeroRoot();
+        if (documentCount == 0) revert EmptyBatch();
+        _requireNotAnchored(root);
+        uint256 keyId = routeId >> _SEQ_BITS;
+        if (keyId == 0 || keyId > _keys.length) revert UnknownRoute(routeId);
+        IssuerKey storage key = _keys[keyId - 1];
+        if (key.account != msg.sender) revert NotRouteIssuer(routeId, msg.sender, key.account);
+        uint256 word = _authority[_authorityKey(msg.sender, keyId)];
+        if (!_covers(word)) _refuseIssuer(msg.sender, key.typeId, word);
+        revert UnknownRoute(routeId);
+    }
+
+    function _refuseIssuer(address issuer, bytes32 typeId, uint256 word) private view {
+        bytes2 country = bytes2(uint16(word >> _COUNTRY_SHIFT));
+        if (word == 0) (, country,) = consortium.authorityAt(issuer, typeId, block.number);
+        revert IssuerNotAuthorised(issuer, typeId, country, block.number);
+    }
+
+    function _covers(uint256 word) private view returns (bool) {
+        return block.number >= uint64(word) && block.number < uint64(word >> _UNTIL_SHIFT);
+    }
+
+    function _routeIdOf(uint24 keyId, uint24 n) private pure returns (uint48) {
+        return (uint48(keyId) << 24) | n;
+    }
+
+    function _authorityKey(address account, uint256 keyId) private pure returns (uint256) {
+        return (uint256(uint160(account)) << 24) | keyId;
     }
 
     function _requireNotAnchored(bytes32 root) private view {
@@ -222,28 +388,6 @@ contract DocumentRegistry is EIP712 {
             Anchor memory a = _unpack(existing);
             revert AlreadyAnchored(root, a.issuer, a.blockNumber);
         }
-    }
-
-    function _requireAuthorised(address issuer, bytes32 typeId)
-        private
-        view
-        returns (uint32 issuerMember, bytes2 country)
-    {
-        bool authorised;
-        (issuerMember, country, authorised) = consortium.authorityAt(issuer, typeId, block.number);
-        if (!authorised) revert IssuerNotAuthorised(issuer, typeId, country, block.number);
-    }
-
-    /// @dev The id of the (type, addressees) route, registered on first use. Route ids start
-    /// at 1 so that a stored anchor is never zero.
-    function _route(bytes32 typeId, bytes2[] calldata addressees) private returns (uint32 routeId) {
-        bytes32 key = keccak256(abi.encode(typeId, addressees));
-        routeId = _routeIds[key];
-        if (routeId != 0) return routeId;
-        _checkAddressees(addressees);
-        _routes.push(Route({typeId: typeId, addressees: addressees}));
-        routeId = uint32(_routes.length);
-        _routeIds[key] = routeId;
     }
 
     function _checkAddressees(bytes2[] calldata addressees) private pure {
@@ -387,8 +531,61 @@ contract DocumentRegistry is EIP712 {
         returns (address issuer, uint64 blockNumber, bytes32 typeId, bytes2[] memory addressees)
     {
         Anchor memory a = _anchorOf(root);
-        Route storage route = _routes[a.routeId - 1];
-        return (a.issuer, a.blockNumber, route.typeId, route.addressees);
+        return (
+            a.issuer,
+            a.blockNumber,
+            _keys[(a.routeId >> _SEQ_BITS) - 1].typeId,
+            _routeAddressees[a.routeId]
+        );
+    }
+
+    /// @notice The issuer key, document type and addressees of a registered route.
+    function route(uint48 routeId)
+        external
+        view
+        returns (address issuer, bytes32 typeId, bytes2[] memory addressees)
+    {
+        addressees = _routeAddressees[routeId];
+        if (addressees.length == 0) revert UnknownRoute(routeId);
+        IssuerKey storage key = _keys[(routeId >> _SEQ_BITS) - 1];
+        return (key.account, key.typeId, addressees);
+    }
+
+    /// @notice The id of `issuer`'s route for (`typeId`, `addressees`), 0 if not registered.
+    function routeOf(address issuer, bytes32 typeId, bytes2[] calldata addressees)
+        external
+        view
+        returns (uint48 routeId)
+    {
+        uint24 keyId = _keyIds[issuer][typeId];
+        uint24 n = _routeNumbers[keyId][keccak256(abi.encodePacked(addressees))];
+        return keyId == 0 || n == 0 ? 0 : _routeIdOf(keyId, n);
+    }
+
+    /// @notice The cached anchoring rights of `account` for `typeId` (pushed by the consortium):
+    /// authorised at block B, for B from the last change on, iff `validFrom <= B < validUntil`.
+    function anchorAuthority(address account, bytes32 typeId)
+        external
+        view
+        returns (
+            uint24 keyId,
+            uint32 memberId,
+            bytes2 country,
+            uint64 validFrom,
+            uint64 validUntil,
+            uint24 routeCount
+        )
+    {
+        keyId = _keyIds[account][typeId];
+        uint256 word = keyId == 0 ? 0 : _authority[_authorityKey(account, keyId)];
+        return (
+            keyId,
+            uint32(word >> _MEMBER_SHIFT),
+            bytes2(uint16(word >> _COUNTRY_SHIFT)),
+            uint64(word),
+            uint64(word >> _UNTIL_SHIFT),
+            uint24(word >> _ROUTES_SHIFT)
+        );
     }
 
     function isAnchored(bytes32 root) external view returns (bool) {
@@ -449,7 +646,7 @@ contract DocumentRegistry is EIP712 {
         issuerMember = _provenBatchMember(root, targetHash, proof);
         (callerMember, callerCountry,) = _activeCaller();
         Anchor memory a = _unpack(_anchors[root]);
-        bytes2[] storage addressees = _routes[a.routeId - 1].addressees;
+        bytes2[] storage addressees = _routeAddressees[a.routeId];
         for (uint256 i = 0; i < addressees.length; i++) {
             if (addressees[i] == callerCountry) return (issuerMember, callerMember, callerCountry);
         }
@@ -473,7 +670,8 @@ contract DocumentRegistry is EIP712 {
     {
         Anchor memory a = _anchorOf(root);
         if (!proves(root, targetHash, proof)) revert InvalidProof(root, targetHash);
-        return consortium.memberOf(a.issuer);
+        // the issuer's member, from its key's cached word (an account's member never changes)
+        return uint32(_authority[_authorityKey(a.issuer, a.routeId >> _SEQ_BITS)] >> _MEMBER_SHIFT);
     }
 
     function _requireCurrent(uint32 issuerMember, bytes32 targetHash) private view {
@@ -493,8 +691,8 @@ contract DocumentRegistry is EIP712 {
     function _unpack(uint256 packed) private pure returns (Anchor memory) {
         return Anchor({
             issuer: address(uint160(packed)),
-            blockNumber: uint64(packed >> 160),
-            routeId: uint32(packed >> 224)
+            blockNumber: uint64(uint48(packed >> 160)),
+            routeId: uint48(packed >> 208)
         });
     }
 

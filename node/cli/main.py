@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from node.cli import chain, content, documents, keys, run, schemas
+from node.cli import chain, content, documents, keys, run, schemas, users
 
 app = typer.Typer(
     name="docex",
@@ -19,5 +19,5 @@ def main() -> None:
     """docex: permissioned blockchain document exchange for customs administrations."""
 
 
-for command_module in (schemas, documents, keys, content, chain, run):
+for command_module in (schemas, documents, keys, content, chain, run, users):
     command_module.register(app)

@@ -1,9 +1,29 @@
-"""``docex run``: start this node on its configured (by default embedded) components."""
+"""``docex run``: start this node on its configured (by default embedded) components.
+
+On the defaults: a managed anvil chain in ``<data dir>/anvil``, the dev consortium (VN,
+KR, SG) deployed on first start, the VN node's API on 127.0.0.1:8000. Ctrl-C stops the
+API, the workers and the anvil this command started (by PID); the next run resumes on
+the persisted state.
+"""
 
 from __future__ import annotations
 
+import contextlib
+from typing import Annotated
+
 import typer
-from rich.console import Console
+import uvicorn
+
+from certificates.errors import DocexError
+from node.app import create_app
+from node.cli.exits import EXIT_REFUSED, describe, fail
+from node.cli.settings_options import ConfigOption, DataDirOption, settings_for
+from node.json_logs import configure_logging
+from node.runtime import NodeRuntime
+from node.settings import ChainKind
+from node.users import Role, UserStore, document_types_from
+
+SAMPLE_USER = "sample-issuer"
 
 
 def register(app: typer.Typer) -> None:
@@ -11,11 +31,82 @@ def register(app: typer.Typer) -> None:
     app.command("run")(run_node)
 
 
-def run_node() -> None:
-    """Start the node service (chain, content store, API)."""
-    console = Console()
-    console.print(
-        "[bold]docex[/bold]: the environment is set up (.venv, node_modules). "
-        "The node arrives with the node-service issue (#5); meanwhile try "
-        "[cyan].venv/bin/docex --help[/cyan]."
+def _sample_token(users: UserStore) -> str:
+    """A fresh token of the sample issuer (created on first start) for trying the API."""
+    if any(u.name == SAMPLE_USER and not u.revoked for u in users.list()):
+        return users.issue_token(SAMPLE_USER)
+    if any(u.name == SAMPLE_USER for u in users.list()):
+        return ""
+    return users.add(
+        SAMPLE_USER, Role.ISSUER, document_types_from(["coo", "permit", "declaration"])
     )
+
+
+def run_node(
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+    host: Annotated[str | None, typer.Option("--host", help="Bind address (DOCEX_HOST).")] = None,
+    port: Annotated[int | None, typer.Option("--port", help="API port (DOCEX_PORT).")] = None,
+    chain: Annotated[
+        ChainKind | None, typer.Option("--chain", help="anvil, rpc or eth-tester (DOCEX_CHAIN).")
+    ] = None,
+    anvil_port: Annotated[
+        int | None, typer.Option("--anvil-port", help="Managed anvil's port (DOCEX_ANVIL_PORT).")
+    ] = None,
+) -> None:
+    """Start the node service (chain, content store, API)."""
+    settings = settings_for(
+        "run",
+        config,
+        data_dir=data_dir,
+        host=host,
+        port=port,
+        chain=chain,
+        anvil_port=anvil_port,
+    )
+    configure_logging(settings.log_level)
+    runtime = NodeRuntime(settings)
+    try:
+        try:
+            services = runtime.open()
+            token = _sample_token(services.users)
+        except DocexError as error:
+            fail("run", EXIT_REFUSED, describe(error))
+        runtime.start_workers()
+        app = create_app(settings, services)
+        server = uvicorn.Server(
+            uvicorn.Config(
+                app,
+                host=settings.host,
+                port=settings.port,
+                log_config=None,
+                access_log=False,
+                lifespan="off",
+            )
+        )
+        base = f"http://{settings.host}:{settings.port}"
+        ledger = services.ledger
+        lines = [
+            f"docex node {settings.country} on {base}  (data in {settings.data_dir.resolve()})",
+            f"  API docs     {base}/docs",
+            f"  verify       POST {base}/v1/verify   (public)",
+            f"  issue        POST {base}/v1/documents   (bearer token)",
+            f"  content      {base}/ipfs/<cid>",
+            f"  health       {base}/healthz  {base}/readyz  {base}/metrics",
+        ]
+        if ledger is not None:
+            lines.append(
+                f"  chain        {ledger.deployment.chain_id}, DocumentRegistry "
+                f"{ledger.deployment.document_registry}"
+            )
+        if token:
+            lines.append(
+                f"  sample token ({SAMPLE_USER}, issuer of coo/permit/declaration): {token}"
+            )
+        lines.append("Ctrl-C stops the node.")
+        typer.echo("\n".join(lines))
+        # uvicorn re-raises the Ctrl-C it handled once it has shut down: done, cleanly
+        with contextlib.suppress(KeyboardInterrupt):
+            server.run()
+    finally:
+        runtime.stop()

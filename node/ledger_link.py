@@ -1,0 +1,113 @@
+"""The node's hold on its chain: the deployment, its issuer key, the transaction manager
+and the event index, and the one write the batcher needs (anchoring a batch root)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from eth_account.signers.local import LocalAccount
+from sqlalchemy import Engine
+
+from certificates.signing import Eip712Domain
+from ledger import (
+    Chain,
+    ConfirmedTransaction,
+    ContractBinding,
+    Deployment,
+    EventIndexer,
+    Journal,
+    TransactionManager,
+    WatchedContract,
+    country_code,
+    load_artifacts,
+)
+from ledger.contracts import revert_decoder
+
+
+@dataclass
+class LedgerLink:
+    chain: Chain
+    deployment: Deployment
+    journal: Journal
+    manager: TransactionManager
+    documents: ContractBinding
+    consortium: ContractBinding
+    index: Engine
+    indexer: EventIndexer
+    issuer: LocalAccount
+
+    @property
+    def domain(self) -> Eip712Domain:
+        """Where this node's batch signatures are valid: its chain and DocumentRegistry."""
+        return Eip712Domain(self.deployment.chain_id, self.deployment.document_registry)
+
+    @property
+    def signing_key(self) -> bytes:
+        return bytes(self.issuer.key)
+
+    def anchor(
+        self,
+        batch_id: str,
+        root: bytes,
+        document_type: str,
+        document_count: int,
+        addressees: Sequence[str],
+    ) -> ConfirmedTransaction:
+        """Anchor a batch root, once: the key ``anchor/<chain>/<batch>`` is journalled, so a
+        retry after a crash waits for the first transaction instead of sending another."""
+        request = self.documents.request(
+            f"anchor/{self.deployment.chain_id}/{batch_id}",
+            "anchor",
+            root,
+            document_type,
+            document_count,
+            [country_code(country) for country in addressees],
+        )
+        self.manager.submit(self.issuer.address, request)
+        return self.manager.wait(request.key)
+
+    def head_block(self) -> int:
+        return int(self.chain.request("eth_blockNumber"), 16)
+
+
+def link_ledger(
+    chain: Chain,
+    deployment: Deployment,
+    journal: Journal,
+    index: Engine,
+    issuer: LocalAccount,
+    *,
+    confirmations: int = 1,
+) -> LedgerLink:
+    """Bind the node to ``deployment`` on ``chain`` with ``issuer`` as its anchoring key."""
+    artifacts = load_artifacts()
+    documents = ContractBinding(artifacts["DocumentRegistry"], deployment.document_registry)
+    consortium = ContractBinding(artifacts["ConsortiumRegistry"], deployment.consortium_registry)
+    manager = TransactionManager(
+        chain,
+        journal,
+        [issuer],
+        confirmations=confirmations,
+        revert_decoder=revert_decoder(artifacts.values(), list(deployment.document_types)),
+    )
+    indexer = EventIndexer(
+        chain,
+        index,
+        [
+            WatchedContract("ConsortiumRegistry", consortium.address, consortium.abi),
+            WatchedContract("DocumentRegistry", documents.address, documents.abi),
+        ],
+        start_block=deployment.deployed_block,
+    )
+    return LedgerLink(
+        chain=chain,
+        deployment=deployment,
+        journal=journal,
+        manager=manager,
+        documents=documents,
+        consortium=consortium,
+        index=index,
+        indexer=indexer,
+        issuer=issuer,
+    )

@@ -1,0 +1,223 @@
+"""Building a node from its settings, and running its background workers.
+
+:class:`NodeRuntime` opens (or starts) the chain, deploys the dev consortium on first
+start when asked, opens the databases and the content store, and starts the batcher
+and the indexer as threads; :meth:`NodeRuntime.stop` undoes all of it, stopping only
+the processes it started (the managed anvil, by PID).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from pathlib import Path
+
+from eth_account.signers.local import LocalAccount
+
+from adapters import ContentStore, EmbeddedContentStore, KuboContentStore
+from certificates.keystore import decrypt_keystore
+from ledger import (
+    Chain,
+    Deployment,
+    EthTesterChain,
+    Journal,
+    JsonRpcChain,
+    ManagedAnvil,
+    open_index,
+)
+from ledger.chains import anvil_binary, dev_private_keys
+from ledger.keystores import signer_from_key
+from node.database import open_database
+from node.dev_consortium import ensure_dev_consortium
+from node.errors import InvalidSettings
+from node.ledger_link import LedgerLink, link_ledger
+from node.metrics import NodeMetrics
+from node.outbox import Outbox
+from node.rate_limit import TokenBuckets
+from node.services import NodeServices
+from node.settings import ChainKind, NodeSettings, StoreKind
+from node.users import UserStore
+from node.verification import ChainView, Verifier
+from node.workers.batcher import Batcher
+from node.workers.indexer import follow_chain
+
+_log = logging.getLogger("docex.node")
+
+#: npm installs anvil under the repository's node_modules (make setup)
+NODE_MODULES = Path(__file__).resolve().parents[1] / "node_modules"
+
+
+def read_issuer_key(settings: NodeSettings) -> LocalAccount:
+    """The node's issuer key: its keystore, unlocked with the passphrase file."""
+    try:
+        keystore = json.loads(settings.keystore_path.read_text(encoding="utf-8"))
+        passphrase = settings.passphrase_path.read_text(encoding="utf-8").splitlines()[0]
+    except (OSError, ValueError, IndexError) as error:
+        raise InvalidSettings(
+            f"cannot read the keystore {settings.keystore_path} and its passphrase file "
+            f"{settings.passphrase_path}: {error}"
+        ) from error
+    return signer_from_key(decrypt_keystore(keystore, passphrase))
+
+
+class NodeRuntime:
+    """A node's components and workers, from :class:`NodeSettings`."""
+
+    def __init__(self, settings: NodeSettings, *, kdf_iterations: int | None = None) -> None:
+        self.settings = settings
+        self._kdf_iterations = kdf_iterations
+        self._anvil: ManagedAnvil | None = None
+        self._chain: Chain | None = None
+        self._journal: Journal | None = None
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.services: NodeServices | None = None
+
+    @property
+    def anvil_pid(self) -> int | None:
+        return self._anvil.pid if self._anvil is not None else None
+
+    def open(self) -> NodeServices:
+        """Open every component (starting anvil when managed); workers not started yet."""
+        settings = self.settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        chain = self._open_chain()
+        self._journal = Journal(settings.journal_path)
+        if settings.dev_consortium:
+            funder = (
+                EthTesterChain.dev_private_keys()[0]
+                if settings.chain is ChainKind.ETH_TESTER
+                else dev_private_keys(1)[0]
+            )
+            deployment = ensure_dev_consortium(
+                chain,
+                settings.data_dir,
+                self._journal,
+                funder,
+                kdf_iterations=self._kdf_iterations,
+            )
+        else:
+            deployment = Deployment.read(settings.data_dir)
+        ledger = link_ledger(
+            chain,
+            deployment,
+            self._journal,
+            open_index(settings.index_path),
+            read_issuer_key(settings),
+            confirmations=settings.confirmations,
+        )
+        ledger.manager.resume()
+        store, gateway_store = self._open_store()
+        self.services = build_services(settings, ledger, store, gateway_store)
+        return self.services
+
+    def start_workers(self) -> None:
+        services = self.services
+        assert services is not None
+        assert services.ledger is not None
+        ledger = services.ledger
+        batcher = services.batcher
+        assert batcher is not None
+        self._threads = [
+            threading.Thread(
+                target=follow_chain,
+                args=(ledger, services.metrics, self._stop),
+                name="docex-indexer",
+                daemon=True,
+            ),
+            threading.Thread(
+                target=batcher.run, args=(self._stop,), name="docex-batcher", daemon=True
+            ),
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self) -> None:
+        """Stop the workers, close the databases, stop anvil (by its PID) if we started it."""
+        self._stop.set()
+        if self.services is not None and self.services.batcher is not None:
+            self.services.batcher.wake()
+        for thread in self._threads:
+            thread.join(timeout=30)
+        self._threads = []
+        if self.services is not None:
+            self.services.database.dispose()
+            if self.services.ledger is not None:
+                self.services.ledger.index.dispose()
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
+        if self._chain is not None:
+            self._chain.close()
+            self._chain = None
+        if self._anvil is not None:
+            self._anvil.stop()
+            self._anvil = None
+
+    def _open_chain(self) -> Chain:
+        settings = self.settings
+        chain: Chain
+        if settings.chain is ChainKind.ANVIL:
+            self._anvil = ManagedAnvil(
+                anvil_binary(NODE_MODULES), settings.data_dir / "anvil", port=settings.anvil_port
+            )
+            chain = self._anvil.start()
+        elif settings.chain is ChainKind.RPC:
+            assert settings.rpc_url is not None
+            chain = JsonRpcChain(settings.rpc_url)
+        else:
+            chain = EthTesterChain()
+        self._chain = chain
+        return chain
+
+    def _open_store(self) -> tuple[ContentStore, EmbeddedContentStore | None]:
+        settings = self.settings
+        if settings.content_store is StoreKind.KUBO:
+            assert settings.kubo_url is not None
+            return KuboContentStore(settings.kubo_url), None
+        embedded = EmbeddedContentStore(settings.content_dir)
+        return embedded, embedded
+
+
+def build_services(
+    settings: NodeSettings,
+    ledger: LedgerLink | None,
+    store: ContentStore,
+    gateway_store: EmbeddedContentStore | None,
+) -> NodeServices:
+    """The services over already-open components (the runtime's and the tests' way in)."""
+    database = open_database(settings.database_path)
+    outbox = Outbox(database)
+    metrics = NodeMetrics()
+    metrics.watch_outbox(outbox.pending_count)
+    chain_view = (
+        ChainView(ledger.index, ledger.domain, ledger.indexer.checkpoint)
+        if ledger is not None
+        else None
+    )
+    batcher = (
+        Batcher(
+            outbox,
+            store,
+            ledger,
+            metrics,
+            batch_size=settings.batch_size,
+            max_latency=settings.batch_max_latency_ms / 1000,
+        )
+        if ledger is not None
+        else None
+    )
+    return NodeServices(
+        settings=settings,
+        database=database,
+        users=UserStore(database),
+        outbox=outbox,
+        store=store,
+        gateway_store=gateway_store,
+        verifier=Verifier(settings.country, chain_view),
+        metrics=metrics,
+        verify_limiter=TokenBuckets(settings.verify_rate_per_second, settings.verify_burst),
+        ledger=ledger,
+        batcher=batcher,
+    )

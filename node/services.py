@@ -1,0 +1,33 @@
+"""What the API's endpoints delegate to: one object built at start-up, handed to the app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from adapters import ContentStore, EmbeddedContentStore
+from node.ledger_link import LedgerLink
+from node.metrics import NodeMetrics
+from node.outbox import Outbox
+from node.rate_limit import TokenBuckets
+from node.settings import NodeSettings
+from node.users import UserStore
+from node.verification import Verifier
+from node.workers.batcher import Batcher
+
+
+@dataclass
+class NodeServices:
+    settings: NodeSettings
+    database: Engine
+    users: UserStore
+    outbox: Outbox
+    store: ContentStore
+    #: the store served at /ipfs/{cid} (the embedded store; a Kubo node serves its own)
+    gateway_store: EmbeddedContentStore | None
+    verifier: Verifier
+    metrics: NodeMetrics
+    verify_limiter: TokenBuckets
+    ledger: LedgerLink | None
+    batcher: Batcher | None

@@ -1,0 +1,147 @@
+"""The batcher: closes batches of accepted documents by size or age, wraps, stores, anchors.
+
+One batch goes through three durable steps (see :mod:`node.outbox`):
+
+1. *claim*: up to ``batch_size`` pending documents of one type become an open batch,
+   when that many are waiting or the oldest has waited ``max_latency`` seconds;
+2. *sign*: the documents are salted, hashed, put in a Merkle tree whose root the
+   node's issuer key signs (``certificates.BatchBuilder``); each wrapped document goes
+   into the content store; root, wrapped documents and CIDs are committed;
+3. *anchor*: the root is anchored through the ledger's transaction manager under the
+   key ``anchor/<chain>/<batch>`` and the receipts completed once it is mined.
+
+After a crash, :meth:`Batcher.resume` redoes step 2 for open batches (nothing was
+sent for them) and step 3 for signed ones (the journal sends their transaction once).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from adapters import ContentStore
+from certificates import BatchBuilder, DocexError
+from certificates.json_types import JsonObject
+from ledger import ContractReverted, LedgerError
+from node.ledger_link import LedgerLink
+from node.metrics import NodeMetrics
+from node.outbox import BatchState, ClaimedBatch, Outbox, SignedDocument
+
+_log = logging.getLogger("docex.node.batcher")
+
+
+@dataclass(frozen=True, slots=True)
+class _Issuable:
+    """An accepted document as ``BatchBuilder`` takes it (it passed its schema at 202)."""
+
+    type_id: str
+    data: JsonObject
+    addressees: tuple[str, ...]
+
+    def addressee_countries(self) -> tuple[str, ...]:
+        return self.addressees
+
+
+class Batcher:
+    def __init__(
+        self,
+        outbox: Outbox,
+        store: ContentStore,
+        ledger: LedgerLink,
+        metrics: NodeMetrics,
+        *,
+        batch_size: int,
+        max_latency: float,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.outbox = outbox
+        self.store = store
+        self.ledger = ledger
+        self.metrics = metrics
+        self.batch_size = batch_size
+        self.max_latency = max_latency
+        self._clock = clock
+        self._wake = threading.Event()
+
+    def wake(self) -> None:
+        """Look for a due batch now (called when documents are accepted)."""
+        self._wake.set()
+
+    def run_once(self, *, force: bool = False) -> int:
+        """Finish unfinished batches, then close and anchor every due batch; return the
+        number of documents anchored. ``force`` closes batches whatever their age."""
+        anchored = self.resume()
+        while (
+            batch_id := self.outbox.claim_batch(self.batch_size, self.max_latency, force=force)
+        ) is not None:
+            anchored += self._process(batch_id)
+        return anchored
+
+    def resume(self) -> int:
+        """Finish every batch a previous run left open or signed."""
+        return sum(self._process(batch_id) for batch_id in self.outbox.unfinished_batches())
+
+    def run(self, stop: threading.Event) -> None:
+        """Loop until ``stop`` is set; a failing chain is retried, never fatal."""
+        poll = min(self.max_latency / 4, 0.25)
+        while not stop.is_set():
+            try:
+                self.run_once()
+            except (LedgerError, DocexError) as error:
+                _log.warning("batcher will retry", extra={"error": str(error)})
+                stop.wait(1.0)
+            except Exception:
+                _log.exception("batcher failed; retrying")
+                stop.wait(1.0)
+            self._wake.wait(poll)
+            self._wake.clear()
+
+    def _process(self, batch_id: str) -> int:
+        batch = self.outbox.batch(batch_id)
+        if batch.state is BatchState.OPEN:
+            self._sign_and_store(batch)
+            batch = self.outbox.batch(batch_id)
+        if batch.state is not BatchState.SIGNED or batch.root is None:
+            return 0
+        try:
+            confirmed = self.ledger.anchor(
+                batch.id, batch.root, batch.document_type, len(batch.documents), batch.addressees
+            )
+        except ContractReverted as error:
+            # the chain refuses this batch for good (issuer not authorised, ...): say so
+            _log.error("batch refused on chain", extra={"batch": batch.id, "error": str(error)})
+            self.outbox.record_failed(batch.id, f"{error.code}: {error}")
+            return 0
+        self.outbox.record_anchored(batch.id, confirmed.tx_hash, confirmed.block_number)
+        receipt = self.outbox.receipt(batch.documents[0][0])
+        if receipt is not None:
+            self.metrics.anchoring_latency.observe(max(self._clock() - receipt.accepted_at, 0.0))
+        self.metrics.documents_anchored.inc(len(batch.documents))
+        self.metrics.batch_size.observe(len(batch.documents))
+        _log.info(
+            "batch anchored",
+            extra={
+                "batch": batch.id,
+                "documents": len(batch.documents),
+                "block": confirmed.block_number,
+                "tx": confirmed.tx_hash,
+            },
+        )
+        return len(batch.documents)
+
+    def _sign_and_store(self, batch: ClaimedBatch) -> None:
+        builder = BatchBuilder()
+        for _, document_json, addressees in batch.documents:
+            data: JsonObject = json.loads(document_json)
+            builder.add(_Issuable(batch.document_type, data, addressees))
+        signed = builder.sign(signing_key=self.ledger.signing_key, domain=self.ledger.domain)
+        stored: list[SignedDocument] = []
+        for (receipt_id, _, _), wrapped in zip(batch.documents, signed, strict=True):
+            raw = json.dumps(wrapped.to_json(), ensure_ascii=False, separators=(",", ":")).encode()
+            cid = self.store.put(raw)
+            stored.append(SignedDocument(receipt_id, wrapped.target_hash, str(cid), raw))
+        self.outbox.record_signed(batch.id, signed.anchor.root, signed.anchor.addressees, stored)

@@ -1,0 +1,53 @@
+"""Settings: code > DOCEX_* environment > config file > defaults; bad settings refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from node.errors import InvalidSettings
+from node.settings import ChainKind, StoreKind, load_settings
+
+
+def test_the_defaults_bind_to_loopback_on_the_embedded_components() -> None:
+    settings = load_settings()
+
+    assert (settings.host, settings.port) == ("127.0.0.1", 8000)
+    assert settings.chain is ChainKind.ANVIL
+    assert settings.content_store is StoreKind.EMBEDDED
+
+
+def test_environment_beats_the_config_file_and_options_beat_both(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "node.toml"
+    config.write_text(
+        'country = "KR"\nport = 8001\nbatch_size = 50\nchain = "rpc"\n'
+        'rpc_url = "http://127.0.0.1:8545"\n[peer_gateways]\nVN = "http://127.0.0.1:8000"\n'
+    )
+    monkeypatch.setenv("DOCEX_PORT", "8002")
+    monkeypatch.setenv("DOCEX_BATCH_SIZE", "60")
+
+    settings = load_settings(config, batch_size=70)
+
+    assert settings.country == "KR"
+    assert settings.port == 8002
+    assert settings.batch_size == 70
+    assert settings.chain is ChainKind.RPC
+    assert settings.peer_gateways == {"VN": "http://127.0.0.1:8000"}
+
+
+def test_a_kubo_store_without_its_url_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCEX_CONTENT_STORE", "kubo")
+
+    with pytest.raises(InvalidSettings, match="kubo_url"):
+        load_settings()
+
+
+def test_an_unknown_setting_in_the_config_file_is_refused(tmp_path: Path) -> None:
+    config = tmp_path / "node.json"
+    config.write_text('{"batch_sise": 10}')
+
+    with pytest.raises(InvalidSettings, match="batch_sise"):
+        load_settings(config)

@@ -14,7 +14,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from node.api.deps import Services
 from node.errors import NotAuthenticated, NotAuthorised
-from node.users import Principal, Role
+from node.roles import Role
+from node.users import Principal
 
 _bearer = HTTPBearer(auto_error=False, description="A token from `docex users add`.")
 

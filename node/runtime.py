@@ -28,6 +28,7 @@ from ledger import (
 )
 from ledger.chains import anvil_binary, dev_private_keys
 from ledger.keystores import signer_from_key
+from node.backend_kinds import ChainKind, StoreKind
 from node.database import open_database
 from node.dev_consortium import ensure_dev_consortium
 from node.errors import InvalidSettings
@@ -36,7 +37,7 @@ from node.metrics import NodeMetrics
 from node.outbox import Outbox
 from node.rate_limit import TokenBuckets
 from node.services import NodeServices
-from node.settings import ChainKind, NodeSettings, StoreKind
+from node.settings import NodeSettings
 from node.users import UserStore
 from node.verification import ChainView, Verifier
 from node.workers.batcher import Batcher

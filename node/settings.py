@@ -8,7 +8,6 @@ No other module of docex reads the environment.
 from __future__ import annotations
 
 from contextvars import ContextVar
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -21,25 +20,10 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from node.backend_kinds import ChainKind, StoreKind
 from node.errors import InvalidSettings
 
 _CONFIG_FILE: ContextVar[Path | None] = ContextVar("docex_config_file", default=None)
-
-
-class ChainKind(StrEnum):
-    #: anvil started and stopped by the node, its state in ``<data dir>/anvil``
-    ANVIL = "anvil"
-    #: any JSON-RPC endpoint (``rpc_url``): Besu, Geth, ganache, an anvil of one's own
-    RPC = "rpc"
-    #: py-evm in process: tests and demos, nothing persists
-    ETH_TESTER = "eth-tester"
-
-
-class StoreKind(StrEnum):
-    #: the node's own Kubo-compatible blockstore in ``<data dir>/content``
-    EMBEDDED = "embedded"
-    #: a Kubo daemon or an IPFS Cluster proxy, by RPC URL (``kubo_url``)
-    KUBO = "kubo"
 
 
 class NodeSettings(BaseSettings):

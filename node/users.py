@@ -12,7 +12,6 @@ import secrets
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Final
 
 from sqlalchemy import Engine, ForeignKey, String, select
@@ -22,16 +21,10 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from certificates.schemas import DOCUMENT_TYPES
 from node.database import NodeBase
 from node.errors import InvalidRole, UnknownUser, UserExists
+from node.roles import Role
 
 TOKEN_PREFIX: Final = "dx_"  # noqa: S105 - a prefix, not a secret
 _NAME: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-
-
-class Role(StrEnum):
-    ISSUER = "issuer"
-    CUSTOMS_OFFICER = "customs-officer"
-    AUDITOR = "auditor"
-    ADMIN = "admin"
 
 
 class UserRow(NodeBase):

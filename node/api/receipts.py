@@ -19,7 +19,7 @@ from node.api.deps import Services
 from node.auth import ReceiptReader
 from node.errors import NotAuthorised, ReceiptNotFound
 from node.outbox import DocumentState, Receipt
-from node.users import Role
+from node.roles import Role
 
 router = APIRouter(prefix="/v1", tags=["documents"])
 

@@ -9,19 +9,17 @@ the persisted state.
 from __future__ import annotations
 
 import contextlib
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-import uvicorn
 
 from certificates.errors import DocexError
-from node.app import create_app
+from node.backend_kinds import ChainKind
 from node.cli.exits import EXIT_REFUSED, describe, fail
 from node.cli.settings_options import ConfigOption, DataDirOption, settings_for
-from node.json_logs import configure_logging
-from node.runtime import NodeRuntime
-from node.settings import ChainKind
-from node.users import Role, UserStore, document_types_from
+
+if TYPE_CHECKING:
+    from node.users import UserStore
 
 SAMPLE_USER = "sample-issuer"
 
@@ -33,6 +31,9 @@ def register(app: typer.Typer) -> None:
 
 def _sample_token(users: UserStore) -> str:
     """A fresh token of the sample issuer (created on first start) for trying the API."""
+    from node.roles import Role
+    from node.users import document_types_from
+
     if any(u.name == SAMPLE_USER and not u.revoked for u in users.list()):
         return users.issue_token(SAMPLE_USER)
     if any(u.name == SAMPLE_USER for u in users.list()):
@@ -55,6 +56,13 @@ def run_node(
     ] = None,
 ) -> None:
     """Start the node service (chain, content store, API)."""
+    # The service stack (FastAPI, uvicorn, web3) loads here, not when `docex` starts.
+    import uvicorn
+
+    from node.app import create_app
+    from node.json_logs import configure_logging
+    from node.runtime import NodeRuntime
+
     settings = settings_for(
         "run",
         config,

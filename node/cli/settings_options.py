@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from certificates.errors import DocexError
 from node.cli.exits import EXIT_UNREADABLE, describe, fail
-from node.settings import NodeSettings, load_settings
+
+if TYPE_CHECKING:
+    from node.settings import NodeSettings
 
 ConfigOption = Annotated[
     Path | None,
@@ -24,6 +26,8 @@ DataDirOption = Annotated[
 
 
 def settings_for(command: str, config: Path | None, **overrides: Any) -> NodeSettings:
+    from node.settings import load_settings  # pydantic-settings: only for node commands
+
     try:
         return load_settings(config, **overrides)
     except DocexError as error:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from certificates.errors import DocexError
 from node.cli.exits import EXIT_REFUSED, describe, fail
 from node.cli.settings_options import ConfigOption, DataDirOption, settings_for
-from node.database import open_database
-from node.users import Role, UserStore, document_types_from
+from node.roles import Role
+
+if TYPE_CHECKING:
+    from node.users import UserStore
 
 users_app = typer.Typer(
     name="users", help="Issue, list and revoke API credentials.", no_args_is_help=True
@@ -24,6 +26,9 @@ def register(app: typer.Typer) -> None:
 
 
 def _store(command: str, config: ConfigOption, data_dir: DataDirOption) -> UserStore:
+    from node.database import open_database
+    from node.users import UserStore
+
     settings = settings_for(command, config, data_dir=data_dir)
     return UserStore(open_database(settings.database_path))
 
@@ -40,6 +45,8 @@ def add(
 ) -> None:
     """Create a user and print its bearer token (shown once; stored hashed)."""
     try:
+        from node.users import document_types_from
+
         store = _store("users add", config, data_dir)
         token = store.add(name, role, document_types_from(types.split(",")))
     except DocexError as error:

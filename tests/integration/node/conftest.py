@@ -18,10 +18,10 @@ from fastapi.testclient import TestClient
 from certificates.json_types import JsonObject
 from certificates.schemas.samples import sample_document
 from node.app import create_app
+from node.roles import Role
 from node.runtime import NodeRuntime
 from node.services import NodeServices
 from node.settings import NodeSettings
-from node.users import Role
 from node.workers.indexer import sync_index
 
 #: scrypt cost for the dev keystores in tests (the default costs seconds per key)

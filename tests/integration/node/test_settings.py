@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from node.backend_kinds import ChainKind, StoreKind
 from node.errors import InvalidSettings
-from node.settings import ChainKind, StoreKind, load_settings
+from node.settings import load_settings
 
 
 def test_the_defaults_bind_to_loopback_on_the_embedded_components() -> None:

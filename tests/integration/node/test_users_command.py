@@ -9,7 +9,8 @@ from typer.testing import CliRunner
 
 from node.cli.main import app
 from node.database import open_database
-from node.users import Role, UserStore
+from node.roles import Role
+from node.users import UserStore
 
 runner = CliRunner()
 

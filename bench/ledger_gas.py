@@ -165,14 +165,23 @@ def measure() -> dict[str, Any]:
         oa = _oa_document_store()
         store = chain.deploy(deployer, oa["abi"], oa["bytecode"], "docex bench", deployer.address)
 
-        def anchor(size: int) -> int:
-            call = registry.functions.anchor(_root(size), DOCUMENT_TYPE, size, list(ADDRESSEES))
+        def anchor_with_route(size: int) -> int:
+            call = registry.functions.anchorWithRoute(
+                _root(size), DOCUMENT_TYPE, size, list(ADDRESSEES)
+            )
             return int(chain.send(issuer, call)["gasUsed"])
 
         def issue() -> int:
             return int(chain.send(deployer, store.functions.issue(_root(1)))["gasUsed"])
 
-        first_route = anchor(1)
+        first_route = anchor_with_route(1)
+        route_id = registry.functions.routeOf(issuer.address, coo, list(ADDRESSEES)).call()
+        full_form = statistics.median(anchor_with_route(10) for _ in range(REPEATS))
+
+        def anchor(size: int) -> int:
+            call = registry.functions.anchor(_root(size), route_id, size)
+            return int(chain.send(issuer, call)["gasUsed"])
+
         domain = Eip712Domain(chain_id=w3.eth.chain_id, verifying_contract=registry.address)
         signed_gas = []
         for _ in range(REPEATS):
@@ -210,10 +219,13 @@ def measure() -> dict[str, Any]:
         "chain": anvil_version.splitlines()[0] if anvil_version else "anvil",
         "compiler": registry_art["compiler"],
         "peer": "OpenAttestation DocumentStore 3.0.0 issue(bytes32)",
-        "docex_call": "DocumentRegistry.anchor(root, 'coo/1', count, ['SG','TH'])",
+        "docex_call": "DocumentRegistry.anchor(root, routeId, count): direct, on the issuer"
+        " key's registered route ('coo/1' to ['SG','TH'])",
+        "target_applies_to": "the direct anchor path only (ADR 0021)",
         "repeats_median_of": REPEATS,
         "batches": batches,
         "docex_first_anchor_on_new_route_gas": first_route,
+        "docex_anchor_with_route_on_registered_route_gas": full_form,
         "docex_anchor_signed_by_relayer_gas": statistics.median(signed_gas),
         "target_ratio": TARGET_RATIO,
         "worst_ratio": worst,
@@ -225,6 +237,7 @@ def main() -> int:
     result = measure()
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    print("direct anchor(root, routeId, count) on a registered route vs OA issue(root):")
     print(f"{'docs':>6} {'docex gas/doc':>14} {'OA gas/doc':>12} {'ratio':>6}")
     for b in result["batches"]:
         print(
@@ -232,9 +245,16 @@ def main() -> int:
             f" {b['oa_gas_per_document']:>12.1f} {b['ratio']:>6.3f}"
         )
     print(
-        f"new route: {result['docex_first_anchor_on_new_route_gas']} gas;"
-        f" relayed (anchorSigned): {result['docex_anchor_signed_by_relayer_gas']} gas;"
-        f" target <= {TARGET_RATIO}x: {'met' if result['target_met'] else 'NOT met'}"
+        "for information (the target is for the direct path only):"
+        f" first batch on a new route (anchorWithRoute):"
+        f" {result['docex_first_anchor_on_new_route_gas']} gas;"
+        f" anchorWithRoute on a registered route:"
+        f" {result['docex_anchor_with_route_on_registered_route_gas']} gas;"
+        f" relayed (anchorSigned): {result['docex_anchor_signed_by_relayer_gas']} gas"
+    )
+    print(
+        f"direct anchor target <= {TARGET_RATIO}x OA: "
+        f"{'met' if result['target_met'] else 'NOT met'} (worst ratio {result['worst_ratio']})"
     )
     return 0 if result["target_met"] else 1
 

@@ -32,7 +32,14 @@ from certificates.keccak import keccak256
 from certificates.merkle import MerkleTree
 from ledger import queries
 from ledger.chains import ManagedAnvil, anvil_binary, dev_private_keys, find_free_port
-from ledger.contracts import ContractBinding, country_code, load_artifacts, revert_decoder
+from ledger.contracts import (
+    ContractBinding,
+    anchor_request,
+    country_code,
+    load_artifacts,
+    revert_decoder,
+    type_id,
+)
 from ledger.deploy import ConsortiumConfig, deploy_consortium
 from ledger.index_schema import Batch, DocumentEvent
 from ledger.index_store import open_index
@@ -89,20 +96,21 @@ def bench_chain(work: Path, batches: int, index_events: int) -> dict[str, Any]:
         )
         documents = ContractBinding(artifacts["DocumentRegistry"], deployment.document_registry)
         addressees = [country_code("TH")]
-        # warm-up: the first anchor of a route stores the route
+        # warm-up: the first anchor of a route registers it (anchorWithRoute); later batches
+        # use the compact anchor(root, routeId, count) on it (ADR 0021)
         warm = MerkleTree.build([keccak256(b"warm-up")])
         manager.transact(
-            issuer, documents.request("warm", "anchor", warm.root, "coo/1", 1, addressees)
+            issuer,
+            anchor_request(documents, chain, "warm", issuer, warm.root, "coo/1", 1, ["TH"]),
         )
+        (route_id,) = documents.call(chain, "routeOf", issuer, type_id("coo/1"), addressees)
 
         started = time.perf_counter()
         keys_sent = []
         for b in range(batches):
             targets = [keccak256(f"doc-{b}-{i}".encode()) for i in range(BATCH_SIZE)]
             tree = MerkleTree.build(targets)
-            request = documents.request(
-                f"batch-{b}", "anchor", tree.root, "coo/1", BATCH_SIZE, addressees
-            )
+            request = documents.request(f"batch-{b}", "anchor", tree.root, route_id, BATCH_SIZE)
             manager.submit(issuer, request)
             keys_sent.append(request.key)
         for key in keys_sent:
@@ -115,9 +123,7 @@ def bench_chain(work: Path, batches: int, index_events: int) -> dict[str, Any]:
             tree = MerkleTree.build([keccak256(f"event-{n}".encode())])
             manager.submit(
                 issuer,
-                documents.request(
-                    f"event-{n}", "anchor", tree.root, "coo/1", 1, addressees, gas=200_000
-                ),
+                documents.request(f"event-{n}", "anchor", tree.root, route_id, 1, gas=200_000),
             )
         for n in range(index_events):
             manager.wait(f"event-{n}")

@@ -4,7 +4,14 @@ The public surface other layers use; everything else in this package is private.
 """
 
 from ledger.chains import Chain, EthTesterChain, JsonRpcChain, ManagedAnvil
-from ledger.contracts import Artifact, ContractBinding, country_code, load_artifacts, type_id
+from ledger.contracts import (
+    Artifact,
+    ContractBinding,
+    anchor_request,
+    country_code,
+    load_artifacts,
+    type_id,
+)
 from ledger.deploy import ConsortiumConfig, Deployment, deploy_consortium, load_config
 from ledger.errors import (
     AlreadyRecorded,
@@ -51,6 +58,7 @@ __all__ = [
     "TxRequest",
     "TxStatus",
     "WatchedContract",
+    "anchor_request",
     "country_code",
     "deploy_consortium",
     "load_artifacts",

@@ -143,6 +143,8 @@ class EventCodec:
     topic_decoders: tuple[Callable[[bytes], Any] | None, ...]
     #: per data parameter when every one has a fast decoder, else empty (eth-abi decodes)
     data_decoders: tuple[HeadDecoder, ...]
+    #: an anonymous event has no signature topic: its first topic is its first indexed value
+    anonymous: bool = False
 
     @classmethod
     def from_abi(cls, entry: AbiEntry) -> EventCodec:
@@ -164,13 +166,26 @@ class EventCodec:
                 if all(d is not None for d in head_decoders)
                 else ()
             ),
+            anonymous=bool(entry.get("anonymous")),
         )
+
+    def fits(self, topics: Sequence[bytes], data: bytes) -> bool:
+        """Whether a log has this event's shape: its number of topics and, when all its data
+        arguments are static, its data length."""
+        if len(topics) != len(self.indexed) + (0 if self.anonymous else 1):
+            return False
+        head = 32 * len(self.data_types)
+        dynamic = any(t in ("string", "bytes") or t.endswith("]") for t in self.data_types)
+        return len(data) >= head if dynamic else len(data) == head
 
     def decode(self, topics: Sequence[bytes], data: bytes) -> dict[str, Any]:
         """Arguments by name; an indexed dynamic value stays as its 32-byte hash."""
         values: dict[str, Any] = {}
         for param, decoder, topic in zip(
-            self.indexed, self.topic_decoders, topics[1:], strict=True
+            self.indexed,
+            self.topic_decoders,
+            topics if self.anonymous else topics[1:],
+            strict=True,
         ):
             values[param["name"]] = topic if decoder is None else decoder(topic)
         if self.data_decoders or not self.data_types:
@@ -224,6 +239,8 @@ class ContractAbi:
         self.functions: dict[str, FunctionCodec] = {}
         self.events: dict[str, EventCodec] = {}
         self.events_by_topic: dict[bytes, EventCodec] = {}
+        #: anonymous events, recognised by their shape (``EventCodec.fits``)
+        self.anonymous_events: list[EventCodec] = []
         self.errors: dict[bytes, ErrorCodec] = {}
         self.constructor_types: tuple[str, ...] = ()
         for entry in abi:
@@ -235,12 +252,25 @@ class ContractAbi:
             elif kind == "event":
                 event = EventCodec.from_abi(entry)
                 self.events[event.name] = event
-                self.events_by_topic[event.topic0] = event
+                if event.anonymous:
+                    self.anonymous_events.append(event)
+                else:
+                    self.events_by_topic[event.topic0] = event
             elif kind == "error":
                 error = ErrorCodec.from_abi(entry)
                 self.errors[error.selector] = error
             elif kind == "constructor":
                 self.constructor_types = tuple(abi_type(p) for p in entry.get("inputs", ()))
+
+    def event_of(self, topics: Sequence[bytes], data: bytes) -> EventCodec | None:
+        """The event a log of this contract is: by its signature topic when the shape fits,
+        else the anonymous event of its shape (an anonymous event's first topic is a value,
+        which may equal another event's signature)."""
+        if topics:
+            named = self.events_by_topic.get(topics[0])
+            if named is not None and named.fits(topics, data):
+                return named
+        return next((e for e in self.anonymous_events if e.fits(topics, data)), None)
 
     def function(self, name: str) -> FunctionCodec:
         try:

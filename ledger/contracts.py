@@ -8,10 +8,12 @@ docs/contracts.md). A :class:`ContractBinding` encodes calls into
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from eth_abi.exceptions import EncodingError
 
 from certificates.keccak import keccak256
 from ledger.abi_codec import ContractAbi
@@ -29,6 +31,15 @@ from ledger.transactions import TxRequest
 CONSORTIUM_REGISTRY = "ConsortiumRegistry"
 DOCUMENT_REGISTRY = "DocumentRegistry"
 CONTRACT_NAMES = (CONSORTIUM_REGISTRY, DOCUMENT_REGISTRY)
+
+#: What to do instead when a call no longer encodes (a changed contract function).
+CALL_HINTS: Mapping[str, str] = {
+    "anchor": (
+        "DocumentRegistry.anchor takes (root, routeId, documentCount) since ADR 0021;"
+        " build the transaction with ledger.anchor_request(...), or call"
+        " anchorWithRoute(root, documentType, documentCount, addressees)"
+    ),
+}
 
 
 def default_build_dir() -> Path:
@@ -83,7 +94,16 @@ class ContractBinding:
         self.abi = artifact.abi
 
     def call_data(self, function: str, *args: Any) -> bytes:
-        return self.abi.function(function).encode(args)
+        codec = self.abi.function(function)
+        try:
+            return codec.encode(args)
+        except (EncodingError, TypeError, ValueError, OverflowError) as exc:
+            types = ",".join(codec.input_types)
+            hint = CALL_HINTS.get(function)
+            raise TypeError(
+                f"{self.artifact.name}.{function}({types}) cannot encode {len(args)} argument(s):"
+                f" {exc}" + (f". {hint}" if hint else "")
+            ) from exc
 
     def request(self, key: str, function: str, *args: Any, gas: int | None = None) -> TxRequest:
         """A transaction calling ``function(*args)``, named ``key`` for the journal."""
@@ -170,6 +190,27 @@ REVERT_RULES: Mapping[str, RevertRule] = {
     "AlreadyAnchored": RevertRule(
         "batch {root} already anchored by {issuer} at block {blockNumber}", AlreadyRecorded
     ),
+    "UnknownRoute": RevertRule(
+        "route {routeId} is not registered (anchorWithRoute registers a route)", NotFoundOnChain
+    ),
+    "NotRouteIssuer": RevertRule(
+        "route {routeId} belongs to issuer key {routeIssuer}, not {account}", NotAuthorisedOnChain
+    ),
+    "TooManyRoutes": RevertRule("issuer key {issuer} has no route numbers left for {typeId}"),
+    "BatchTooLarge": RevertRule("a batch holds fewer than 2^32 documents, not {documentCount}"),
+    "ValueNotAccepted": RevertRule("anchoring accepts no ether ({value} wei sent)"),
+    "NotConsortium": RevertRule(
+        "only the consortium registry updates anchoring rights, not {caller}", NotAuthorisedOnChain
+    ),
+    "RegistryAlreadyAttached": RevertRule(
+        "the consortium already has its document registry {registry}", AlreadyRecorded
+    ),
+    "AttachRefused": RevertRule(
+        "a document registry attaches in a transaction sent by the consortium's deployer"
+        " (sent by {origin} through {caller})",
+        NotAuthorisedOnChain,
+    ),
+    "SafeCastOverflowedUintDowncast": RevertRule("{value} does not fit in {bits} bits"),
     "NotAnchored": RevertRule("batch {root} is not anchored", NotFoundOnChain),
     "InvalidProof": RevertRule(
         "proof does not lead from document {targetHash} to batch {root}", NotFoundOnChain
@@ -216,6 +257,34 @@ def revert_decoder(
         [a.abi for a in artifacts],
         REVERT_RULES,
         names={type_id(t): t for t in document_types},
+    )
+
+
+def anchor_request(
+    documents: ContractBinding,
+    chain: Chain,
+    key: str,
+    issuer: str,
+    root: bytes,
+    document_type: str,
+    document_count: int,
+    addressees: Sequence[str],
+    *,
+    gas: int | None = None,
+) -> TxRequest:
+    """The cheapest transaction anchoring ``root`` for ``issuer`` (ADR 0021).
+
+    On a route the issuer key registered before (same document type and sorted
+    addressees), ``anchor(root, routeId, documentCount)``: within OpenAttestation's gas.
+    Otherwise ``anchorWithRoute(root, documentType, documentCount, addressees)``, which
+    registers the route on the way. One ``eth_call`` (``routeOf``) decides.
+    """
+    codes = [country_code(country) for country in addressees]
+    (route_id,) = documents.call(chain, "routeOf", issuer, type_id(document_type), codes)
+    if route_id:
+        return documents.request(key, "anchor", root, route_id, document_count, gas=gas)
+    return documents.request(
+        key, "anchorWithRoute", root, document_type, document_count, codes, gas=gas
     )
 
 

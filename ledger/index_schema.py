@@ -64,8 +64,25 @@ class ChainEvent(IndexBase):
     __table_args__ = (UniqueConstraint("block_number", "log_index"),)
 
 
+class Route(IndexBase):
+    """A ``RouteRegistered`` event: one issuer key's (document type, addressees), which every
+    later ``BatchAnchored`` on the route refers to by its id."""
+
+    __tablename__ = "route"
+    route_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    issuer: Mapped[bytes] = mapped_column(LargeBinary(20))
+    issuer_member: Mapped[int] = mapped_column(Integer)
+    issuer_country: Mapped[str] = mapped_column(String(2))
+    type_id: Mapped[bytes] = mapped_column(LargeBinary(32))
+    document_type: Mapped[str] = mapped_column(String(64))
+    #: sorted ISO codes joined by commas ("TH,VN")
+    addressees: Mapped[str] = mapped_column(String(512))
+    block_number: Mapped[int] = mapped_column(BigInteger, index=True)
+    log_index: Mapped[int] = mapped_column(Integer)
+
+
 class Batch(IndexBase):
-    """A ``BatchAnchored`` event."""
+    """A ``BatchAnchored`` event, completed with its route (and ``BatchRelayed``'s submitter)."""
 
     __tablename__ = "batch"
     root: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
@@ -163,6 +180,7 @@ class AgreementEvent(IndexBase):
 BLOCK_STAMPED = (
     IndexedBlock,
     ChainEvent,
+    Route,
     Batch,
     DocumentEvent,
     MemberEvent,

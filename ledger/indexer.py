@@ -9,6 +9,13 @@ Each :meth:`EventIndexer.sync` pass
    ``page_size`` blocks (Besu caps ``eth_getLogs`` at 1,000 blocks), decodes them and
    writes them, with the new checkpoint, in one database transaction per page.
 
+A ``BatchAnchored`` event carries only the root, the route id and the document count (the
+anchoring transaction stays within OpenAttestation's gas, ADR 0021): the indexer completes
+it from the route's ``RouteRegistered`` event (issuer key, member, country, type,
+addressees), indexed earlier or in the same page, from a following ``BatchRelayed`` (the
+relayer), and from the block's timestamp (the log's ``blockTimestamp`` when the node gives
+it, else one batched header request per page).
+
 A crash between pages loses nothing: the next pass starts from the checkpoint.
 """
 
@@ -23,8 +30,9 @@ from typing import Any
 from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.orm import Session
 
-from ledger.abi_codec import ContractAbi, EventCodec
+from ledger.abi_codec import ContractAbi
 from ledger.chains import Chain
+from ledger.errors import LedgerError
 from ledger.index_schema import (
     BLOCK_STAMPED,
     AgreementEvent,
@@ -35,6 +43,7 @@ from ledger.index_schema import (
     IndexedBlock,
     KeyEvent,
     MemberEvent,
+    Route,
 )
 
 OPEN_VALIDITY = 2**64 - 1
@@ -56,6 +65,8 @@ class DecodedEvent:
     block_hash: bytes
     log_index: int
     tx_hash: bytes
+    #: the block's timestamp when the node includes it in the log (anvil, reth do)
+    block_timestamp: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,21 +106,56 @@ def _stamp(event: DecodedEvent) -> dict[str, Any]:
     return {"block_number": event.block_number, "log_index": event.log_index}
 
 
-def _batch_anchored(e: DecodedEvent) -> Row:
+def split_route_and_count(value: int) -> tuple[int, int]:
+    """``BatchAnchored.routeAndCount``: (route id, document count)."""
+    return value >> 32, value & 0xFFFFFFFF
+
+
+def _route_row(e: DecodedEvent) -> dict[str, Any]:
     a = e.arguments
-    return Batch, {
-        "root": a["root"],
+    return {
+        "route_id": a["routeId"],
+        "issuer": _address(a["issuer"]),
         "issuer_member": a["issuerMember"],
+        "issuer_country": _country(a["issuerCountry"]),
         "type_id": a["typeId"],
         "document_type": a["documentType"],
-        "issuer": _address(a["issuer"]),
-        "submitter": _address(a["submitter"]),
-        "issuer_country": _country(a["issuerCountry"]),
-        "document_count": a["documentCount"],
         "addressees": ",".join(_country(c) for c in a["addressees"]),
-        "timestamp": a["timestamp"],
+        **_stamp(e),
+    }
+
+
+def _batch_row(e: DecodedEvent, route: Mapping[str, Any], timestamp: int) -> dict[str, Any]:
+    _, count = split_route_and_count(e.arguments["routeAndCount"])
+    return {
+        "root": e.arguments["root"],
+        "issuer_member": route["issuer_member"],
+        "type_id": route["type_id"],
+        "document_type": route["document_type"],
+        "issuer": route["issuer"],
+        "submitter": route["issuer"],
+        "issuer_country": route["issuer_country"],
+        "document_count": count,
+        "addressees": route["addressees"],
+        "timestamp": timestamp,
         "tx_hash": e.tx_hash,
         **_stamp(e),
+    }
+
+
+def _anchor_arguments(e: DecodedEvent, route: Mapping[str, Any]) -> dict[str, Any]:
+    """A ``BatchAnchored``'s arguments for the audit trail, completed with its route."""
+    route_id, count = split_route_and_count(e.arguments["routeAndCount"])
+    return {
+        "root": e.arguments["root"],
+        "routeId": route_id,
+        "documentCount": count,
+        "issuer": "0x" + route["issuer"].hex(),
+        "issuerMember": route["issuer_member"],
+        "issuerCountry": route["issuer_country"],
+        "typeId": route["type_id"],
+        "documentType": route["document_type"],
+        "addressees": route["addressees"].split(",") if route["addressees"] else [],
     }
 
 
@@ -226,8 +272,9 @@ def _agreement(kind: str) -> Callable[[DecodedEvent], Row]:
     return project
 
 
+#: One row per event; ``RouteRegistered``, ``BatchAnchored`` and ``BatchRelayed`` are
+#: projected by the indexer itself (an anchor needs its route and its block's time).
 PROJECTIONS: Mapping[str, Callable[[DecodedEvent], Row]] = {
-    "BatchAnchored": _batch_anchored,
     "DocumentRevoked": _revoked,
     "DocumentSuperseded": _superseded,
     "DocumentUsed": _used,
@@ -263,11 +310,11 @@ class EventIndexer:
         self.page_size = page_size
         self.stream = stream
         self._addresses = [c.address for c in contracts]
-        self._codecs: dict[tuple[bytes, bytes], tuple[str, EventCodec]] = {}
-        for contract in contracts:
-            address = _hex_bytes(contract.address.lower())
-            for topic, codec in contract.abi.events_by_topic.items():
-                self._codecs[(address, topic)] = (contract.name, codec)
+        self._abis: dict[bytes, tuple[str, ContractAbi]] = {
+            _hex_bytes(c.address.lower()): (c.name, c.abi) for c in contracts
+        }
+        #: routes by id (static once registered; dropped when a reorg is undone)
+        self._routes: dict[int, dict[str, Any]] = {}
 
     # --- public -------------------------------------------------------------------
 
@@ -317,8 +364,33 @@ class EventIndexer:
         page_blocks = {e.block_number: e.block_hash for e in decoded}
         if end in page_blocks and page_blocks[end] != end_hash:
             return 0  # retried next pass, after the reorg check
+        timestamps = self._timestamps(decoded, end, int(end_block["timestamp"], 16))
         rows: dict[type[Any], list[dict[str, Any]]] = {}
+        page_routes: dict[int, dict[str, Any]] = {}
+        page_batches: dict[bytes, dict[str, Any]] = {}
         for event in decoded:
+            arguments: Mapping[str, Any] = event.arguments
+            if event.name == "RouteRegistered":
+                route = _route_row(event)
+                page_routes[route["route_id"]] = route
+                rows.setdefault(Route, []).append(route)
+            elif event.name == "BatchAnchored":
+                route_id, _ = split_route_and_count(arguments["routeAndCount"])
+                route = page_routes.get(route_id) or self._route(route_id, arguments["root"])
+                batch = _batch_row(event, route, timestamps[event.block_number])
+                page_batches[batch["root"]] = batch
+                rows.setdefault(Batch, []).append(batch)
+                arguments = _anchor_arguments(event, route)
+            elif event.name == "BatchRelayed":
+                # emitted right after its BatchAnchored, in the same transaction and page
+                relayed = page_batches.get(arguments["root"])
+                if relayed is not None:
+                    relayed["submitter"] = _address(arguments["submitter"])
+            else:
+                projection = PROJECTIONS.get(event.name)
+                if projection is not None:
+                    table, row = projection(event)
+                    rows.setdefault(table, []).append(row)
             rows.setdefault(ChainEvent, []).append(
                 {
                     "block_number": event.block_number,
@@ -327,15 +399,9 @@ class EventIndexer:
                     "tx_hash": event.tx_hash,
                     "contract": event.contract,
                     "name": event.name,
-                    "arguments": json.dumps(
-                        {k: _json_value(v) for k, v in event.arguments.items()}
-                    ),
+                    "arguments": json.dumps({k: _json_value(v) for k, v in arguments.items()}),
                 }
             )
-            projection = PROJECTIONS.get(event.name)
-            if projection is not None:
-                table, row = projection(event)
-                rows.setdefault(table, []).append(row)
         page_blocks[end] = end_hash
         with Session(self.engine) as session, session.begin():
             for table, table_rows in rows.items():
@@ -348,7 +414,46 @@ class EventIndexer:
                 [{"block_number": n, "block_hash": h} for n, h in page_blocks.items()],
             )
             self._save_checkpoint(session, end, end_hash)
+        self._routes.update(page_routes)
         return len(decoded)
+
+    def _route(self, route_id: int, root: bytes) -> dict[str, Any]:
+        """A route indexed in an earlier page (cached once read)."""
+        route = self._routes.get(route_id)
+        if route is None:
+            with Session(self.engine) as session:
+                row = session.get(Route, route_id)
+            if row is None:
+                raise LedgerError(
+                    f"batch 0x{root.hex()} is anchored on route {route_id}, whose"
+                    " RouteRegistered event is not in the index (index from the deployment block)"
+                )
+            route = {c.key: getattr(row, c.key) for c in Route.__table__.columns}
+            self._routes[route_id] = route
+        return route
+
+    def _timestamps(
+        self, events: Sequence[DecodedEvent], end: int, end_timestamp: int
+    ) -> dict[int, int]:
+        """The timestamp of each block holding an anchor: from the logs when the node gives
+        it, else from the blocks' headers (one batched request)."""
+        known = {end: end_timestamp}
+        wanted: set[int] = set()
+        for event in events:
+            if event.name != "BatchAnchored":
+                continue
+            if event.block_timestamp is not None:
+                known[event.block_number] = event.block_timestamp
+            elif event.block_number not in known:
+                wanted.add(event.block_number)
+        if wanted:
+            numbers = sorted(wanted)
+            blocks = self.chain.batch([("eth_getBlockByNumber", [hex(n), False]) for n in numbers])
+            for number, block in zip(numbers, blocks, strict=True):
+                if block is None:
+                    raise LedgerError(f"block {number} vanished while indexing it")
+                known[number] = int(block["timestamp"], 16)
+        return known
 
     def _decode(self, log: Mapping[str, Any]) -> DecodedEvent | None:
         if log.get("removed"):
@@ -356,18 +461,24 @@ class EventIndexer:
         topics = [_hex_bytes(t) for t in log["topics"]]
         if not topics:
             return None
-        found = self._codecs.get((_hex_bytes(str(log["address"]).lower()), topics[0]))
+        found = self._abis.get(_hex_bytes(str(log["address"]).lower()))
         if found is None:
             return None
-        contract, codec = found
+        contract, abi = found
+        data = _hex_bytes(log["data"])
+        codec = abi.event_of(topics, data)
+        if codec is None:
+            return None
+        timestamp = log.get("blockTimestamp")
         return DecodedEvent(
             contract=contract,
             name=codec.name,
-            arguments=codec.decode(topics, _hex_bytes(log["data"])),
+            arguments=codec.decode(topics, data),
             block_number=int(log["blockNumber"], 16),
             block_hash=_hex_bytes(log["blockHash"]),
             log_index=int(log["logIndex"], 16),
             tx_hash=_hex_bytes(log["transactionHash"]),
+            block_timestamp=int(timestamp, 16) if isinstance(timestamp, str) else None,
         )
 
     def _save_checkpoint(self, session: Session, number: int, block_hash: bytes) -> None:
@@ -403,6 +514,7 @@ class EventIndexer:
                 number, block_hash = window[flags.index(True)]
                 fork, fork_hash = int(number), bytes(block_hash)
                 break
+        self._routes.clear()
         with Session(self.engine) as session, session.begin():
             for table in BLOCK_STAMPED:
                 session.execute(delete(table).where(table.block_number > fork))

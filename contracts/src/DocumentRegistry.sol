@@ -86,7 +86,7 @@ contract DocumentRegistry is EIP712, IAnchorAuthorityCache {
     /// @notice A batch root anchored on a route (whose issuer key, type and addressees a
     /// `RouteRegistered` event gave). Anonymous: its one topic is the root, which keeps the
     /// anchoring transaction within OpenAttestation's gas (ADR 0021).
-    event BatchAnchored(bytes32 indexed root, uint48 routeId, uint32 documentCount) anonymous;
+    event BatchAnchored(bytes32 indexed root, uint80 routeAndCount) anonymous;
     /// @notice Emitted once per route, before the first batch anchored on it.
     event RouteRegistered(
         uint48 indexed routeId,
@@ -146,10 +146,12 @@ contract DocumentRegistry is EIP712, IAnchorAuthorityCache {
     error AddresseesNotSorted(uint256 index);
     error IssuerNotAuthorised(address account, bytes32 typeId, bytes2 country, uint256 blockNumber);
     error AlreadyAnchored(bytes32 root, address issuer, uint64 blockNumber);
-    error UnknownRoute(uint48 routeId);
-    error NotRouteIssuer(uint48 routeId, address account, address routeIssuer);
+    error UnknownRoute(uint256 routeId);
+    error NotRouteIssuer(uint256 routeId, address account, address routeIssuer);
+    error BatchTooLarge(uint256 documentCount);
     error TooManyRoutes(address issuer, bytes32 typeId);
     error NotConsortium(address caller);
+    error ValueNotAccepted(uint256 value);
     error NotAnchored(bytes32 root);
     error InvalidProof(bytes32 root, bytes32 targetHash);
     error NotActiveAccount(address account, uint256 blockNumber);
@@ -178,12 +180,14 @@ contract DocumentRegistry is EIP712, IAnchorAuthorityCache {
 
     /// @notice Anchors a batch root on one of the sender's registered routes (its issuer key's
     /// document type and addressees): the sender is the issuer. The cheap path: one cached
-    /// rights word and the new anchor slot (ADR 0021).
-    function anchor(bytes32 root, uint48 routeId, uint32 documentCount) external {
-        // The hot path, in assembly to stay within OpenAttestation's gas (ADR 0021). Same
-        // checks as `_refuseAnchor`, which names the broken rule when one fails: root and
-        // count non-zero; the word of (sender, route's key) covers this block and the route's
-        // number is one the key registered; the root is not anchored yet.
+    /// rights word and the new anchor slot (ADR 0021). `routeId` (< 2^48) and
+    /// `documentCount` (1 .. 2^32 - 1) are `uint256` so that decoding costs nothing; values
+    /// out of range are refused.
+    function anchor(bytes32 root, uint256 routeId, uint256 documentCount) external payable {
+        // Written in assembly to stay within OpenAttestation's gas. The checks: no value
+        // sent; root and count non-zero and in range; the word of (sender, the route's key)
+        // covers this block and the route's number is one the key registered; the root is
+        // not anchored yet. When one fails, `_refuseAnchor` names the broken rule.
         uint256 anchorSlot;
         bool ok;
         assembly ("memory-safe") {
@@ -194,23 +198,25 @@ contract DocumentRegistry is EIP712, IAnchorAuthorityCache {
             mstore(32, _anchors.slot)
             anchorSlot := keccak256(0, 64)
             let n := and(routeId, 0xffffff)
-            ok := iszero(
+            let malformed := or(
+                or(iszero(root), iszero(documentCount)),
+                or(callvalue(), or(shr(48, routeId), shr(32, documentCount)))
+            )
+            let unauthorised := or(
+                or(iszero(n), gt(n, and(shr(128, word), 0xffffff))),
                 or(
-                    or(or(iszero(root), iszero(documentCount)), or(iszero(n), gt(n, and(shr(128, word), 0xffffff)))),
-                    or(
-                        or(lt(number(), and(word, 0xffffffffffffffff)), iszero(lt(number(), and(shr(64, word), 0xffffffffffffffff)))),
-                        sload(anchorSlot)
-                    )
+                    lt(number(), and(word, 0xffffffffffffffff)),
+                    iszero(lt(number(), and(shr(64, word), 0xffffffffffffffff)))
                 )
             )
+            ok := iszero(or(or(malformed, unauthorised), sload(anchorSlot)))
         }
         if (!ok) _refuseAnchor(root, routeId, documentCount);
         assembly ("memory-safe") {
             sstore(anchorSlot, or(or(caller(), shl(160, number())), shl(208, routeId)))
-            // emit BatchAnchored(root, routeId, documentCount): anonymous, topic = root
-            mstore(0, routeId)
-            mstore(32, documentCount)
-            log1(0, 64, root)
+            // emit BatchAnchored(root, routeId << 32 | documentCount)
+            mstore(0, or(shl(32, routeId), documentCount))
+            log1(0, 32, root)
         }
     }
 
@@ -311,7 +317,7 @@ contract DocumentRegistry is EIP712, IAnchorAuthorityCache {
         routeId = _route(issuer, keyId, typeId, documentType, addressees);
         _anchors[root] =
             uint256(uint160(issuer)) | (block.number << 160) | (uint256(routeId) << 208);
-        emit BatchAnchored(root, routeId, documentCount);
+        emit BatchAnchored(root, (uint80(routeId) << 32) | documentCount);
     }
 
     /// @dev The id of the issuer key's route to `addressees`, registered on first use.
@@ -350,13 +356,17 @@ contract DocumentRegistry is EIP712, IAnchorAuthorityCache {
     }
 
     /// @dev Why `anchor(root, routeId, documentCount)` is refused, in the order the full form
-    /// checks: root, count, duplicate, route, issuer, authority.
-    function _refuseAnchor(bytes32 root, uint48 routeId, uint32 documentCount) private view {
+    /// checks: value, root, count, duplicate, route, issuer, authority.
+    function _refuseAnchor(bytes32 root, uint256 routeId, uint256 documentCount) private view {
+        if (msg.value != 0) revert ValueNotAccepted(msg.value);
         if (root == bytes32(0)) revert ZeroRoot();
         if (documentCount == 0) revert EmptyBatch();
+        if (documentCount > type(uint32).max) revert BatchTooLarge(documentCount);
         _requireNotAnchored(root);
         uint256 keyId = routeId >> _SEQ_BITS;
-        if (keyId == 0 || keyId > _keys.length) revert UnknownRoute(routeId);
+        if (routeId > type(uint48).max || keyId == 0 || keyId > _keys.length) {
+            revert UnknownRoute(routeId);
+        }
         IssuerKey storage key = _keys[keyId - 1];
         if (key.account != msg.sender) revert NotRouteIssuer(routeId, msg.sender, key.account);
         uint256 word = _authority[_authorityKey(msg.sender, keyId)];

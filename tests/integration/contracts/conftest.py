@@ -280,12 +280,23 @@ class Consortium:
         count: int = 1,
         addressees: tuple[str, ...] = ("TH",),
     ) -> Any:
+        """Anchor with the full description (registers the issuer key's route if new)."""
         return self.chain.transact(
             issuer,
-            self.registry.functions.anchor(
+            self.registry.functions.anchorWithRoute(
                 root, document_type, count, [country(c) for c in addressees]
             ),
         )
+
+    def route(
+        self, issuer: LocalAccount, document_type: str = COO, addressees: tuple[str, ...] = ("TH",)
+    ) -> int:
+        """The id of `issuer`'s route, registered (by anchoring a one-document batch) if new."""
+        codes = [country(c) for c in addressees]
+        lookup = self.registry.functions.routeOf(issuer.address, type_id(document_type), codes)
+        if lookup.call() == 0:
+            self.anchor(issuer, os.urandom(32), document_type, 1, addressees)
+        return int(lookup.call())
 
 
 def deploy_consortium(chain: Chain) -> Consortium:

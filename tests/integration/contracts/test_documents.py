@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+from pathlib import Path
 
 import pytest
 from eth_account import Account
@@ -16,6 +18,13 @@ from certificates.signing import BatchAnchor, Eip712Domain, sign_batch_anchor
 pytestmark = pytest.mark.integration
 
 COO = keccak256(b"coo/1")
+BUILD = Path(__file__).resolve().parents[3] / "contracts" / "build"
+
+
+def artifact(name):
+    return json.loads((BUILD / f"{name}.json").read_text())
+
+
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
 
@@ -53,42 +62,76 @@ def signed(consortium, issuer, root, count=1, addressees=("TH",), document_type=
 # ------------------------------------------------------------------ anchoring
 
 
-def test_issuer_anchors_a_batch_and_the_event_carries_what_an_indexer_needs(consortium):
+def route_and_count(event):
+    return event["routeAndCount"] >> 32, event["routeAndCount"] & 0xFFFFFFFF
+
+
+def test_first_anchor_registers_the_route_and_the_events_carry_what_an_indexer_needs(
+    consortium,
+):
     vn = consortium["VN"]
     tree, _ = batch(10)
     receipt = consortium.anchor(vn.issuer, tree.root, count=10, addressees=("SG", "TH"))
+    (route,) = log(consortium, "RouteRegistered", receipt)
     (event,) = log(consortium, "BatchAnchored", receipt)
-    block = consortium.chain.w3.eth.get_block(receipt["blockNumber"])
+    assert route["issuer"] == vn.issuer.address
+    assert route["typeId"] == COO
+    assert route["issuerMember"] == vn.member_id
+    assert route["issuerCountry"] == b"VN"
+    assert route["documentType"] == "coo/1"
+    assert route["addressees"] == [b"SG", b"TH"]
     assert event["root"] == tree.root
-    assert event["issuerMember"] == vn.member_id
-    assert event["typeId"] == COO
-    assert event["issuer"] == event["submitter"] == vn.issuer.address
-    assert event["issuerCountry"] == b"VN"
-    assert event["documentType"] == "coo/1"
-    assert event["documentCount"] == 10
-    assert event["addressees"] == [b"SG", b"TH"]
-    assert event["timestamp"] == block["timestamp"]
+    assert route_and_count(event) == (route["routeId"], 10)
+    registry = consortium.registry.functions
+    assert registry.batch(tree.root).call() == [
+        vn.issuer.address,
+        receipt["blockNumber"],
+        COO,
+        [b"SG", b"TH"],
+    ]
+    assert registry.routeOf(vn.issuer.address, COO, [b"SG", b"TH"]).call() == route["routeId"]
+    assert registry.routeOf(vn.issuer.address, COO, [b"TH"]).call() == 0
+    assert registry.route(route["routeId"]).call() == [vn.issuer.address, COO, [b"SG", b"TH"]]
+
+
+def test_issuer_anchors_on_a_registered_route_with_its_id(consortium):
+    vn = consortium["VN"]
+    route_id = consortium.route(vn.issuer, addressees=("SG", "TH"))
+    tree, _ = batch(7)
+    receipt = consortium.chain.transact(
+        vn.issuer, consortium.registry.functions.anchor(tree.root, route_id, 7)
+    )
+    assert log(consortium, "RouteRegistered", receipt) == []
+    (event,) = log(consortium, "BatchAnchored", receipt)
+    assert (event["root"], route_and_count(event)) == (tree.root, (route_id, 7))
     assert consortium.registry.functions.batch(tree.root).call() == [
         vn.issuer.address,
         receipt["blockNumber"],
         COO,
         [b"SG", b"TH"],
     ]
+    # the full form on a registered route reuses it
+    again = consortium.anchor(vn.issuer, os.urandom(32), count=2, addressees=("SG", "TH"))
+    assert log(consortium, "RouteRegistered", again) == []
+    assert route_and_count(log(consortium, "BatchAnchored", again)[0]) == (route_id, 2)
 
 
 def test_a_root_is_anchored_once(consortium):
     vn, sg = consortium["VN"], consortium["SG"]
     tree, _ = batch(3)
     receipt = consortium.anchor(vn.issuer, tree.root, count=3)
-    call = consortium.registry.functions.anchor(tree.root, "coo/1", 3, [b"TH"])
+    call = consortium.registry.functions.anchorWithRoute(tree.root, "coo/1", 3, [b"TH"])
     expected = ("AlreadyAnchored", tree.root, vn.issuer.address, receipt["blockNumber"])
     assert consortium.chain.refused(vn.issuer, call) == expected
     assert consortium.chain.refused(sg.issuer, call) == expected
+    route_id = consortium.route(vn.issuer)
+    compact = consortium.registry.functions.anchor(tree.root, route_id, 3)
+    assert consortium.chain.refused(vn.issuer, compact) == expected
 
 
 def test_non_member_cannot_anchor(consortium):
     outsider = consortium.outsider
-    call = consortium.registry.functions.anchor(os.urandom(32), "coo/1", 1, [b"TH"])
+    call = consortium.registry.functions.anchorWithRoute(os.urandom(32), "coo/1", 1, [b"TH"])
     name, account, type_id, country, _block = consortium.chain.refused(outsider, call)
     assert (name, account, type_id, country) == (
         "IssuerNotAuthorised",
@@ -96,13 +139,37 @@ def test_non_member_cannot_anchor(consortium):
         COO,
         b"\0\0",
     )
+    vn_route = consortium.route(consortium["VN"].issuer)
+    compact = consortium.registry.functions.anchor(os.urandom(32), vn_route, 1)
+    assert consortium.chain.refused(outsider, compact) == (
+        "NotRouteIssuer",
+        vn_route,
+        outsider.address,
+        consortium["VN"].issuer.address,
+    )
+
+
+def test_another_members_key_cannot_use_a_route_id_it_does_not_own(consortium):
+    vn, sg = consortium["VN"], consortium["SG"]
+    vn_route = consortium.route(vn.issuer)
+    call = consortium.registry.functions.anchor(os.urandom(32), vn_route, 1)
+    assert consortium.chain.refused(sg.issuer, call) == (
+        "NotRouteIssuer",
+        vn_route,
+        sg.issuer.address,
+        vn.issuer.address,
+    )
 
 
 def test_member_accounts_and_other_types_cannot_anchor(consortium):
     vn = consortium["VN"]
-    by_member_account = consortium.registry.functions.anchor(os.urandom(32), "coo/1", 1, [b"TH"])
+    by_member_account = consortium.registry.functions.anchorWithRoute(
+        os.urandom(32), "coo/1", 1, [b"TH"]
+    )
     assert consortium.chain.refused(vn.account, by_member_account)[0] == "IssuerNotAuthorised"
-    other_type = consortium.registry.functions.anchor(os.urandom(32), "permit/1", 1, [b"TH"])
+    other_type = consortium.registry.functions.anchorWithRoute(
+        os.urandom(32), "permit/1", 1, [b"TH"]
+    )
     refusal = consortium.chain.refused(vn.issuer, other_type)
     assert refusal[:4] == ("IssuerNotAuthorised", vn.issuer.address, keccak256(b"permit/1"), b"VN")
 
@@ -112,24 +179,141 @@ def test_suspended_members_key_cannot_anchor_but_its_earlier_batches_stay(consor
     vn = consortium["VN"]
     tree, _ = batch(2)
     earlier = consortium.anchor(vn.issuer, tree.root, count=2)
+    route_id = consortium.route(vn.issuer)
     consortium.govern(c.proposeSuspendMember(vn.member_id), "SG", "TH")
-    call = consortium.registry.functions.anchor(os.urandom(32), "coo/1", 1, [b"TH"])
+    call = consortium.registry.functions.anchorWithRoute(os.urandom(32), "coo/1", 1, [b"TH"])
     assert consortium.chain.refused(vn.issuer, call)[0] == "IssuerNotAuthorised"
+    compact = consortium.registry.functions.anchor(os.urandom(32), route_id, 1)
+    assert consortium.chain.refused(vn.issuer, compact)[:4] == (
+        "IssuerNotAuthorised",
+        vn.issuer.address,
+        COO,
+        b"VN",
+    )
     assert c.isAuthorised(vn.issuer.address, COO, b"VN", earlier["blockNumber"]).call()
     assert consortium.registry.functions.isAnchored(tree.root).call()
+    # readmitted: the same route works again
+    consortium.govern(c.proposeReadmitMember(vn.member_id), "SG", "TH")
+    consortium.chain.transact(
+        vn.issuer, consortium.registry.functions.anchor(os.urandom(32), route_id, 1)
+    )
 
 
 def test_revoked_key_cannot_anchor_and_the_rotated_key_can(consortium):
     c = consortium.consortium.functions
     vn = consortium["VN"]
+    old_route = consortium.route(vn.issuer)
     new_key = Account.create()
     consortium.chain.fund(new_key)
     consortium.govern(
         c.proposeRotateKey(vn.member_id, vn.issuer.address, new_key.address, COO), "VN", "SG"
     )
-    call = consortium.registry.functions.anchor(os.urandom(32), "coo/1", 1, [b"TH"])
+    call = consortium.registry.functions.anchorWithRoute(os.urandom(32), "coo/1", 1, [b"TH"])
     assert consortium.chain.refused(vn.issuer, call)[0] == "IssuerNotAuthorised"
+    compact = consortium.registry.functions.anchor(os.urandom(32), old_route, 1)
+    assert consortium.chain.refused(vn.issuer, compact)[0] == "IssuerNotAuthorised"
     consortium.anchor(new_key, os.urandom(32))
+    assert consortium.route(new_key) != old_route  # routes belong to an issuer key
+
+
+def test_the_cached_anchoring_rights_follow_governance_from_the_next_block(consortium):
+    c = consortium.consortium.functions
+    r = consortium.registry.functions
+    vn = consortium["VN"]
+    chain = consortium.chain
+
+    def covers(account, type_id, block):
+        _key, _member, _country, valid_from, valid_until, _routes = r.anchorAuthority(
+            account, type_id
+        ).call()
+        return valid_from <= block < valid_until
+
+    def agree(account, type_id):
+        head = chain.block_number()
+        for block in (head, head + 1, head + 7):
+            expected = c.authorityAt(account, type_id, block).call()[2]
+            assert covers(account, type_id, block) == expected, (account, block)
+
+    permit = keccak256(b"permit/1")
+    agree(vn.issuer.address, COO)
+    agree(vn.issuer.address, permit)
+    consortium.govern(c.proposeAddKey(vn.member_id, vn.issuer.address, permit), "VN", "SG")
+    agree(vn.issuer.address, permit)
+    assert r.anchorAuthority(vn.issuer.address, permit).call()[1:3] == [vn.member_id, b"VN"]
+    consortium.govern(c.proposeSuspendMember(vn.member_id), "SG", "TH")
+    agree(vn.issuer.address, COO)
+    agree(vn.issuer.address, permit)
+    consortium.govern(c.proposeReadmitMember(vn.member_id), "SG", "TH")
+    agree(vn.issuer.address, COO)
+    consortium.govern(c.proposeRevokeKey(vn.member_id, vn.issuer.address, permit), "VN", "TH")
+    agree(vn.issuer.address, permit)
+    agree(vn.issuer.address, COO)
+
+
+def test_the_registry_attaches_once_in_the_consortium_deployers_transaction(consortium):
+    chain = consortium.chain
+    art = artifact("DocumentRegistry")
+    constructor = chain.w3.eth.contract(abi=art["abi"], bytecode=art["bytecode"]).constructor(
+        consortium.consortium.address
+    )
+
+    class Deployment:
+        fn_name = "constructor"
+
+        def call(self, transaction):
+            return chain.w3.eth.call({**transaction, "data": constructor.data_in_transaction})
+
+    assert chain.error_of(consortium.deployer, Deployment()) == (
+        "RegistryAlreadyAttached",
+        consortium.registry.address,
+    )
+    assert consortium.consortium.functions.documentRegistry().call() == (
+        consortium.registry.address
+    )
+    update = consortium.registry.functions.setAnchorAuthorities(
+        [(consortium.outsider.address, COO, 1, b"VN", 0, 2**64 - 1)]
+    )
+    assert chain.refused(consortium.outsider, update) == (
+        "NotConsortium",
+        consortium.outsider.address,
+    )
+
+
+@pytest.mark.parametrize(
+    ("root", "route", "count", "value", "error"),
+    [
+        (b"\0" * 32, None, 1, 0, ("ZeroRoot",)),
+        (None, None, 0, 0, ("EmptyBatch",)),
+        (None, None, 2**32, 0, ("BatchTooLarge", 2**32)),
+        (None, None, 1, 1, ("ValueNotAccepted", 1)),
+        (None, "unregistered", 1, 0, ("UnknownRoute", None)),
+        (None, "too large", 1, 0, ("UnknownRoute", None)),
+    ],
+)
+def test_malformed_compact_anchors_are_refused(consortium, root, route, count, value, error):
+    vn = consortium["VN"]
+    route_id = consortium.route(vn.issuer)
+    if route == "unregistered":
+        route_id += 1
+    elif route == "too large":
+        route_id |= 1 << 48
+    call = consortium.registry.functions.anchor(root or os.urandom(32), route_id, count)
+    if value:
+        refusal = consortium.chain.error_of(vn.issuer, _with_value(call, value))
+    else:
+        refusal = consortium.chain.refused(vn.issuer, call)
+    expected = error if error[1:] != (None,) else (error[0], route_id)
+    assert refusal == expected
+
+
+def _with_value(function_call, value):
+    class WithValue:
+        fn_name = function_call.fn_name
+
+        def call(self, transaction):
+            return function_call.call({**transaction, "value": value})
+
+    return WithValue()
 
 
 @pytest.mark.parametrize(
@@ -144,7 +328,9 @@ def test_revoked_key_cannot_anchor_and_the_rotated_key_can(consortium):
     ],
 )
 def test_malformed_batches_are_refused(consortium, root, count, addressees, error):
-    call = consortium.registry.functions.anchor(root or os.urandom(32), "coo/1", count, addressees)
+    call = consortium.registry.functions.anchorWithRoute(
+        root or os.urandom(32), "coo/1", count, addressees
+    )
     assert consortium.chain.refused(consortium["VN"].issuer, call) == error
 
 
@@ -200,9 +386,13 @@ def test_any_relayer_anchors_with_the_issuers_signature(consortium):
         ),
     )
     (event,) = log(consortium, "BatchAnchored", receipt)
-    assert event["issuer"] == vn.issuer.address
-    assert event["submitter"] == relayer.address
-    assert event["issuerMember"] == vn.member_id
+    (relayed,) = log(consortium, "BatchRelayed", receipt)
+    (route,) = log(consortium, "RouteRegistered", receipt)
+    assert event["root"] == relayed["root"] == tree.root
+    assert route_and_count(event) == (route["routeId"], 5)
+    assert relayed["issuer"] == route["issuer"] == vn.issuer.address
+    assert relayed["submitter"] == relayer.address
+    assert route["issuerMember"] == vn.member_id
 
 
 def _relay(consortium, root, signature, count=1, addressees=(b"TH",), document_type="coo/1"):
@@ -221,11 +411,9 @@ def test_signature_for_another_chain_is_refused(consortium):
     assert refusal[1] != vn.issuer.address
 
 
-def test_signature_for_another_registry_is_refused(consortium):
+def test_signature_for_another_registry_is_refused(consortium, consortium_factory):
     vn = consortium["VN"]
-    other = consortium.chain.deploy(
-        consortium.deployer, "DocumentRegistry", consortium.consortium.address
-    )
+    other = consortium_factory(consortium.chain).registry  # another consortium's registry
     root = os.urandom(32)
     signature = signed(consortium, vn.issuer, root, registry=other.address)
     refusal = _relay(consortium, root, signature)

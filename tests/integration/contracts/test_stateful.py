@@ -89,13 +89,23 @@ class ConsortiumMachine(RuleBasedStateMachine):
 
     # ---------------------------------------------------------------- rules
 
-    @rule(target=documents, code=st.sampled_from(CODES), size=st.integers(1, 4))
-    def anchor_by_member(self, code, size):
+    @rule(
+        target=documents,
+        code=st.sampled_from(CODES),
+        size=st.integers(1, 4),
+        compact=st.booleans(),
+    )
+    def anchor_by_member(self, code, size, compact):
         member = self.model[code]
         key = member.keys[-1]  # the newest key, open or revoked
         targets = [os.urandom(32) for _ in range(size)]
         tree = MerkleTree.build(targets)
-        call = self.c.registry.functions.anchor(tree.root, "coo/1", size, [b"TH"])
+        registry = self.c.registry.functions
+        route_id = registry.routeOf(key.address, COO, [b"TH"]).call()
+        if compact and route_id:
+            call = registry.anchor(tree.root, route_id, size)
+        else:
+            call = registry.anchorWithRoute(tree.root, "coo/1", size, [b"TH"])
         if member.active and key is member.open_key:
             self.chain.transact(key, call)
             self._snapshot()
@@ -108,9 +118,21 @@ class ConsortiumMachine(RuleBasedStateMachine):
         assert self.chain.refused(key, call)[0] == "IssuerNotAuthorised"
         return multiple()
 
+    @invariant()
+    def cached_anchoring_rights_agree_with_the_consortium(self):
+        head = self.chain.block_number()
+        registry = self.c.registry.functions
+        consortium = self.c.consortium.functions
+        for member in self.model.values():
+            for key in member.keys:
+                cached = registry.anchorAuthority(key.address, COO).call()
+                for block in (head, head + 1):
+                    expected = consortium.authorityAt(key.address, COO, block).call()[2]
+                    assert (cached[3] <= block < cached[4]) == expected
+
     @rule()
     def outsider_never_anchors(self):
-        call = self.c.registry.functions.anchor(os.urandom(32), "coo/1", 1, [b"TH"])
+        call = self.c.registry.functions.anchorWithRoute(os.urandom(32), "coo/1", 1, [b"TH"])
         assert self.chain.refused(self.c.outsider, call)[0] == "IssuerNotAuthorised"
 
     @rule(code=st.sampled_from(CODES))

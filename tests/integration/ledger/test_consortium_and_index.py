@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from certificates.keccak import keccak256
 from certificates.merkle import MerkleTree
 from ledger import queries
-from ledger.contracts import country_code, type_id
+from ledger.contracts import anchor_request, country_code, type_id
 from ledger.deploy import Deployment
 from ledger.errors import AlreadyRecorded, NotAuthorisedOnChain
 from ledger.index_schema import Batch, ChainEvent
@@ -30,11 +30,69 @@ def documents(count: int, seed: str) -> MerkleTree:
 
 
 def anchor(consortium: Consortium, tree: MerkleTree, key: str) -> int:
-    confirmed = consortium.manager.transact(
+    """Anchor through ``anchor_request``: the first time on the route ``anchorWithRoute``,
+    then the compact ``anchor(root, routeId, count)``."""
+    request = anchor_request(
+        consortium.documents,
+        consortium.under_test.chain,
+        key,
         consortium.vn_issuer,
-        consortium.documents.request(key, "anchor", tree.root, "coo/1", tree.size, [TH]),
+        tree.root,
+        "coo/1",
+        tree.size,
+        ["TH"],
     )
-    return confirmed.block_number
+    return consortium.manager.transact(consortium.vn_issuer, request).block_number
+
+
+def test_anchor_request_takes_the_compact_path_once_the_route_is_registered(
+    consortium: Consortium, index_engine: Engine
+) -> None:
+    chain = consortium.under_test.chain
+
+    def request(key: str, tree: MerkleTree) -> bytes:
+        built = anchor_request(
+            consortium.documents, chain, key, consortium.vn_issuer, tree.root, "coo/1", 5, ["TH"]
+        )
+        consortium.manager.transact(consortium.vn_issuer, built)
+        return built.data[:4]
+
+    full = consortium.documents.abi.function("anchorWithRoute").selector
+    compact = consortium.documents.abi.function("anchor").selector
+    first, second = documents(5, "route-first"), documents(5, "route-second")
+    assert request("route-first", first) == full
+    assert request("route-second", second) == compact
+
+    consortium.indexer(index_engine).sync()
+    for tree in (first, second):
+        record = queries.batch(index_engine, tree.root)
+        assert record is not None
+        assert (record.document_type, record.issuer_country, record.addressees) == (
+            "coo/1",
+            "VN",
+            ("TH",),
+        )
+        assert record.document_count == 5
+        assert record.issuer == record_address(consortium.vn_issuer)
+        block = chain.request("eth_getBlockByNumber", [hex(record.block_number), False])
+        assert record.timestamp == int(block["timestamp"], 16)
+    history = queries.document_history(index_engine, keccak256(b"route-second-0"))
+    assert history == []  # no document event yet: history starts with a document's events
+    with Session(index_engine) as session:
+        (anchored,) = session.scalars(
+            select(ChainEvent).where(ChainEvent.name == "BatchAnchored").limit(1)
+        ).all()
+    assert '"documentType": "coo/1"' in anchored.arguments
+
+
+def record_address(account: str) -> str:
+    return account.lower()
+
+
+def test_the_old_anchor_call_shape_fails_with_a_hint(consortium: Consortium) -> None:
+    tree = documents(1, "old-shape")
+    with pytest.raises(TypeError, match="anchor_request"):
+        consortium.documents.request("old", "anchor", tree.root, "coo/1", 1, [TH])
 
 
 def test_deployment_is_written_to_the_data_dir_and_read_back(
@@ -50,7 +108,7 @@ def test_anchor_by_an_account_without_an_issuer_key_names_the_broken_rule(
     consortium: Consortium,
 ) -> None:
     tree = documents(3, "unauthorised")
-    request = consortium.documents.request("bad", "anchor", tree.root, "coo/1", 3, [TH])
+    request = consortium.documents.request("bad", "anchorWithRoute", tree.root, "coo/1", 3, [TH])
 
     with pytest.raises(NotAuthorisedOnChain) as raised:
         consortium.manager.submit(consortium.vn_member, request)
@@ -196,7 +254,7 @@ def test_reorg_rolls_the_index_back_to_the_fork_point_and_follows_the_new_branch
     other_node.transact(
         consortium.vn_issuer,
         consortium.documents.request(
-            "winner", "anchor", winner.root, "coo/1", 2, [TH], gas=500_000
+            "winner", "anchorWithRoute", winner.root, "coo/1", 2, [TH], gas=500_000
         ),
     )
     consortium.under_test.mine()

@@ -109,3 +109,48 @@ def test_truncated_event_data_is_refused() -> None:
     event = ContractAbi(ABI).events["Anchored"]
     with pytest.raises(ValueError, match="shorter"):
         event.decode([event.topic0, b"\x01" * 32, b"\x02" * 32], b"\x00" * 8)
+
+
+ANONYMOUS_ABI = [
+    {
+        "type": "event",
+        "name": "BatchAnchored",
+        "anonymous": True,
+        "inputs": [
+            {"name": "root", "type": "bytes32", "indexed": True},
+            {"name": "routeAndCount", "type": "uint80", "indexed": False},
+        ],
+    },
+    {
+        "type": "event",
+        "name": "DocumentRevoked",
+        "anonymous": False,
+        "inputs": [
+            {"name": "targetHash", "type": "bytes32", "indexed": True},
+            {"name": "reasonCode", "type": "uint32", "indexed": False},
+        ],
+    },
+]
+
+
+def test_an_anonymous_event_is_recognised_by_its_shape_and_its_first_topic_is_a_value() -> None:
+    abi = ContractAbi(ANONYMOUS_ABI)
+    anchored = abi.events["BatchAnchored"]
+    assert anchored.anonymous
+    assert anchored.topic0 not in abi.events_by_topic
+    root = b"\x11" * 32
+    data = encode(["uint80"], [(5 << 32) | 1000])
+
+    codec = abi.event_of([root], data)
+
+    assert codec is anchored
+    assert anchored.decode([root], data) == {"root": root, "routeAndCount": (5 << 32) | 1000}
+
+
+def test_a_root_equal_to_an_event_signature_is_still_an_anonymous_anchor() -> None:
+    abi = ContractAbi(ANONYMOUS_ABI)
+    revoked = abi.events["DocumentRevoked"]
+    data = encode(["uint80"], [7])
+    assert abi.event_of([revoked.topic0], data) is abi.events["BatchAnchored"]
+    assert abi.event_of([revoked.topic0, b"\x01" * 32], encode(["uint32"], [3])) is revoked
+    assert abi.event_of([b"\x02" * 32, b"\x03" * 32], data) is None

@@ -6,7 +6,13 @@ import importlib
 import sys
 
 #: benchmark modules, each with ``main() -> int`` (0 when every target held)
-MODULES = ["bench.core", "bench.content", "bench.ledger_gas", "bench.ledger_throughput"]
+MODULES = [
+    "bench.core",
+    "bench.content",
+    "bench.ledger_gas",
+    "bench.ledger_throughput",
+    "bench.node",
+]
 
 
 def main() -> int:

@@ -16,7 +16,17 @@ from fastapi import FastAPI, Request, Response
 from starlette.routing import Match
 
 from adapters import gateway_router
-from node.api import documents, health, metrics, receipts, verification
+from node.api import (
+    batches,
+    consortium,
+    documents,
+    health,
+    inbox,
+    lifecycle,
+    metrics,
+    receipts,
+    verification,
+)
 from node.errors import install_problem_handlers
 from node.services import NodeServices
 from node.settings import NodeSettings
@@ -52,7 +62,17 @@ def create_app(settings: NodeSettings, services: NodeServices) -> FastAPI:
     )
     app.state.services = services
     install_problem_handlers(app)
-    for module in (verification, documents, receipts, health, metrics):
+    for module in (
+        verification,
+        documents,
+        receipts,
+        batches,
+        inbox,
+        health,
+        metrics,
+        lifecycle,
+        consortium,
+    ):
         app.include_router(module.router)
     if services.gateway_store is not None:
         # the gateway's own router serves /ipfs/{cid}: its routes join the app's

@@ -30,6 +30,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def open_database(path: Path) -> Engine:
     """The node database at ``path`` (created with its tables if missing)."""
     # imported for their side effect: registering their tables on NodeBase.metadata
+    import node.inbox
     import node.outbox
     import node.users  # noqa: F401
 
@@ -37,4 +38,18 @@ def open_database(path: Path) -> Engine:
     engine = create_engine(f"sqlite:///{path}")
     event.listen(engine, "connect", _sqlite_pragmas)
     NodeBase.metadata.create_all(engine)
+    _add_missing_columns(engine)
     return engine
+
+
+#: columns added to existing tables since their first release: (table, column, DDL)
+_ADDED_COLUMNS = (("outbox", "confidential", "BOOLEAN NOT NULL DEFAULT 0"),)
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Bring a database created by an earlier docex up to the current columns."""
+    with engine.begin() as connection:
+        for table, column, ddl in _ADDED_COLUMNS:
+            present = {row[1] for row in connection.exec_driver_sql(f"PRAGMA table_info({table})")}
+            if column not in present:
+                connection.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}")

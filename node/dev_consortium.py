@@ -6,6 +6,12 @@ beside each, mode 0600: a DEVELOPMENT convenience, never for production keys); q
 KR recognises certificates of origin (``coo/1``) from VN. The keys are fresh and funded
 from the chain's public development account; the deployment is journalled, so a crash
 mid-way finishes the same deployment on the next start.
+
+The members' encryption public keys (derived from the member keystores) go to
+``<data dir>/members.json``, the member directory confidential documents are sealed
+with (:mod:`node.confidential`). Another node joins the consortium with
+:func:`join_dev_consortium`: it copies ``chain.json``, ``members.json`` and its own
+country's keystores from the first node's data dir, and deploys nothing.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
@@ -33,6 +40,8 @@ from ledger import (
     load_artifacts,
 )
 from ledger.contracts import revert_decoder
+from node.confidential import directory_from_keys
+from node.errors import InvalidSettings
 
 DEV_MEMBERS: Final = (
     ("VN", "Viet Nam Customs"),
@@ -108,10 +117,15 @@ def ensure_dev_consortium(
     countries: Sequence[str] = DEV_COUNTRIES,
 ) -> Deployment:
     """The deployment in ``data_dir`` (deployed, with keys, on first call)."""
-    if (data_dir / "chain.json").exists():
-        return Deployment.read(data_dir)
     keys_dir = data_dir / "keys"
+    if (data_dir / "chain.json").exists():
+        if not (data_dir / "members.json").exists() and all(
+            keystore_path(keys_dir, c, "member").exists() for c in countries
+        ):  # a data dir from before the member directory existed
+            _write_member_directory(data_dir, countries, kdf_iterations)
+        return Deployment.read(data_dir)
     accounts: dict[str, tuple[str, str]] = {}
+    member_keys: dict[str, bytes] = {}
     for country in countries:
         member = load_or_create_key(
             keystore_path(keys_dir, country, "member"), kdf_iterations=kdf_iterations
@@ -120,6 +134,8 @@ def ensure_dev_consortium(
             keystore_path(keys_dir, country, "issuer"), kdf_iterations=kdf_iterations
         )
         accounts[country] = (member.address, issuer.address)
+        member_keys[country] = bytes(member.key)
+    directory_from_keys(member_keys).write(data_dir / "members.json")
     funder: LocalAccount = Account.from_key(funder_key)
     artifacts = load_artifacts()
     manager = TransactionManager(
@@ -142,3 +158,49 @@ def ensure_dev_consortium(
     )
     deployment.write(data_dir)
     return deployment
+
+
+def _write_member_directory(
+    data_dir: Path, countries: Sequence[str], kdf_iterations: int | None
+) -> None:
+    keys = {
+        country: bytes(
+            load_or_create_key(
+                keystore_path(data_dir / "keys", country, "member"), kdf_iterations=kdf_iterations
+            ).key
+        )
+        for country in countries
+    }
+    directory_from_keys(keys).write(data_dir / "members.json")
+
+
+#: what a joining node copies from the consortium's data dir (besides its own keys)
+_SHARED_FILES: Final = ("chain.json", "members.json")
+
+
+def join_dev_consortium(source_dir: Path, data_dir: Path, country: str) -> bool:
+    """Join the dev consortium deployed in ``source_dir`` as ``country``'s node: copy its
+    ``chain.json`` and ``members.json`` and this country's keystores (with their
+    passphrase files) into ``data_dir``. Nothing is done when ``data_dir`` has a
+    ``chain.json`` already; returns whether files were copied."""
+    if (data_dir / "chain.json").exists():
+        return False
+    wanted = [source_dir / name for name in _SHARED_FILES]
+    for role in ("issuer", "member"):
+        keystore = keystore_path(source_dir / "keys", country, role)
+        wanted += [keystore, keystore.with_suffix(".passphrase")]
+    missing = [str(path) for path in wanted if not path.is_file()]
+    if missing:
+        raise InvalidSettings(
+            f"cannot join the consortium in {source_dir}: missing {', '.join(missing)}"
+        )
+    (data_dir / "keys").mkdir(parents=True, exist_ok=True)
+    for path in wanted[len(_SHARED_FILES) :]:
+        target = data_dir / "keys" / path.name
+        if not target.exists():
+            shutil.copyfile(path, target)
+            target.chmod(0o600)
+    # chain.json last: its presence is what marks the data dir as joined
+    shutil.copyfile(source_dir / "members.json", data_dir / "members.json")
+    shutil.copyfile(source_dir / "chain.json", data_dir / "chain.json")
+    return True

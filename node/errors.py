@@ -92,6 +92,16 @@ class ReceiptNotFound(NodeError):
     http_status = 404
 
 
+class BatchNotFound(NodeError):
+    code = "batch-not-found"
+    http_status = 404
+
+
+class InboxDocumentNotFound(NodeError):
+    code = "inbox-document-not-found"
+    http_status = 404
+
+
 class UserExists(NodeError):
     code = "user-exists"
     http_status = 409
@@ -214,3 +224,40 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected_error)
+
+
+# --- document lifecycle and consortium governance (node/lifecycle.py, node/governance.py) ---
+
+
+class InvalidRequestBody(SchemaViolation):
+    """A JSON body that does not match the endpoint's model; ``errors`` lists each field
+    (a :class:`SchemaViolation`, so the problem carries them as ``errors``)."""
+
+    code = "invalid-request-body"
+    http_status = 422
+
+
+class DocumentNotFound(NodeError):
+    code = "document-not-found"
+    http_status = 404
+
+
+class DocumentNotAnchored(NodeError):
+    """The document's batch is not (yet) anchored, or not yet in this node's index."""
+
+    code = "document-not-anchored"
+    http_status = 409
+
+
+class DocumentNotCurrent(NodeError):
+    """Revoked, superseded, or already being amended: the request would change nothing."""
+
+    code = "document-not-current"
+    http_status = 409
+
+
+class GovernanceUnavailable(NodeError):
+    """This node holds no member (governance) key, so it cannot propose or approve."""
+
+    code = "governance-unavailable"
+    http_status = 503

@@ -19,7 +19,7 @@ from ledger import (
     Journal,
     TransactionManager,
     WatchedContract,
-    country_code,
+    anchor_request,
     load_artifacts,
 )
 from ledger.contracts import revert_decoder
@@ -56,13 +56,15 @@ class LedgerLink:
     ) -> ConfirmedTransaction:
         """Anchor a batch root, once: the key ``anchor/<chain>/<batch>`` is journalled, so a
         retry after a crash waits for the first transaction instead of sending another."""
-        request = self.documents.request(
+        request = anchor_request(
+            self.documents,
+            self.chain,
             f"anchor/{self.deployment.chain_id}/{batch_id}",
-            "anchor",
+            self.issuer.address,
             root,
             document_type,
             document_count,
-            [country_code(country) for country in addressees],
+            addressees,
         )
         self.manager.submit(self.issuer.address, request)
         return self.manager.wait(request.key)

@@ -52,6 +52,8 @@ class SubmissionRow(NodeBase):
     document_json: Mapped[bytes] = mapped_column(LargeBinary)
     #: comma-separated countries the document is addressed to
     addressees: Mapped[str] = mapped_column(String(512), default="")
+    #: stored sealed for the issuer and the addressees (node.confidential)
+    confidential: Mapped[bool] = mapped_column(default=False, server_default="0")
     accepted_at: Mapped[float]
     state: Mapped[str] = mapped_column(String(16))
     batch_id: Mapped[str | None] = mapped_column(ForeignKey("batches.id"), index=True)
@@ -100,21 +102,27 @@ class NewDocument:
     #: the validated document's JSON (UTF-8), exactly what the batcher salts and hashes
     document_json: bytes
     addressees: tuple[str, ...] = ()
+    confidential: bool = False
 
     @classmethod
-    def of(cls, validated: ValidatedDocument) -> NewDocument:
+    def of(cls, validated: ValidatedDocument, *, confidential: bool = False) -> NewDocument:
         return cls(
             document_type=validated.type_id,
             document_json=json.dumps(
                 validated.data, ensure_ascii=False, separators=(",", ":")
             ).encode("utf-8"),
             addressees=validated.addressee_countries(),
+            confidential=confidential,
         )
 
 
 def fingerprint(documents: Sequence[NewDocument]) -> bytes:
-    """What an Idempotency-Key is bound to: the validated documents of the request."""
-    return hashlib.sha256(b"\n".join(d.document_json for d in documents)).digest()
+    """What an Idempotency-Key is bound to: the validated documents of the request (and
+    whether they are confidential; a plain request hashes as it always did)."""
+    digest = hashlib.sha256(b"\n".join(d.document_json for d in documents))
+    if any(d.confidential for d in documents):
+        digest.update(b"\nconfidential:" + bytes(d.confidential for d in documents))
+    return digest.digest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +160,23 @@ class ClaimedBatch:
     documents: tuple[tuple[str, bytes, tuple[str, ...]], ...]
     root: bytes | None
     addressees: tuple[str, ...]
+    #: receipt ids of the documents to store sealed
+    confidential: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class BatchDocumentEntry:
+    target_hash: bytes
+    cid: str
+    addressees: tuple[str, ...]
+    confidential: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AnchoredBatchDocuments:
+    root: bytes
+    document_type: str
+    documents: tuple[BatchDocumentEntry, ...]
 
 
 def new_id() -> str:
@@ -242,6 +267,7 @@ class Outbox:
                     document_type=document.document_type,
                     document_json=document.document_json,
                     addressees=",".join(document.addressees),
+                    confidential=document.confidential,
                     accepted_at=now,
                     state=DocumentState.PENDING.value,
                     batch_id=None,
@@ -337,7 +363,12 @@ class Outbox:
             if row is None:
                 raise KeyError(batch_id)
             documents = session.execute(
-                select(SubmissionRow.id, SubmissionRow.document_json, SubmissionRow.addressees)
+                select(
+                    SubmissionRow.id,
+                    SubmissionRow.document_json,
+                    SubmissionRow.addressees,
+                    SubmissionRow.confidential,
+                )
                 .where(SubmissionRow.batch_id == batch_id)
                 .order_by(SubmissionRow.position)
             ).all()
@@ -351,6 +382,41 @@ class Outbox:
                 ),
                 root=row.root,
                 addressees=tuple(a for a in row.addressees.split(",") if a),
+                confidential=frozenset(d.id for d in documents if d.confidential),
+            )
+
+    def anchored_batch_documents(self, root: bytes) -> AnchoredBatchDocuments | None:
+        """An anchored batch's documents in batch order (what its manifest lists)."""
+        with Session(self._engine) as session:
+            batch = session.scalars(
+                select(BatchRow).where(
+                    BatchRow.root == root, BatchRow.state == BatchState.ANCHORED.value
+                )
+            ).first()
+            if batch is None:
+                return None
+            rows = session.execute(
+                select(
+                    SubmissionRow.target_hash,
+                    SubmissionRow.cid,
+                    SubmissionRow.addressees,
+                    SubmissionRow.confidential,
+                )
+                .where(SubmissionRow.batch_id == batch.id)
+                .order_by(SubmissionRow.position)
+            ).all()
+            return AnchoredBatchDocuments(
+                root=root,
+                document_type=batch.document_type,
+                documents=tuple(
+                    BatchDocumentEntry(
+                        target_hash=row.target_hash or b"",
+                        cid=row.cid or "",
+                        addressees=tuple(a for a in row.addressees.split(",") if a),
+                        confidential=bool(row.confidential),
+                    )
+                    for row in rows
+                ),
             )
 
     def record_signed(

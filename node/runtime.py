@@ -1,9 +1,9 @@
 """Building a node from its settings, and running its background workers.
 
-:class:`NodeRuntime` opens (or starts) the chain, deploys the dev consortium on first
-start when asked, opens the databases and the content store, and starts the batcher
-and the indexer as threads; :meth:`NodeRuntime.stop` undoes all of it, stopping only
-the processes it started (the managed anvil, by PID).
+:class:`NodeRuntime` opens (or starts) the chain, joins or deploys the dev consortium on
+first start when asked, opens the databases and the content store, and starts the
+batcher, the indexer and the receiver as threads; :meth:`NodeRuntime.stop` undoes all
+of it, stopping only the processes it started (the managed anvil, by PID).
 """
 
 from __future__ import annotations
@@ -29,10 +29,13 @@ from ledger import (
 from ledger.chains import anvil_binary, dev_private_keys
 from ledger.keystores import signer_from_key
 from node.backend_kinds import ChainKind, StoreKind
+from node.confidential import MemberDirectory, MemberSecret
 from node.database import open_database
-from node.dev_consortium import ensure_dev_consortium
+from node.dev_consortium import ensure_dev_consortium, join_dev_consortium
 from node.errors import InvalidSettings
+from node.inbox import Inbox
 from node.ledger_link import LedgerLink, link_ledger
+from node.lifecycle import DocumentLifecycle, follow_amendments
 from node.metrics import NodeMetrics
 from node.outbox import Outbox
 from node.rate_limit import TokenBuckets
@@ -42,6 +45,7 @@ from node.users import UserStore
 from node.verification import ChainView, Verifier
 from node.workers.batcher import Batcher
 from node.workers.indexer import follow_chain
+from node.workers.receiver import Receiver
 
 _log = logging.getLogger("docex.node")
 
@@ -62,6 +66,20 @@ def read_issuer_key(settings: NodeSettings) -> LocalAccount:
     return signer_from_key(decrypt_keystore(keystore, passphrase))
 
 
+def read_member_secret(settings: NodeSettings) -> MemberSecret | None:
+    """This member's X25519 key (from its member keystore), or None without a keystore:
+    the node then cannot open confidential documents addressed to it."""
+    path = settings.member_keystore_path
+    if not path.exists():
+        return None
+    try:
+        keystore = json.loads(path.read_text(encoding="utf-8"))
+        passphrase = path.with_suffix(".passphrase").read_text(encoding="utf-8").splitlines()[0]
+    except (OSError, ValueError, IndexError) as error:
+        raise InvalidSettings(f"cannot read the member keystore {path}: {error}") from error
+    return MemberSecret.of(settings.country, decrypt_keystore(keystore, passphrase))
+
+
 class NodeRuntime:
     """A node's components and workers, from :class:`NodeSettings`."""
 
@@ -74,6 +92,7 @@ class NodeRuntime:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.services: NodeServices | None = None
+        self.receiver: Receiver | None = None
 
     @property
     def anvil_pid(self) -> int | None:
@@ -85,6 +104,8 @@ class NodeRuntime:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         chain = self._open_chain()
         self._journal = Journal(settings.journal_path)
+        if settings.join_from is not None:
+            join_dev_consortium(settings.join_from, settings.data_dir, settings.country)
         if settings.dev_consortium:
             funder = (
                 EthTesterChain.dev_private_keys()[0]
@@ -111,6 +132,18 @@ class NodeRuntime:
         ledger.manager.resume()
         store, gateway_store = self._open_store()
         self.services = build_services(settings, ledger, store, gateway_store)
+        if settings.receive:
+            self.receiver = Receiver(
+                settings.country,
+                self.services.inbox,
+                ledger,
+                self.services.verifier,
+                # received content is kept in the embedded store (or beside a Kubo one)
+                gateway_store or EmbeddedContentStore(settings.data_dir / "received"),
+                settings.peer_gateways,
+                read_member_secret(settings),
+                max_backoff=settings.receive_max_backoff_ms / 1000,
+            )
         return self.services
 
     def start_workers(self) -> None:
@@ -131,6 +164,23 @@ class NodeRuntime:
                 target=batcher.run, args=(self._stop,), name="docex-batcher", daemon=True
             ),
         ]
+        if self.receiver is not None:
+            self._threads.append(
+                threading.Thread(
+                    target=self.receiver.run,
+                    args=(self._stop, self.settings.receive_poll_ms / 1000),
+                    name="docex-receiver",
+                    daemon=True,
+                )
+            )
+        self._threads.append(
+            threading.Thread(
+                target=follow_amendments,
+                args=(DocumentLifecycle(services), self._stop),
+                name="docex-amendments",
+                daemon=True,
+            )
+        )
         for thread in self._threads:
             thread.start()
 
@@ -142,6 +192,9 @@ class NodeRuntime:
         for thread in self._threads:
             thread.join(timeout=30)
         self._threads = []
+        if self.receiver is not None:
+            self.receiver.close()
+            self.receiver = None
         if self.services is not None:
             self.services.database.dispose()
             if self.services.ledger is not None:
@@ -192,6 +245,7 @@ def build_services(
     outbox = Outbox(database)
     metrics = NodeMetrics()
     metrics.watch_outbox(outbox.pending_count)
+    members = MemberDirectory.read(settings.member_directory_path)
     chain_view = (
         ChainView(ledger.index, ledger.domain, ledger.indexer.checkpoint)
         if ledger is not None
@@ -205,6 +259,8 @@ def build_services(
             metrics,
             batch_size=settings.batch_size,
             max_latency=settings.batch_max_latency_ms / 1000,
+            country=settings.country,
+            members=members,
         )
         if ledger is not None
         else None
@@ -221,4 +277,6 @@ def build_services(
         verify_limiter=TokenBuckets(settings.verify_rate_per_second, settings.verify_burst),
         ledger=ledger,
         batcher=batcher,
+        inbox=Inbox(database),
+        members=members,
     )

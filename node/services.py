@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from adapters import ContentStore, EmbeddedContentStore
+from node.confidential import MemberDirectory
+from node.inbox import Inbox
 from node.ledger_link import LedgerLink
 from node.metrics import NodeMetrics
 from node.outbox import Outbox
@@ -31,3 +33,7 @@ class NodeServices:
     verify_limiter: TokenBuckets
     ledger: LedgerLink | None
     batcher: Batcher | None
+    #: documents received from other members (filled by node.workers.receiver)
+    inbox: Inbox
+    #: the members' encryption public keys, for sealing confidential documents
+    members: MemberDirectory

@@ -62,8 +62,29 @@ class NodeSettings(BaseSettings):
         default=None,
         description="Keystore passphrase file; default <keystore without .json>.passphrase.",
     )
-    #: other members' trustless gateways, by country: {"KR": "http://127.0.0.1:8001"}
+    member_keystore: Path | None = Field(
+        default=None,
+        description="Member keystore whose derived X25519 key opens confidential documents "
+        "addressed to this country; default <data dir>/keys/<country>-member.json.",
+    )
+    member_directory: Path | None = Field(
+        default=None,
+        description="Members' encryption public keys (docex-members/1 JSON); default "
+        "<data dir>/members.json.",
+    )
+    #: other members' nodes (trustless gateway + batch manifests), by country:
+    #: {"KR": "http://127.0.0.1:8001"}
     peer_gateways: dict[str, str] = Field(default_factory=dict)
+    #: a dev consortium's data dir to join on first start (its chain.json, members.json
+    #: and this country's keystores are copied) instead of deploying one
+    join_from: Path | None = Field(
+        default=None, description="Dev consortium data dir to join on first start."
+    )
+    receive: bool = Field(
+        default=True, description="Run the receiver (documents addressed to this country)."
+    )
+    receive_poll_ms: int = Field(default=500, ge=10)
+    receive_max_backoff_ms: int = Field(default=30_000, ge=10)
 
     # --- batching ----------------------------------------------------------------------
     batch_size: int = Field(default=256, ge=1, le=100_000)
@@ -138,6 +159,14 @@ class NodeSettings(BaseSettings):
     @property
     def passphrase_path(self) -> Path:
         return self.passphrase_file or self.keystore_path.with_suffix(".passphrase")
+
+    @property
+    def member_keystore_path(self) -> Path:
+        return self.member_keystore or self.keys_dir / f"{self.country}-member.json"
+
+    @property
+    def member_directory_path(self) -> Path:
+        return self.member_directory or self.data_dir / "members.json"
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> NodeSettings:

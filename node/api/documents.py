@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 
 from certificates import validate_document
 from certificates.errors import DocexError, InvalidDocument, SchemaViolation
@@ -20,6 +20,7 @@ from certificates.json_types import JsonValue
 from node.api.bodies import read_json
 from node.api.deps import Services
 from node.auth import Issuer
+from node.confidential import MemberDirectory
 from node.errors import InvalidIdempotencyKey, NotAuthorised
 from node.outbox import NewDocument, StoredResponse, fingerprint
 from node.users import Principal
@@ -52,8 +53,13 @@ def _at(index: int, error: DocexError) -> DocexError:
 
 
 def _accepted(
-    principal: Principal, country: str, values: list[JsonValue], many: bool
+    principal: Principal,
+    country: str,
+    values: list[JsonValue],
+    many: bool,
+    sealing: MemberDirectory | None = None,
 ) -> list[NewDocument]:
+    """The validated documents; ``sealing`` (confidential) must know every recipient."""
     documents: list[NewDocument] = []
     for index, value in enumerate(values):
         try:
@@ -70,7 +76,15 @@ def _accepted(
                 f"this node issues for {country}; the document is issued in "
                 f"{validated.issuer_country()}"
             )
-        documents.append(NewDocument.of(validated))
+        if sealing is not None:
+            missing = sealing.missing((country, *validated.addressee_countries()))
+            if missing:
+                raise InvalidDocument(
+                    "cannot seal a confidential document: no encryption key recorded for "
+                    + ", ".join(missing),
+                    path=f"/{index}" if many else "",
+                )
+        documents.append(NewDocument.of(validated, confidential=sealing is not None))
     return documents
 
 
@@ -104,7 +118,9 @@ def _response(stored: StoredResponse, replayed: bool) -> Response:
     description=(
         "One document (a JSON object) or many (a JSON array), each of a type the caller "
         "may issue. Answers 202 with one receipt URL per document once they are durable "
-        "in the outbox; a receipt stays `pending` until its batch root is mined."
+        "in the outbox; a receipt stays `pending` until its batch root is mined. With "
+        "`confidential=true` the content is stored sealed (docex-envelope/1) for this "
+        "node's member and each addressee country's member only."
     ),
     openapi_extra={"requestBody": _REQUEST_BODY},
     responses={
@@ -126,6 +142,10 @@ async def issue_documents(
         str | None,
         Header(alias="Idempotency-Key", description="Makes a retry safe (replays the answer)."),
     ] = None,
+    confidential: Annotated[
+        bool,
+        Query(description="Store the documents sealed for the issuer and the addressees."),
+    ] = False,
 ) -> Response:
     settings = services.settings
     value = await read_json(request, settings.max_body_bytes)
@@ -137,7 +157,9 @@ async def issue_documents(
         raise InvalidDocument(
             f"at most {settings.max_documents_per_request} documents per request", path=""
         )
-    documents = _accepted(principal, settings.country, values, many)
+    documents = _accepted(
+        principal, settings.country, values, many, services.members if confidential else None
+    )
     if idempotency_key is not None:
         if not 1 <= len(idempotency_key) <= _MAX_KEY_LENGTH or not idempotency_key.isprintable():
             raise InvalidIdempotencyKey(

@@ -9,6 +9,7 @@ the persisted state.
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -43,6 +44,19 @@ def _sample_token(users: UserStore) -> str:
     )
 
 
+def _peer_gateways(values: list[str] | None) -> dict[str, str] | None:
+    """``["KR=http://127.0.0.1:8001", ...]`` -> ``{"KR": "http://127.0.0.1:8001"}``."""
+    if not values:
+        return None
+    gateways: dict[str, str] = {}
+    for value in values:
+        country, separator, url = value.partition("=")
+        if not separator or len(country) != 2 or not url.startswith(("http://", "https://")):
+            raise typer.BadParameter(f"expected CC=http(s)://host:port, got {value!r}")
+        gateways[country.upper()] = url
+    return gateways
+
+
 def run_node(
     config: ConfigOption = None,
     data_dir: DataDirOption = None,
@@ -53,6 +67,28 @@ def run_node(
     ] = None,
     anvil_port: Annotated[
         int | None, typer.Option("--anvil-port", help="Managed anvil's port (DOCEX_ANVIL_PORT).")
+    ] = None,
+    rpc_url: Annotated[
+        str | None, typer.Option("--rpc-url", help="JSON-RPC URL for --chain rpc (DOCEX_RPC_URL).")
+    ] = None,
+    country: Annotated[
+        str | None, typer.Option("--country", help="This node's member country (DOCEX_COUNTRY).")
+    ] = None,
+    peer_gateway: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--peer-gateway",
+            help="CC=URL of another member's node, repeatable (DOCEX_PEER_GATEWAYS as JSON).",
+        ),
+    ] = None,
+    join: Annotated[
+        Path | None,
+        typer.Option(
+            "--join",
+            help="On first start, join the dev consortium deployed in this data dir "
+            "(DOCEX_JOIN_FROM) instead of deploying one.",
+            file_okay=False,
+        ),
     ] = None,
 ) -> None:
     """Start the node service (chain, content store, API)."""
@@ -71,6 +107,10 @@ def run_node(
         port=port,
         chain=chain,
         anvil_port=anvil_port,
+        rpc_url=rpc_url,
+        country=country,
+        peer_gateways=_peer_gateways(peer_gateway),
+        join_from=join,
     )
     configure_logging(settings.log_level)
     runtime = NodeRuntime(settings)
@@ -96,6 +136,7 @@ def run_node(
         ledger = services.ledger
         lines = [
             f"docex node {settings.country} on {base}  (data in {settings.data_dir.resolve()})",
+            f"  inbox        GET {base}/v1/inbox   (customs officer, auditor, admin)",
             f"  API docs     {base}/docs",
             f"  verify       POST {base}/v1/verify   (public)",
             f"  issue        POST {base}/v1/documents   (bearer token)",

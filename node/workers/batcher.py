@@ -6,7 +6,9 @@ One batch goes through three durable steps (see :mod:`node.outbox`):
    when that many are waiting or the oldest has waited ``max_latency`` seconds;
 2. *sign*: the documents are salted, hashed, put in a Merkle tree whose root the
    node's issuer key signs (``certificates.BatchBuilder``); each wrapped document goes
-   into the content store; root, wrapped documents and CIDs are committed;
+   into the content store (a confidential one sealed for this node's member and its
+   addressees' members, :mod:`node.confidential`); root, wrapped documents and CIDs are
+   committed;
 3. *anchor*: the root is anchored through the ledger's transaction manager under the
    key ``anchor/<chain>/<batch>`` and the receipts completed once it is mined.
 
@@ -27,6 +29,7 @@ from adapters import ContentStore
 from certificates import BatchBuilder, DocexError
 from certificates.json_types import JsonObject
 from ledger import ContractReverted, LedgerError
+from node.confidential import MemberDirectory, seal_wrapped
 from node.ledger_link import LedgerLink
 from node.metrics import NodeMetrics
 from node.outbox import BatchState, ClaimedBatch, Outbox, SignedDocument
@@ -56,6 +59,8 @@ class Batcher:
         *,
         batch_size: int,
         max_latency: float,
+        country: str = "",
+        members: MemberDirectory | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.outbox = outbox
@@ -64,6 +69,8 @@ class Batcher:
         self.metrics = metrics
         self.batch_size = batch_size
         self.max_latency = max_latency
+        self.country = country
+        self.members = members or MemberDirectory(())
         self._clock = clock
         self._wake = threading.Event()
 
@@ -140,8 +147,12 @@ class Batcher:
             builder.add(_Issuable(batch.document_type, data, addressees))
         signed = builder.sign(signing_key=self.ledger.signing_key, domain=self.ledger.domain)
         stored: list[SignedDocument] = []
-        for (receipt_id, _, _), wrapped in zip(batch.documents, signed, strict=True):
+        for (receipt_id, _, addressees), wrapped in zip(batch.documents, signed, strict=True):
             raw = json.dumps(wrapped.to_json(), ensure_ascii=False, separators=(",", ":")).encode()
-            cid = self.store.put(raw)
+            content = raw
+            if receipt_id in batch.confidential:
+                recipients = self.members.recipients((self.country, *addressees))
+                content = seal_wrapped(raw, signed.anchor.root, wrapped.target_hash, recipients)
+            cid = self.store.put(content)
             stored.append(SignedDocument(receipt_id, wrapped.target_hash, str(cid), raw))
         self.outbox.record_signed(batch.id, signed.anchor.root, signed.anchor.addressees, stored)

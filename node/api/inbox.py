@@ -1,0 +1,92 @@
+"""``GET /v1/inbox``: documents other members addressed to this node's country, received
+(fetched, opened when sealed, verified) by the receiver before the goods arrive."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import JSONResponse
+
+from certificates.json_types import JsonObject
+from node.api.deps import Services
+from node.auth import require_role
+from node.errors import InboxDocumentNotFound
+from node.inbox import ReceivedDocument
+from node.roles import Role
+from node.users import Principal
+
+router = APIRouter(prefix="/v1", tags=["inbox"])
+
+InboxReader = Annotated[
+    Principal, Depends(require_role(Role.CUSTOMS_OFFICER, Role.AUDITOR, Role.ADMIN))
+]
+
+
+def _hex(value: bytes) -> str:
+    return "0x" + value.hex()
+
+
+def received_json(document: ReceivedDocument, *, full: bool) -> JsonObject:
+    body: dict[str, Any] = {
+        "targetHash": _hex(document.target_hash),
+        "batchRoot": _hex(document.batch_root),
+        "documentType": document.document_type,
+        "issuerCountry": document.issuer_country,
+        "issuer": document.issuer,
+        "cid": document.cid,
+        "confidential": document.confidential,
+        "blockNumber": document.block_number,
+        "receivedAt": document.received_at,
+        "valid": document.valid,
+    }
+    if full:
+        body["document"] = json.loads(document.wrapped_json)
+        body["verdict"] = json.loads(document.verdict_json)
+    return body
+
+
+@router.get(
+    "/inbox",
+    summary="Documents received from other members (pre-arrival)",
+    responses={401: {"description": "No token."}, 403: {"description": "Not allowed."}},
+)
+def list_inbox(
+    services: Services,
+    principal: InboxReader,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    after: Annotated[float | None, Query(description="receivedAt of the last seen entry")] = None,
+    document_type: Annotated[
+        str | None, Query(alias="documentType", pattern=r"^[a-z]+/[0-9]+$")
+    ] = None,
+    issuer_country: Annotated[
+        str | None, Query(alias="issuerCountry", pattern=r"^[A-Z]{2}$")
+    ] = None,
+) -> JSONResponse:
+    del principal
+    documents = services.inbox.documents(
+        limit=limit, after=after, document_type=document_type, issuer_country=issuer_country
+    )
+    return JSONResponse({"documents": [received_json(d, full=False) for d in documents]})
+
+
+@router.get(
+    "/inbox/{target_hash}",
+    summary="One received document, opened, with its verdict at reception",
+    responses={
+        401: {"description": "No token."},
+        403: {"description": "Not allowed."},
+        404: {"description": "Not in the inbox."},
+    },
+)
+def inbox_document(
+    target_hash: Annotated[str, Path(pattern=r"^0x[0-9a-f]{64}$")],
+    services: Services,
+    principal: InboxReader,
+) -> JSONResponse:
+    del principal
+    document = services.inbox.document(bytes.fromhex(target_hash[2:]))
+    if document is None:
+        raise InboxDocumentNotFound(f"no received document has target hash {target_hash}")
+    return JSONResponse(received_json(document, full=True))

@@ -1,0 +1,159 @@
+"""Nodes as ``docex run`` processes on one anvil the test starts: each with its own data
+dir, port and keys, started by the test and stopped by PID (SIGINT, SIGKILL if it hangs).
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ledger import ManagedAnvil
+from ledger.chains import anvil_binary, find_free_port
+
+REPO = Path(__file__).resolve().parents[3]
+DOCEX = REPO / ".venv" / "bin" / "docex"
+
+
+class NodeProcess:
+    """One ``docex run`` process: its printed lines, its API, stopped by its PID."""
+
+    def __init__(
+        self, data_dir: Path, port: int, args: list[str], env: dict[str, str] | None = None
+    ) -> None:
+        clean = {k: v for k, v in os.environ.items() if not k.startswith("DOCEX_")}
+        self.data_dir = data_dir
+        self.port = port
+        self.base = f"http://127.0.0.1:{port}"
+        data_dir.parent.mkdir(parents=True, exist_ok=True)
+        self.log_path = data_dir.parent / f"{data_dir.name}-{port}.log"
+        self.log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [str(DOCEX), "run", "--data-dir", str(data_dir), "--port", str(port), *args],
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            text=True,
+            env={**clean, **(env or {})},
+            cwd=REPO,
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.put(line)
+
+    def _log_tail(self) -> str:
+        return self.log_path.read_text(errors="replace")[-3000:]
+
+    def wait_for_line(self, prefix: str, timeout: float = 180.0) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.5)
+            except queue.Empty:
+                assert self.process.poll() is None, f"docex run exited:\n{self._log_tail()}"
+                continue
+            if line.strip().startswith(prefix):
+                return line
+        raise AssertionError(f"docex run printed no line starting with {prefix!r}")
+
+    def sample_token(self) -> str:
+        """The printed sample issuer token, once the API answers."""
+        token = self.wait_for_line("sample token").rsplit(" ", 1)[-1].strip()
+        self.wait_until_up()
+        return token
+
+    def wait_until_up(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                httpx.get(f"{self.base}/healthz", timeout=5)
+                return
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "the API never answered"
+                assert self.process.poll() is None, f"docex run exited:\n{self._log_tail()}"
+                time.sleep(0.05)
+
+    def add_user(self, name: str, role: str) -> str:
+        """A token from ``docex users add`` on this node's data dir."""
+        done = subprocess.run(
+            [str(DOCEX), "users", "add", name, "--role", role, "--data-dir", str(self.data_dir)],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=REPO,
+            env={k: v for k, v in os.environ.items() if not k.startswith("DOCEX_")},
+        )
+        return done.stdout.strip().splitlines()[-1]
+
+    def interrupt(self) -> int:
+        """Ctrl-C by PID; SIGKILL if it does not stop within a minute. The exit status."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+        try:
+            return self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise
+        finally:
+            self.log.close()
+
+    def kill(self) -> None:
+        """``kill -9`` by PID."""
+        os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+        self.log.close()
+
+
+Launcher = Callable[..., NodeProcess]
+
+
+@pytest.fixture
+def anvil(tmp_path: Path) -> Iterator[ManagedAnvil]:
+    """One anvil for every node of the test, started and stopped (by PID) by the test."""
+    chain = ManagedAnvil(
+        anvil_binary(REPO / "node_modules"), tmp_path / "anvil", port=find_free_port()
+    )
+    chain.start()
+    try:
+        yield chain
+    finally:
+        chain.stop()
+
+
+@pytest.fixture
+def launch(tmp_path: Path, anvil: ManagedAnvil) -> Iterator[Launcher]:
+    """``launch(name, *args, env=...)``: a node on the test's anvil, data in tmp/name."""
+    started: list[NodeProcess] = []
+
+    def start(
+        name: str, *args: str, port: int | None = None, env: dict[str, str] | None = None
+    ) -> NodeProcess:
+        node = NodeProcess(
+            tmp_path / name,
+            port or find_free_port(),
+            ["--chain", "rpc", "--rpc-url", anvil.url, *args],
+            env,
+        )
+        started.append(node)
+        return node
+
+    yield start
+    for node in started:
+        if node.process.poll() is None:
+            node.interrupt()

@@ -1,0 +1,132 @@
+"""Two (three) nodes as processes on one anvil: a confidential certificate of origin
+issued by VN to KR arrives in KR's inbox before the goods and verifies there; SG's node,
+a member of the same consortium, can neither receive nor open it."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+
+from certificates import decrypt_keystore
+from certificates.errors import NotARecipient
+from certificates.schemas.samples import sample_document
+from ledger.chains import find_free_port
+from node.confidential import MemberSecret, is_envelope
+
+if TYPE_CHECKING:
+    from conftest import Launcher
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+FAST = {"DOCEX_BATCH_MAX_LATENCY_MS": "100", "DOCEX_RECEIVE_POLL_MS": "200"}
+
+
+def wait_for(what: str, probe: Any, timeout: float = 90.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = probe()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def member_secret(data_dir: Path, country: str) -> MemberSecret:
+    keystore = data_dir / "keys" / f"{country}-member.json"
+    passphrase = keystore.with_suffix(".passphrase").read_text().splitlines()[0]
+    key = decrypt_keystore(json.loads(keystore.read_text()), passphrase)
+    return MemberSecret.of(country, key)
+
+
+def test_a_confidential_certificate_reaches_the_addressee_only(launch: Launcher) -> None:
+    vn_port = find_free_port()
+    vn_url = f"http://127.0.0.1:{vn_port}"
+    vn = launch("vn", "--country", "VN", port=vn_port, env=FAST)
+    vn_token = vn.sample_token()  # printed once the dev consortium is deployed
+
+    kr = launch(
+        "kr",
+        "--country",
+        "KR",
+        "--join",
+        str(vn.data_dir),
+        "--peer-gateway",
+        f"VN={vn_url}",
+        env=FAST,
+    )
+    sg = launch(
+        "sg",
+        "--country",
+        "SG",
+        "--join",
+        str(vn.data_dir),
+        "--peer-gateway",
+        f"VN={vn_url}",
+        env=FAST,
+    )
+    kr.wait_until_up()
+    sg.wait_until_up()
+    kr_officer = kr.add_user("kr-customs", "customs-officer")
+    sg_officer = sg.add_user("sg-customs", "customs-officer")
+
+    certificate = {**sample_document("coo/1", 3), "importingCountry": "KR"}
+    with httpx.Client(base_url=vn.base, timeout=30) as client:
+        accepted = client.post(
+            "/v1/documents",
+            params={"confidential": "true"},
+            json=certificate,
+            headers={"Authorization": f"Bearer {vn_token}"},
+        )
+        assert accepted.status_code == 202, accepted.text
+        url = accepted.headers["location"]
+
+        def anchored() -> Any:
+            body = client.get(url, headers={"Authorization": f"Bearer {vn_token}"}).json()
+            return body if body["status"] == "anchored" else None
+
+        receipt = wait_for("the anchor", anchored)
+        stored = client.get(f"/ipfs/{receipt['cid']}", params={"format": "raw"})
+        assert stored.status_code == 200
+    sealed = stored.content
+    assert is_envelope(sealed), "confidential content must be stored sealed"
+    assert str(certificate["certificateNumber"]).encode() not in sealed
+    root = bytes.fromhex(receipt["batchRoot"][2:])
+    target_hash = bytes.fromhex(receipt["targetHash"][2:])
+
+    # KR: fetched from VN's gateway, opened with KR's member key, verified, filed
+    with httpx.Client(base_url=kr.base, timeout=30) as client:
+        officer = {"Authorization": f"Bearer {kr_officer}"}
+
+        def in_inbox() -> Any:
+            answer = client.get("/v1/inbox", headers=officer)
+            assert answer.status_code == 200, answer.text
+            return answer.json()["documents"]
+
+        (listed,) = wait_for("KR's inbox", in_inbox)
+        assert listed["targetHash"] == receipt["targetHash"]
+        assert listed["issuerCountry"] == "VN"
+        assert listed["confidential"] is True
+        assert listed["valid"] is True
+        received = client.get(f"/v1/inbox/{receipt['targetHash']}", headers=officer).json()
+        assert received["document"] == receipt["document"]
+        checks = {check["name"]: check["status"] for check in received["verdict"]["checks"]}
+        assert set(checks.values()) == {"valid"}, received["verdict"]
+        verdict = client.post("/v1/verify", json=received["document"]).json()
+        assert verdict["valid"] is True, verdict
+
+    # SG: not addressed, nothing received; and its member key does not open the envelope
+    with httpx.Client(base_url=sg.base, timeout=30) as client:
+        time.sleep(1.0)  # several receiver passes after KR got it
+        inbox = client.get("/v1/inbox", headers={"Authorization": f"Bearer {sg_officer}"})
+        assert inbox.json()["documents"] == []
+    with pytest.raises(NotARecipient):
+        member_secret(sg.data_dir, "SG").open(sealed, root, target_hash)
+    assert member_secret(kr.data_dir, "KR").open(sealed, root, target_hash)
+
+    for node in (sg, kr, vn):
+        assert node.interrupt() == 0

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from eth_account import Account
 
 from certificates.errors import InvalidPrivateKey
+from certificates.signing import address_of
 
 #: Order of the secp256k1 group: a signing key is an integer in [1, n - 1].
 SECP256K1_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
@@ -78,8 +78,7 @@ def encryption_public_key(signing_key: bytes) -> bytes:
 def signing_address(signing_key: bytes) -> str:
     """Return the EIP-55 checksummed Ethereum address of a secp256k1 ``signing_key``."""
     check_signing_key(signing_key)
-    address: str = Account.from_key(signing_key).address
-    return address
+    return address_of(signing_key)
 
 
 def member_public_keys(signing_key: bytes) -> MemberPublicKeys:

@@ -11,7 +11,6 @@ recovery use libsecp256k1 (coincurve); high-s signatures are refused (EIP-2).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -144,15 +143,6 @@ def _recover(digest: bytes, signature: bytes) -> str:
     except Exception as exc:  # coincurve raises plain Exception on an unrecoverable point
         raise InvalidSignature("signature does not recover to a public key") from exc
     return _address_from_public(public.format(compressed=False))
-
-
-def signer_matches(
-    domain: Eip712Domain, anchor: BatchAnchor, signature: bytes, expected: Sequence[str] | str
-) -> bool:
-    """True when ``signature`` recovers to ``expected`` (or one of several addresses)."""
-    wanted = {expected} if isinstance(expected, str) else set(expected)
-    recovered = recover_batch_signer(domain, anchor, signature)
-    return recovered.lower() in {address.lower() for address in wanted}
 
 
 def _address_from_public(uncompressed: bytes) -> str:

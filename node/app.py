@@ -10,10 +10,10 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 
-from fastapi import FastAPI, Request, Response
-from starlette.routing import Match
+from fastapi import FastAPI
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters import gateway_router
 from node.api import (
@@ -28,6 +28,7 @@ from node.api import (
     verification,
 )
 from node.errors import install_problem_handlers
+from node.metrics import NodeMetrics
 from node.services import NodeServices
 from node.settings import NodeSettings
 
@@ -43,12 +44,62 @@ Authenticate with a bearer token from `docex users add NAME --role ...` (the
 """
 
 
-def _route_of(request: Request) -> str:
-    for route in request.app.router.routes:
-        match, _ = route.matches(request.scope)
-        if match is Match.FULL:
-            return str(getattr(route, "path", "other"))
-    return "unmatched"
+def _route_of(scope: Scope) -> str:
+    """The matched route's path template (set in the scope by the router)."""
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return str(path) if path is not None else "unmatched"
+
+
+class RequestLogAndMetrics:
+    """Every HTTP request counted, timed, tagged with ``X-Request-Id`` and logged as one
+    JSON line: a plain ASGI middleware (``BaseHTTPMiddleware`` costs a task group and
+    memory streams per request)."""
+
+    def __init__(self, app: ASGIApp, metrics: NodeMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request_id = ""
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                request_id = value.decode("latin-1")
+                break
+        if not request_id:
+            request_id = uuid.uuid4().hex
+        status = 500
+
+        async def send_tagged(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = MutableHeaders(scope=message)
+                headers["X-Request-Id"] = request_id
+            await send(message)
+
+        await self.app(scope, receive, send_tagged)
+        elapsed = time.perf_counter() - started
+        route = _route_of(scope)
+        self.metrics.http_requests.labels(scope["method"], route, str(status)).inc()
+        self.metrics.http_duration.labels(route).observe(elapsed)
+        if _log.isEnabledFor(logging.INFO):
+            client = scope.get("client")
+            _log.info(
+                "request",
+                extra={
+                    "request_id": request_id,
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 3),
+                    "client": client[0] if client else None,
+                },
+            )
 
 
 def create_app(settings: NodeSettings, services: NodeServices) -> FastAPI:
@@ -78,31 +129,5 @@ def create_app(settings: NodeSettings, services: NodeServices) -> FastAPI:
         # the gateway's own router serves /ipfs/{cid}: its routes join the app's
         app.router.routes.extend(gateway_router(services.gateway_store).routes)
 
-    @app.middleware("http")
-    async def log_and_count(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
-        response = await call_next(request)
-        elapsed = time.perf_counter() - started
-        route = _route_of(request)
-        services.metrics.http_requests.labels(
-            request.method, route, str(response.status_code)
-        ).inc()
-        services.metrics.http_duration.labels(route).observe(elapsed)
-        response.headers["X-Request-Id"] = request_id
-        _log.info(
-            "request",
-            extra={
-                "request_id": request_id,
-                "method": request.method,
-                "path": request.url.path,
-                "status": response.status_code,
-                "duration_ms": round(elapsed * 1000, 3),
-                "client": request.client.host if request.client else None,
-            },
-        )
-        return response
-
+    app.add_middleware(RequestLogAndMetrics, metrics=services.metrics)
     return app

@@ -19,7 +19,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import Engine, ForeignKey, Index, LargeBinary, String, delete, func, select
+from sqlalchemy import (
+    Engine,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    delete,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -303,24 +313,26 @@ class Outbox:
         the oldest pending one older than ``max_age`` seconds (or ``force``)."""
         now = self._clock()
         with Session(self._engine) as session:
-            oldest = session.scalars(
-                select(SubmissionRow)
-                .where(SubmissionRow.state == DocumentState.PENDING.value)
+            # ids only: this runs every poll while documents arrive, and loading whole
+            # rows (with their documents) just to count them took the API's GIL time
+            pending = SubmissionRow.state == DocumentState.PENDING.value
+            oldest = session.execute(
+                select(SubmissionRow.accepted_at, SubmissionRow.document_type)
+                .where(pending)
                 .order_by(SubmissionRow.accepted_at, SubmissionRow.id)
                 .limit(1)
             ).first()
             if oldest is None:
                 return None
-            rows = session.scalars(
-                select(SubmissionRow)
-                .where(
-                    SubmissionRow.state == DocumentState.PENDING.value,
-                    SubmissionRow.document_type == oldest.document_type,
+            ids = list(
+                session.scalars(
+                    select(SubmissionRow.id)
+                    .where(pending, SubmissionRow.document_type == oldest.document_type)
+                    .order_by(SubmissionRow.accepted_at, SubmissionRow.id)
+                    .limit(batch_size)
                 )
-                .order_by(SubmissionRow.accepted_at, SubmissionRow.id)
-                .limit(batch_size)
-            ).all()
-            if not force and len(rows) < batch_size and now - oldest.accepted_at < max_age:
+            )
+            if not force and len(ids) < batch_size and now - oldest.accepted_at < max_age:
                 return None
             batch_id = new_id()
             session.add(
@@ -329,7 +341,7 @@ class Outbox:
                     document_type=oldest.document_type,
                     state=BatchState.OPEN.value,
                     created_at=now,
-                    document_count=len(rows),
+                    document_count=len(ids),
                     root=None,
                     addressees="",
                     tx_hash=None,
@@ -339,10 +351,18 @@ class Outbox:
                 )
             )
             session.flush()
-            for position, row in enumerate(rows):
-                row.state = DocumentState.BATCHED.value
-                row.batch_id = batch_id
-                row.position = position
+            session.execute(
+                update(SubmissionRow),
+                [
+                    {
+                        "id": receipt_id,
+                        "state": DocumentState.BATCHED.value,
+                        "batch_id": batch_id,
+                        "position": position,
+                    }
+                    for position, receipt_id in enumerate(ids)
+                ],
+            )
             session.commit()
             return batch_id
 
@@ -433,12 +453,21 @@ class Outbox:
             batch.root = root
             batch.addressees = ",".join(addressees)
             batch.state = BatchState.SIGNED.value
-            for document in documents:
-                row = session.get(SubmissionRow, document.receipt_id)
-                assert row is not None
-                row.target_hash = document.target_hash
-                row.cid = document.cid
-                row.wrapped_json = document.wrapped_json
+            session.flush()
+            if documents:
+                # one executemany by primary key, not one ORM load per document
+                session.execute(
+                    update(SubmissionRow),
+                    [
+                        {
+                            "id": document.receipt_id,
+                            "target_hash": document.target_hash,
+                            "cid": document.cid,
+                            "wrapped_json": document.wrapped_json,
+                        }
+                        for document in documents
+                    ],
+                )
             session.commit()
 
     def record_anchored(self, batch_id: str, tx_hash: str, block_number: int) -> None:
@@ -449,10 +478,13 @@ class Outbox:
             batch.tx_hash = tx_hash
             batch.block_number = block_number
             batch.anchored_at = self._clock()
-            for row in session.scalars(
-                select(SubmissionRow).where(SubmissionRow.batch_id == batch_id)
-            ):
-                row.state = DocumentState.ANCHORED.value
+            session.flush()
+            session.execute(
+                update(SubmissionRow)
+                .where(SubmissionRow.batch_id == batch_id)
+                .values(state=DocumentState.ANCHORED.value)
+                .execution_options(synchronize_session=False)
+            )
             session.commit()
 
     def record_failed(self, batch_id: str, error: str) -> None:

@@ -42,7 +42,7 @@ from node.rate_limit import TokenBuckets
 from node.services import NodeServices
 from node.settings import NodeSettings
 from node.users import UserStore
-from node.verification import ChainView, Verifier
+from node.verification import ChainView, Verifier, index_state_reader
 from node.workers.batcher import Batcher
 from node.workers.indexer import follow_chain
 from node.workers.receiver import Receiver
@@ -247,7 +247,12 @@ def build_services(
     metrics.watch_outbox(outbox.pending_count)
     members = MemberDirectory.read(settings.member_directory_path)
     chain_view = (
-        ChainView(ledger.index, ledger.domain, ledger.indexer.checkpoint)
+        ChainView(
+            ledger.index,
+            ledger.domain,
+            ledger.indexer.checkpoint,
+            index_state_reader(ledger.index, ledger.indexer.stream),
+        )
         if ledger is not None
         else None
     )

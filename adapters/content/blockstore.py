@@ -9,16 +9,25 @@ Writes are crash-safe: the block goes to a temporary file in ``<root>/tmp`` on t
 same file system, is fsynced, then renamed into place (atomic on POSIX) and the shard
 directory fsynced; a reader sees the whole block or no block. Every read re-hashes
 the bytes and refuses a block that no longer matches its CID.
+
+Many blocks at once (:meth:`FlatFsBlockstore.deferred_sync`): each block still goes to
+its own temporary file, but none is renamed into place until one ``syncfs`` has made
+all of them durable; the renames are then made durable by a second ``syncfs``. A
+reader still sees a whole block or none, for two file-system flushes per group instead
+of two ``fsync`` calls per block.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
+import ctypes
 import os
 import tempfile
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Final
+from typing import Final, cast
 
 from adapters.content.cid import Cid
 from adapters.errors import BlockCorrupted, BlockMismatch, ContentNotFound, ContentTooLarge
@@ -26,6 +35,31 @@ from adapters.errors import BlockCorrupted, BlockMismatch, ContentNotFound, Cont
 #: larger than any block docex makes (262,144-byte chunks, 174-link parents) and than
 #: the 2 MiB limit IPFS implementations use for blocks exchanged between peers
 MAX_BLOCK_SIZE: Final = 2 * 1024 * 1024
+
+
+def _load_syncfs() -> Callable[[int], int] | None:
+    try:
+        return cast("Callable[[int], int]", ctypes.CDLL(None, use_errno=True).syncfs)
+    except (OSError, AttributeError):
+        return None
+
+
+_SYNCFS = _load_syncfs()
+
+
+def sync_file_system(directory: Path) -> None:
+    """Make every write to the file system holding ``directory`` durable (``syncfs``;
+    ``sync`` where there is none)."""
+    if _SYNCFS is None:
+        os.sync()
+        return
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        if _SYNCFS(descriptor) != 0:
+            error = ctypes.get_errno()
+            raise OSError(error, os.strerror(error), str(directory))
+    finally:
+        os.close(descriptor)
 
 
 def block_key(cid: Cid) -> str:
@@ -40,6 +74,8 @@ class FlatFsBlockstore:
         self._blocks = root / "blocks"
         self._tmp = root / "tmp"
         self._fsync = fsync
+        #: per thread, inside deferred_sync: block path -> its temporary file (not durable)
+        self._local = threading.local()
         self._blocks.mkdir(parents=True, exist_ok=True)
         self._tmp.mkdir(parents=True, exist_ok=True)
 
@@ -50,6 +86,38 @@ class FlatFsBlockstore:
     def has(self, cid: Cid) -> bool:
         return self._path(cid).is_file()
 
+    @contextlib.contextmanager
+    def deferred_sync(self) -> Iterator[None]:
+        """Group the blocks put inside: each is written to a temporary file; on a normal
+        exit one file-system sync makes them durable, then they are renamed into place
+        and a second sync makes the renames durable. On an error none is renamed (the
+        temporary files are removed): no block is ever visible before it is durable."""
+        if self._pending() is not None or not self._fsync:
+            yield
+            return
+        pending: dict[Path, str] = {}
+        self._local.deferred = pending
+        try:
+            yield
+            if pending:
+                sync_file_system(self._tmp)
+                shards: set[Path] = set()
+                for path, temporary in pending.items():
+                    if path.parent not in shards:
+                        path.parent.mkdir(exist_ok=True)
+                        shards.add(path.parent)
+                    os.replace(temporary, path)
+                pending.clear()
+                sync_file_system(self._blocks)
+        finally:
+            self._local.deferred = None
+            for temporary in pending.values():
+                Path(temporary).unlink(missing_ok=True)
+
+    def _pending(self) -> dict[Path, str] | None:
+        pending: dict[Path, str] | None = getattr(self._local, "deferred", None)
+        return pending
+
     def put(self, cid: Cid, block: bytes) -> None:
         """Store ``block`` under ``cid``; refuse it if it does not hash to ``cid``."""
         if len(block) > MAX_BLOCK_SIZE:
@@ -59,14 +127,14 @@ class FlatFsBlockstore:
         path = self._path(cid)
         if path.is_file():
             return
+        deferred = self._pending()
+        if deferred is not None:
+            if path not in deferred:
+                deferred[path] = self._write_temporary(block, sync=False)
+            return
         path.parent.mkdir(exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(dir=self._tmp, suffix=".part")
+        temporary = self._write_temporary(block, sync=self._fsync)
         try:
-            with os.fdopen(descriptor, "wb") as handle:
-                handle.write(block)
-                if self._fsync:
-                    handle.flush()
-                    os.fsync(handle.fileno())
             os.replace(temporary, path)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
@@ -77,6 +145,19 @@ class FlatFsBlockstore:
                 os.fsync(directory)
             finally:
                 os.close(directory)
+
+    def _write_temporary(self, block: bytes, *, sync: bool) -> str:
+        descriptor, temporary = tempfile.mkstemp(dir=self._tmp, suffix=".part")
+        try:
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(block)
+                if sync:
+                    handle.flush()
+                    os.fsync(handle.fileno())
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        return temporary
 
     def get(self, cid: Cid) -> bytes:
         """The block's bytes, re-hashed: BlockCorrupted if they no longer match."""

@@ -9,6 +9,9 @@ Pins are recursive and kept as one empty file per pinned CID under ``<root>/pins
 
 from __future__ import annotations
 
+import contextlib
+import os
+import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -32,6 +35,8 @@ class EmbeddedContentStore:
         self.blocks = FlatFsBlockstore(root, fsync=fsync)
         self._pins = root / "pins"
         self._pins.mkdir(parents=True, exist_ok=True)
+        #: per thread, inside ``grouped_writes``: pins to write once the blocks are durable
+        self._local = threading.local()
 
     # -- ContentStore --------------------------------------------------------------
 
@@ -41,8 +46,31 @@ class EmbeddedContentStore:
         else:
             imported = import_stream(content, self.layout, self.blocks.put)
         if pin:
-            self._write_pin(imported.cid)
+            deferred: list[Cid] | None = getattr(self._local, "pins", None)
+            if deferred is not None:
+                deferred.append(imported.cid)
+            else:
+                self._write_pin(imported.cid)
         return imported.cid
+
+    @contextlib.contextmanager
+    def grouped_writes(self) -> Iterator[None]:
+        """Make the content put inside durable together, on leaving the block: two
+        file-system syncs for the group instead of two fsyncs per block
+        (:meth:`FlatFsBlockstore.deferred_sync`). Nothing put inside is readable, nor
+        pinned, before then; on an error none of it is stored."""
+        if getattr(self._local, "pins", None) is not None:
+            yield
+            return
+        pins: list[Cid] = []
+        self._local.pins = pins
+        try:
+            with self.blocks.deferred_sync():
+                yield
+            for cid in pins:
+                self._write_pin(cid)
+        finally:
+            self._local.pins = None
 
     def get(self, cid: Cid) -> bytes:
         return b"".join(self.stream(cid))
@@ -137,4 +165,5 @@ class EmbeddedContentStore:
         return reader.roots
 
     def _write_pin(self, cid: Cid) -> None:
-        (self._pins / str(cid)).touch()
+        # os.open, not Path.touch (a utime call, then an open): one system call
+        os.close(os.open(self._pins / str(cid), os.O_WRONLY | os.O_CREAT, 0o644))

@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from node.services import NodeServices
 
 
-def get_services(request: Request) -> NodeServices:
+async def get_services(request: Request) -> NodeServices:
     services: NodeServices = request.app.state.services
     return services
 

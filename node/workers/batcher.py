@@ -18,6 +18,7 @@ sent for them) and step 3 for signed ones (the journal sends their transaction o
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
@@ -25,7 +26,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from adapters import ContentStore
+from adapters import ContentStore, EmbeddedContentStore
 from certificates import BatchBuilder, DocexError
 from certificates.json_types import JsonObject
 from ledger import ContractReverted, LedgerError
@@ -147,12 +148,23 @@ class Batcher:
             builder.add(_Issuable(batch.document_type, data, addressees))
         signed = builder.sign(signing_key=self.ledger.signing_key, domain=self.ledger.domain)
         stored: list[SignedDocument] = []
-        for (receipt_id, _, addressees), wrapped in zip(batch.documents, signed, strict=True):
-            raw = json.dumps(wrapped.to_json(), ensure_ascii=False, separators=(",", ":")).encode()
-            content = raw
-            if receipt_id in batch.confidential:
-                recipients = self.members.recipients((self.country, *addressees))
-                content = seal_wrapped(raw, signed.anchor.root, wrapped.target_hash, recipients)
-            cid = self.store.put(content)
-            stored.append(SignedDocument(receipt_id, wrapped.target_hash, str(cid), raw))
+        # the embedded store makes the whole batch durable at once (two file-system
+        # syncs, not two fsyncs per document), before the CIDs are committed below; a
+        # crash before then leaves the batch open and it is signed and stored again
+        grouped = (
+            self.store.grouped_writes()
+            if isinstance(self.store, EmbeddedContentStore)
+            else contextlib.nullcontext()
+        )
+        with grouped:
+            for (receipt_id, _, addressees), wrapped in zip(batch.documents, signed, strict=True):
+                raw = json.dumps(
+                    wrapped.to_json(), ensure_ascii=False, separators=(",", ":")
+                ).encode()
+                content = raw
+                if receipt_id in batch.confidential:
+                    recipients = self.members.recipients((self.country, *addressees))
+                    content = seal_wrapped(raw, signed.anchor.root, wrapped.target_hash, recipients)
+                cid = self.store.put(content)
+                stored.append(SignedDocument(receipt_id, wrapped.target_hash, str(cid), raw))
         self.outbox.record_signed(batch.id, signed.anchor.root, signed.anchor.addressees, stored)

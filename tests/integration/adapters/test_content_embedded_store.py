@@ -126,3 +126,30 @@ def test_car_round_trip_between_two_stores(tmp_path: Path) -> None:
     assert target.import_car(car) == (cid,)
     assert target.get(cid) == CONTENT
     assert cid in target.pins()
+
+
+def test_grouped_writes_are_invisible_until_the_group_is_durable(tmp_path: Path) -> None:
+    store = EmbeddedContentStore(tmp_path, cid_version=1)
+    with store.grouped_writes():
+        first = store.put(b"certificate one")
+        second = store.put(CONTENT)
+        # written to temporary files only: not readable, not pinned yet
+        assert not store.has(first)
+        assert not store.has(second)
+        assert _block_files(tmp_path) == []
+        assert list(store.pins()) == []
+    assert store.get(first) == b"certificate one"
+    assert store.get(second) == CONTENT
+    assert set(store.pins()) == {first, second}
+    assert list((tmp_path / "tmp").iterdir()) == []
+
+
+def test_a_group_that_fails_stores_nothing(tmp_path: Path) -> None:
+    store = EmbeddedContentStore(tmp_path, cid_version=1)
+    with pytest.raises(RuntimeError), store.grouped_writes():
+        cid = store.put(CONTENT)
+        raise RuntimeError("the batch failed before its CIDs were committed")
+    assert not store.has(cid)
+    assert _block_files(tmp_path) == []
+    assert list(store.pins()) == []
+    assert list((tmp_path / "tmp").iterdir()) == []

@@ -95,6 +95,9 @@ def test_an_issuer_revokes_its_document_and_verification_then_fails_status(
     node: NodeUnderTest,
 ) -> None:
     receipt = anchored(node)
+    # verified once before: the node memoises on-chain answers per indexed block, and
+    # the revocation's block must replace the earlier answer
+    assert verdict_status(node, receipt["document"])["status"] == "valid"
 
     response = post(node, f"/v1/documents/{receipt['id']}/revoke", {"reasonCode": 7}, "issuer")
 

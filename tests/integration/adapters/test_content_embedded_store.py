@@ -146,10 +146,16 @@ def test_grouped_writes_are_invisible_until_the_group_is_durable(tmp_path: Path)
 
 def test_a_group_that_fails_stores_nothing(tmp_path: Path) -> None:
     store = EmbeddedContentStore(tmp_path, cid_version=1)
-    with pytest.raises(RuntimeError), store.grouped_writes():
-        cid = store.put(CONTENT)
-        raise RuntimeError("the batch failed before its CIDs were committed")
-    assert not store.has(cid)
+    stored: list[Cid] = []
+
+    def sign_and_store_then_fail() -> None:
+        with store.grouped_writes():
+            stored.append(store.put(CONTENT))
+            raise RuntimeError("the batch failed before its CIDs were committed")
+
+    with pytest.raises(RuntimeError):
+        sign_and_store_then_fail()
+    assert not store.has(stored[0])
     assert _block_files(tmp_path) == []
     assert list(store.pins()) == []
     assert list((tmp_path / "tmp").iterdir()) == []

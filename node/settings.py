@@ -11,7 +11,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import (
     BaseSettings,
     JsonConfigSettingsSource,
@@ -101,6 +101,16 @@ class NodeSettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     log_level: str = Field(default="info", pattern=r"^(debug|info|warning|error)$")
+    #: the address people and other nodes reach this node at: the base of the links the
+    #: node prints (verifier page, QR codes on printed certificates); default
+    #: http://HOST:PORT
+    public_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(/[^\s]*)?$")
+
+    # --- the CLI as a client of a node (docex issue, verify, audit, ...) ---------------
+    #: the node the client commands talk to; default: this node's public URL
+    node_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(/[^\s]*)?$")
+    #: the bearer token the client commands send (from ``docex users add``)
+    token: SecretStr | None = None
 
     @model_validator(mode="after")
     def _backends_have_their_urls(self) -> NodeSettings:
@@ -130,7 +140,17 @@ class NodeSettings(BaseSettings):
             file_source = TomlConfigSettingsSource(settings_cls, toml_file=config_file)
         return init_settings, env_settings, file_source
 
-    # --- derived paths -----------------------------------------------------------------
+    # --- derived values ----------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        """The node's public base URL, without a trailing slash."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def client_node_url(self) -> str:
+        """The node the client commands talk to, without a trailing slash."""
+        return (self.node_url or self.base_url).rstrip("/")
 
     @property
     def database_path(self) -> Path:

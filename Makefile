@@ -13,6 +13,13 @@ VENV_STAMP := $(VENV)/.stamp-installed
 NODE_STAMP := node_modules/.stamp-installed
 CONTRACTS_NODE_STAMP := contracts/node_modules/.stamp-installed
 BENCH_NODE_STAMP := bench/node_modules/.stamp-installed
+# Debian packages the tests need (chromium: the browser test of the web pages). Extend the
+# list here; the step installs only what is missing (we run as root), once per change.
+APT_PACKAGES := chromium
+# printable certificates: the fonts they embed (DejaVu Sans for Latin and Vietnamese,
+# Nanum Gothic for Korean), and pdftoppm + zbarimg for the test that scans their QR code
+APT_PACKAGES += fonts-dejavu-core fonts-nanum poppler-utils zbar-tools
+APT_STAMP := $(VENV)/.stamp-apt
 
 .PHONY: help setup run test test-fast lint bench contracts clean
 
@@ -42,7 +49,20 @@ $(BENCH_NODE_STAMP): bench/package.json bench/package-lock.json
 	cd bench && $(NPM) ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-setup: $(VENV_STAMP) $(NODE_STAMP) $(CONTRACTS_NODE_STAMP)
+$(APT_STAMP): Makefile
+	@missing=""; for package in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' "$$package" 2>/dev/null | grep -q 'install ok installed' \
+	    || missing="$$missing $$package"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	mkdir -p $(@D)
+	touch $@
+
+setup: $(VENV_STAMP) $(NODE_STAMP) $(CONTRACTS_NODE_STAMP) $(APT_STAMP)
 
 lint: $(VENV_STAMP)
 	$(VENV)/bin/ruff check .

@@ -29,7 +29,12 @@ from ledger.index_store import open_index
 from ledger.indexer import EventIndexer, SyncReport, WatchedContract
 from ledger.journal import Journal, TxStatus
 from ledger.keystores import signer_from_keystore
-from ledger.transactions import ConfirmedTransaction, TransactionManager, TxRequest
+from ledger.transactions import (
+    ConfirmedTransaction,
+    ReplayReport,
+    TransactionManager,
+    TxRequest,
+)
 
 __all__ = [
     "AlreadyRecorded",
@@ -48,6 +53,7 @@ __all__ = [
     "ManagedAnvil",
     "NotAuthorisedOnChain",
     "NotFoundOnChain",
+    "ReplayReport",
     "RpcError",
     "RpcUnreachable",
     "SyncReport",

@@ -239,6 +239,24 @@ class ManagedAnvil:
             )
         return JsonRpcChain(self.url)
 
+    @property
+    def exited(self) -> bool:
+        """True when the anvil this object started has died (killed, crashed)."""
+        return self._process is not None and self._process.poll() is not None
+
+    def restart_if_exited(self) -> bool:
+        """Start anvil again on its persisted state if it died; True if it did.
+
+        ``--state`` reloads what anvil last wrote (every ``state_interval`` seconds), so
+        a ``kill -9`` loses at most the blocks of that interval: the transaction manager
+        replays them from its journal (:meth:`TransactionManager.replay_lost`).
+        """
+        if not self.exited:
+            return False
+        self._process = None
+        self.start().close()
+        return True
+
     def stop(self, timeout: float = 10.0) -> None:
         """Stop anvil by PID: SIGTERM (anvil writes its state), SIGKILL if it lingers."""
         process, self._process = self._process, None

@@ -208,6 +208,18 @@ class Journal:
             rows = self._db.execute(query + " ORDER BY account, nonce", params).fetchall()
             return [self._entry(row) for row in rows]
 
+    def from_nonce(self, chain_id: int, account: str, nonce: int) -> list[JournalEntry]:
+        """Signed, sent or mined transactions of ``account`` at ``nonce`` and above, in
+        nonce order: what a chain that lost blocks may no longer hold."""
+        live = (TxStatus.SIGNED.value, TxStatus.SENT.value, TxStatus.MINED.value)
+        with self._lock:
+            rows = self._db.execute(
+                _SELECT + " WHERE chain_id = ? AND account = ? AND nonce >= ?"
+                " AND status IN (?, ?, ?) ORDER BY nonce",
+                (chain_id, account, nonce, *live),
+            ).fetchall()
+            return [self._entry(row) for row in rows]
+
     def next_nonce(self, chain_id: int, account: str) -> int:
         """One past the highest nonce this journal has given a live transaction (0 if none)."""
         with self._lock:

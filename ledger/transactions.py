@@ -99,6 +99,15 @@ class FeePolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class ReplayReport:
+    """What :meth:`TransactionManager.replay_lost` re-sent, and what the chain refused."""
+
+    replayed: tuple[str, ...] = ()
+    #: journal key -> the node's reason; that account's later transactions wait behind it
+    refused: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class ConfirmedTransaction:
     key: str
     account: str
@@ -544,6 +553,47 @@ class TransactionManager:
                     self._unsent.get(account, set()).discard(entry.key)
                     pending.append(self._entry(entry.key))
         return pending
+
+    def replay_lost(self) -> ReplayReport:
+        """Re-send what a chain that lost blocks no longer holds (a restart on an older
+        state, a reset): every journalled transaction of a local account at or above the
+        chain's nonce, without a receipt, with its journalled signed bytes, in nonce
+        order. The same bytes land as the same transaction (same nonce, same hash), so
+        nothing is sent twice; a replay the chain refuses stops that account's replays
+        (a later nonce would wait behind the gap) and is reported, not raised.
+
+        Cheap when nothing was lost: one ``eth_getTransactionCount`` per account.
+        """
+        replayed: list[str] = []
+        refused: dict[str, str] = {}
+        for account, sequence in ((a, self._sequences.of(a)) for a in self._signers):
+            with sequence.lock:
+                known = int(
+                    self.chain.request("eth_getTransactionCount", [account, "pending"]), 16
+                )
+                if known >= self.journal.next_nonce(self.chain_id, account):
+                    continue
+                mined = int(
+                    self.chain.request("eth_getTransactionCount", [account, "latest"]), 16
+                )
+                for entry in self.journal.from_nonce(self.chain_id, account, mined):
+                    if self._receipt_of(entry) is not None:
+                        continue
+                    try:
+                        self._rebroadcast(entry)
+                    except TransactionRejected as exc:
+                        refused[entry.key] = str(exc)
+                        break
+                    self._unsent.get(account, set()).discard(entry.key)
+                    replayed.append(entry.key)
+        return ReplayReport(tuple(replayed), refused)
+
+    def confirmed(self, key: str) -> ConfirmedTransaction | None:
+        """``key``'s transaction if it is mined and confirmed now; None if not (yet)."""
+        try:
+            return self.wait(key, timeout=0)
+        except TransactionNotConfirmed:
+            return None
 
     def resume(self) -> list[ConfirmedTransaction]:
         """:meth:`reconcile`, then wait for every transaction it left pending."""

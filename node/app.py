@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from adapters import gateway_router
 from node.api import (
     batches,
+    certificates,
     consortium,
     documents,
     health,
@@ -26,11 +27,13 @@ from node.api import (
     metrics,
     receipts,
     verification,
+    verification_by_reference,
 )
 from node.errors import install_problem_handlers
 from node.metrics import NodeMetrics
 from node.services import NodeServices
 from node.settings import NodeSettings
+from node.web import pages_router
 
 _log = logging.getLogger("docex.node.http")
 
@@ -115,6 +118,7 @@ def create_app(settings: NodeSettings, services: NodeServices) -> FastAPI:
     install_problem_handlers(app)
     for module in (
         verification,
+        verification_by_reference,
         documents,
         receipts,
         batches,
@@ -123,8 +127,11 @@ def create_app(settings: NodeSettings, services: NodeServices) -> FastAPI:
         metrics,
         lifecycle,
         consortium,
+        certificates,
     ):
         app.include_router(module.router)
+    # the verifier and issuer pages (node/web/): static files, read once here
+    app.include_router(pages_router())
     if services.gateway_store is not None:
         # the gateway's own router serves /ipfs/{cid}: its routes join the app's
         app.router.routes.extend(gateway_router(services.gateway_store).routes)

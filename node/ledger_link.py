@@ -59,7 +59,7 @@ class LedgerLink:
         request = anchor_request(
             self.documents,
             self.chain,
-            f"anchor/{self.deployment.chain_id}/{batch_id}",
+            self.anchor_key(batch_id),
             self.issuer.address,
             root,
             document_type,
@@ -68,6 +68,15 @@ class LedgerLink:
         )
         self.manager.submit(self.issuer.address, request)
         return self.manager.wait(request.key)
+
+    def anchor_key(self, batch_id: str) -> str:
+        """The journal key of a batch's anchoring transaction."""
+        return f"anchor/{self.deployment.chain_id}/{batch_id}"
+
+    def registry_deployed(self) -> bool:
+        """Does the chain still hold the DocumentRegistry's code (a reset chain does not)?"""
+        code = self.chain.request("eth_getCode", [self.documents.address, "latest"])
+        return isinstance(code, str) and code not in ("0x", "0x0", "")
 
     def head_block(self) -> int:
         return int(self.chain.request("eth_blockNumber"), 16)

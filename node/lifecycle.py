@@ -33,7 +33,13 @@ from typing import Any, Final
 from sqlalchemy import Index, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from certificates import InvalidWrappedDocument, WrappedDocument, verify_proof
+from certificates import (
+    CheckStatus,
+    InvalidWrappedDocument,
+    WrappedDocument,
+    verify_offline,
+    verify_proof,
+)
 from certificates.errors import DocexError
 from certificates.json_types import JsonObject, JsonValue
 from certificates.keccak import keccak256
@@ -221,6 +227,13 @@ class DocumentLifecycle:
             raise InvalidWrappedDocument(
                 "the Merkle proof does not lead to the batch root", path="/document/batch/proof"
             )
+        # what the officer acts on must be what its issuer signed for this deployment: an
+        # altered content, signer or domain is refused, not recorded against the genuine hash
+        for check in verify_offline(wrapped, self._ledger().domain).checks:
+            if check.status is not CheckStatus.VALID:
+                raise InvalidWrappedDocument(
+                    f"the presented document fails {check.name}: {check.reason}", path="/document"
+                )
         return AnchoredDocument(wrapped.target_hash, root, tuple(wrapped.batch.proof))
 
     def _addressed_batch(self, document: AnchoredDocument) -> BatchRecord:

@@ -43,6 +43,8 @@ class DocumentState(StrEnum):
     BATCHED = "batched"  # in a batch that is being wrapped or anchored
     ANCHORED = "anchored"  # its batch root is mined
     FAILED = "failed"  # its batch could not be anchored (reason in the batch)
+    #: its batch was anchored, then the chain lost the block (node.workers.anchor_keeper)
+    ANCHOR_LOST = "anchor-lost"
 
 
 class BatchState(StrEnum):
@@ -50,6 +52,7 @@ class BatchState(StrEnum):
     SIGNED = "signed"  # wrapped, stored, signed: the anchor is (being) sent
     ANCHORED = "anchored"
     FAILED = "failed"
+    ANCHOR_LOST = "anchor-lost"  # mined once, no longer on the chain (reason in error)
 
 
 class SubmissionRow(NodeBase):
@@ -172,6 +175,17 @@ class ClaimedBatch:
     addressees: tuple[str, ...]
     #: receipt ids of the documents to store sealed
     confidential: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class BatchAnchor:
+    """Where the node believes a batch is anchored (or was, before the chain lost it)."""
+
+    id: str
+    root: bytes
+    state: BatchState
+    tx_hash: str | None
+    block_number: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -478,11 +492,48 @@ class Outbox:
             batch.tx_hash = tx_hash
             batch.block_number = block_number
             batch.anchored_at = self._clock()
+            batch.error = None  # an anchor lost and found again (anchor_keeper)
             session.flush()
             session.execute(
                 update(SubmissionRow)
                 .where(SubmissionRow.batch_id == batch_id)
                 .values(state=DocumentState.ANCHORED.value)
+                .execution_options(synchronize_session=False)
+            )
+            session.commit()
+
+    def batch_anchors(self) -> list[BatchAnchor]:
+        """Every batch anchored or flagged ``anchor-lost``, in anchoring order."""
+        states = (BatchState.ANCHORED.value, BatchState.ANCHOR_LOST.value)
+        with Session(self._engine) as session:
+            rows = session.execute(
+                select(
+                    BatchRow.id,
+                    BatchRow.root,
+                    BatchRow.state,
+                    BatchRow.tx_hash,
+                    BatchRow.block_number,
+                )
+                .where(BatchRow.state.in_(states), BatchRow.root.is_not(None))
+                .order_by(BatchRow.block_number)
+            ).all()
+        return [
+            BatchAnchor(row.id, bytes(row.root), BatchState(row.state), row.tx_hash, row.block_number)
+            for row in rows
+        ]
+
+    def record_anchor_lost(self, batch_id: str, reason: str) -> None:
+        """Flag an anchored batch and its documents: the chain no longer holds its anchor."""
+        with Session(self._engine) as session:
+            batch = session.get(BatchRow, batch_id)
+            assert batch is not None
+            batch.state = BatchState.ANCHOR_LOST.value
+            batch.error = reason[:2000]
+            session.flush()
+            session.execute(
+                update(SubmissionRow)
+                .where(SubmissionRow.batch_id == batch_id)
+                .values(state=DocumentState.ANCHOR_LOST.value)
                 .execution_options(synchronize_session=False)
             )
             session.commit()

@@ -155,10 +155,21 @@ class EmbeddedContentStore:
         """Store every block of a CARv1 and pin each root whose DAG is complete.
 
         Like ``ipfs dag import``: every block is checked against its CID as it is read;
-        the first bad block stops the import with an error.
+        the first bad block stops the import with an error. Unlike it, all or nothing: the
+        blocks this import wrote before the error are removed again (a hostile or broken
+        CAR leaves nothing behind).
         """
         reader = CarReader.from_stream(stream)
-        self.put_blocks(reader.blocks())
+        written: list[Cid] = []
+        try:
+            for cid, block in reader.blocks():
+                if not self.blocks.has(cid):
+                    self.blocks.put(cid, block)
+                    written.append(cid)
+        except BaseException:
+            for cid in written:
+                self.blocks.delete(cid)
+            raise
         for root in reader.roots:
             if not self.missing_blocks(root):
                 self._write_pin(root)

@@ -2,7 +2,8 @@
 
 ``pending`` until its batch root is mined, then ``anchored`` with the target hash, the
 Merkle proof, the batch root, the transaction, the block, the CID and the wrapped
-document itself; never anchored before the anchor is mined. An issuer reads only its
+document itself; never anchored before the anchor is mined; ``anchor-lost`` (with ``error``) when the
+chain lost the block that held it (``node.workers.anchor_keeper``) until it is mined again. An issuer reads only its
 own receipts; auditors and admins read any.
 """
 
@@ -49,7 +50,7 @@ def receipt_json(receipt: Receipt) -> JsonObject:
                 "document": wrapped,
             }
         )
-    if receipt.state is DocumentState.FAILED:
+    if receipt.state in (DocumentState.FAILED, DocumentState.ANCHOR_LOST):
         body["error"] = receipt.error
     return body
 

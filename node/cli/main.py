@@ -4,7 +4,21 @@ from __future__ import annotations
 
 import typer
 
-from node.cli import chain, content, documents, keys, run, schemas, users
+from node.cli import (
+    chain,
+    client_inbox,
+    client_issue,
+    client_lifecycle,
+    client_render,
+    client_verify,
+    content,
+    demo,
+    documents,
+    keys,
+    run,
+    schemas,
+    users,
+)
 
 app = typer.Typer(
     name="docex",
@@ -19,5 +33,11 @@ def main() -> None:
     """docex: permissioned blockchain document exchange for customs administrations."""
 
 
-for command_module in (schemas, documents, keys, content, chain, run, users):
+for command_module in (schemas, documents, keys, content, chain, run, users, demo):
     command_module.register(app)
+# client commands: talk to a node over HTTP (node/cli/node_client.py)
+client_render.register(app)
+client_issue.register(app)
+client_verify.register(app)
+client_lifecycle.register(app)
+client_inbox.register(app)

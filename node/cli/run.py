@@ -146,8 +146,10 @@ def run_node(
         lines = [
             f"docex node {settings.country} on {base}  (data in {settings.data_dir.resolve()})",
             f"  inbox        GET {base}/v1/inbox   (customs officer, auditor, admin)",
+            f"  verify page  {settings.base_url}/verify   (public: a file, JSON or link)",
+            f"  issue page   {settings.base_url}/issue    (issuers, with their token)",
             f"  API docs     {base}/docs",
-            f"  verify       POST {base}/v1/verify   (public)",
+            f"  verify       POST {base}/v1/verify, GET {base}/v1/verify/<ref>   (public)",
             f"  issue        POST {base}/v1/documents   (bearer token)",
             f"  content      {base}/ipfs/<cid>",
             f"  health       {base}/healthz  {base}/readyz  {base}/metrics",

@@ -14,6 +14,22 @@ One batch goes through three durable steps (see :mod:`node.outbox`):
 
 After a crash, :meth:`Batcher.resume` redoes step 2 for open batches (nothing was
 sent for them) and step 3 for signed ones (the journal sends their transaction once).
+
+:meth:`Batcher.run` (the ``docex run`` thread) pipelines the steps over three threads,
+so that batch N+1 is wrapped and signed (CPU, under the GIL) while batch N's content is
+written and synced (file-system time, outside the GIL) and batch N-1's anchor is mined:
+
+- *signer* (the calling thread): claims a due batch, salts, hashes and signs it, in
+  memory only;
+- *storer*: puts the wrapped documents in the content store, made durable as a group,
+  then commits the signed batch (root, CIDs, wrapped documents): the order of step 2;
+- *anchorer*: sends the anchors of every signed batch waiting (several may share a
+  block), then waits for each and completes its receipts.
+
+Hand-overs are bounded queues of one batch: a slow stage holds the ones before it back
+instead of piling up claimed batches. Nothing a later stage needs is kept only in a
+queue: a batch dropped from the pipeline by a stop or a crash is still open or signed in
+the outbox and finished by :meth:`Batcher.resume` on the next start.
 """
 
 from __future__ import annotations
@@ -21,13 +37,14 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from adapters import ContentStore, EmbeddedContentStore
-from certificates import BatchBuilder, DocexError
+from certificates import BatchBuilder, DocexError, SignedBatch
 from certificates.json_types import JsonObject
 from ledger import ContractReverted, LedgerError
 from node.confidential import MemberDirectory, seal_wrapped
@@ -36,6 +53,9 @@ from node.metrics import NodeMetrics
 from node.outbox import BatchState, ClaimedBatch, Outbox, SignedDocument
 
 _log = logging.getLogger("docex.node.batcher")
+
+#: how long a failing stage waits before it tries the same batch again
+_RETRY_SECONDS = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +68,23 @@ class _Issuable:
 
     def addressee_countries(self) -> tuple[str, ...]:
         return self.addressees
+
+
+@dataclass(frozen=True, slots=True)
+class _SignedInMemory:
+    """A claimed batch wrapped and signed, not stored yet (the signer -> storer hand-over)."""
+
+    batch: ClaimedBatch
+    signed: SignedBatch
+
+
+@dataclass(frozen=True, slots=True)
+class _ToAnchor:
+    """A batch committed as signed (the storer -> anchorer hand-over)."""
+
+    batch: ClaimedBatch
+    root: bytes
+    addressees: tuple[str, ...]
 
 
 class Batcher:

@@ -1,0 +1,332 @@
+"""Security: key revocation, backdating, suspension and signature replay, through the
+node's own verification (``POST /v1/verify``) on a real (eth-tester) chain with the dev
+consortium. The contract-level twins live in ``tests/integration/contracts/``.
+
+The attacker in these tests holds KR's issuer key (a compromised member key) or replays a
+genuine VN signature elsewhere. Governance goes the way a consortium does it: VN's admin
+proposes through the node's API and a second member (SG) approves with its own member key.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from certificates import BatchBuilder, Eip712Domain, validate_document
+from certificates.json_types import JsonObject
+from certificates.schemas.samples import sample_document
+from ledger import Journal, TransactionManager, country_code, open_index, queries
+from ledger.errors import NotAuthorisedOnChain
+from node.app import create_app
+from node.dev_consortium import keystore_path, load_or_create_key
+from node.ledger_link import LedgerLink, link_ledger
+from node.runtime import NodeRuntime
+from node.settings import NodeSettings
+from node.workers.indexer import sync_index
+
+if TYPE_CHECKING:
+    from conftest import NodeUnderTest
+
+pytestmark = pytest.mark.integration
+
+#: a date long before any key was revoked: what a backdating forger would write
+CLAIMED_ISSUE_DATE = "2020-01-02"
+
+
+def _ledger(node: NodeUnderTest) -> LedgerLink:
+    ledger = node.services.ledger
+    assert ledger is not None
+    return ledger
+
+
+def _sync(node: NodeUnderTest) -> None:
+    sync_index(_ledger(node), node.services.metrics)
+
+
+def _key(node: NodeUnderTest, country: str, role: str) -> Any:
+    return load_or_create_key(keystore_path(node.runtime.settings.data_dir / "keys", country, role))
+
+
+def _issuer_link(node: NodeUnderTest, tmp_path: Path, country: str) -> LedgerLink:
+    """``country``'s issuer key on the node's chain, with its own journal and index."""
+    ledger = _ledger(node)
+    return link_ledger(
+        ledger.chain,
+        ledger.deployment,
+        Journal(tmp_path / f"{country}-issuer-journal.sqlite"),
+        open_index(tmp_path / f"{country}-issuer-index.sqlite"),
+        _key(node, country, "issuer"),
+    )
+
+
+def _approve_as(node: NodeUnderTest, tmp_path: Path, country: str, proposal: int) -> None:
+    """``country``'s member approves ``proposal`` with its own governance key."""
+    ledger = _ledger(node)
+    key = _key(node, country, "member")
+    manager = TransactionManager(
+        ledger.chain,
+        Journal(tmp_path / f"{country}-member-journal.sqlite"),
+        [key],
+        revert_decoder=ledger.manager.revert_decoder,
+    )
+    manager.transact(
+        key.address,
+        ledger.consortium.request(f"{country}-approve-{proposal}", "approve", proposal),
+    )
+
+
+def _govern(node: NodeUnderTest, tmp_path: Path, proposal: JsonObject) -> None:
+    """VN's admin proposes through the API, SG approves: executed at quorum 2."""
+    created = node.client.post(
+        "/v1/consortium/proposals",
+        content=json.dumps(proposal),
+        headers={"Content-Type": "application/json", **node.auth("admin")},
+    )
+    assert created.status_code == 201, created.text
+    _approve_as(node, tmp_path, "SG", created.json()["id"])
+    _sync(node)
+
+
+def _member_id(node: NodeUnderTest, account: str) -> int:
+    ledger = _ledger(node)
+    (member_id,) = ledger.consortium.call(ledger.chain, "memberOf", account)
+    return int(member_id)
+
+
+def _kr_certificate(index: int, issue_date: str | None = None) -> JsonObject:
+    document = sample_document("coo/1", index)
+    document["issuingAuthority"] = {**document["issuingAuthority"], "country": "KR"}  # type: ignore[dict-item]
+    document["importingCountry"] = "VN"
+    if issue_date is not None:
+        document["issueDate"] = issue_date
+    return document
+
+
+def _signed(link: LedgerLink, document: JsonObject, domain: Eip712Domain | None = None) -> Any:
+    builder = BatchBuilder()
+    builder.add(validate_document(document))
+    return builder.sign(signing_key=link.signing_key, domain=domain or link.domain)
+
+
+def _anchor(link: LedgerLink, batch: Any, batch_id: str) -> None:
+    link.anchor(batch_id, batch.anchor.root, "coo/1", len(batch), batch.anchor.addressees)
+
+
+def _verdict(node: NodeUnderTest, wrapped: JsonObject) -> dict[str, Any]:
+    response = node.client.post("/v1/verify", json=wrapped)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    body["by_name"] = {check["name"]: check for check in body["checks"]}
+    return body
+
+
+def _authentic(verdict: dict[str, Any]) -> bool:
+    """Every check but recognition valid (VN recognises no KR certificates: beside the
+    point here)."""
+    return all(
+        check["status"] == "valid"
+        for name, check in verdict["by_name"].items()
+        if name != "recognition"
+    )
+
+
+# --- key revocation and backdating ---------------------------------------------------------
+
+
+def test_a_batch_signed_before_its_keys_revocation_cannot_be_anchored_after_it_whatever_date_it_claims(  # noqa: E501
+    node: NodeUnderTest, tmp_path: Path
+) -> None:
+    kr = _issuer_link(node, tmp_path, "KR")
+    before = _signed(kr, _kr_certificate(1))
+    _anchor(kr, before, "kr-before")
+    # the compromised key signed this one while it was still valid, and backdated it
+    presigned = _signed(kr, _kr_certificate(2, issue_date=CLAIMED_ISSUE_DATE))
+    _govern(
+        node,
+        tmp_path,
+        {
+            "action": "revokeKey",
+            "memberId": _member_id(node, _key(node, "KR", "member").address),
+            "account": kr.issuer.address,
+            "documentType": "coo/1",
+        },
+    )
+
+    with pytest.raises(NotAuthorisedOnChain):
+        _anchor(kr, presigned, "kr-after")
+    with pytest.raises(NotAuthorisedOnChain):  # nor relayed by anyone with the signature
+        _relay(node, presigned)
+    _sync(node)
+
+    backdated = _verdict(node, next(iter(presigned)).to_json())
+    assert backdated["valid"] is False
+    assert backdated["by_name"]["integrity"]["status"] == "valid"
+    assert backdated["by_name"]["signature"]["status"] == "valid"
+    assert backdated["by_name"]["issuance"]["status"] == "invalid"
+    earlier = _verdict(node, next(iter(before)).to_json())
+    assert _authentic(earlier), earlier["checks"]
+    assert "coo/1 in KR" in earlier["by_name"]["issuer"]["reason"]
+
+
+def test_the_node_judges_a_batch_by_its_anchor_block_not_by_the_date_it_claims(
+    node: NodeUnderTest, tmp_path: Path
+) -> None:
+    """Defence in depth: even if an anchor by a revoked key reached the index (a contract
+    bug, a hostile RPC), the node's issuer check reads the key's window at the batch's
+    block, and the claimed issue date plays no part."""
+    kr = _issuer_link(node, tmp_path, "KR")
+    batch = _signed(kr, _kr_certificate(3, issue_date=CLAIMED_ISSUE_DATE))
+    _anchor(kr, batch, "kr-backdated")
+    _sync(node)
+    anchored = _verdict(node, next(iter(batch)).to_json())
+    assert _authentic(anchored), anchored["checks"]
+    block = anchored["by_name"]["issuance"]["data"]["blockNumber"]
+    _govern(
+        node,
+        tmp_path,
+        {
+            "action": "revokeKey",
+            "memberId": _member_id(node, _key(node, "KR", "member").address),
+            "account": kr.issuer.address,
+            "documentType": "coo/1",
+        },
+    )
+
+    ledger = _ledger(node)
+    # governance takes effect from the block after the one that executed it
+    revoked_from = ledger.head_block() + 1
+    at_anchor = queries.authority_at(ledger.index, kr.issuer.address, "coo/1", "KR", block)
+    after = queries.authority_at(ledger.index, kr.issuer.address, "coo/1", "KR", revoked_from)
+    assert at_anchor.authorised
+    assert not after.authorised
+    # the document anchored inside the key's window stays valid after the revocation
+    assert _authentic(_verdict(node, next(iter(batch)).to_json()))
+
+
+# --- suspension ----------------------------------------------------------------------------
+
+
+def test_a_suspended_members_earlier_documents_stay_valid_and_later_ones_are_refused(
+    node: NodeUnderTest, tmp_path: Path
+) -> None:
+    kr = _issuer_link(node, tmp_path, "KR")
+    earlier = _signed(kr, _kr_certificate(4))
+    _anchor(kr, earlier, "kr-earlier")
+    later = _signed(kr, _kr_certificate(5, issue_date=CLAIMED_ISSUE_DATE))
+    kr_member_id = _member_id(node, _key(node, "KR", "member").address)
+
+    _govern(node, tmp_path, {"action": "suspendMember", "memberId": kr_member_id})
+
+    with pytest.raises(NotAuthorisedOnChain):
+        _anchor(kr, later, "kr-later")
+    _sync(node)
+    kept = _verdict(node, next(iter(earlier)).to_json())
+    assert _authentic(kept), kept["checks"]
+    refused = _verdict(node, next(iter(later)).to_json())
+    assert refused["valid"] is False
+    assert refused["by_name"]["issuance"]["status"] == "invalid"
+
+
+def test_a_suspended_member_cannot_issue_through_its_node_either(
+    node: NodeUnderTest, tmp_path: Path
+) -> None:
+    """VN suspended: the node accepts the request (its outbox), but the anchor is refused
+    on chain and the receipt says ``failed``, never ``anchored``."""
+    vn_member_id = _member_id(node, _key(node, "VN", "member").address)
+    _govern(node, tmp_path, {"action": "suspendMember", "memberId": vn_member_id})
+    accepted = node.issue(sample_document("coo/1", 6))
+    assert accepted.status_code == 202, accepted.text
+    receipt_id = accepted.json()["receipts"][0]["id"]
+
+    node.anchor_pending()
+
+    receipt = node.receipt(receipt_id).json()
+    assert receipt["status"] == "failed", receipt
+    assert "issuer not authorised for coo/1 in VN" in receipt["error"]
+
+
+# --- replay on another deployment or chain -------------------------------------------------
+
+
+@pytest.mark.parametrize("elsewhere", ["another chain id", "another DocumentRegistry"])
+def test_a_root_signature_made_for_another_deployment_fails_here(
+    node: NodeUnderTest, tmp_path: Path, elsewhere: str
+) -> None:
+    vn = _issuer_link(node, tmp_path, "VN")
+    here = vn.domain
+    other = (
+        Eip712Domain(here.chain_id + 1, here.verifying_contract)
+        if elsewhere == "another chain id"
+        else Eip712Domain(here.chain_id, "0x" + "11" * 20)
+    )
+    replayed = _signed(vn, sample_document("coo/1", 7), domain=other)
+
+    # the contract refuses the signature: it recovers someone who is not an issuer
+    with pytest.raises(NotAuthorisedOnChain):
+        _relay(node, replayed)
+    verdict = _verdict(node, next(iter(replayed)).to_json())
+
+    assert verdict["valid"] is False
+    assert verdict["by_name"]["integrity"]["status"] == "valid"
+    assert verdict["by_name"]["signature"]["status"] == "invalid"
+    assert verdict["by_name"]["issuance"]["status"] == "invalid"
+
+
+def test_a_document_anchored_on_one_chain_is_not_issued_on_a_twin_chain(
+    make_node: Any, tmp_path: Path
+) -> None:
+    """Worst case for replay: another chain that reuses the chain id *and* the registry
+    address (the same deployer, the same nonce), so the signature's domain matches. The
+    signature holds there, but the batch was never anchored on that chain: invalid."""
+    first: NodeUnderTest = make_node()
+    receipt_id = first.issue(sample_document("coo/1", 8)).json()["receipts"][0]["id"]
+    first.anchor_pending()
+    wrapped = first.receipt(receipt_id).json()["document"]
+    assert _verdict(first, wrapped)["valid"] is True
+    first.stop()
+
+    runtime = NodeRuntime(
+        NodeSettings(data_dir=tmp_path / "other-consortium", chain="eth-tester"),
+        kdf_iterations=2**10,
+    )
+    services = runtime.open()
+    try:
+        assert services.ledger is not None
+        assert services.ledger.domain == _ledger(first).domain
+        client = TestClient(create_app(runtime.settings, services))
+        body = client.post("/v1/verify", json=wrapped).json()
+    finally:
+        runtime.stop()
+
+    by_name = {check["name"]: check for check in body["checks"]}
+    assert body["valid"] is False
+    assert by_name["signature"]["status"] == "valid"
+    assert by_name["issuance"]["status"] == "invalid"
+    assert "not anchored" in by_name["issuance"]["reason"]
+
+
+def _relay(node: NodeUnderTest, batch: Any, relayer: str = "SG") -> None:
+    """Anchor ``batch`` through ``anchorSigned`` with its own signature, sent by another
+    account (any account may relay a signed batch): ``relayer``'s issuer key."""
+    ledger = _ledger(node)
+    key = _key(node, relayer, "issuer")
+    manager = TransactionManager(
+        ledger.chain,
+        Journal(node.runtime.settings.data_dir / f"relay-{relayer}.sqlite"),
+        [key],
+        revert_decoder=ledger.manager.revert_decoder,
+    )
+    request = ledger.documents.request(
+        f"relay/0x{batch.anchor.root.hex()}",
+        "anchorSigned",
+        batch.anchor.root,
+        batch.anchor.document_type,
+        len(batch),
+        [country_code(c) for c in batch.anchor.addressees],
+        batch.signature.value,
+    )
+    manager.transact(key.address, request)

@@ -39,7 +39,23 @@ def open_database(path: Path) -> Engine:
     event.listen(engine, "connect", _sqlite_pragmas)
     NodeBase.metadata.create_all(engine)
     _add_missing_columns(engine)
+    _add_missing_indexes(engine)
     return engine
+
+
+#: lookups by a document's target hash or CID (verify by reference, lifecycle, inbox):
+#: (index, table, columns); created on open, also in a database of an earlier docex
+_ADDED_INDEXES = (
+    ("outbox_target_hash", "outbox", "target_hash"),
+    ("outbox_cid", "outbox", "cid"),
+    ("inbox_cid", "inbox", "cid"),
+)
+
+
+def _add_missing_indexes(engine: Engine) -> None:
+    with engine.begin() as connection:
+        for name, table, columns in _ADDED_INDEXES:
+            connection.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({columns})")
 
 
 #: columns added to existing tables since their first release: (table, column, DDL)

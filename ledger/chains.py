@@ -253,8 +253,13 @@ class ManagedAnvil:
         """
         if not self.exited:
             return False
-        self._process = None
-        self.start().close()
+        dead, self._process = self._process, None
+        try:
+            self.start().close()
+        except ChainProcessError:
+            if self._process is None:
+                self._process = dead  # still exited: the next call tries again
+            raise
         return True
 
     def stop(self, timeout: float = 10.0) -> None:

@@ -568,14 +568,10 @@ class TransactionManager:
         refused: dict[str, str] = {}
         for account, sequence in ((a, self._sequences.of(a)) for a in self._signers):
             with sequence.lock:
-                known = int(
-                    self.chain.request("eth_getTransactionCount", [account, "pending"]), 16
-                )
+                known = int(self.chain.request("eth_getTransactionCount", [account, "pending"]), 16)
                 if known >= self.journal.next_nonce(self.chain_id, account):
                     continue
-                mined = int(
-                    self.chain.request("eth_getTransactionCount", [account, "latest"]), 16
-                )
+                mined = int(self.chain.request("eth_getTransactionCount", [account, "latest"]), 16)
                 for entry in self.journal.from_nonce(self.chain_id, account, mined):
                     if self._receipt_of(entry) is not None:
                         continue

@@ -5,12 +5,16 @@ Every :class:`~certificates.errors.DocexError` (the node's own below, and those 
 ``http_status``; :func:`install_problem_handlers` turns it into
 ``application/problem+json`` with ``type`` ``urn:docex:problem:<code>``. Request
 validation errors (path, query, headers) become 422 problems; unknown routes and methods
-404/405 problems; anything unexpected a 500 problem that says nothing of the internals.
+404/405 problems; a full disk (ENOSPC, SQLITE_FULL, wherever it is raised) a 507
+``storage-full`` problem; anything unexpected a 500 problem that says nothing of the
+internals.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
+import sqlite3
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any, Final
@@ -18,6 +22,7 @@ from typing import Any, Final
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from certificates.errors import DocexError, SchemaViolation
@@ -172,9 +177,54 @@ def problem_for(error: DocexError, instance: str | None = None) -> JSONResponse:
     return problem(status, error.code, str(error), instance=instance, extra=extra, headers=headers)
 
 
+class StorageFull(NodeError):
+    """The data dir's file system is full (ENOSPC, SQLITE_FULL): nothing was stored, the
+    databases are intact (SQLite rolled the transaction back); retry once space is freed."""
+
+    code = "storage-full"
+    http_status = 507
+
+
+#: SQLite's primary result code for "database or disk is full"
+_SQLITE_FULL: Final = 13
+
+
+def storage_full_cause(error: BaseException) -> BaseException | None:
+    """The disk-full error behind ``error`` (itself, its causes, SQLAlchemy's ``orig``)."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [error]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno in (errno.ENOSPC, errno.EDQUOT):
+            return current
+        if isinstance(current, sqlite3.Error) and (
+            getattr(current, "sqlite_errorcode", None) == _SQLITE_FULL
+            or "database or disk is full" in str(current)
+        ):
+            return current
+        orig = getattr(current, "orig", None)
+        pending += [current.__cause__, current.__context__]
+        if isinstance(orig, BaseException):
+            pending.append(orig)
+    return None
+
+
+def _storage_full(error: BaseException, instance: str) -> JSONResponse | None:
+    cause = storage_full_cause(error)
+    if cause is None:
+        return None
+    return problem_for(
+        StorageFull(f"the node's storage is full; nothing was stored, retry later ({cause})"),
+        instance,
+    )
+
+
 async def _docex_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, DocexError)
-    return problem_for(error, request.url.path)
+    return _storage_full(error, request.url.path) or problem_for(error, request.url.path)
 
 
 async def _validation_error(request: Request, error: Exception) -> JSONResponse:
@@ -209,6 +259,9 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
 
 
 async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
+    full = _storage_full(error, request.url.path)
+    if full is not None:
+        return full
     _log.exception("unexpected error", exc_info=error)
     return problem(
         500,
@@ -223,6 +276,9 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DocexError, _docex_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    # the errors a full disk raises: answered here (507 when full, else as unexpected)
+    for storage_error in (OSError, sqlite3.Error, SQLAlchemyError):
+        app.add_exception_handler(storage_error, _unexpected_error)
     app.add_exception_handler(Exception, _unexpected_error)
 
 

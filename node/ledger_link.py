@@ -56,6 +56,19 @@ class LedgerLink:
     ) -> ConfirmedTransaction:
         """Anchor a batch root, once: the key ``anchor/<chain>/<batch>`` is journalled, so a
         retry after a crash waits for the first transaction instead of sending another."""
+        self.send_anchor(batch_id, root, document_type, document_count, addressees)
+        return self.wait_for_anchor(batch_id)
+
+    def send_anchor(
+        self,
+        batch_id: str,
+        root: bytes,
+        document_type: str,
+        document_count: int,
+        addressees: Sequence[str],
+    ) -> None:
+        """The first half of :meth:`anchor`: journal and send, without waiting (the
+        batcher sends the anchors of several batches, then waits for each)."""
         request = anchor_request(
             self.documents,
             self.chain,
@@ -67,7 +80,10 @@ class LedgerLink:
             addressees,
         )
         self.manager.submit(self.issuer.address, request)
-        return self.manager.wait(request.key)
+
+    def wait_for_anchor(self, batch_id: str) -> ConfirmedTransaction:
+        """The second half of :meth:`anchor`: the sent anchor, once confirmed."""
+        return self.manager.wait(self.anchor_key(batch_id))
 
     def anchor_key(self, batch_id: str) -> str:
         """The journal key of a batch's anchoring transaction."""

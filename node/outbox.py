@@ -175,6 +175,8 @@ class ClaimedBatch:
     addressees: tuple[str, ...]
     #: receipt ids of the documents to store sealed
     confidential: frozenset[str] = frozenset()
+    #: when the batch's first document was accepted (the anchoring-latency metric)
+    oldest_accepted_at: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -402,6 +404,7 @@ class Outbox:
                     SubmissionRow.document_json,
                     SubmissionRow.addressees,
                     SubmissionRow.confidential,
+                    SubmissionRow.accepted_at,
                 )
                 .where(SubmissionRow.batch_id == batch_id)
                 .order_by(SubmissionRow.position)
@@ -417,6 +420,7 @@ class Outbox:
                 root=row.root,
                 addressees=tuple(a for a in row.addressees.split(",") if a),
                 confidential=frozenset(d.id for d in documents if d.confidential),
+                oldest_accepted_at=min((d.accepted_at for d in documents), default=None),
             )
 
     def anchored_batch_documents(self, root: bytes) -> AnchoredBatchDocuments | None:
@@ -518,7 +522,9 @@ class Outbox:
                 .order_by(BatchRow.block_number)
             ).all()
         return [
-            BatchAnchor(row.id, bytes(row.root), BatchState(row.state), row.tx_hash, row.block_number)
+            BatchAnchor(
+                row.id, bytes(row.root), BatchState(row.state), row.tx_hash, row.block_number
+            )
             for row in rows
         ]
 

@@ -43,7 +43,9 @@ from node.services import NodeServices
 from node.settings import NodeSettings
 from node.users import UserStore
 from node.verification import ChainView, Verifier, index_state_reader
+from node.workers.anchor_keeper import AnchorKeeper
 from node.workers.batcher import Batcher
+from node.workers.chain_supervisor import supervise_anvil
 from node.workers.indexer import follow_chain
 from node.workers.receiver import Receiver
 
@@ -157,6 +159,7 @@ class NodeRuntime:
             threading.Thread(
                 target=follow_chain,
                 args=(ledger, services.metrics, self._stop),
+                kwargs={"keeper": AnchorKeeper(services.outbox, ledger)},
                 name="docex-indexer",
                 daemon=True,
             ),
@@ -181,6 +184,16 @@ class NodeRuntime:
                 daemon=True,
             )
         )
+        if self._anvil is not None:
+            # the managed chain is ours: restart it on its state if it dies
+            self._threads.append(
+                threading.Thread(
+                    target=supervise_anvil,
+                    args=(self._anvil, self._stop),
+                    name="docex-chain-supervisor",
+                    daemon=True,
+                )
+            )
         for thread in self._threads:
             thread.start()
 

@@ -27,6 +27,7 @@ from adapters.content.cid import Cid
 from adapters.content.dag_walk import block_links
 from adapters.content.embedded import EmbeddedContentStore
 from adapters.content.gateway_server import CAR_CONTENT_TYPE, CAR_MEDIA_TYPE, RAW_MEDIA_TYPE
+from adapters.content.unixfs_exporter import file_chunks
 from adapters.errors import (
     BlockMismatch,
     ContentTooLarge,
@@ -62,6 +63,17 @@ class FetchedDag:
     peer: str
     #: peers tried before ``peer`` and why each was rejected
     rejections: tuple[PeerRejection, ...] = field(default=())
+
+    def content(self) -> bytes:
+        """The file's bytes, from these (verified) blocks alone: to check content before
+        anything of it is stored."""
+        blocks = {cid.multihash: block for cid, block in self.blocks}
+
+        class _Fetched:
+            def get(self, cid: Cid) -> bytes:
+                return blocks[cid.multihash]
+
+        return b"".join(file_chunks(self.root, _Fetched()))
 
     @property
     def size(self) -> int:

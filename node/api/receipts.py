@@ -2,9 +2,10 @@
 
 ``pending`` until its batch root is mined, then ``anchored`` with the target hash, the
 Merkle proof, the batch root, the transaction, the block, the CID and the wrapped
-document itself; never anchored before the anchor is mined; ``anchor-lost`` (with ``error``) when the
-chain lost the block that held it (``node.workers.anchor_keeper``) until it is mined again. An issuer reads only its
-own receipts; auditors and admins read any.
+document itself; never anchored before the anchor is mined. ``anchor-lost`` (with
+``error``) when the chain lost the block that held it (``node.workers.anchor_keeper``),
+until it is mined again. An issuer reads only its own receipts; auditors and admins read
+any.
 """
 
 from __future__ import annotations

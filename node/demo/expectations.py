@@ -2,8 +2,9 @@
 
 A step records one :class:`Expectation` per claim it checks ("990 of 990 uses recorded
 on chain"); the step held when every expectation did. A step whose work broke off
-(:class:`~node.demo.failures.DemoAborted`) is ``aborted`` with the reason, and the
-steps after it are ``not run``: the demo exits 0 only when every step held.
+(:class:`~node.demo.failures.DemoAborted`) without a failed expectation is ``aborted``
+with the reason; either way the steps after a step that broke off are ``not run``. The
+demo exits 0 only when every step held.
 """
 
 from __future__ import annotations
@@ -53,11 +54,11 @@ class StepRecord:
     def outcome(self) -> StepOutcome:
         if not self.started:
             return StepOutcome.NOT_RUN
-        if self.aborted is not None:
+        if any(not e.held for e in self.expectations):
+            return StepOutcome.FAILED  # even when the step then broke off: it says why
+        if self.aborted is not None or not self.expectations:
             return StepOutcome.ABORTED
-        if self.expectations and all(e.held for e in self.expectations):
-            return StepOutcome.HELD
-        return StepOutcome.FAILED
+        return StepOutcome.HELD
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
 
+import httpx
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -59,6 +60,14 @@ def bounded_pool(workers: int) -> Iterator[ThreadPoolExecutor]:
         pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
+
+
+def _problem_detail(answer: httpx.Response) -> str:
+    """A problem+json answer's ``detail`` (its text when it is not one)."""
+    try:
+        return str(answer.json().get("detail", answer.text))[:300]
+    except ValueError:
+        return answer.text[:300]
 
 
 @dataclass
@@ -186,6 +195,8 @@ def issue(ctx: DemoContext, step: StepRecord) -> None:
         for start in range(0, len(ctx.certificates), ISSUE_CHUNK)
     ]
 
+    refusals: list[str] = []
+
     def send(chunk: list[Certificate]) -> int:
         answer = ministry.post(
             "/v1/documents",
@@ -194,9 +205,8 @@ def issue(ctx: DemoContext, step: StepRecord) -> None:
             headers={"Idempotency-Key": f"demo-{ctx.run_id}-issue-{chunk[0].position}"},
         )
         if answer.status_code != 202:
-            raise DemoAborted(
-                f"POST /v1/documents answered {answer.status_code}: {answer.text[:300]}"
-            )
+            refusals.append(f"{answer.status_code}: {_problem_detail(answer)}")
+            return 0
         for certificate, receipt in zip(chunk, answer.json()["receipts"], strict=True):
             certificate.receipt_id = receipt["id"]
         return len(chunk)
@@ -207,7 +217,14 @@ def issue(ctx: DemoContext, step: StepRecord) -> None:
         for sent in pool.map(send, chunks):
             progress.advance(accepting, sent)
         accepted = sum(1 for c in ctx.certificates if c.receipt_id)
-        step.count("VN's node accepts every certificate (202)", accepted, len(ctx.certificates))
+        step.count(
+            f"VN's node accepts every certificate (202), {ISSUE_CHUNK} per request",
+            accepted,
+            len(ctx.certificates),
+            f"{len(refusals)} requests refused, first {refusals[0]}" if refusals else "",
+        )
+        if refusals:
+            raise DemoAborted("VN's node refused certificates: nothing to go on with")
 
         def anchored(certificate: Certificate) -> str:
             receipt = ministry.json("GET", f"/v1/receipts/{certificate.receipt_id}")

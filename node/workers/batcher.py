@@ -42,9 +42,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
+from typing import TypeVar
 
 from adapters import ContentStore, EmbeddedContentStore
-from certificates import BatchBuilder, DocexError, SignedBatch
+from certificates import BatchBuilder, DocexError
 from certificates.json_types import JsonObject
 from ledger import ContractReverted, LedgerError
 from node.confidential import MemberDirectory, seal_wrapped
@@ -53,6 +55,8 @@ from node.metrics import NodeMetrics
 from node.outbox import BatchState, ClaimedBatch, Outbox, SignedDocument
 
 _log = logging.getLogger("docex.node.batcher")
+
+T = TypeVar("T")
 
 #: how long a failing stage waits before it tries the same batch again
 _RETRY_SECONDS = 1.0
@@ -71,11 +75,23 @@ class _Issuable:
 
 
 @dataclass(frozen=True, slots=True)
+class _WrappedForStore:
+    receipt_id: str
+    target_hash: bytes
+    #: the wrapped document's JSON (the issuer's receipt carries it)
+    wrapped_json: bytes
+    #: what goes into the content store: the wrapped JSON, or its envelope if confidential
+    content: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class _SignedInMemory:
     """A claimed batch wrapped and signed, not stored yet (the signer -> storer hand-over)."""
 
     batch: ClaimedBatch
-    signed: SignedBatch
+    root: bytes
+    addressees: tuple[str, ...]
+    documents: list[_WrappedForStore]
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,8 +133,9 @@ class Batcher:
         self._wake.set()
 
     def run_once(self, *, force: bool = False) -> int:
-        """Finish unfinished batches, then close and anchor every due batch; return the
-        number of documents anchored. ``force`` closes batches whatever their age."""
+        """Finish unfinished batches, then close and anchor every due batch, one after
+        the other; return the number of documents anchored. ``force`` closes batches
+        whatever their age."""
         anchored = self.resume()
         while (
             batch_id := self.outbox.claim_batch(self.batch_size, self.max_latency, force=force)
@@ -131,40 +148,178 @@ class Batcher:
         return sum(self._process(batch_id) for batch_id in self.outbox.unfinished_batches())
 
     def run(self, stop: threading.Event) -> None:
-        """Loop until ``stop`` is set; a failing chain is retried, never fatal."""
+        """Finish what a previous run left, then run the three-stage pipeline (module
+        docstring) until ``stop`` is set; a failing chain or disk is retried, never fatal."""
+        if self._until_done(stop, self.resume) is None:
+            return
+        to_store: queue.Queue[_SignedInMemory] = queue.Queue(maxsize=1)
+        # signed batches are durable in the outbox: several may wait for their anchor
+        to_anchor: queue.Queue[_ToAnchor] = queue.Queue(maxsize=4)
+        stages = [
+            threading.Thread(
+                target=self._store_stage,
+                args=(to_store, to_anchor, stop),
+                name="docex-batcher-store",
+                daemon=True,
+            ),
+            threading.Thread(
+                target=self._anchor_stage,
+                args=(to_anchor, stop),
+                name="docex-batcher-anchor",
+                daemon=True,
+            ),
+        ]
+        for stage in stages:
+            stage.start()
+        try:
+            self._sign_stage(to_store, stop)
+        finally:
+            for stage in stages:
+                stage.join()
+
+    # --- the pipeline's stages ---------------------------------------------------------
+
+    def _sign_stage(self, to_store: queue.Queue[_SignedInMemory], stop: threading.Event) -> None:
         poll = min(self.max_latency / 4, 0.25)
         while not stop.is_set():
+            batch_id = self._until_done(
+                stop, lambda: self.outbox.claim_batch(self.batch_size, self.max_latency)
+            )
+            if batch_id is None:
+                self._wake.wait(poll)
+                self._wake.clear()
+                continue
+            work = self._until_done(stop, partial(self._claimed, batch_id))
+            if work is None or not _hand_over(to_store, work, stop):
+                return  # stopping: the batch stays open in the outbox for resume()
+
+    def _store_stage(
+        self,
+        to_store: queue.Queue[_SignedInMemory],
+        to_anchor: queue.Queue[_ToAnchor],
+        stop: threading.Event,
+    ) -> None:
+        while (work := _take(to_store, stop)) is not None:
+            signed = self._until_done(stop, partial(self._store, work))
+            if signed is None or not _hand_over(to_anchor, signed, stop):
+                return  # stopping: open or signed in the outbox, resume() finishes it
+
+    def _anchor_stage(self, to_anchor: queue.Queue[_ToAnchor], stop: threading.Event) -> None:
+        while (first := _take(to_anchor, stop)) is not None:
+            waiting = [first]
+            with contextlib.suppress(queue.Empty):
+                while len(waiting) < to_anchor.maxsize:
+                    waiting.append(to_anchor.get_nowait())
+            # send every waiting anchor first (they may share a block), then wait for each
+            sent: list[_ToAnchor] = []
+            for item in waiting:
+                outcome = self._until_done(stop, partial(self._send, item))
+                if outcome is None:
+                    return  # stopping: signed in the outbox, resume() anchors it
+                if outcome:
+                    sent.append(item)
+            for item in sent:
+                if self._until_done(stop, partial(self._confirm, item)) is None:
+                    return
+
+    def _until_done(self, stop: threading.Event, step: Callable[[], T]) -> T | None:
+        """``step()``, tried again every second while it fails, until ``stop``."""
+        while not stop.is_set():
             try:
-                self.run_once()
-            except (LedgerError, DocexError) as error:
+                return step()
+            except (LedgerError, DocexError, OSError) as error:
                 _log.warning("batcher will retry", extra={"error": str(error)})
-                stop.wait(1.0)
             except Exception:
                 _log.exception("batcher failed; retrying")
-                stop.wait(1.0)
-            self._wake.wait(poll)
-            self._wake.clear()
+            stop.wait(_RETRY_SECONDS)
+        return None
+
+    # --- the steps -------------------------------------------------------------------
 
     def _process(self, batch_id: str) -> int:
+        """Take one batch from wherever it stopped to anchored (the sequential path)."""
         batch = self.outbox.batch(batch_id)
         if batch.state is BatchState.OPEN:
-            self._sign_and_store(batch)
-            batch = self.outbox.batch(batch_id)
-        if batch.state is not BatchState.SIGNED or batch.root is None:
+            item = self._store(self._sign(batch))
+        elif batch.state is BatchState.SIGNED and batch.root is not None:
+            item = _ToAnchor(batch, batch.root, batch.addressees)
+        else:
             return 0
+        if not self._send(item):
+            return 0
+        return self._confirm(item)
+
+    def _sign_and_store(self, batch: ClaimedBatch) -> None:
+        """Step 2 of an open batch: wrapped, signed, stored, committed as signed."""
+        self._store(self._sign(batch))
+
+    def _claimed(self, batch_id: str) -> _SignedInMemory:
+        return self._sign(self.outbox.batch(batch_id))
+
+    def _sign(self, batch: ClaimedBatch) -> _SignedInMemory:
+        """Salt, hash, sign and serialise (sealing the confidential ones); no I/O."""
+        builder = BatchBuilder()
+        for _, document_json, addressees in batch.documents:
+            data: JsonObject = json.loads(document_json)
+            builder.add(_Issuable(batch.document_type, data, addressees))
+        signed = builder.sign(signing_key=self.ledger.signing_key, domain=self.ledger.domain)
+        documents: list[_WrappedForStore] = []
+        for (receipt_id, _, addressees), wrapped in zip(batch.documents, signed, strict=True):
+            raw = json.dumps(wrapped.to_json(), ensure_ascii=False, separators=(",", ":")).encode()
+            content = raw
+            if receipt_id in batch.confidential:
+                recipients = self.members.recipients((self.country, *addressees))
+                content = seal_wrapped(raw, signed.anchor.root, wrapped.target_hash, recipients)
+            documents.append(_WrappedForStore(receipt_id, wrapped.target_hash, raw, content))
+        return _SignedInMemory(batch, signed.anchor.root, signed.anchor.addressees, documents)
+
+    def _store(self, work: _SignedInMemory) -> _ToAnchor:
+        """Put the batch's content, durable as a group, then commit the batch as signed."""
+        stored: list[SignedDocument] = []
+        # the embedded store makes the whole batch durable at once (two file-system
+        # syncs, not two fsyncs per document), before the CIDs are committed below; a
+        # crash before then leaves the batch open and it is signed and stored again
+        grouped = (
+            self.store.grouped_writes()
+            if isinstance(self.store, EmbeddedContentStore)
+            else contextlib.nullcontext()
+        )
+        with grouped:
+            for document in work.documents:
+                cid = self.store.put(document.content)
+                stored.append(
+                    SignedDocument(
+                        document.receipt_id, document.target_hash, str(cid), document.wrapped_json
+                    )
+                )
+        self.outbox.record_signed(work.batch.id, work.root, work.addressees, stored)
+        return _ToAnchor(work.batch, work.root, work.addressees)
+
+    def _send(self, item: _ToAnchor) -> bool:
+        """Send the batch's anchor (once, journalled); False if the chain refuses it."""
+        batch = item.batch
         try:
-            confirmed = self.ledger.anchor(
-                batch.id, batch.root, batch.document_type, len(batch.documents), batch.addressees
+            self.ledger.send_anchor(
+                batch.id, item.root, batch.document_type, len(batch.documents), item.addressees
             )
         except ContractReverted as error:
-            # the chain refuses this batch for good (issuer not authorised, ...): say so
-            _log.error("batch refused on chain", extra={"batch": batch.id, "error": str(error)})
-            self.outbox.record_failed(batch.id, f"{error.code}: {error}")
+            self._refused(batch, error)
+            return False
+        return True
+
+    def _confirm(self, item: _ToAnchor) -> int:
+        """Wait for the sent anchor to be mined; complete the receipts; documents anchored."""
+        batch = item.batch
+        try:
+            confirmed = self.ledger.wait_for_anchor(batch.id)
+        except ContractReverted as error:
+            self._refused(batch, error)
             return 0
         self.outbox.record_anchored(batch.id, confirmed.tx_hash, confirmed.block_number)
-        receipt = self.outbox.receipt(batch.documents[0][0])
-        if receipt is not None:
-            self.metrics.anchoring_latency.observe(max(self._clock() - receipt.accepted_at, 0.0))
+        if batch.oldest_accepted_at is not None:
+            self.metrics.anchoring_latency.observe(
+                max(self._clock() - batch.oldest_accepted_at, 0.0)
+            )
         self.metrics.documents_anchored.inc(len(batch.documents))
         self.metrics.batch_size.observe(len(batch.documents))
         _log.info(
@@ -178,30 +333,28 @@ class Batcher:
         )
         return len(batch.documents)
 
-    def _sign_and_store(self, batch: ClaimedBatch) -> None:
-        builder = BatchBuilder()
-        for _, document_json, addressees in batch.documents:
-            data: JsonObject = json.loads(document_json)
-            builder.add(_Issuable(batch.document_type, data, addressees))
-        signed = builder.sign(signing_key=self.ledger.signing_key, domain=self.ledger.domain)
-        stored: list[SignedDocument] = []
-        # the embedded store makes the whole batch durable at once (two file-system
-        # syncs, not two fsyncs per document), before the CIDs are committed below; a
-        # crash before then leaves the batch open and it is signed and stored again
-        grouped = (
-            self.store.grouped_writes()
-            if isinstance(self.store, EmbeddedContentStore)
-            else contextlib.nullcontext()
-        )
-        with grouped:
-            for (receipt_id, _, addressees), wrapped in zip(batch.documents, signed, strict=True):
-                raw = json.dumps(
-                    wrapped.to_json(), ensure_ascii=False, separators=(",", ":")
-                ).encode()
-                content = raw
-                if receipt_id in batch.confidential:
-                    recipients = self.members.recipients((self.country, *addressees))
-                    content = seal_wrapped(raw, signed.anchor.root, wrapped.target_hash, recipients)
-                cid = self.store.put(content)
-                stored.append(SignedDocument(receipt_id, wrapped.target_hash, str(cid), raw))
-        self.outbox.record_signed(batch.id, signed.anchor.root, signed.anchor.addressees, stored)
+    def _refused(self, batch: ClaimedBatch, error: ContractReverted) -> None:
+        # the chain refuses this batch for good (issuer not authorised, ...): say so
+        _log.error("batch refused on chain", extra={"batch": batch.id, "error": str(error)})
+        self.outbox.record_failed(batch.id, f"{error.code}: {error}")
+
+
+def _hand_over(to: queue.Queue[T], item: T, stop: threading.Event) -> bool:
+    """Put ``item`` on the next stage's queue, waiting while it is full; False on stop."""
+    while not stop.is_set():
+        try:
+            to.put(item, timeout=0.1)
+            return True
+        except queue.Full:
+            continue
+    return False
+
+
+def _take(source: queue.Queue[T], stop: threading.Event) -> T | None:
+    """The next item of a stage's queue, or None once ``stop`` is set."""
+    while not stop.is_set():
+        try:
+            return source.get(timeout=0.1)
+        except queue.Empty:
+            continue
+    return None

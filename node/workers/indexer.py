@@ -1,4 +1,8 @@
-"""Keeps the node's event index in step with the chain; reports the lag as a metric."""
+"""Keeps the node's event index in step with the chain; reports the lag as a metric.
+
+After each pass the :class:`~node.workers.anchor_keeper.AnchorKeeper` (when given) checks
+that every batch the node holds as anchored still is (a chain can lose blocks).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import threading
 from certificates import DocexError
 from node.ledger_link import LedgerLink
 from node.metrics import NodeMetrics
+from node.workers.anchor_keeper import AnchorKeeper
 
 _log = logging.getLogger("docex.node.indexer")
 
@@ -21,12 +26,18 @@ def sync_index(ledger: LedgerLink, metrics: NodeMetrics) -> int:
 
 
 def follow_chain(
-    ledger: LedgerLink, metrics: NodeMetrics, stop: threading.Event, poll: float = 0.5
+    ledger: LedgerLink,
+    metrics: NodeMetrics,
+    stop: threading.Event,
+    poll: float = 0.5,
+    keeper: AnchorKeeper | None = None,
 ) -> None:
     """Sync every ``poll`` seconds until ``stop``; an unreachable chain is retried."""
     while not stop.is_set():
         try:
             sync_index(ledger, metrics)
+            if keeper is not None:
+                keeper.check()
         except DocexError as error:
             _log.warning("indexer will retry", extra={"error": str(error)})
         except Exception:

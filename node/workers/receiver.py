@@ -32,9 +32,16 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from adapters import Cid, EmbeddedContentStore, GatewayFetcher, InvalidCid, PeerFetchFailed
+from adapters import (
+    Cid,
+    EmbeddedContentStore,
+    FetchedDag,
+    GatewayFetcher,
+    InvalidCid,
+    PeerFetchFailed,
+)
 from certificates import CheckStatus, InvalidWrappedDocument, WrappedDocument, parse_strict_json
-from certificates.errors import EnvelopeError, InvalidInput
+from certificates.errors import DocexError, EnvelopeError, InvalidInput
 from certificates.json_types import JsonValue
 from ledger import queries
 from ledger.index_schema import Batch
@@ -223,33 +230,47 @@ class Receiver:
             self._fetchers[peer] = GatewayFetcher([peer])
         return self._fetchers[peer]
 
-    def _content(self, peer: str, due: DueBatch, entry: ManifestEntry) -> tuple[Cid, bytes]:
+    def _content(
+        self, peer: str, due: DueBatch, entry: ManifestEntry
+    ) -> tuple[bytes, FetchedDag | None]:
+        """The listed content: from the store if held, else fetched (every block verified
+        against its CID) but not stored yet: None or the fetched DAG to keep once checked."""
         try:
             cid = Cid.parse(entry.cid)
         except InvalidCid as error:
             raise _Refused("invalid-cid", str(error)) from None
-        if not self.store.has(cid):
-            try:
-                self._fetcher(peer).fetch_into(cid, self.store)
-            except PeerFetchFailed as error:
-                reasons = {rejection.reason for rejection in error.rejections}
-                if reasons <= TRANSIENT_REASONS:
-                    raise _RetryLater(f"{entry.cid}: {', '.join(sorted(reasons))}") from None
-                # bad blocks: reported; the next attempt may get the content whole
-                detail = "; ".join(f"{r.reason}: {r.detail}" for r in error.rejections)
-                self._report(peer, due, None, entry.cid, _Refused("bad-content", detail))
-                raise _RetryLater(f"{entry.cid}: peer sent {', '.join(sorted(reasons))}") from None
-        return cid, self.store.get(cid)
+        if self.store.has(cid):
+            return self.store.get(cid), None
+        try:
+            fetched = self._fetcher(peer).fetch(cid)
+        except PeerFetchFailed as error:
+            reasons = {rejection.reason for rejection in error.rejections}
+            if reasons <= TRANSIENT_REASONS:
+                raise _RetryLater(f"{entry.cid}: {', '.join(sorted(reasons))}") from None
+            # bad blocks: reported; the next attempt may get the content whole
+            detail = "; ".join(f"{r.reason}: {r.detail}" for r in error.rejections)
+            self._report(peer, due, None, entry.cid, _Refused("bad-content", detail))
+            raise _RetryLater(f"{entry.cid}: peer sent {', '.join(sorted(reasons))}") from None
+        try:
+            return fetched.content(), fetched
+        except DocexError as error:  # verified blocks that are not a UnixFS file
+            raise _Refused("not-a-wrapped-document", str(error)) from None
 
     def _receive_document(self, peer: str, due: DueBatch, entry: ManifestEntry) -> None:
-        cid, content = self._content(peer, due, entry)
-        try:
-            self._check_and_file(due, entry, content)
-        except _Refused:
-            self.store.unpin(cid)  # nothing kept of what did not verify
-            raise
+        content, fetched = self._content(peer, due, entry)
 
-    def _check_and_file(self, due: DueBatch, entry: ManifestEntry, content: bytes) -> None:
+        def keep() -> None:
+            # stored only once it verified: a hostile peer's content never lands in the
+            # store (nor is served by this node's gateway)
+            if fetched is not None:
+                self.store.put_blocks(fetched.blocks)
+                self.store.pin(fetched.root)
+
+        self._check_and_file(due, entry, content, keep)
+
+    def _check_and_file(
+        self, due: DueBatch, entry: ManifestEntry, content: bytes, keep: Callable[[], None]
+    ) -> None:
         sealed = is_envelope(content)
         if sealed:
             if self.secret is None:
@@ -274,6 +295,7 @@ class Receiver:
         if failed:
             reasons = "; ".join(f"{check.name}: {check.reason}" for check in failed)
             raise _Refused("not-verified", reasons)
+        keep()
         self.inbox.file(
             ReceivedDocument(
                 target_hash=entry.target_hash,

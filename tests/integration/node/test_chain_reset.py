@@ -1,0 +1,140 @@
+"""A chain that loses blocks the node counted on: the node notices (the index's checkpoint
+hash no longer matches), never answers green for a document whose anchor is gone, and
+re-anchors it (the journalled transaction replayed, the same bytes) or flags it
+``anchor-lost`` with the reason."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from certificates.json_types import JsonObject
+from certificates.schemas.samples import sample_document
+from ledger.chains import find_free_port
+from ledger.index_schema import ChainEvent
+from node.outbox import BatchState, DocumentState
+from node.workers.anchor_keeper import AnchorKeeper
+from node.workers.indexer import sync_index
+
+if TYPE_CHECKING:
+    from conftest import NodeUnderTest
+
+
+def coo(index: int) -> JsonObject:
+    return sample_document("coo/1", index)
+
+
+def issue_and_anchor(node: NodeUnderTest, index: int) -> dict[str, Any]:
+    (receipt,) = node.issue(coo(index)).json()["receipts"]
+    assert node.anchor_pending() == 1
+    anchored: dict[str, Any] = node.receipt(receipt["id"]).json()
+    assert anchored["status"] == "anchored"
+    return anchored
+
+
+def verdict(node: NodeUnderTest, document: Any) -> dict[str, str]:
+    answer = node.client.post("/v1/verify", json=document)
+    assert answer.status_code == 200, answer.text
+    return {check["name"]: check["status"] for check in answer.json()["checks"]}
+
+
+def keeper_of(node: NodeUnderTest) -> AnchorKeeper:
+    assert node.services.ledger is not None
+    return AnchorKeeper(node.services.outbox, node.services.ledger)
+
+
+def anchors_of(node: NodeUnderTest, root: str) -> int:
+    """BatchAnchored events for ``root`` in a fresh read of the chain's logs."""
+    ledger = node.services.ledger
+    assert ledger is not None
+    logs = ledger.chain.request(
+        "eth_getLogs",
+        [{"fromBlock": "0x0", "toBlock": "latest", "address": ledger.documents.address}],
+    )
+    return sum(1 for log in logs if root[2:] in log["data"] or root in log["topics"])
+
+
+def test_lost_blocks_hide_the_anchor_then_the_journal_replays_it_exactly_once(
+    node: NodeUnderTest,
+) -> None:
+    ledger = node.services.ledger
+    assert ledger is not None
+    kept = issue_and_anchor(node, 1)
+    snapshot = ledger.chain.request("evm_snapshot")
+    lost = issue_and_anchor(node, 2)
+    assert verdict(node, lost["document"])["issuance"] == "valid"
+
+    ledger.chain.request("evm_revert", [snapshot])  # the blocks after the snapshot are gone
+    report = ledger.indexer.sync()
+    assert report.reorged_to is not None, "the index did not notice the lost blocks"
+    assert verdict(node, lost["document"])["issuance"] != "valid"
+    assert verdict(node, kept["document"])["issuance"] == "valid"
+
+    # the chain holds the replay without mining it yet: the receipt says what happened
+    ledger.chain.request("evm_setAutomine", [False])
+    first = keeper_of(node).check()
+    assert first.replayed == (ledger.anchor_key(lost_batch(node, lost["id"])),)
+    assert first.flagged == [lost_batch(node, lost["id"])]
+    flagged = node.receipt(lost["id"]).json()
+    assert flagged["status"] == "anchor-lost"
+    assert "no longer holds" in flagged["error"]
+    assert node.receipt(kept["id"]).json()["status"] == "anchored"
+
+    ledger.chain.request("evm_mine")
+    ledger.chain.request("evm_setAutomine", [True])
+    second = keeper_of(node).check()
+    assert second.restored == [lost_batch(node, lost["id"])]
+    sync_index(ledger, node.services.metrics)
+
+    again = node.receipt(lost["id"]).json()
+    assert again["status"] == "anchored"
+    assert again["txHash"] == lost["txHash"], "the same transaction, not a second one"
+    assert verdict(node, lost["document"])["issuance"] == "valid"
+    assert anchors_of(node, lost["batchRoot"]) == 1
+    assert keeper_of(node).check().flagged == []
+
+
+def lost_batch(node: NodeUnderTest, receipt_id: str) -> str:
+    receipt = node.services.outbox.receipt(receipt_id)
+    assert receipt is not None
+    assert receipt.batch_id is not None
+    return receipt.batch_id
+
+
+def test_a_chain_reset_without_state_flags_every_anchored_document(make_node: Any) -> None:
+    options = {"chain": "anvil", "anvil_port": find_free_port()}
+    node: NodeUnderTest = make_node(**options)
+    anchored = issue_and_anchor(node, 1)
+    assert verdict(node, anchored["document"])["issuance"] == "valid"
+    data_dir = node.runtime.settings.data_dir
+    node.stop()
+    (data_dir / "anvil" / "anvil-state.json").unlink()  # the chain comes back empty
+
+    reset: NodeUnderTest = make_node(**options)
+    ledger = reset.services.ledger
+    assert ledger is not None
+    ledger.indexer.sync()
+    with Session(ledger.index) as session:
+        assert session.scalars(select(ChainEvent)).first() is None, "the index kept ghosts"
+    report = keeper_of(reset).check()
+
+    assert report.flagged == [lost_batch(reset, anchored["id"])]
+    receipt = reset.client.get(f"/v1/receipts/{anchored['id']}", headers=node.auth("issuer"))
+    assert receipt.json()["status"] == "anchor-lost"
+    assert "DocumentRegistry" in receipt.json()["error"]
+    checks = verdict(reset, anchored["document"])
+    assert checks["issuance"] != "valid"
+    stored = reset.services.outbox.receipt(anchored["id"])
+    assert stored is not None
+    assert stored.state is DocumentState.ANCHOR_LOST
+    # flagged once, not again on every pass
+    assert keeper_of(reset).check().flagged == []
+    assert [b.state for b in reset.services.outbox.batch_anchors()] == [BatchState.ANCHOR_LOST]
+
+
+def test_the_keeper_leaves_anchored_batches_alone(node: NodeUnderTest) -> None:
+    issue_and_anchor(node, 1)
+    report = keeper_of(node).check()
+    assert (report.flagged, report.restored, report.replayed) == ([], [], ())

@@ -21,13 +21,14 @@ APT_PACKAGES := chromium
 APT_PACKAGES += fonts-dejavu-core fonts-nanum poppler-utils zbar-tools
 APT_STAMP := $(VENV)/.stamp-apt
 
-.PHONY: help setup run test test-fast lint bench contracts clean
+.PHONY: help setup run test test-fast lint bench contracts clean slither
 
 help:
 	@echo "make run     set up and start the node (embedded chain, store and database)"
 	@echo "make test    set up and run lint + the whole test suite"
 	@echo "make bench   run the benchmarks side by side with the peers; JSON in bench/results/"
 	@echo "make lint    ruff + mypy strict on certificates, ledger, adapters, node"
+	@echo "make slither static analysis of the contracts (Slither); new findings fail"
 	@echo "make contracts  rebuild contracts/build/ from the Solidity sources"
 
 $(VENV_STAMP): pyproject.toml
@@ -80,6 +81,18 @@ bench: setup $(BENCH_NODE_STAMP)
 
 contracts: $(CONTRACTS_NODE_STAMP)
 	cd contracts && node scripts/build.mjs
+
+# Slither (static analysis of contracts/src) in a venv of its own: it pins web3 7, docex
+# uses web3 8. The pinned solc-js stands in for solc (scripts/slither-solc.mjs); every
+# finding must be accepted, with its reason, in scripts/slither-accepted.json.
+SLITHER_STAMP := $(VENV)/slither/.stamp-installed
+$(SLITHER_STAMP):
+	test -x $(VENV)/slither/bin/python || $(PYTHON) -m venv $(VENV)/slither
+	$(VENV)/slither/bin/pip install --quiet 'slither-analyzer==0.11.6'
+	touch $@
+
+slither: $(CONTRACTS_NODE_STAMP) $(SLITHER_STAMP)
+	scripts/slither.sh $(VENV)/slither/bin/slither
 
 clean:
 	rm -rf $(VENV) node_modules contracts/node_modules bench/node_modules .mypy_cache .ruff_cache .pytest_cache

@@ -23,6 +23,7 @@ from ledger import (
     load_artifacts,
 )
 from ledger.contracts import revert_decoder
+from ledger.transactions import SendHook
 
 
 @dataclass
@@ -106,6 +107,7 @@ def link_ledger(
     issuer: LocalAccount,
     *,
     confirmations: int = 1,
+    on_send: SendHook | None = None,
 ) -> LedgerLink:
     """Bind the node to ``deployment`` on ``chain`` with ``issuer`` as its anchoring key."""
     artifacts = load_artifacts()
@@ -116,6 +118,7 @@ def link_ledger(
         journal,
         [issuer],
         confirmations=confirmations,
+        on_send=on_send,
         revert_decoder=revert_decoder(artifacts.values(), list(deployment.document_types)),
     )
     indexer = EventIndexer(

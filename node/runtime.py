@@ -33,6 +33,7 @@ from node.confidential import MemberDirectory, MemberSecret
 from node.database import open_database
 from node.dev_consortium import ensure_dev_consortium, join_dev_consortium
 from node.errors import InvalidSettings
+from node.fault_injection import crash_hook
 from node.inbox import Inbox
 from node.ledger_link import LedgerLink, link_ledger
 from node.lifecycle import DocumentLifecycle, follow_amendments
@@ -130,6 +131,7 @@ class NodeRuntime:
             open_index(settings.index_path),
             read_issuer_key(settings),
             confirmations=settings.confirmations,
+            on_send=crash_hook(settings.test_crash_at),
         )
         ledger.manager.resume()
         store, gateway_store = self._open_store()

@@ -97,6 +97,12 @@ class NodeSettings(BaseSettings):
     verify_rate_per_second: float = Field(default=50.0, gt=0)
     verify_burst: int = Field(default=100, ge=1)
 
+    # --- fault injection: TEST ONLY (make soak), never set in production --------------
+    #: ``journalled:N`` or ``sent:N``: the node kills itself (SIGKILL) at that point of
+    #: its N-th batch anchor since start, to prove a crash there loses and repeats
+    #: nothing (node/fault_injection.py). Unset (the default): no hook at all.
+    test_crash_at: str | None = Field(default=None, pattern=r"^(journalled|sent):[1-9][0-9]*$")
+
     # --- HTTP --------------------------------------------------------------------------
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)

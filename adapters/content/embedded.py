@@ -4,13 +4,18 @@ No daemon: the node imports, stores, serves and verifies content itself, and eve
 CID is the one ``ipfs add`` gives for the same bytes.
 
 Pins are recursive and kept as one empty file per pinned CID under ``<root>/pins``
-(creating or removing a file is atomic; no index to rewrite).
+(creating or removing a file is atomic; no index to rewrite). The content put in one
+:meth:`EmbeddedContentStore.grouped_writes` (a batch of documents) is pinned by one
+*pin set* instead, ``<root>/pins/<random>.pinset`` listing its CIDs one a line: one file
+per group rather than one per document, whose creation was most of the cost of storing a
+batch. Unpinning a CID in a pin set rewrites that set without it (atomic replace).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -67,8 +72,8 @@ class EmbeddedContentStore:
         try:
             with self.blocks.deferred_sync():
                 yield
-            for cid in pins:
-                self._write_pin(cid)
+            if pins:
+                self._write_pin_set(pins)
         finally:
             self._local.pins = None
 
@@ -92,14 +97,21 @@ class EmbeddedContentStore:
 
     def unpin(self, cid: Cid) -> None:
         (self._pins / str(cid)).unlink(missing_ok=True)
+        name = str(cid)
+        for path in self._pins.glob(f"*{_PIN_SET}"):
+            listed = _read_pin_set(path)
+            if name in listed:
+                self._replace_pin_set(path, [line for line in listed if line != name])
 
     def pins(self) -> frozenset[Cid]:
         pinned: set[Cid] = set()
         for path in self._pins.iterdir():
-            try:
-                pinned.add(Cid.parse(path.name))
-            except InvalidCid:
-                continue  # a stray file, not a pin
+            names = _read_pin_set(path) if path.name.endswith(_PIN_SET) else [path.name]
+            for name in names:
+                try:
+                    pinned.add(Cid.parse(name))
+                except InvalidCid:
+                    continue  # a stray file or line, not a pin
         return frozenset(pinned)
 
     def stat(self, cid: Cid) -> ContentStat:
@@ -178,3 +190,26 @@ class EmbeddedContentStore:
     def _write_pin(self, cid: Cid) -> None:
         # os.open, not Path.touch (a utime call, then an open): one system call
         os.close(os.open(self._pins / str(cid), os.O_WRONLY | os.O_CREAT, 0o644))
+
+    def _write_pin_set(self, cids: list[Cid]) -> None:
+        self._replace_pin_set(self._pins / f"{secrets.token_hex(16)}{_PIN_SET}", cids)
+
+    def _replace_pin_set(self, path: Path, cids: list[Cid] | list[str]) -> None:
+        """Write (or, for no CIDs, remove) a pin set: a temporary file renamed into place."""
+        if not cids:
+            path.unlink(missing_ok=True)
+            return
+        temporary = self.root / "tmp" / f"{path.name}.part"
+        temporary.write_text("".join(f"{cid}\n" for cid in cids), encoding="ascii")
+        os.replace(temporary, path)
+
+
+#: the suffix of a pin set's file name
+_PIN_SET = ".pinset"
+
+
+def _read_pin_set(path: Path) -> list[str]:
+    try:
+        return path.read_text(encoding="ascii").split()
+    except (FileNotFoundError, UnicodeDecodeError):
+        return []

@@ -146,12 +146,24 @@ def issue_documents(
             f"{issue_state.path}; run the same command again to send the rest",
         )
     except NodeClientError as error:
+        done = sum(1 for d in documents if issue_state.receipt_of(d) is not None)
+        if done:
+            typer.echo(
+                f"docex {command}: {done} of {len(documents)} documents were accepted before "
+                f"this, recorded in {issue_state.path}",
+                err=True,
+            )
         exit_on_client_error(command, error)
     except DocexError as error:
         fail(command, EXIT_UNREADABLE, describe(error))
+    except OSError as error:  # the state file cannot be written
+        fail(command, EXIT_UNREADABLE, f"cannot write {issue_state.path}: {error}")
 
     if output is not None:
-        _write_outputs(output, receipts)
+        try:
+            _write_outputs(output, receipts)
+        except OSError as error:
+            fail(command, EXIT_UNREADABLE, f"cannot write to {output}: {error}")
     _report(receipts, issue_state.path, len(documents) - len(missing), as_json)
     failed = [r for r in receipts if r["status"] == "failed"]
     if failed:
@@ -176,7 +188,11 @@ def _check_selection(
         from certificates import parse_strict_json, validate_document
 
         for document in documents:
-            addressees = validate_document(parse_strict_json(document.body)).addressee_countries()
+            try:
+                validated = validate_document(parse_strict_json(document.body))
+            except DocexError as error:
+                raise DocexError(f"{document.position}: {describe(error)}") from error
+            addressees = validated.addressee_countries()
             if to.upper() not in addressees:
                 raise DocexError(
                     f"{document.position}: addressed to {', '.join(addressees) or 'no country'}, "
@@ -239,13 +255,23 @@ def _post_chunk(client: NodeClient, chunk: Chunk, params: dict[str, str] | None)
 
 
 def _name_position(error: NodeRefused, chunk: Chunk) -> NodeRefused:
-    """A problem's ``/index/...`` path rewritten to the document's file position."""
-    path = error.problem.get("path")
-    if isinstance(path, str) and path.startswith("/"):
+    """A problem's ``/index/...`` paths rewritten to the documents' file positions."""
+
+    def located(path: object) -> object:
+        if not isinstance(path, str) or not path.startswith("/"):
+            return path
         index, _, rest = path[1:].partition("/")
-        if index.isdigit() and int(index) < len(chunk.documents):
-            position = chunk.documents[int(index)].position
-            error.problem["path"] = f"{position} /{rest}" if rest else position
+        if not index.isdigit() or int(index) >= len(chunk.documents):
+            return path
+        position = chunk.documents[int(index)].position
+        return f"{position} /{rest}" if rest else position
+
+    error.problem["path"] = located(error.problem.get("path"))
+    for item in error.problem.get("errors") or []:
+        if isinstance(item, dict):
+            item["path"] = located(item.get("path"))
+    if error.problem["path"] is None:
+        del error.problem["path"]
     return error
 
 

@@ -11,6 +11,9 @@ the only name of a document another member issued (e.g. taken from ``docex inbox
 - ``use ID --declaration REF --quantity Q`` (customs officer of an addressee): records
   that an import declaration used the document (the contract refuses over-use).
 - ``reject ID --reason N`` (customs officer of an addressee).
+- For ``use`` and ``reject`` of another member's document (ID a target hash) the node
+  needs its wrapped form: ``--document FILE``, or by default the CLI takes it from the
+  node's inbox (``GET /v1/inbox/{hash}``) and sends it as ``document``.
 - ``history ID`` (issuer, customs officers, auditors, admins): the on-chain events.
 
 Output is a short human line or table, or the node's JSON with ``--json``. Exit codes:
@@ -21,6 +24,7 @@ Output is a short human line or table, or the node's JSON with ``--json``. Exit 
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -32,7 +36,16 @@ from node.cli.node_client import NodeClientError, NodeOption, TokenOption, exit_
 from node.cli.settings_options import ConfigOption
 
 MAX_DOCUMENT_BYTES = 1024 * 1024
+TARGET_HASH = re.compile(r"^0x[0-9a-fA-F]{64}$")
 
+PresentedOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--document",
+        help="The wrapped document (another member's; default: taken from the inbox).",
+        dir_okay=False,
+    ),
+]
 DocumentId = Annotated[
     str, typer.Argument(help="Receipt id, or target hash (0x + 64 hex) of the document.")
 ]
@@ -55,18 +68,52 @@ def _call(
     config: Path | None,
     node: str | None,
     token: str | None,
+    *,
+    presented_for: str | None = None,
     **request: Any,
 ) -> Any:
-    """Send one request; the JSON answer, or the error printed and the command ended."""
-    from node.cli.node_client import open_client
+    """Send one request; the JSON answer, or the error printed and the command ended.
+
+    ``presented_for``: a target hash whose wrapped form, when the node's inbox holds it,
+    goes in the JSON body as ``document`` (use and reject of another member's document).
+    """
+    from node.cli.node_client import NodeRefused, open_client
 
     try:
         with open_client(command, config, node, token) as client:
+            if presented_for is not None and "document" not in request["json"]:
+                try:
+                    received = client.request("GET", f"/v1/inbox/{presented_for}").json()
+                    request["json"]["document"] = received["document"]
+                except NodeRefused as error:
+                    if error.status != 404:
+                        raise
             return client.request(method, path, **request).json()
     except NodeClientError as error:
         exit_on_client_error(command, error)
     except ValueError:
         fail(command, EXIT_UNREADABLE, "the node's answer is not JSON")
+
+
+def _presented(command: str, document: Path | None) -> dict[str, Any]:
+    """The ``document`` part of a use/reject body: the file given, or none."""
+    if document is None:
+        return {}
+    from certificates import parse_strict_json
+    from certificates.errors import DocexError
+    from node.cli.exits import describe
+    from node.cli.local_files import read_limited
+
+    raw = read_limited(command, document, MAX_DOCUMENT_BYTES * 4, what="wrapped document")
+    try:
+        return {"document": parse_strict_json(raw, max_bytes=len(raw) + 1)}
+    except DocexError as error:
+        fail(command, EXIT_UNREADABLE, f"{document}: {describe(error)}")
+
+
+def _foreign(document_id: str) -> str | None:
+    """The target hash when ``document_id`` is one (another member's document)."""
+    return document_id.lower() if TARGET_HASH.match(document_id) else None
 
 
 def _print(answer: Any, as_json: bool, line: str) -> None:
@@ -141,17 +188,29 @@ def use_document(
         int | None,
         typer.Option("--allowed-quantity", help="Total the document allows (first use).", min=1),
     ] = None,
+    document: PresentedOption = None,
     as_json: JsonFlag = False,
     node: NodeOption = None,
     token: TokenOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Record that a declaration used a document addressed to your country."""
-    body: dict[str, Any] = {"declarationReference": declaration, "quantity": quantity}
+    body: dict[str, Any] = {
+        "declarationReference": declaration,
+        "quantity": quantity,
+        **_presented("use", document),
+    }
     if allowed_quantity is not None:
         body["allowedQuantity"] = allowed_quantity
     answer = _call(
-        "use", "POST", f"/v1/documents/{document_id}/use", config, node, token, json=body
+        "use",
+        "POST",
+        f"/v1/documents/{document_id}/use",
+        config,
+        node,
+        token,
+        presented_for=_foreign(document_id),
+        json=body,
     )
     _print(
         answer, as_json, f"use of {document_id} by {declaration} recorded: {_transaction(answer)}"
@@ -161,6 +220,7 @@ def use_document(
 def reject_document(
     document_id: DocumentId,
     reason: Annotated[int, typer.Option("--reason", help="Reason code (flows to the issuer).")],
+    document: PresentedOption = None,
     as_json: JsonFlag = False,
     node: NodeOption = None,
     token: TokenOption = None,
@@ -174,7 +234,8 @@ def reject_document(
         config,
         node,
         token,
-        json={"reasonCode": reason},
+        presented_for=_foreign(document_id),
+        json={"reasonCode": reason, **_presented("reject", document)},
     )
     _print(answer, as_json, f"rejection of {document_id} recorded: {_transaction(answer)}")
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import tomllib
 from pathlib import Path
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -18,6 +20,11 @@ from node.cli.exits import EXIT_OK, EXIT_REFUSED, EXIT_UNREADABLE, fail
 
 #: the conventional exit status of a command stopped by Ctrl-C (128 + SIGINT)
 EXIT_INTERRUPTED = 130
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    del signum, frame
+    raise KeyboardInterrupt
 
 
 def register(app: typer.Typer) -> None:
@@ -81,6 +88,9 @@ def demo(
         node_settings=_node_settings(node_config),
     )
     console = Console(highlight=False)
+    # `kill PID` stops the demo like Ctrl-C: the nodes (in sessions of their own) and the
+    # chain are stopped by their PIDs on the way out, never left behind
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         # the nodes inherit PATH and the like; run_demo drops any DOCEX_* of this shell
         outcome = run_demo(options, console, os.environ)

@@ -234,8 +234,9 @@ def describe_client_error(error: NodeClientError) -> str:
         message = f"the node refused ({error.status} {error.title})"
         if error.detail:
             message += f": {error.detail}"
-        if isinstance(error.problem.get("path"), str) and "(at " not in error.detail:
-            message += f" (at {error.problem['path']})"
+        path = error.problem.get("path")
+        if isinstance(path, str) and path and f"(at {path})" not in error.detail:
+            message += f" (at {path})"
         if error.status == 401:
             message += " [pass a valid token with --token or DOCEX_TOKEN]"
         elif error.status == 403:

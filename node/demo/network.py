@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import contextlib
 import json
+import queue
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -87,6 +89,7 @@ class MemberNode:
     process: subprocess.Popen[str]
     log: IO[bytes]
     lines: list[str] = field(default_factory=list)
+    _printed: queue.Queue[str] = field(default_factory=queue.Queue, repr=False)
 
     @property
     def base_url(self) -> str:
@@ -101,16 +104,31 @@ class MemberNode:
             return self.log_path.read_text(errors="replace")[-2000:]
         return ""
 
+    def __post_init__(self) -> None:
+        # the node's stdout is drained all along: a full pipe would block the node
+        threading.Thread(
+            target=self._read, name=f"docex-demo-{self.country}-stdout", daemon=True
+        ).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        with contextlib.suppress(ValueError, OSError):  # closed when the node is stopped
+            for line in self.process.stdout:
+                self.lines.append(line)
+                self._printed.put(line)
+
     def wait_for_line(self, prefix: str, timeout: float = START_TIMEOUT) -> str:
         """The first printed line starting with ``prefix`` (the node's start-up lines)."""
-        assert self.process.stdout is not None
         deadline = time.monotonic() + timeout
-        for line in self.process.stdout:
-            self.lines.append(line)
+        while time.monotonic() < deadline:
+            try:
+                line = self._printed.get(timeout=0.2)
+            except queue.Empty:
+                if self.process.poll() is not None:
+                    break
+                continue
             if line.strip().startswith(prefix):
                 return line.strip()
-            if time.monotonic() > deadline:
-                break
         raise DemoAborted(
             f"{self.country}'s node did not start (exit {self.process.poll()}):\n{self.log_tail()}"
         )
@@ -140,9 +158,10 @@ class MemberNode:
                 self.process.kill()
                 self.process.wait()
         finally:
-            if self.process.stdout is not None:
-                self.process.stdout.close()
             self.log.close()
+            if self.process.stdout is not None:  # at its end: the reader thread is done
+                with contextlib.suppress(OSError, ValueError):
+                    self.process.stdout.close()
 
 
 class DemoNetwork:

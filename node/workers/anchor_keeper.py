@@ -64,6 +64,11 @@ class AnchorKeeper:
     def check(self) -> KeeperReport:
         replay = self.ledger.manager.replay_lost()
         report = KeeperReport(replayed=replay.replayed, refused=dict(replay.refused))
+        if replay.replayed or replay.refused:
+            _log.warning(
+                "chain lost transactions; replayed from the journal",
+                extra={"replayed": list(replay.replayed), "refused": dict(replay.refused)},
+            )
         batches = self.outbox.batch_anchors()
         if not batches:
             return report

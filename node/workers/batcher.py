@@ -35,7 +35,6 @@ the outbox and finished by :meth:`Batcher.resume` on the next start.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import queue
 import threading
@@ -46,13 +45,18 @@ from functools import partial
 from typing import TypeVar
 
 from adapters import ContentStore, EmbeddedContentStore
-from certificates import BatchBuilder, DocexError
-from certificates.json_types import JsonObject
+from certificates import DocexError
 from ledger import ContractReverted, LedgerError
 from node.confidential import MemberDirectory, seal_wrapped
 from node.ledger_link import LedgerLink
 from node.metrics import NodeMetrics
 from node.outbox import BatchState, ClaimedBatch, Outbox, SignedDocument
+from node.workers.wrapping_process import (
+    BatchToWrap,
+    WrappedBatch,
+    WrappingProcess,
+    wrap_and_sign,
+)
 
 _log = logging.getLogger("docex.node.batcher")
 
@@ -60,18 +64,6 @@ T = TypeVar("T")
 
 #: how long a failing stage waits before it tries the same batch again
 _RETRY_SECONDS = 1.0
-
-
-@dataclass(frozen=True, slots=True)
-class _Issuable:
-    """An accepted document as ``BatchBuilder`` takes it (it passed its schema at 202)."""
-
-    type_id: str
-    data: JsonObject
-    addressees: tuple[str, ...]
-
-    def addressee_countries(self) -> tuple[str, ...]:
-        return self.addressees
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,15 +163,22 @@ class Batcher:
         ]
         for stage in stages:
             stage.start()
+        wrapping = WrappingProcess()
         try:
-            self._sign_stage(to_store, stop)
+            self._sign_stage(to_store, stop, wrapping)
         finally:
+            wrapping.close()
             for stage in stages:
                 stage.join()
 
     # --- the pipeline's stages ---------------------------------------------------------
 
-    def _sign_stage(self, to_store: queue.Queue[_SignedInMemory], stop: threading.Event) -> None:
+    def _sign_stage(
+        self,
+        to_store: queue.Queue[_SignedInMemory],
+        stop: threading.Event,
+        wrapping: WrappingProcess,
+    ) -> None:
         poll = min(self.max_latency / 4, 0.25)
         while not stop.is_set():
             batch_id = self._until_done(
@@ -189,7 +188,7 @@ class Batcher:
                 self._wake.wait(poll)
                 self._wake.clear()
                 continue
-            work = self._until_done(stop, partial(self._claimed, batch_id))
+            work = self._until_done(stop, partial(self._claimed, batch_id, wrapping))
             if work is None or not _hand_over(to_store, work, stop):
                 return  # stopping: the batch stays open in the outbox for resume()
 
@@ -253,25 +252,36 @@ class Batcher:
         """Step 2 of an open batch: wrapped, signed, stored, committed as signed."""
         self._store(self._sign(batch))
 
-    def _claimed(self, batch_id: str) -> _SignedInMemory:
-        return self._sign(self.outbox.batch(batch_id))
+    def _claimed(self, batch_id: str, wrapping: WrappingProcess) -> _SignedInMemory:
+        return self._sign(self.outbox.batch(batch_id), wrapping.wrap)
 
-    def _sign(self, batch: ClaimedBatch) -> _SignedInMemory:
-        """Salt, hash, sign and serialise (sealing the confidential ones); no I/O."""
-        builder = BatchBuilder()
-        for _, document_json, addressees in batch.documents:
-            data: JsonObject = json.loads(document_json)
-            builder.add(_Issuable(batch.document_type, data, addressees))
-        signed = builder.sign(signing_key=self.ledger.signing_key, domain=self.ledger.domain)
+    def _sign(
+        self,
+        batch: ClaimedBatch,
+        wrap: Callable[[BatchToWrap], WrappedBatch] = wrap_and_sign,
+    ) -> _SignedInMemory:
+        """Salt, hash, sign and serialise (``wrap``: here, or in the wrapping process),
+        then seal the confidential ones; no I/O."""
+        wrapped = wrap(
+            BatchToWrap(
+                batch.document_type,
+                tuple(
+                    (document_json, addressees) for _, document_json, addressees in batch.documents
+                ),
+                self.ledger.signing_key,
+                self.ledger.domain,
+            )
+        )
         documents: list[_WrappedForStore] = []
-        for (receipt_id, _, addressees), wrapped in zip(batch.documents, signed, strict=True):
-            raw = json.dumps(wrapped.to_json(), ensure_ascii=False, separators=(",", ":")).encode()
+        for (receipt_id, _, addressees), (target_hash, raw) in zip(
+            batch.documents, wrapped.documents, strict=True
+        ):
             content = raw
             if receipt_id in batch.confidential:
                 recipients = self.members.recipients((self.country, *addressees))
-                content = seal_wrapped(raw, signed.anchor.root, wrapped.target_hash, recipients)
-            documents.append(_WrappedForStore(receipt_id, wrapped.target_hash, raw, content))
-        return _SignedInMemory(batch, signed.anchor.root, signed.anchor.addressees, documents)
+                content = seal_wrapped(raw, wrapped.root, target_hash, recipients)
+            documents.append(_WrappedForStore(receipt_id, target_hash, raw, content))
+        return _SignedInMemory(batch, wrapped.root, wrapped.addressees, documents)
 
     def _store(self, work: _SignedInMemory) -> _ToAnchor:
         """Put the batch's content, durable as a group, then commit the batch as signed."""

@@ -4,7 +4,8 @@ nodes, plays every step over HTTP and exits 0 only when every expectation held.
 The short run (50 certificates: 47 used, 1 rejected, 1 amended, 1 revoked) keeps every
 step of the full tour. A failed expectation is produced honestly: the member nodes are
 told (``--node-config``) to accept fewer certificates per request than the demo sends.
-Every process the demo printed a PID for must be gone when it exits, also on Ctrl-C.
+Every process the demo printed a PID for must be gone when it exits, also on Ctrl-C
+or ``kill``.
 """
 
 from __future__ import annotations
@@ -121,7 +122,10 @@ def test_a_failed_expectation_exits_1_and_names_the_step(tmp_path: Path) -> None
     assert (workdir / "vn" / "chain.json").is_file(), "--keep keeps the working directory"
 
 
-def test_ctrl_c_stops_every_process(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "kill"])
+def test_an_interrupted_demo_stops_every_process(
+    tmp_path: Path, stop_signal: signal.Signals
+) -> None:
     workdir = tmp_path / "demo"
     demo = subprocess.Popen(
         [str(DOCEX), "demo", "--certificates", "400", "--workdir", str(workdir)],
@@ -138,7 +142,7 @@ def test_ctrl_c_stops_every_process(tmp_path: Path) -> None:
             lines.append(line)
             if "Step 3/11" in line:  # the network is up and certificates are out
                 break
-        demo.send_signal(signal.SIGINT)
+        demo.send_signal(stop_signal)
         lines += demo.stdout.readlines()
         assert demo.wait(timeout=120) == 130, "".join(lines)
     finally:

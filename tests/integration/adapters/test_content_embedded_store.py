@@ -144,6 +144,25 @@ def test_grouped_writes_are_invisible_until_the_group_is_durable(tmp_path: Path)
     assert list((tmp_path / "tmp").iterdir()) == []
 
 
+def test_a_group_is_pinned_by_one_pin_set_that_unpins_one_cid_at_a_time(
+    tmp_path: Path,
+) -> None:
+    store = EmbeddedContentStore(tmp_path, cid_version=1)
+    single = store.put(b"pinned alone")
+    with store.grouped_writes():
+        grouped = [store.put(f"certificate {i}".encode()) for i in range(5)]
+    assert len(list((tmp_path / "pins").glob("*.pinset"))) == 1
+    assert EmbeddedContentStore(tmp_path).pins() == {single, *grouped}
+
+    store.unpin(grouped[2])
+    assert store.pins() == {single, *grouped[:2], *grouped[3:]}
+    assert store.has(grouped[2])  # unpinned, not deleted
+    for cid in grouped:
+        store.unpin(cid)
+    assert store.pins() == {single}
+    assert list((tmp_path / "pins").glob("*.pinset")) == []
+
+
 def test_a_group_that_fails_stores_nothing(tmp_path: Path) -> None:
     store = EmbeddedContentStore(tmp_path, cid_version=1)
     stored: list[Cid] = []

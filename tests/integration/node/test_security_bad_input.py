@@ -214,7 +214,20 @@ def test_bytes_that_are_not_strict_json_are_refused_everywhere(
 
     response = _attack(target, "POST", path, bad.raw, user)
 
-    body = _refused(target, response, bad.code)
+    _refused(target, response, bad.code)
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("bad", corpus.NOT_JSON, ids=lambda bad: bad.name)
+def test_an_uploaded_file_that_is_not_strict_json_is_refused(target: Target, bad: Any) -> None:
+    before = target.state()
+
+    response = target.client.post(
+        "/v1/verify", files={"file": (bad.name, bad.raw, "application/json")}
+    )
+
+    assert target.state() == before
+    _refused(target, response, bad.code)
     assert response.status_code == 400
 
 
@@ -293,9 +306,7 @@ def test_a_forged_document_presented_for_use_or_rejection_is_refused(
     path, user = _entry_points(target)[entry]
     path = f"/v1/documents/{forged['targetHash']}/{entry}"
     body = {"document": forged}
-    body.update(
-        {"declarationReference": "VN-IMP-FORGED"} if entry == "use" else {"reasonCode": 3}
-    )
+    body.update({"declarationReference": "VN-IMP-FORGED"} if entry == "use" else {"reasonCode": 3})
 
     response = _attack(target, "POST", path, json.dumps(body).encode(), user)
 

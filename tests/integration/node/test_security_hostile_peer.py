@@ -27,6 +27,7 @@ from certificates import BatchBuilder, validate_document
 from certificates.json_types import JsonObject
 from certificates.schemas.samples import sample_document
 from ledger import Journal, open_index
+from node.confidential import seal_wrapped
 from node.dev_consortium import keystore_path, load_or_create_key
 from node.ledger_link import link_ledger
 from node.receiving_manifests import MANIFEST_FORMAT
@@ -207,6 +208,16 @@ def _lie(scene: Scene, lie: str) -> None:
     elif lie == "content that is strict-JSON invalid":
         documents[0]["cid"] = scene.put(b'{"version": "docex-wrapped/1", "version": 2}')
         scene.peer.manifest = scene.manifest(documents=documents)
+    elif lie == "an envelope sealed for other members":
+        sealed = seal_wrapped(
+            json.dumps(wrapped[0]).encode(),
+            scene.batch.anchor.root,
+            bytes.fromhex(wrapped[0]["targetHash"][2:]),
+            scene.node.services.members.recipients(("KR", "SG")),
+        )
+        documents[0]["cid"] = scene.put(sealed)
+        documents[0]["confidential"] = True
+        scene.peer.manifest = scene.manifest(documents=documents)
     elif lie == "a corrupted block":
         scene.peer.corrupt = True
     else:
@@ -223,6 +234,7 @@ LIES: Final = {
     "forged content": "not-verified",
     "content that is not a wrapped document": "not-a-wrapped-document",
     "content that is strict-JSON invalid": "not-a-wrapped-document",
+    "an envelope sealed for other members": "cannot-open",
     "a corrupted block": "bad-content",
 }
 

@@ -140,7 +140,9 @@ def test_the_verification_limit_is_per_client_and_not_evaded_by_headers(make_nod
     spoofed = _verify(node, **{"X-Forwarded-For": "198.51.100.1", "X-Real-IP": "198.51.100.2"})
     signed_in = _verify(node, Authorization=f"Bearer {node.tokens['admin']}")
 
-    for response in (limited, spoofed, signed_in):
+    by_reference = node.client.get("/v1/verify/0x" + "ab" * 32)  # the same public bucket
+
+    for response in (limited, spoofed, signed_in, by_reference):
         node.problem(response, 429, "rate-limited")
         assert int(response.headers["retry-after"]) >= 1
     # another client address has its own bucket

@@ -1,0 +1,91 @@
+"""``python -m bench.soak [--quick] [--only NAME ...]``: run the reliability scenarios."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+from bench.soak.results import ScenarioResult, SoakContext, write_results
+
+#: scenario name -> module under bench.soak.scenarios (each with ``run(context)``)
+SCENARIOS = {
+    "load": "load",
+    "chain-killed": "chain_killed",
+    "chain-reset": "chain_reset",
+    "node-killed": "node_killed",
+    "peer-gateway": "peer_gateway",
+    "disk-full": "disk_full",
+}
+
+
+def _run_one(name: str, context: SoakContext) -> list[ScenarioResult]:
+    module = importlib.import_module(f"bench.soak.scenarios.{SCENARIOS[name]}")
+    run: Callable[[SoakContext], ScenarioResult | list[ScenarioResult]] = module.run
+    started = time.monotonic()
+    try:
+        outcome = run(context)
+    except Exception as error:  # a scenario that breaks is a failed scenario, reported
+        traceback.print_exc()
+        return [
+            ScenarioResult(
+                name,
+                name,
+                outcome="fail",
+                notes=[f"the scenario itself failed: {type(error).__name__}: {error}"],
+                seconds=time.monotonic() - started,
+            )
+        ]
+    return outcome if isinstance(outcome, list) else [outcome]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.soak", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer trials, a 15 s load")
+    parser.add_argument(
+        "--only", action="append", choices=sorted(SCENARIOS), help="run only this scenario"
+    )
+    parser.add_argument(
+        "--no-write",
+        action="store_true",
+        help="do not write bench/results/reliability.json and docs/reliability.md "
+        "(the default with --only)",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the scratch directory")
+    options = parser.parse_args(argv)
+    names = options.only or list(SCENARIOS)
+    workdir = Path(tempfile.mkdtemp(prefix="docex-soak-"))
+    context = SoakContext(workdir=workdir, quick=options.quick)
+    results: list[ScenarioResult] = []
+    try:
+        for name in names:
+            print(f"== soak: {name}", flush=True)
+            for result in _run_one(name, context):
+                results.append(result)
+                print(f"   {result.outcome.upper()} {result.title}: {result.figures}", flush=True)
+                for note in result.notes:
+                    print(f"     - {note}", flush=True)
+    finally:
+        if options.keep:
+            print(f"scratch directory kept: {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    if not (options.no_write or options.only):
+        write_results(results, quick=options.quick)
+        print("wrote bench/results/reliability.json and docs/reliability.md")
+    failed = [r.title for r in results if r.failed]
+    if failed:
+        print(f"soak FAILED: {', '.join(failed)}")
+        return 1
+    print("soak passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,57 @@
+"""Issuing sample documents to a node over its API, as an issuing ministry's system does."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sqlite3
+import threading
+from pathlib import Path
+
+import httpx
+
+from certificates.schemas.samples import sample_document
+
+#: batches close small and fast, so a soak sees many batches (and many crash windows)
+SMALL_BATCHES = {
+    "DOCEX_BATCH_SIZE": "20",
+    "DOCEX_BATCH_MAX_LATENCY_MS": "50",
+    "DOCEX_RECEIVE": "false",
+}
+
+_numbers = itertools.count(1)
+_numbers_lock = threading.Lock()
+
+
+def next_documents(count: int, type_id: str = "coo/1") -> list[object]:
+    """``count`` distinct sample documents (numbered across the whole soak run)."""
+    with _numbers_lock:
+        numbers = [next(_numbers) for _ in range(count)]
+    return [sample_document(type_id, n) for n in numbers]
+
+
+def issue(
+    client: httpx.Client, token: str, count: int, type_id: str = "coo/1"
+) -> tuple[int, list[str]]:
+    """POST ``count`` documents in one request: (HTTP status or 0 if unreachable, ids)."""
+    body = json.dumps(next_documents(count, type_id))
+    try:
+        answer = client.post(
+            "/v1/documents",
+            content=body,
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
+    except httpx.TransportError:
+        return 0, []
+    if answer.status_code != 202:
+        return answer.status_code, []
+    return 202, [receipt["id"] for receipt in answer.json()["receipts"]]
+
+
+def journal_unfinished(data_dir: Path) -> int:
+    """Transactions the node's journal holds as signed or sent (not final): orphans once
+    the node has settled."""
+    uri = f"file:{data_dir / 'transactions.sqlite'}?mode=ro"
+    with sqlite3.connect(uri, uri=True) as db:
+        row = db.execute("SELECT count(*) FROM tx WHERE status IN ('signed', 'sent')").fetchone()
+    return int(row[0])

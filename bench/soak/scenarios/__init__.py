@@ -1,0 +1,1 @@
+"""Soak scenarios: each ``run(context)`` returns its result(s)."""

@@ -1,0 +1,109 @@
+"""Wrapping and signing batches in a process of their own (the batcher's signer stage).
+
+Salting, hashing and signing a batch is pure Python work under the GIL, as is answering
+HTTP requests. In one process the two take turns on one core however many cores the
+machine has, so ``docex run`` hands each batch to one child process (a
+``ProcessPoolExecutor`` of one worker, started with ``spawn``: never ``fork`` from a
+process that runs threads) and the API keeps its own core.
+
+The child holds nothing durable and sees no database, store or chain: it gets the
+documents' JSON, the issuer key and the EIP-712 domain, and returns the root and the
+wrapped documents, which the batcher stores and commits as before (a crash of either
+process leaves the batch open in the outbox; it is wrapped again on restart). A child
+that dies is replaced on the next batch.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+
+from certificates import BatchBuilder
+from certificates.json_types import JsonObject
+from certificates.signing import Eip712Domain
+
+
+@dataclass(frozen=True, slots=True)
+class _Issuable:
+    """An accepted document as ``BatchBuilder`` takes it (it passed its schema at 202)."""
+
+    type_id: str
+    data: JsonObject
+    addressees: tuple[str, ...]
+
+    def addressee_countries(self) -> tuple[str, ...]:
+        return self.addressees
+
+
+@dataclass(frozen=True, slots=True)
+class BatchToWrap:
+    document_type: str
+    #: (validated document JSON, addressee countries) in batch order
+    documents: tuple[tuple[bytes, tuple[str, ...]], ...]
+    signing_key: bytes
+    domain: Eip712Domain
+
+
+@dataclass(frozen=True, slots=True)
+class WrappedBatch:
+    root: bytes
+    addressees: tuple[str, ...]
+    #: (target hash, wrapped document JSON) in batch order
+    documents: tuple[tuple[bytes, bytes], ...]
+
+
+def wrap_and_sign(job: BatchToWrap) -> WrappedBatch:
+    """Salt, hash and sign ``job``'s documents; serialise each wrapped document."""
+    builder = BatchBuilder()
+    for document_json, addressees in job.documents:
+        data: JsonObject = json.loads(document_json)
+        builder.add(_Issuable(job.document_type, data, addressees))
+    signed = builder.sign(signing_key=job.signing_key, domain=job.domain)
+    return WrappedBatch(
+        root=signed.anchor.root,
+        addressees=signed.anchor.addressees,
+        documents=tuple(
+            (
+                wrapped.target_hash,
+                json.dumps(wrapped.to_json(), ensure_ascii=False, separators=(",", ":")).encode(),
+            )
+            for wrapped in signed
+        ),
+    )
+
+
+class WrappingProcess:
+    """One child process that runs :func:`wrap_and_sign`, started on first use."""
+
+    def __init__(self) -> None:
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def wrap(self, job: BatchToWrap) -> WrappedBatch:
+        """:func:`wrap_and_sign` in the child; a dead child raises ``BrokenProcessPool``
+        (the caller retries) and is replaced on the next call."""
+        with self._lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(
+                    max_workers=1, mp_context=multiprocessing.get_context("spawn")
+                )
+            pool = self._pool
+        try:
+            return pool.submit(wrap_and_sign, job).result()
+        except BrokenProcessPool:
+            with self._lock:
+                if self._pool is pool:
+                    self._pool = None
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+
+    def close(self) -> None:
+        """Stop the child (it finishes the batch it is wrapping, if any)."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)

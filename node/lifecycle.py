@@ -209,8 +209,13 @@ class DocumentLifecycle:
         if not TARGET_HASH.fullmatch(document_id):
             raise DocumentNotFound(f"this node issued no document {document_id}")
         if presented is None:
+            # what the receiver filed was fetched by CID and verified before filing
+            received = self.services.inbox.document(bytes.fromhex(document_id[2:]))
+            if received is not None:
+                return _anchored_from_wrapped(received.wrapped_json)
             raise DocumentNotFound(
-                f"this node issued no document {document_id}: send its wrapped form as `document`"
+                f"no document {document_id} in this node's outbox or inbox: send its wrapped "
+                "form as `document`"
             )
         try:
             wrapped = WrappedDocument.from_json(presented)

@@ -15,6 +15,7 @@ from certificates.json_types import JsonObject
 from certificates.schemas.samples import sample_document
 from ledger import Journal, TransactionManager, open_index
 from node.dev_consortium import keystore_path, load_or_create_key
+from node.inbox import ReceivedDocument
 from node.ledger_link import LedgerLink, link_ledger
 from node.lifecycle import DocumentLifecycle
 from node.workers.indexer import sync_index
@@ -282,6 +283,42 @@ def test_a_customs_officer_uses_a_document_addressed_to_its_country(
     assert response.status_code == 200, response.text
     sync(node)
     assert verdict_status(node, wrapped)["data"]["usedQuantity"] == 2
+
+
+def test_a_document_in_the_inbox_is_used_without_presenting_it_again(
+    node: NodeUnderTest, kr: LedgerLink
+) -> None:
+    wrapped = kr_document_to_vn(node, kr, index=5)
+    content = json.dumps(wrapped).encode()
+    ledger = node.services.ledger
+    assert ledger is not None
+    node.services.inbox.file(  # as the receiver files what it fetched and verified
+        ReceivedDocument(
+            target_hash=bytes.fromhex(str(wrapped["targetHash"])[2:]),
+            batch_root=bytes.fromhex(str(wrapped["batch"]["root"])[2:]),  # type: ignore[index]
+            document_type="coo/1",
+            issuer_country="KR",
+            issuer=kr.issuer.address,
+            cid=str(node.services.store.put(content)),
+            confidential=False,
+            block_number=ledger.head_block(),
+            received_at=1.0,
+            wrapped_json=content,
+            verdict_json=json.dumps(node.services.verifier.verify(wrapped).to_json()),
+            valid=True,
+        )
+    )
+
+    response = post(
+        node,
+        f"/v1/documents/{wrapped['targetHash']}/use",
+        {"declarationReference": "VN-IMP-2024-0005", "quantity": 1, "allowedQuantity": 1},
+        "officer",
+    )
+
+    assert response.status_code == 200, response.text
+    sync(node)
+    assert verdict_status(node, wrapped)["data"]["usedQuantity"] == 1
 
 
 def test_over_use_is_409_with_the_contracts_reason(node: NodeUnderTest, kr: LedgerLink) -> None:

@@ -21,12 +21,14 @@ APT_PACKAGES := chromium
 APT_PACKAGES += fonts-dejavu-core fonts-nanum poppler-utils zbar-tools
 APT_STAMP := $(VENV)/.stamp-apt
 
-.PHONY: help setup run test test-fast lint bench contracts clean slither
+.PHONY: help setup run test test-fast lint bench contracts clean slither soak
 
 help:
 	@echo "make run     set up and start the node (embedded chain, store and database)"
 	@echo "make test    set up and run lint + the whole test suite"
 	@echo "make bench   run the benchmarks side by side with the peers; JSON in bench/results/"
+	@echo "make soak    reliability scenarios (load, kill -9, chain reset, hostile peer, disk full)"
+	@echo "             + the long security runs; SOAK_ARGS=--quick for a short run"
 	@echo "make lint    ruff + mypy strict on certificates, ledger, adapters, node"
 	@echo "make slither static analysis of the contracts (Slither); new findings fail"
 	@echo "make contracts  rebuild contracts/build/ from the Solidity sources"
@@ -78,6 +80,15 @@ run: setup
 
 bench: setup $(BENCH_NODE_STAMP)
 	$(PY) -m bench
+
+# not part of `make test`: minutes of real processes (bench/soak/), results in
+# bench/results/reliability.json and docs/reliability.md, then the slow security tests
+SOAK_ARGS ?=
+soak: setup
+	status=0; \
+	$(PY) -m bench.soak $(SOAK_ARGS) || status=1; \
+	$(VENV)/bin/pytest tests/soak -m soak -p no:cacheprovider || status=1; \
+	exit $$status
 
 contracts: $(CONTRACTS_NODE_STAMP)
 	cd contracts && node scripts/build.mjs

@@ -28,6 +28,11 @@ class NonceSequence:
         self._next += 1
         return nonce
 
+    def advance_to(self, nonce: int) -> None:
+        """Skip to ``nonce`` if it is ahead (another process took the ones before it)."""
+        if self._next is not None and nonce > self._next:
+            self._next = nonce
+
     def release(self, nonce: int) -> None:
         """Give back the nonce just allocated (the node refused its transaction)."""
         if self._next == nonce + 1:

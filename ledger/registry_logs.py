@@ -115,15 +115,18 @@ class RegistryLogDecoder:
         return _hex(self.abi.events[event].topic0)
 
     def document_events_filter(
-        self, target_hash: str, from_block: int, to_block: int
+        self, target_hashes: Sequence[str], from_block: int, to_block: int
     ) -> dict[str, Any]:
         """``eth_getLogs`` parameters: every revocation, supersession, use and rejection of
-        the document ``target_hash`` (``0x`` hex) in the block range."""
+        the documents ``target_hashes`` (``0x`` hex) in the block range."""
         return {
             "address": self.address,
             "fromBlock": hex(from_block),
             "toBlock": hex(to_block),
-            "topics": [[self.topic(name) for name in DOCUMENT_EVENTS], target_hash.lower()],
+            "topics": [
+                [self.topic(name) for name in DOCUMENT_EVENTS],
+                [target.lower() for target in target_hashes],
+            ],
         }
 
     def route_filter(self, route_id: int, from_block: int, to_block: int) -> dict[str, Any]:

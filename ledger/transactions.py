@@ -5,8 +5,10 @@ For each transaction:
 1. the caller names it with an idempotency ``key`` (asking twice with one key gives
    the first transaction back, before or after a restart);
 2. gas is estimated (a revert is reported here, typed, before anything is signed);
-3. under the account's lock a nonce is allocated from a local sequence, the
-   transaction is signed with the account's key, and **journalled durably**;
+3. under the account's lock (and the journal's lock file, against other processes on
+   the same journal) a nonce is allocated from a local sequence, never below the
+   journal's next, the transaction is signed with the account's key, and **journalled
+   durably**;
 4. only then is it sent raw (``eth_sendRawTransaction``); no node account is used;
 5. :meth:`TransactionManager.wait` polls for a receipt of any attempt at that nonce,
    replaces a stuck transaction at the same nonce with a higher fee, and returns once
@@ -186,12 +188,15 @@ class TransactionManager:
             return existing
         gas = request.gas if request.gas is not None else self.estimate_gas(account, request)
         sequence = self._sequences.of(account)
-        with sequence.lock:
+        # the journal's lock file holds off other docex processes sharing this journal
+        with sequence.lock, self.journal.exclusive():
             existing = self.journal.get(request.key)
             if existing is not None and existing.status is not TxStatus.REJECTED:
                 return existing
             self._resend_unsent(account)
             for _ in range(3):
+                # what another process journalled under the lock is taken
+                sequence.advance_to(self.journal.next_nonce(self.chain_id, account))
                 nonce = sequence.allocate()
                 fees = self.quote_fees()
                 attempt = self._sign(
@@ -567,7 +572,7 @@ class TransactionManager:
         replayed: list[str] = []
         refused: dict[str, str] = {}
         for account, sequence in ((a, self._sequences.of(a)) for a in self._signers):
-            with sequence.lock:
+            with sequence.lock, self.journal.exclusive():
                 known = int(self.chain.request("eth_getTransactionCount", [account, "pending"]), 16)
                 if known >= self.journal.next_nonce(self.chain_id, account):
                     continue

@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters import gateway_router
 from node.api import (
+    audit,
     batches,
     certificates,
     consortium,
@@ -128,6 +129,7 @@ def create_app(settings: NodeSettings, services: NodeServices) -> FastAPI:
         lifecycle,
         consortium,
         certificates,
+        audit,
     ):
         app.include_router(module.router)
     # the verifier and issuer pages (node/web/): static files, read once here

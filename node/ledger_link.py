@@ -4,7 +4,7 @@ and the event index, and the one write the batcher needs (anchoring a batch root
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import Engine
@@ -24,6 +24,7 @@ from ledger import (
 )
 from ledger.contracts import revert_decoder
 from ledger.transactions import SendHook
+from node.chain_restarts import ChainRestarts
 
 
 @dataclass
@@ -37,6 +38,8 @@ class LedgerLink:
     index: Engine
     indexer: EventIndexer
     issuer: LocalAccount
+    #: restarts of the managed chain the index has not re-checked yet
+    restarts: ChainRestarts = field(default_factory=ChainRestarts)
 
     @property
     def domain(self) -> Eip712Domain:

@@ -101,6 +101,34 @@ class NodeRuntime:
     def anvil_pid(self) -> int | None:
         return self._anvil.pid if self._anvil is not None else None
 
+    @property
+    def chain_url(self) -> str | None:
+        """The JSON-RPC URL of the open chain (managed anvil or ``rpc``); None in-process."""
+        if self._anvil is not None:
+            return self._anvil.url
+        return self.settings.rpc_url if self.settings.chain is ChainKind.RPC else None
+
+    def open_for_api(self, chain_url: str) -> NodeServices:
+        """Open the components an API-only process needs (``docex run --api-workers``):
+        the chain the first process runs, reached by ``chain_url``, its deployment,
+        journal, index and store. Nothing is deployed, resumed or started here: the
+        first process owns the chain, the workers and the recovery."""
+        settings = self.settings
+        chain = JsonRpcChain(chain_url)
+        self._chain = chain
+        self._journal = Journal(settings.journal_path)
+        ledger = link_ledger(
+            chain,
+            Deployment.read(settings.data_dir),
+            self._journal,
+            open_index(settings.index_path),
+            read_issuer_key(settings),
+            confirmations=settings.confirmations,
+        )
+        store, gateway_store = self._open_store()
+        self.services = build_services(settings, ledger, store, gateway_store)
+        return self.services
+
     def open(self) -> NodeServices:
         """Open every component (starting anvil when managed); workers not started yet."""
         settings = self.settings
@@ -192,6 +220,7 @@ class NodeRuntime:
                 threading.Thread(
                     target=supervise_anvil,
                     args=(self._anvil, self._stop),
+                    kwargs={"restarts": ledger.restarts},
                     name="docex-chain-supervisor",
                     daemon=True,
                 )
@@ -267,6 +296,7 @@ def build_services(
             ledger.domain,
             ledger.indexer.checkpoint,
             index_state_reader(ledger.index, ledger.indexer.stream),
+            in_doubt=ledger.restarts.in_doubt,
         )
         if ledger is not None
         else None

@@ -96,6 +96,8 @@ class NodeSettings(BaseSettings):
     max_documents_per_request: int = Field(default=1000, ge=1)
     verify_rate_per_second: float = Field(default=50.0, gt=0)
     verify_burst: int = Field(default=100, ge=1)
+    #: the most events one audit report (GET /v1/audit) may list; beyond, a 422
+    audit_max_events: int = Field(default=10_000, ge=1)
 
     # --- fault injection: TEST ONLY (make soak), never set in production --------------
     #: ``journalled:N`` or ``sent:N``: the node kills itself (SIGKILL) at that point of
@@ -107,6 +109,9 @@ class NodeSettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     log_level: str = Field(default="info", pattern=r"^(debug|info|warning|error)$")
+    #: processes serving the HTTP API on the one port; the background workers (batcher,
+    #: indexer, receiver) run in the first only (docs/node.md, "Two API processes")
+    api_workers: int = Field(default=1, ge=1, le=16)
     #: the address people and other nodes reach this node at: the base of the links the
     #: node prints (verifier page, QR codes on printed certificates); default
     #: http://HOST:PORT

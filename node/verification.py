@@ -59,6 +59,9 @@ class ChainView:
     #: the index's checkpoint with its block hash (:func:`index_state_reader`): the key
     #: the on-chain answers are memoised under; None: no memo
     index_state: Callable[[], IndexState] | None = None
+    #: true while the index may describe blocks a restarted chain no longer has
+    #: (:class:`node.chain_restarts.ChainRestarts`): the on-chain checks answer ``error``
+    in_doubt: Callable[[], bool] | None = None
 
 
 def index_state_reader(index: Engine, stream: str) -> Callable[[], IndexState]:
@@ -210,6 +213,15 @@ class Verifier:
                 )
             )
         offline = verify_offline(document, self.chain.domain)
+        if self.chain.in_doubt is not None and self.chain.in_doubt():
+            return offline.with_checks(
+                *(
+                    CheckResult.error(
+                        name, "the chain restarted: the index is re-checking it; try again"
+                    )
+                    for name in ON_CHAIN_CHECKS
+                )
+            )
         if self.chain.index_state is None:
             index = self.chain.index
             batch = queries.batch(index, document.batch.anchor.root)

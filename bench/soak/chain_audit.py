@@ -10,6 +10,7 @@ batch would carry new salts, a new target hash, and show up as a surplus here).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from collections import Counter
@@ -92,7 +93,7 @@ def claimed_anchors(data_dir: Path, receipt_ids: Sequence[str]) -> dict[str, byt
     """Receipt id -> the batch root its target hash and proof lead to (None: no claim)."""
     claims: dict[str, bytes | None] = dict.fromkeys(receipt_ids)
     uri = f"file:{data_dir / 'node.sqlite'}?mode=ro"
-    with sqlite3.connect(uri, uri=True) as db:
+    with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
         db.execute("PRAGMA busy_timeout=10000")
         for receipt_id, state, target, wrapped in db.execute(
             "SELECT id, state, target_hash, wrapped_json FROM outbox"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import sqlite3
@@ -34,7 +35,21 @@ def issue(
     client: httpx.Client, token: str, count: int, type_id: str = "coo/1"
 ) -> tuple[int, list[str]]:
     """POST ``count`` documents in one request: (HTTP status or 0 if unreachable, ids)."""
-    body = json.dumps(next_documents(count, type_id))
+    return post_documents(client, token, next_documents(count, type_id))
+
+
+def issue_documents(client: httpx.Client, token: str, documents: list[object]) -> list[str]:
+    """POST ``documents`` in one request that must be accepted; their receipt ids."""
+    status, ids = post_documents(client, token, documents)
+    if status != 202:
+        raise RuntimeError(f"the node answered {status} to an issue request")
+    return ids
+
+
+def post_documents(
+    client: httpx.Client, token: str, documents: list[object]
+) -> tuple[int, list[str]]:
+    body = json.dumps(documents)
     try:
         answer = client.post(
             "/v1/documents",
@@ -52,6 +67,6 @@ def journal_unfinished(data_dir: Path) -> int:
     """Transactions the node's journal holds as signed or sent (not final): orphans once
     the node has settled."""
     uri = f"file:{data_dir / 'transactions.sqlite'}?mode=ro"
-    with sqlite3.connect(uri, uri=True) as db:
+    with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
         row = db.execute("SELECT count(*) FROM tx WHERE status IN ('signed', 'sent')").fetchone()
     return int(row[0])

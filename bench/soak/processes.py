@@ -52,7 +52,7 @@ class NodeProcess:
         data_dir.parent.mkdir(parents=True, exist_ok=True)
         self.log_path = (log_dir or data_dir.parent) / f"{data_dir.name}-{self.port}.log"
         self._log = self.log_path.open("ab")
-        self.process = subprocess.Popen(  # noqa: S603 - our own CLI, no shell
+        self.process = subprocess.Popen(
             [str(DOCEX), "run", "--data-dir", str(data_dir), "--port", str(self.port), *args],
             stdout=subprocess.PIPE,
             stderr=self._log,
@@ -109,7 +109,7 @@ class NodeProcess:
 
     def add_user(self, name: str, role: str) -> str:
         """A token from ``docex users add`` on this node's data dir."""
-        done = subprocess.run(  # noqa: S603 - our own CLI
+        done = subprocess.run(
             [str(DOCEX), "users", "add", name, "--role", role, "--data-dir", str(self.data_dir)],
             capture_output=True,
             text=True,
@@ -157,7 +157,9 @@ class NodeProcess:
     def log_count(self, message: str) -> int:
         """How many JSON log lines of this node carry ``message``."""
         needle = f'"message": "{message}"'
-        return sum(needle in line for line in self.log_path.read_text(errors="replace").splitlines())
+        return sum(
+            needle in line for line in self.log_path.read_text(errors="replace").splitlines()
+        )
 
     def wait_exit(self, timeout: float) -> int | None:
         """The exit status once the process ends by itself, None if it is still running."""
@@ -169,7 +171,9 @@ class NodeProcess:
     # --- the node's own records (read-only) -----------------------------------------
 
     def outbox_states(self) -> dict[str, int]:
-        with sqlite3.connect(f"file:{self.data_dir / 'node.sqlite'}?mode=ro", uri=True) as db:
+        with contextlib.closing(
+            sqlite3.connect(f"file:{self.data_dir / 'node.sqlite'}?mode=ro", uri=True)
+        ) as db:
             db.execute("PRAGMA busy_timeout=10000")
             rows = db.execute("SELECT state, count(*) FROM outbox GROUP BY state").fetchall()
         return {str(state): int(count) for state, count in rows}

@@ -6,6 +6,7 @@ import typer
 
 from node.cli import (
     chain,
+    client_audit,
     client_inbox,
     client_issue,
     client_lifecycle,
@@ -41,3 +42,4 @@ client_issue.register(app)
 client_verify.register(app)
 client_lifecycle.register(app)
 client_inbox.register(app)
+client_audit.register(app)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -91,11 +92,26 @@ def run_node(
             file_okay=False,
         ),
     ] = None,
+    api_workers: Annotated[
+        int | None,
+        typer.Option(
+            "--api-workers",
+            min=1,
+            help="Processes serving the API on the port; the background workers run in "
+            "the first only (DOCEX_API_WORKERS).",
+        ),
+    ] = None,
 ) -> None:
     """Start the node service (chain, content store, API)."""
     # The service stack (FastAPI, uvicorn, web3) loads here, not when `docex` starts.
-    import uvicorn
+    from multiprocessing.process import BaseProcess
 
+    from node.api_process import (
+        api_server,
+        listening_socket,
+        start_api_processes,
+        stop_api_processes,
+    )
     from node.app import create_app
     from node.json_logs import configure_logging
     from node.runtime import NodeRuntime
@@ -112,9 +128,11 @@ def run_node(
         country=country,
         peer_gateways=_peer_gateways(peer_gateway),
         join_from=join,
+        api_workers=api_workers,
     )
     configure_logging(settings.log_level)
     runtime = NodeRuntime(settings)
+    api_processes: list[BaseProcess] = []
     try:
         try:
             services = runtime.open()
@@ -123,20 +141,18 @@ def run_node(
             fail("run", EXIT_REFUSED, describe(error))
         runtime.start_workers()
         app = create_app(settings, services)
-        server = uvicorn.Server(
-            uvicorn.Config(
-                app,
-                host=settings.host,
-                port=settings.port,
-                # uvloop + httptools (uvicorn[standard]): about twice the requests/s of
-                # the pure-Python defaults on one worker
-                loop="uvloop",
-                http="httptools",
-                log_config=None,
-                access_log=False,
-                lifespan="off",
+        server = api_server(app, settings)
+        try:
+            listener = listening_socket(settings.host, settings.port)
+        except OSError as error:
+            fail("run", EXIT_REFUSED, f"cannot listen on {settings.host}:{settings.port}: {error}")
+        if settings.api_workers > 1:
+            chain_url = runtime.chain_url
+            if chain_url is None:
+                fail("run", EXIT_REFUSED, "--api-workers needs a chain reachable by URL")
+            api_processes = start_api_processes(
+                settings, chain_url, listener, settings.api_workers - 1
             )
-        )
         # start-up's objects (web3, SQLAlchemy, pydantic, schemas) never become garbage:
         # out of the collector's way, full collections stay short (verify's p99)
         gc.collect()
@@ -163,10 +179,17 @@ def run_node(
             lines.append(
                 f"  sample token ({SAMPLE_USER}, issuer of coo/permit/declaration): {token}"
             )
+        if settings.api_workers > 1:
+            others = ", ".join(str(process.pid) for process in api_processes)
+            lines.append(
+                f"  API          {settings.api_workers} processes: PID {os.getpid()} (with the "
+                f"workers); API only: {others}"
+            )
         lines.append("Ctrl-C stops the node.")
         typer.echo("\n".join(lines))
         # uvicorn re-raises the Ctrl-C it handled once it has shut down: done, cleanly
         with contextlib.suppress(KeyboardInterrupt):
-            server.run()
+            server.run(sockets=[listener])
     finally:
+        stop_api_processes(api_processes)
         runtime.stop()

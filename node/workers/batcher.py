@@ -5,7 +5,8 @@ One batch goes through three durable steps (see :mod:`node.outbox`):
 1. *claim*: up to ``batch_size`` pending documents of one type become an open batch,
    when that many are waiting or the oldest has waited ``max_latency`` seconds;
 2. *sign*: the documents are salted, hashed, put in a Merkle tree whose root the
-   node's issuer key signs (``certificates.BatchBuilder``); each wrapped document goes
+   node's issuer key signs (``certificates.BatchBuilder``, in
+   :mod:`node.workers.wrapping_process`); each wrapped document goes
    into the content store (a confidential one sealed for this node's member and its
    addressees' members, :mod:`node.confidential`); root, wrapped documents and CIDs are
    committed;
@@ -16,20 +17,23 @@ After a crash, :meth:`Batcher.resume` redoes step 2 for open batches (nothing wa
 sent for them) and step 3 for signed ones (the journal sends their transaction once).
 
 :meth:`Batcher.run` (the ``docex run`` thread) pipelines the steps over three threads,
-so that batch N+1 is wrapped and signed (CPU, under the GIL) while batch N's content is
+so that batch N+1 is wrapped and signed (CPU, in a child process) while batch N's content is
 written and synced (file-system time, outside the GIL) and batch N-1's anchor is mined:
 
-- *signer* (the calling thread): claims a due batch, salts, hashes and signs it, in
-  memory only;
+- *signer* (the calling thread): claims a due batch and has it salted, hashed and
+  signed by the wrapping process (a child process: that work is pure CPU, and here it
+  would take turns with the API on one core), in memory only;
 - *storer*: puts the wrapped documents in the content store, made durable as a group,
   then commits the signed batch (root, CIDs, wrapped documents): the order of step 2;
 - *anchorer*: sends the anchors of every signed batch waiting (several may share a
   block), then waits for each and completes its receipts.
 
-Hand-overs are bounded queues of one batch: a slow stage holds the ones before it back
-instead of piling up claimed batches. Nothing a later stage needs is kept only in a
-queue: a batch dropped from the pipeline by a stop or a crash is still open or signed in
-the outbox and finished by :meth:`Batcher.resume` on the next start.
+Hand-overs are bounded queues (one batch to the storer, four signed ones to the
+anchorer): a slow stage holds the ones before it back instead of piling up claimed
+batches. A failing step (chain down, disk full) is retried on the same batch every
+second. Nothing a later stage needs is kept only in a queue: a batch dropped from the
+pipeline by a stop or a crash is still open or signed in the outbox and finished by
+:meth:`Batcher.resume` on the next start.
 """
 
 from __future__ import annotations

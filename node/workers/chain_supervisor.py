@@ -15,15 +15,27 @@ import time
 
 from certificates import DocexError
 from ledger import ManagedAnvil
+from node.chain_restarts import ChainRestarts
 
 _log = logging.getLogger("docex.node.chain")
 
 
-def supervise_anvil(anvil: ManagedAnvil, stop: threading.Event, poll: float = 0.2) -> None:
-    """Check every ``poll`` seconds until ``stop``; restart anvil when it has exited."""
+def supervise_anvil(
+    anvil: ManagedAnvil,
+    stop: threading.Event,
+    poll: float = 0.2,
+    restarts: ChainRestarts | None = None,
+) -> None:
+    """Check every ``poll`` seconds until ``stop``; restart anvil when it has exited.
+
+    ``restarts`` is told before each restart, so that verification does not answer from
+    the index until the indexer has re-checked it against the restarted chain.
+    """
     while not stop.wait(poll):
         if not anvil.exited:
             continue
+        if restarts is not None:
+            restarts.restarting()
         died = time.monotonic()
         _log.error("managed anvil exited; restarting it on its state", extra={"pid": anvil.pid})
         try:

@@ -35,7 +35,9 @@ def follow_chain(
     """Sync every ``poll`` seconds until ``stop``; an unreachable chain is retried."""
     while not stop.is_set():
         try:
+            token = ledger.restarts.pass_started()
             sync_index(ledger, metrics)
+            ledger.restarts.checked(token)
             if keeper is not None:
                 keeper.check()
         except DocexError as error:

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -76,6 +78,18 @@ def wrap_and_sign(job: BatchToWrap) -> WrappedBatch:
     )
 
 
+def _exit_with_parent(parent: int) -> None:
+    """In the child: exit as soon as the node is gone (a ``kill -9`` of the node leaves
+    no orphan behind; a pool only notices a dead parent when it next reads a task)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="docex-wrapping-watch", daemon=True).start()
+
+
 class WrappingProcess:
     """One child process that runs :func:`wrap_and_sign`, started on first use."""
 
@@ -89,7 +103,10 @@ class WrappingProcess:
         with self._lock:
             if self._pool is None:
                 self._pool = ProcessPoolExecutor(
-                    max_workers=1, mp_context=multiprocessing.get_context("spawn")
+                    max_workers=1,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_exit_with_parent,
+                    initargs=(os.getpid(),),
                 )
             pool = self._pool
         try:

@@ -95,8 +95,8 @@ def run(context: SoakContext) -> ScenarioResult:
         "seconds_to_flag_all_after_chain_back": round(detected_at - back_at, 2)
         if detected_at is not None
         else "never",
-        "green_verdicts_after_detection": green_after_detection,
-        "green_verdicts_while_detecting": green_before_detection,
+        "green_verdicts_after_chain_back_before_flagged": green_before_detection,
+        "green_verdicts_after_flagged": green_after_detection,
         "green_verdicts_at_end": green_at_end,
         "receipt_status": receipt.get("status"),
     }
@@ -107,6 +107,7 @@ def run(context: SoakContext) -> ScenarioResult:
         )
     holds = (
         flagged_all
+        and green_before_detection == 0
         and green_after_detection == 0
         and green_at_end == 0
         and green_before == len(accepted)

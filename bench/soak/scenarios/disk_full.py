@@ -9,6 +9,7 @@ root for ``mount``; where it cannot mount, the scenario is reported as skipped.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import sqlite3
@@ -30,8 +31,8 @@ CLEAN_STATUSES = {202, 503, 507}
 def _mount(directory: Path) -> str | None:
     """Mount a 64 MiB tmpfs on ``directory``; the reason when it cannot."""
     directory.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(  # noqa: S603 - fixed arguments
-        ["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(directory)],  # noqa: S607
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(directory)],
         capture_output=True,
         text=True,
         check=False,
@@ -43,8 +44,8 @@ def _unmount(directory: Path) -> str | None:
     """Unmount ``directory`` (a few tries: a just-stopped process may still hold it)."""
     reason = None
     for _ in range(20):
-        done = subprocess.run(  # noqa: S603 - fixed arguments
-            ["umount", str(directory)],  # noqa: S607
+        done = subprocess.run(
+            ["umount", str(directory)],
             check=False,
             capture_output=True,
             text=True,
@@ -72,7 +73,7 @@ def _fill(filler: Path) -> int:
 
 
 def _integrity(path: Path) -> str:
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
         return str(db.execute("PRAGMA integrity_check").fetchone()[0])
 
 

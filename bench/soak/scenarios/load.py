@@ -93,7 +93,7 @@ def run(context: SoakContext) -> ScenarioResult:
                             tally.issue_errors[status] = tally.issue_errors.get(status, 0) + 1
 
         def verifier() -> None:
-            chooser = random.Random()  # noqa: S311 - picks test documents, not secrets
+            chooser = random.Random()
             with httpx.Client(base_url=node.base, timeout=60) as own:
                 while not stop.is_set():
                     began = time.perf_counter()

@@ -43,7 +43,9 @@ def run_point(context: SoakContext, point: str) -> ScenarioResult:
     recoveries: list[float] = []
     try:
         for trial in range(trials):
-            node = NodeProcess(data_dir, args, {**SMALL_BATCHES, "DOCEX_TEST_CRASH_AT": f"{point}:1"})
+            node = NodeProcess(
+                data_dir, args, {**SMALL_BATCHES, "DOCEX_TEST_CRASH_AT": f"{point}:1"}
+            )
             token = node.sample_token()
             with httpx.Client(base_url=node.base, timeout=30) as client:
                 for _ in range(REQUESTS_PER_TRIAL):

@@ -138,3 +138,24 @@ def test_the_keeper_leaves_anchored_batches_alone(node: NodeUnderTest) -> None:
     issue_and_anchor(node, 1)
     report = keeper_of(node).check()
     assert (report.flagged, report.restored, report.replayed) == ([], [], ())
+
+
+def test_verification_is_not_green_while_a_restarted_chain_is_unchecked(
+    node: NodeUnderTest,
+) -> None:
+    ledger = node.services.ledger
+    assert ledger is not None
+    anchored = issue_and_anchor(node, 1)
+    assert verdict(node, anchored["document"])["issuance"] == "valid"
+
+    ledger.restarts.restarting()  # what the chain supervisor says before restarting anvil
+    doubted = verdict(node, anchored["document"])
+    assert {doubted[name] for name in ("issuance", "issuer", "status", "recognition")} == {
+        "error"
+    }
+    assert doubted["integrity"] == "valid"
+
+    token = ledger.restarts.pass_started()
+    sync_index(ledger, node.services.metrics)
+    ledger.restarts.checked(token)
+    assert verdict(node, anchored["document"])["issuance"] == "valid"

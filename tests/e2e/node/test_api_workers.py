@@ -1,0 +1,157 @@
+"""``docex run --api-workers 2``: a second process serves the same port while the
+background workers run in the first only; documents accepted by either are anchored
+exactly once (checked against the chain's own events), and both give one verdict."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from certificates.schemas.samples import sample_document
+from ledger import (
+    ContractBinding,
+    Deployment,
+    EventIndexer,
+    JsonRpcChain,
+    ManagedAnvil,
+    WatchedContract,
+    load_artifacts,
+    open_index,
+)
+from ledger.index_schema import Batch
+
+if TYPE_CHECKING:
+    from conftest import Launcher
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+SMALL_BATCHES = {
+    "DOCEX_BATCH_SIZE": "20",
+    "DOCEX_BATCH_MAX_LATENCY_MS": "50",
+    "DOCEX_RECEIVE": "false",
+}
+
+
+def anchored_count(data_dir: Path) -> int:
+    with sqlite3.connect(data_dir / "node.sqlite", timeout=30) as db:
+        (count,) = db.execute("SELECT count(*) FROM outbox WHERE state = 'anchored'").fetchone()
+    return int(count)
+
+
+def wait_anchored(data_dir: Path, expected: int) -> None:
+    deadline = time.monotonic() + 120
+    while anchored_count(data_dir) < expected:
+        assert time.monotonic() < deadline, f"{anchored_count(data_dir)} of {expected} anchored"
+        time.sleep(0.1)
+
+
+def documents_on_chain(anvil: ManagedAnvil, data_dir: Path) -> dict[bytes, int]:
+    """Every batch root on chain -> its document count, from a fresh index of the chain."""
+    deployment = Deployment.read(data_dir)
+    artifacts = load_artifacts()
+    documents = ContractBinding(artifacts["DocumentRegistry"], deployment.document_registry)
+    consortium = ContractBinding(artifacts["ConsortiumRegistry"], deployment.consortium_registry)
+    index = open_index(data_dir.parent / "independent-index.sqlite")
+    chain = JsonRpcChain(anvil.url)
+    try:
+        EventIndexer(
+            chain,
+            index,
+            [
+                WatchedContract("ConsortiumRegistry", consortium.address, consortium.abi),
+                WatchedContract("DocumentRegistry", documents.address, documents.abi),
+            ],
+            start_block=deployment.deployed_block,
+        ).sync()
+        with Session(index) as session:
+            rows = session.execute(select(Batch.root, Batch.document_count)).all()
+    finally:
+        chain.close()
+        index.dispose()
+    return {row.root: row.document_count for row in rows}
+
+
+def api_only_process(line: str) -> int:
+    """The PID of the API-only process, from the line ``docex run`` prints about them."""
+    (pid,) = line.rsplit(":", 1)[1].split(",")
+    return int(pid)
+
+
+def fresh_connection(base: str, method: str, path: str, **options: Any) -> httpx.Response:
+    """One request on a new connection: the kernel gives it to whichever process accepts."""
+    with httpx.Client(base_url=base, timeout=30) as client:
+        return client.request(method, path, **options)
+
+
+def verdict(response: httpx.Response) -> tuple[bool, tuple[tuple[str, str], ...]]:
+    assert response.status_code == 200, response.text
+    body = response.json()
+    return body["valid"], tuple((check["name"], check["status"]) for check in body["checks"])
+
+
+def test_two_api_processes_share_the_port_and_anchor_every_document_once(
+    launch: Launcher, anvil: ManagedAnvil
+) -> None:
+    node = launch("vn", "--country", "VN", "--api-workers", "2", env=SMALL_BATCHES)
+    auth = {"Authorization": f"Bearer {node.sample_token()}"}
+    first = fresh_connection(
+        node.base,
+        "POST",
+        "/v1/documents",
+        json=[sample_document("coo/1", i) for i in range(1, 31)],
+        headers=auth,
+    )
+    assert first.status_code == 202, first.text
+    wait_anchored(node.data_dir, 30)
+    receipt = fresh_connection(
+        node.base, "GET", f"/v1/receipts/{first.json()['receipts'][0]['id']}", headers=auth
+    ).json()
+    wrapped = receipt["document"]
+    deadline = time.monotonic() + 60  # until the index holds the anchor
+    while not verdict(fresh_connection(node.base, "POST", "/v1/verify", json=wrapped))[0]:
+        assert time.monotonic() < deadline, "the node never found its own anchor"
+        time.sleep(0.1)
+    second_process = api_only_process(node.wait_for_line("API"))
+    assert Path(f"/proc/{second_process}").exists()
+
+    # the first process (API and workers) paused: the second one alone answers
+    os.kill(node.pid, signal.SIGSTOP)
+    try:
+        alone = fresh_connection(
+            node.base,
+            "POST",
+            "/v1/documents",
+            json=[sample_document("coo/1", i) for i in range(31, 61)],
+            headers=auth,
+        )
+        verified_alone = verdict(fresh_connection(node.base, "POST", "/v1/verify", json=wrapped))
+        assert anchored_count(node.data_dir) == 30  # the batcher is in the paused process
+    finally:
+        os.kill(node.pid, signal.SIGCONT)
+    assert alone.status_code == 202, alone.text
+    assert verified_alone[0] is True, verified_alone
+
+    wait_anchored(node.data_dir, 60)
+    verdicts = {
+        verdict(fresh_connection(node.base, "POST", "/v1/verify", json=wrapped)) for _ in range(12)
+    }
+    assert verdicts == {verified_alone}
+    assert node.interrupt() == 0
+    assert not Path(f"/proc/{second_process}").exists(), "the API-only process outlived the node"
+
+    with sqlite3.connect(node.data_dir / "node.sqlite") as db:
+        node_batches = dict(
+            db.execute("SELECT root, document_count FROM batches WHERE state = 'anchored'")
+        )
+    on_chain = documents_on_chain(anvil, node.data_dir)
+    assert on_chain == node_batches
+    assert sum(on_chain.values()) == 60, "a document was anchored twice or never"

@@ -73,6 +73,33 @@ MATRIX: Final[dict[str, dict[str, int]]] = {
     "propose": _only({"admin": 201}),
     "approve": _only({"admin": 200}),
     "agreements": _only(dict.fromkeys(_ALL_SIGNED_IN, 200)),
+    "verify by reference": dict.fromkeys(ROLES, 200),
+    "batch manifest": dict.fromkeys(ROLES, 200),
+    "certificate": _only({"issuer": 200, "auditor": 200, "admin": 200}),
+    "audit": _only({"issuer": 200, "auditor": 200, "admin": 200}),
+}
+
+#: endpoint -> the operation it calls (every operation of /v1 is in the table)
+OPERATIONS: Final[dict[str, str]] = {
+    "issue": "POST /v1/documents",
+    "issue for another country": "POST /v1/documents",
+    "verify": "POST /v1/verify",
+    "receipt": "GET /v1/receipts/{receipt_id}",
+    "revoke": "POST /v1/documents/{document_id}/revoke",
+    "amend": "POST /v1/documents/{document_id}/amend",
+    "use": "POST /v1/documents/{document_id}/use",
+    "reject": "POST /v1/documents/{document_id}/reject",
+    "history": "GET /v1/documents/{document_id}/history",
+    "inbox": "GET /v1/inbox",
+    "inbox document": "GET /v1/inbox/{target_hash}",
+    "list proposals": "GET /v1/consortium/proposals",
+    "propose": "POST /v1/consortium/proposals",
+    "approve": "POST /v1/consortium/proposals/{proposal_id}/approve",
+    "agreements": "GET /v1/consortium/agreements",
+    "verify by reference": "GET /v1/verify/{ref}",
+    "batch manifest": "GET /v1/batches/{root}/manifest",
+    "certificate": "GET /v1/documents/{document_id}/certificate.pdf",
+    "audit": "GET /v1/audit",
 }
 
 
@@ -260,6 +287,22 @@ def _agreements(node: Node) -> Request:
     return ("GET", "/v1/consortium/agreements", None)
 
 
+def _verify_by_reference(node: Node) -> Request:
+    return ("GET", f"/v1/verify/{node.own_document()['id']}", None)
+
+
+def _batch_manifest(node: Node) -> Request:
+    return ("GET", f"/v1/batches/{node.own_document()['batchRoot']}/manifest", None)
+
+
+def _certificate(node: Node) -> Request:
+    return ("GET", f"/v1/documents/{node.own_document()['id']}/certificate.pdf", None)
+
+
+def _audit(node: Node) -> Request:
+    return ("GET", f"/v1/audit?document={node.own_document()['id']}", None)
+
+
 REQUESTS: Final[dict[str, Callable[[Node], Request]]] = {
     "issue": _issue,
     "issue for another country": _issue_for_kr,
@@ -276,6 +319,10 @@ REQUESTS: Final[dict[str, Callable[[Node], Request]]] = {
     "propose": _propose,
     "approve": _approve,
     "agreements": _agreements,
+    "verify by reference": _verify_by_reference,
+    "batch manifest": _batch_manifest,
+    "certificate": _certificate,
+    "audit": _audit,
 }
 
 CASES: Final = [
@@ -285,9 +332,17 @@ CASES: Final = [
 ]
 
 
-def test_the_matrix_covers_every_endpoint_and_role() -> None:
-    assert set(MATRIX) == set(REQUESTS)
+def test_the_matrix_covers_every_endpoint_and_role(matrix_node: Node) -> None:
+    assert set(MATRIX) == set(REQUESTS) == set(OPERATIONS)
     assert all(set(statuses) == set(ROLES) for statuses in MATRIX.values())
+    schema = matrix_node.client.get("/openapi.json").json()
+    operations = {
+        f"{method.upper()} {path}"
+        for path, methods in schema["paths"].items()
+        if path.startswith("/v1/")
+        for method in methods
+    }
+    assert operations == set(OPERATIONS.values())
 
 
 @pytest.mark.parametrize(("endpoint", "role", "status"), CASES)

@@ -73,6 +73,14 @@ class UnsupportedMediaType(NodeError):
     http_status = 415
 
 
+class InvalidRequestParameters(NodeError):
+    """Query or path parameters that are each well formed but do not go together: the
+    same problem code as a parameter FastAPI's validation refuses."""
+
+    code = "invalid-request"
+    http_status = 422
+
+
 class IdempotencyKeyReused(NodeError):
     """The same Idempotency-Key sent again with another body."""
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import Engine, Index, LargeBinary, String, Text, func, select
+from sqlalchemy import Engine, Index, LargeBinary, String, Text, and_, func, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from node.database import NodeBase
@@ -260,13 +260,23 @@ class Inbox:
         *,
         limit: int = 100,
         after: float | None = None,
+        after_hash: bytes | None = None,
         document_type: str | None = None,
         issuer_country: str | None = None,
     ) -> list[ReceivedDocument]:
-        """Received documents, oldest first, after ``received_at`` ``after``."""
+        """Received documents in (``received_at``, target hash) order, after the entry
+        ``(after, after_hash)`` (keyset paging: documents filed at the same instant are
+        neither skipped nor repeated); ``after`` alone: after that instant."""
         with Session(self._engine) as session:
             query = select(InboxRow).order_by(InboxRow.received_at, InboxRow.target_hash)
-            if after is not None:
+            if after is not None and after_hash is not None:
+                query = query.where(
+                    or_(
+                        InboxRow.received_at > after,
+                        and_(InboxRow.received_at == after, InboxRow.target_hash > after_hash),
+                    )
+                )
+            elif after is not None:
                 query = query.where(InboxRow.received_at > after)
             if document_type is not None:
                 query = query.where(InboxRow.document_type == document_type)

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from certificates.json_types import JsonObject
 from node.api.deps import Services
 from node.auth import require_role
-from node.errors import InboxDocumentNotFound
+from node.errors import InboxDocumentNotFound, InvalidRequestParameters
 from node.inbox import ReceivedDocument
 from node.roles import Role
 from node.users import Principal
@@ -57,6 +57,14 @@ def list_inbox(
     principal: InboxReader,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     after: Annotated[float | None, Query(description="receivedAt of the last seen entry")] = None,
+    after_hash: Annotated[
+        str | None,
+        Query(
+            alias="afterHash",
+            pattern=r"^0x[0-9a-f]{64}$",
+            description="targetHash of the last seen entry (with `after`; see `next`)",
+        ),
+    ] = None,
     document_type: Annotated[
         str | None, Query(alias="documentType", pattern=r"^[a-z]+/[0-9]+$")
     ] = None,
@@ -65,10 +73,25 @@ def list_inbox(
     ] = None,
 ) -> JSONResponse:
     del principal
+    if after_hash is not None and after is None:
+        raise InvalidRequestParameters(
+            "afterHash needs after (both come from the previous page's `next`)"
+        )
     documents = services.inbox.documents(
-        limit=limit, after=after, document_type=document_type, issuer_country=issuer_country
+        limit=limit,
+        after=after,
+        after_hash=None if after_hash is None else bytes.fromhex(after_hash[2:]),
+        document_type=document_type,
+        issuer_country=issuer_country,
     )
-    return JSONResponse({"documents": [received_json(d, full=False) for d in documents]})
+    body: dict[str, Any] = {"documents": [received_json(d, full=False) for d in documents]}
+    # the next page's parameters, when this one is full
+    body["next"] = (
+        {"after": documents[-1].received_at, "afterHash": _hex(documents[-1].target_hash)}
+        if len(documents) == limit
+        else None
+    )
+    return JSONResponse(body)
 
 
 @router.get(

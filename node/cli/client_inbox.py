@@ -51,6 +51,13 @@ def show_inbox(
     after: Annotated[
         float | None, typer.Option("--after", help="receivedAt of the last one seen (paging).")
     ] = None,
+    after_hash: Annotated[
+        str | None,
+        typer.Option(
+            "--after-hash",
+            help="targetHash of the last one seen (with --after: the `next` of the last page).",
+        ),
+    ] = None,
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="Save the wrapped document here.")
     ] = None,
@@ -67,6 +74,8 @@ def show_inbox(
         params: dict[str, Any] = {"limit": limit}
         if after is not None:
             params["after"] = after
+        if after_hash is not None:
+            params["afterHash"] = after_hash.lower()
         if document_type:
             params["documentType"] = document_type
         if issuer_country:
@@ -110,4 +119,10 @@ def _print(answer: dict[str, Any]) -> None:
             str(entry.get("targetHash")),
             valid,
         )
-    Console().print(table)
+    console = Console()
+    console.print(table)
+    following = answer.get("next")
+    if isinstance(following, dict):
+        console.print(
+            f"more: docex inbox --after {following['after']} --after-hash {following['afterHash']}"
+        )

@@ -60,6 +60,8 @@ class ContractReverted(LedgerError):
 
     code = "contract-reverted"
     http_status = 409
+    #: what was being done (the transaction's journal key), for logs; not in the message
+    action: str = ""
 
     def __init__(
         self,
@@ -96,6 +98,14 @@ class NotFoundOnChain(ContractReverted):
 
     code = "not-found-on-chain"
     http_status = 404
+
+
+class ChainRewound(LedgerError):
+    """The chain no longer holds state it reported a moment ago (it lost blocks: restarted
+    on older state). Transient: retry once the lost transactions are replayed."""
+
+    code = "chain-rewound"
+    http_status = 503
 
 
 class TransactionRejected(LedgerError):

@@ -102,20 +102,27 @@ class RevertDecoder:
     def decode(
         self, data: bytes, *, block_number: int | None = None, action: str = ""
     ) -> ContractReverted:
-        """The typed error for ``data`` (never raises; unknown data gives a generic error)."""
+        """The typed error for ``data`` (never raises; unknown data gives a generic error).
+
+        ``action`` (the journal key of the transaction) is kept on the error, not in its
+        message: the message is what a caller of the node's API reads."""
+        error = self._decode(data, block_number)
+        error.action = action
+        return error
+
+    def _decode(self, data: bytes, block_number: int | None) -> ContractReverted:
         block = "latest" if block_number is None else str(block_number)
-        prefix = f"{action}: " if action else ""
         selector = data[:4]
         if not data:
             return ContractReverted(
-                f"{prefix}reverted without a reason at block {block}",
+                f"reverted without a reason at block {block}",
                 rule="reverted",
                 block_number=block_number,
             )
         if selector == ERROR_STRING.selector:
             reason = _safe_decode(ERROR_STRING, data).get("reason", "")
             return ContractReverted(
-                f"{prefix}{reason} at block {block}",
+                f"{reason} at block {block}",
                 rule="require",
                 arguments={"reason": reason},
                 block_number=block_number,
@@ -124,7 +131,7 @@ class RevertDecoder:
         if selector == PANIC.selector:
             code = int(_safe_decode(PANIC, data).get("code", 0))
             return ContractReverted(
-                f"{prefix}contract panicked: {PANIC_REASONS.get(code, hex(code))} at block {block}",
+                f"contract panicked: {PANIC_REASONS.get(code, hex(code))} at block {block}",
                 rule="panic",
                 arguments={"code": code},
                 block_number=block_number,
@@ -133,7 +140,7 @@ class RevertDecoder:
         codec = self._errors.get(selector)
         if codec is None:
             return ContractReverted(
-                f"{prefix}reverted with unknown error 0x{data.hex()} at block {block}",
+                f"reverted with unknown error 0x{data.hex()} at block {block}",
                 rule="unknown",
                 block_number=block_number,
                 revert_data=data,
@@ -144,7 +151,7 @@ class RevertDecoder:
         if rule is None:
             listed = ", ".join(f"{k}={v}" for k, v in rendered.items())
             return ContractReverted(
-                f"{prefix}{codec.name}({listed}) at block {block}",
+                f"{codec.name}({listed}) at block {block}",
                 rule=codec.name,
                 arguments=arguments,
                 block_number=block_number,
@@ -155,7 +162,7 @@ class RevertDecoder:
         except (KeyError, IndexError):
             sentence = f"{codec.name} at block {block}"
         return rule.error(
-            prefix + sentence,
+            sentence,
             rule=codec.name,
             arguments=arguments,
             block_number=block_number,

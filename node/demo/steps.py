@@ -365,9 +365,6 @@ def reuse_refused(ctx: DemoContext, step: StepRecord) -> None:
         json={"declarationReference": "KR-IMP-2026-SECOND-USE", "document": certificate.received},
     )
     detail = answer.json().get("detail", "") if answer.status_code != 200 else "recorded"
-    # the node's message starts with the journal key of the refused write: keep the reason
-    key, separator, reason = str(detail).partition(": ")
-    detail = reason if separator and key.startswith("use/") else detail
     step.expect(
         f"a second use of {certificate.source['certificateNumber']} is refused (409)",
         answer.status_code == 409,

@@ -76,7 +76,8 @@ def test_unknown_or_empty_revert_data_still_gives_a_typed_error() -> None:
 
     assert isinstance(unknown, ContractReverted)
     assert unknown.rule == "unknown"
-    assert empty.message == "anchor: reverted without a reason at block latest"
+    assert empty.message == "reverted without a reason at block latest"
+    assert empty.action == "anchor"
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,7 @@ from ledger.contracts import (
 from ledger.deploy import ConsortiumConfig, Deployment, deploy_consortium, load_config
 from ledger.errors import (
     AlreadyRecorded,
+    ChainRewound,
     ContractReverted,
     LedgerError,
     NotAuthorisedOnChain,
@@ -40,6 +41,7 @@ __all__ = [
     "AlreadyRecorded",
     "Artifact",
     "Chain",
+    "ChainRewound",
     "ConfirmedTransaction",
     "ConsortiumConfig",
     "ContractBinding",

@@ -3,9 +3,10 @@
 Python runs one thread at a time per process, so one process answers requests on one
 core. With ``--api-workers N`` the first process binds the port, opens everything as
 usual and runs the background workers (batcher, indexer, receiver, amendments) and an
-API server; it then starts N-1 *API-only* processes (``spawn``) that accept connections
-on the **same listening socket** (passed to them; the kernel hands each new connection
-to one of the processes waiting in ``accept``). An API-only process:
+API server; it then starts N-1 *API-only* processes (``spawn``), each listening on the
+**same port** with its own socket (``SO_REUSEPORT``: the kernel spreads new connections
+evenly over the sockets by their addresses), and announces the node once each of them
+listens. An API-only process:
 
 - reaches the chain the first process runs by its JSON-RPC URL (the managed anvil is
   the first process's), and reads the deployment it wrote;
@@ -36,19 +37,24 @@ from multiprocessing.process import BaseProcess
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from multiprocessing.synchronize import Event as EventType
+
     import uvicorn
     from fastapi import FastAPI
 
     from node.settings import NodeSettings
 
 
-def listening_socket(host: str, port: int) -> socket.socket:
-    """The API's socket, bound (the server starts listening on it)."""
+def listening_socket(host: str, port: int, *, shared: bool = False) -> socket.socket:
+    """The API's socket, bound (the server starts listening on it). ``shared``: with
+    ``SO_REUSEPORT``, for a port served by several processes (only processes of the same
+    user can join it)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if shared:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
-    sock.set_inheritable(True)
     return sock
 
 
@@ -73,21 +79,39 @@ def api_server(app: FastAPI, settings: NodeSettings) -> uvicorn.Server:
 
 
 def start_api_processes(
-    settings: NodeSettings, chain_url: str, listener: socket.socket, count: int
+    settings: NodeSettings, chain_url: str, port: int, count: int, *, timeout: float = 120.0
 ) -> list[BaseProcess]:
-    """Start ``count`` API-only processes serving on ``listener``."""
+    """Start ``count`` API-only processes, each on its own ``SO_REUSEPORT`` socket on
+    ``port`` (the port the first process bound: ``settings.port`` may be 0), and wait
+    until each listens. Raises :class:`ApiProcessFailed` (the started ones stopped) if
+    one does not."""
     context = multiprocessing.get_context("spawn")
-    processes: list[BaseProcess] = []
+    started: list[tuple[BaseProcess, EventType]] = []
     for index in range(count):
+        ready = context.Event()
         process = context.Process(
             target=serve_api_only,
-            args=(settings, chain_url, listener, os.getpid()),
+            args=(settings, chain_url, port, os.getpid(), ready),
             name=f"docex-api-{index + 2}",
             daemon=False,
         )
         process.start()
-        processes.append(process)
+        started.append((process, ready))
+    processes = [process for process, _ in started]
+    deadline = time.monotonic() + timeout
+    for child, ready in started:
+        while not ready.wait(0.2):
+            if not child.is_alive() or time.monotonic() > deadline:
+                stop_api_processes(processes)
+                raise ApiProcessFailed(
+                    f"API-only process {child.pid} did not start (exit code "
+                    f"{child.exitcode}); its error is in the log"
+                )
     return processes
+
+
+class ApiProcessFailed(Exception):
+    """An API-only process exited or hung before it listened."""
 
 
 def stop_api_processes(processes: list[BaseProcess], timeout: float = 15.0) -> None:
@@ -104,9 +128,10 @@ def stop_api_processes(processes: list[BaseProcess], timeout: float = 15.0) -> N
 
 
 def serve_api_only(
-    settings: NodeSettings, chain_url: str, listener: socket.socket, parent: int
+    settings: NodeSettings, chain_url: str, port: int, parent: int, ready: EventType
 ) -> None:
-    """An API-only process (the target of :func:`start_api_processes`)."""
+    """An API-only process (the target of :func:`start_api_processes`): ``ready`` is set
+    once it listens (connections queue on its socket until its server takes them)."""
     from node.app import create_app
     from node.json_logs import configure_logging
     from node.runtime import NodeRuntime
@@ -119,6 +144,9 @@ def serve_api_only(
         server = api_server(create_app(settings, services), settings)
         gc.collect()
         gc.freeze()
+        listener = listening_socket(settings.host, port, shared=True)
+        listener.listen(2048)
+        ready.set()
         server.run(sockets=[listener])
     finally:
         runtime.stop()

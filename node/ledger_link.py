@@ -12,11 +12,13 @@ from sqlalchemy import Engine
 from certificates.signing import Eip712Domain
 from ledger import (
     Chain,
+    ChainRewound,
     ConfirmedTransaction,
     ContractBinding,
     Deployment,
     EventIndexer,
     Journal,
+    NotFoundOnChain,
     TransactionManager,
     WatchedContract,
     anchor_request,
@@ -83,7 +85,17 @@ class LedgerLink:
             document_count,
             addressees,
         )
-        self.manager.submit(self.issuer.address, request)
+        try:
+            self.manager.submit(self.issuer.address, request)
+        except NotFoundOnChain as error:
+            if error.rule != "UnknownRoute":
+                raise
+            # routeOf named a route a moment ago and the gas estimate no longer finds it:
+            # the chain lost the block that registered it (restarted on older state); the
+            # anchor keeper replays it from the journal, the batcher retries this batch
+            raise ChainRewound(
+                f"the chain lost the registration of this batch's route: {error}"
+            ) from error
 
     def wait_for_anchor(self, batch_id: str) -> ConfirmedTransaction:
         """The second half of :meth:`anchor`: the sent anchor, once confirmed."""

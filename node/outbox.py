@@ -27,6 +27,7 @@ from sqlalchemy import (
     String,
     delete,
     func,
+    insert,
     select,
     update,
 )
@@ -285,26 +286,31 @@ class Outbox:
         ``respond(receipt ids)`` under the idempotency key (if any)."""
         now = self._clock()
         ids = receipt_ids(now, len(documents))
+        response = respond(ids)
         with Session(self._engine) as session:
-            session.add_all(
-                SubmissionRow(
-                    id=receipt_id,
-                    user_id=user_id,
-                    document_type=document.document_type,
-                    document_json=document.document_json,
-                    addressees=",".join(document.addressees),
-                    confidential=document.confidential,
-                    accepted_at=now,
-                    state=DocumentState.PENDING.value,
-                    batch_id=None,
-                    position=None,
-                    target_hash=None,
-                    cid=None,
-                    wrapped_json=None,
-                )
-                for receipt_id, document in zip(ids, documents, strict=True)
+            # one executemany, not an ORM object per document: this runs on the API's
+            # thread for every request, and the unit of work was a quarter of its time
+            session.execute(
+                insert(SubmissionRow),
+                [
+                    {
+                        "id": receipt_id,
+                        "user_id": user_id,
+                        "document_type": document.document_type,
+                        "document_json": document.document_json,
+                        "addressees": ",".join(document.addressees),
+                        "confidential": document.confidential,
+                        "accepted_at": now,
+                        "state": DocumentState.PENDING.value,
+                        "batch_id": None,
+                        "position": None,
+                        "target_hash": None,
+                        "cid": None,
+                        "wrapped_json": None,
+                    }
+                    for receipt_id, document in zip(ids, documents, strict=True)
+                ],
             )
-            response = respond(ids)
             if idempotency_key is not None:
                 row = session.get(IdempotencyRow, (user_id, idempotency_key))
                 if row is not None:
@@ -506,9 +512,13 @@ class Outbox:
             )
             session.commit()
 
-    def batch_anchors(self) -> list[BatchAnchor]:
-        """Every batch anchored or flagged ``anchor-lost``, in anchoring order."""
-        states = (BatchState.ANCHORED.value, BatchState.ANCHOR_LOST.value)
+    def batch_anchors(self, above_block: int = -1) -> list[BatchAnchor]:
+        """Batches anchored above ``above_block`` and every batch flagged ``anchor-lost``,
+        in anchoring order."""
+        anchored = (BatchRow.state == BatchState.ANCHORED.value) & (
+            BatchRow.block_number > above_block
+        )
+        lost = BatchRow.state == BatchState.ANCHOR_LOST.value
         with Session(self._engine) as session:
             rows = session.execute(
                 select(
@@ -518,7 +528,7 @@ class Outbox:
                     BatchRow.tx_hash,
                     BatchRow.block_number,
                 )
-                .where(BatchRow.state.in_(states), BatchRow.root.is_not(None))
+                .where(anchored | lost, BatchRow.root.is_not(None))
                 .order_by(BatchRow.block_number)
             ).all()
         return [

@@ -8,7 +8,8 @@ Pins are recursive and kept as one empty file per pinned CID under ``<root>/pins
 :meth:`EmbeddedContentStore.grouped_writes` (a batch of documents) is pinned by one
 *pin set* instead, ``<root>/pins/<random>.pinset`` listing its CIDs one a line: one file
 per group rather than one per document, whose creation was most of the cost of storing a
-batch. Unpinning a CID in a pin set rewrites that set without it (atomic replace).
+batch. Unpinning a CID in a pin set rewrites that set without it (atomic replace; it
+reads every pin set, which is fine for the rare unpin).
 """
 
 from __future__ import annotations

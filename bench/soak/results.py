@@ -108,8 +108,15 @@ def render_page(report: dict[str, Any]) -> str:
     notes = [(s["title"], n) for s in report["scenarios"] for n in s["notes"]]
     if notes:
         lines += ["", "## Notes", ""]
-        lines += [f"- **{title}**: {note}" for title, note in notes]
+        lines += [f"- **{title}**: {_one_line(note)}" for title, note in notes]
     return "\n".join(lines) + "\n"
+
+
+def _one_line(note: str, limit: int = 400) -> str:
+    """A note as one Markdown-safe line (a traceback's last line, shortened)."""
+    lines = [line.strip() for line in note.splitlines() if line.strip()]
+    text = lines[0] if len(lines) < 2 else f"{lines[0]} ... {lines[-1]}"
+    return text.replace("|", "\\|")[:limit]
 
 
 def load_report(path: Path = RESULTS) -> dict[str, Any]:

@@ -107,6 +107,7 @@ def run_node(
     from multiprocessing.process import BaseProcess
 
     from node.api_process import (
+        ApiProcessFailed,
         api_server,
         listening_socket,
         start_api_processes,
@@ -143,16 +144,21 @@ def run_node(
         app = create_app(settings, services)
         server = api_server(app, settings)
         try:
-            listener = listening_socket(settings.host, settings.port)
+            listener = listening_socket(
+                settings.host, settings.port, shared=settings.api_workers > 1
+            )
         except OSError as error:
             fail("run", EXIT_REFUSED, f"cannot listen on {settings.host}:{settings.port}: {error}")
         if settings.api_workers > 1:
             chain_url = runtime.chain_url
             if chain_url is None:
                 fail("run", EXIT_REFUSED, "--api-workers needs a chain reachable by URL")
-            api_processes = start_api_processes(
-                settings, chain_url, listener, settings.api_workers - 1
-            )
+            try:
+                api_processes = start_api_processes(
+                    settings, chain_url, listener.getsockname()[1], settings.api_workers - 1
+                )
+            except ApiProcessFailed as error:
+                fail("run", EXIT_REFUSED, str(error))
         # start-up's objects (web3, SQLAlchemy, pydantic, schemas) never become garbage:
         # out of the collector's way, full collections stay short (verify's p99)
         gc.collect()

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Final
@@ -63,6 +63,10 @@ def _throwaway_member_keys(keys_dir: Path) -> None:
             load_or_create_key(
                 keystore_path(keys_dir, country, role), kdf_iterations=LIGHT_SCRYPT_N
             )
+
+
+def _ignore(name: str, pid: int, seconds: float) -> None:
+    del name, pid, seconds
 
 
 def docex_command() -> list[str]:
@@ -147,11 +151,15 @@ class MemberNode:
                 raise DemoAborted(f"{self.country}'s node never answered on {self.base_url}")
             time.sleep(0.05)
 
+    def interrupt(self) -> None:
+        """Ctrl-C by PID (the node stops its API and workers, then exits)."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+
     def stop(self) -> None:
         """Ctrl-C by PID; SIGKILL by PID when it has not stopped in time."""
         try:
-            if self.process.poll() is None:
-                self.process.send_signal(signal.SIGINT)
+            self.interrupt()
             try:
                 self.process.wait(timeout=STOP_TIMEOUT)
             except subprocess.TimeoutExpired:
@@ -174,8 +182,11 @@ class DemoNetwork:
         *,
         environment: Mapping[str, str],
         node_settings: Mapping[str, object] | None = None,
+        on_stopped: Callable[[str, int, float], None] | None = None,
     ) -> None:
         self.workdir = workdir
+        #: told (name, PID, seconds) as each process has stopped
+        self._stopped = on_stopped or _ignore
         self._environment = child_environment(environment)
         self._settings = {**DEMO_NODE_SETTINGS, **(node_settings or {})}
         self.anvil: ManagedAnvil | None = None
@@ -271,17 +282,29 @@ class DemoNetwork:
     # --- stopping ---------------------------------------------------------------------
 
     def stop(self) -> None:
-        """Stop the nodes (by PID, in reverse order), then the chain (by PID)."""
-        # a second Ctrl-C while stopping must not leave processes behind
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        """Stop the nodes (Ctrl-C to each by PID, all at once, then wait for each; SIGKILL
+        if one lingers), then the chain (by PID); ``on_stopped`` hears of each."""
+        # a second Ctrl-C (or kill) while stopping must not leave processes behind
+        previous = {
+            number: signal.signal(number, signal.SIG_IGN)
+            for number in (signal.SIGINT, signal.SIGTERM)
+        }
         try:
-            for node in reversed(list(self.nodes.values())):
+            began = time.monotonic()
+            for node in self.nodes.values():
+                with contextlib.suppress(OSError):
+                    node.interrupt()
+            for name, node in self.nodes.items():
                 with contextlib.suppress(OSError):
                     node.stop()
-            if self.anvil is not None:
+                self._stopped(f"{name} node", node.process.pid, time.monotonic() - began)
+            if self.anvil is not None and self.anvil.pid is not None:
+                pid, began = self.anvil.pid, time.monotonic()
                 self.anvil.stop()
+                self._stopped("anvil chain", pid, time.monotonic() - began)
         finally:
-            signal.signal(signal.SIGINT, previous)
+            for number, handler in previous.items():
+                signal.signal(number, handler)
 
     def __enter__(self) -> DemoNetwork:
         return self

@@ -66,7 +66,14 @@ def run_demo(options: DemoOptions, console: Console, environment: Mapping[str, s
     workdir, created = _workdir(options.workdir)
     started = time.monotonic()
     records = [StepRecord(key, title) for key, title, _ in _steps(plan)]
-    network = DemoNetwork(workdir, environment=environment, node_settings=options.node_settings)
+    network = DemoNetwork(
+        workdir,
+        environment=environment,
+        node_settings=options.node_settings,
+        on_stopped=lambda name, pid, seconds: note(
+            console, f"stopped the {name} (PID {pid}) in {seconds:.1f} s"
+        ),
+    )
     context = steps.DemoContext(plan, console, network, run_id=secrets.token_hex(4))
     console.print(f"docex demo: {plan.certificates} certificates of origin, work in {workdir}")
     try:

@@ -22,6 +22,7 @@ records in line, after each indexer pass:
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -55,13 +56,20 @@ class KeeperReport:
 
 
 class AnchorKeeper:
-    """Checks the outbox's anchored batches against the index and the chain."""
+    """Checks the outbox's anchored batches against the index and the chain.
+
+    A pass looks at the batches anchored above its watermark (the block up to which every
+    batch was last found in the index) and at those flagged ``anchor-lost``; all of them
+    on the first pass, after the index rolled back (``rewound``) and after a replay.
+    """
 
     def __init__(self, outbox: Outbox, ledger: LedgerLink) -> None:
         self.outbox = outbox
         self.ledger = ledger
+        #: every batch anchored at or below this block was in the index; -1: check all
+        self._watermark = -1
 
-    def check(self) -> KeeperReport:
+    def check(self, *, rewound: bool = False) -> KeeperReport:
         replay = self.ledger.manager.replay_lost()
         report = KeeperReport(replayed=replay.replayed, refused=dict(replay.refused))
         if replay.replayed or replay.refused:
@@ -69,11 +77,13 @@ class AnchorKeeper:
                 "chain lost transactions; replayed from the journal",
                 extra={"replayed": list(replay.replayed), "refused": dict(replay.refused)},
             )
-        batches = self.outbox.batch_anchors()
-        if not batches:
-            return report
-        indexed = self._indexed_roots()
+        if rewound or replay.replayed or replay.refused:
+            self._watermark = -1
+        checkpoint = self.ledger.indexer.checkpoint()
+        batches = self.outbox.batch_anchors(above_block=self._watermark)
+        indexed = self._indexed(b.root for b in batches)
         missing = [b for b in batches if b.root not in indexed]
+        self._watermark = min([checkpoint, *((b.block_number or 0) - 1 for b in missing)])
         registry_there: bool | None = None
         for batch in missing:
             key = self.ledger.anchor_key(batch.id)
@@ -105,6 +115,15 @@ class AnchorKeeper:
         )
         self.outbox.record_anchor_lost(batch.id, reason)
 
-    def _indexed_roots(self) -> set[bytes]:
+    def _indexed(self, roots: Iterable[bytes]) -> set[bytes]:
+        """Which of ``roots`` the index holds (in chunks: SQLite's parameter limit)."""
+        wanted = list(roots)
+        found: set[bytes] = set()
         with Session(self.ledger.index) as session:
-            return {bytes(root) for root in session.scalars(select(Batch.root))}
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                found.update(
+                    bytes(root)
+                    for root in session.scalars(select(Batch.root).where(Batch.root.in_(chunk)))
+                )
+        return found

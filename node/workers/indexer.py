@@ -10,6 +10,7 @@ import logging
 import threading
 
 from certificates import DocexError
+from ledger import SyncReport
 from node.ledger_link import LedgerLink
 from node.metrics import NodeMetrics
 from node.workers.anchor_keeper import AnchorKeeper
@@ -19,10 +20,15 @@ _log = logging.getLogger("docex.node.indexer")
 
 def sync_index(ledger: LedgerLink, metrics: NodeMetrics) -> int:
     """One indexer pass; returns the lag in blocks after it."""
-    ledger.indexer.sync()
+    return index_pass(ledger, metrics)[1]
+
+
+def index_pass(ledger: LedgerLink, metrics: NodeMetrics) -> tuple[SyncReport, int]:
+    """One indexer pass: what it did (a rollback?) and the lag after it (also a metric)."""
+    report = ledger.indexer.sync()
     lag = max(ledger.head_block() - ledger.indexer.checkpoint(), 0)
     metrics.indexer_lag.set(lag)
-    return lag
+    return report, lag
 
 
 def follow_chain(
@@ -36,10 +42,10 @@ def follow_chain(
     while not stop.is_set():
         try:
             token = ledger.restarts.pass_started()
-            sync_index(ledger, metrics)
+            report, _ = index_pass(ledger, metrics)
             ledger.restarts.checked(token)
             if keeper is not None:
-                keeper.check()
+                keeper.check(rewound=report.reorged_to is not None)
         except DocexError as error:
             _log.warning("indexer will retry", extra={"error": str(error)})
         except Exception:

@@ -61,10 +61,12 @@ def test_lost_blocks_hide_the_anchor_then_the_journal_replays_it_exactly_once(
 ) -> None:
     ledger = node.services.ledger
     assert ledger is not None
+    keeper = keeper_of(node)  # one keeper throughout, as the indexer thread holds it
     kept = issue_and_anchor(node, 1)
     snapshot = ledger.chain.request("evm_snapshot")
     lost = issue_and_anchor(node, 2)
     assert verdict(node, lost["document"])["issuance"] == "valid"
+    assert keeper.check().flagged == []
 
     ledger.chain.request("evm_revert", [snapshot])  # the blocks after the snapshot are gone
     report = ledger.indexer.sync()
@@ -74,7 +76,7 @@ def test_lost_blocks_hide_the_anchor_then_the_journal_replays_it_exactly_once(
 
     # the chain holds the replay without mining it yet: the receipt says what happened
     ledger.chain.request("evm_setAutomine", [False])
-    first = keeper_of(node).check()
+    first = keeper.check(rewound=True)
     assert first.replayed == (ledger.anchor_key(lost_batch(node, lost["id"])),)
     assert first.flagged == [lost_batch(node, lost["id"])]
     flagged = node.receipt(lost["id"]).json()
@@ -84,7 +86,7 @@ def test_lost_blocks_hide_the_anchor_then_the_journal_replays_it_exactly_once(
 
     ledger.chain.request("evm_mine")
     ledger.chain.request("evm_setAutomine", [True])
-    second = keeper_of(node).check()
+    second = keeper.check()
     assert second.restored == [lost_batch(node, lost["id"])]
     sync_index(ledger, node.services.metrics)
 
@@ -93,7 +95,7 @@ def test_lost_blocks_hide_the_anchor_then_the_journal_replays_it_exactly_once(
     assert again["txHash"] == lost["txHash"], "the same transaction, not a second one"
     assert verdict(node, lost["document"])["issuance"] == "valid"
     assert anchors_of(node, lost["batchRoot"]) == 1
-    assert keeper_of(node).check().flagged == []
+    assert keeper.check().flagged == []
 
 
 def lost_batch(node: NodeUnderTest, receipt_id: str) -> str:
@@ -150,9 +152,7 @@ def test_verification_is_not_green_while_a_restarted_chain_is_unchecked(
 
     ledger.restarts.restarting()  # what the chain supervisor says before restarting anvil
     doubted = verdict(node, anchored["document"])
-    assert {doubted[name] for name in ("issuance", "issuer", "status", "recognition")} == {
-        "error"
-    }
+    assert {doubted[name] for name in ("issuance", "issuer", "status", "recognition")} == {"error"}
     assert doubted["integrity"] == "valid"
 
     token = ledger.restarts.pass_started()

@@ -92,6 +92,7 @@ def _fuzz(operation: Any, mode: GenerationMode, headers: dict[str, str]) -> Any:
     return call
 
 
+@pytest.mark.timeout(3600)
 def test_no_server_error_and_no_undocumented_status_over_a_large_budget(
     tokens_and_app: tuple[dict[str, str], Any],
 ) -> None:

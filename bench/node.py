@@ -9,7 +9,8 @@
   process (API and workers share it), then ``docex run --api-workers 2`` (a second
   process serves the API on the same port, ``node.api_process``): ``verify_two_workers``.
 - **issue**: documents accepted (202) -> all anchored (receipts ``anchored``), end to end,
-  with 4 concurrent clients posting 500 documents per request. Target >= 2,000 docs/s.
+  with 4 concurrent clients posting 500 documents per request, best of 3 rounds (all
+  three are reported). Target >= 2,000 docs/s.
   Reported with the node's CPU seconds per document (the node process and its children:
   the batcher's wrapping process, the API-only process), user and system apart: on a
   shared machine wall-clock rates move with the neighbours' load, CPU per document less.
@@ -49,6 +50,7 @@ TARGET_VERIFY_PER_S = 1_000.0
 TARGET_ISSUE_PER_S = 2_000.0
 PER_REQUEST = 500
 ISSUE_CLIENTS = 4
+ISSUE_ROUNDS = 3
 
 
 def _start_node(
@@ -105,12 +107,12 @@ def _anchored(data_dir: Path) -> int:
 
 
 async def _issue(
-    base: str, token: str, total: int, data_dir: Path, server_pid: int
+    base: str, token: str, total: int, data_dir: Path, server_pid: int, first: int = 1
 ) -> dict[str, Any]:
     auth = {"Authorization": f"Bearer {token}"}
     already = _anchored(data_dir)
     bodies = [
-        [sample_document("coo/1", start + i + 1) for i in range(PER_REQUEST)]
+        [sample_document("coo/1", first + start + i) for i in range(PER_REQUEST)]
         for start in range(0, total, PER_REQUEST)
     ]
     queue: asyncio.Queue[list[Any]] = asyncio.Queue()
@@ -252,7 +254,18 @@ def _measure(
     try:
         token = _sample_token(process)
         _wait_until_serving(base)
-        issue = asyncio.run(_issue(base, token, issue_total, workdir / "node", process.pid))
+        # best of ISSUE_ROUNDS on the same node, as the other benchmarks take the best of 3
+        rounds = [
+            asyncio.run(
+                _issue(base, token, issue_total, workdir / "node", process.pid, 1 + n * issue_total)
+            )
+            for n in range(ISSUE_ROUNDS)
+        ]
+        issue = {
+            **max(rounds, key=lambda measured: float(measured["docs_per_s"])),
+            "rounds_docs_per_s": [measured["docs_per_s"] for measured in rounds],
+            "rounds_cpu_ms_per_doc": [measured["server_cpu_ms_per_doc"] for measured in rounds],
+        }
         with sqlite3.connect(workdir / "node" / "node.sqlite") as db:
             (wrapped_json,) = db.execute(
                 "SELECT wrapped_json FROM outbox WHERE state = 'anchored' LIMIT 1"

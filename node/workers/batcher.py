@@ -169,6 +169,7 @@ class Batcher:
             stage.start()
         wrapping = WrappingProcess()
         try:
+            self._until_done(stop, wrapping.start)
             self._sign_stage(to_store, stop, wrapping)
         finally:
             wrapping.close()

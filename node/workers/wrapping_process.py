@@ -78,6 +78,10 @@ def wrap_and_sign(job: BatchToWrap) -> WrappedBatch:
     )
 
 
+def _ready() -> None:
+    """A task that only makes the pool start its child."""
+
+
 def _exit_with_parent(parent: int) -> None:
     """In the child: exit as soon as the node is gone (a ``kill -9`` of the node leaves
     no orphan behind; a pool only notices a dead parent when it next reads a task)."""
@@ -97,18 +101,15 @@ class WrappingProcess:
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
 
+    def start(self) -> None:
+        """Start the child now (it takes about a second to import), not on the first
+        batch, whose documents would wait for it."""
+        self._running_pool().submit(_ready)
+
     def wrap(self, job: BatchToWrap) -> WrappedBatch:
         """:func:`wrap_and_sign` in the child; a dead child raises ``BrokenProcessPool``
         (the caller retries) and is replaced on the next call."""
-        with self._lock:
-            if self._pool is None:
-                self._pool = ProcessPoolExecutor(
-                    max_workers=1,
-                    mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_exit_with_parent,
-                    initargs=(os.getpid(),),
-                )
-            pool = self._pool
+        pool = self._running_pool()
         try:
             return pool.submit(wrap_and_sign, job).result()
         except BrokenProcessPool:
@@ -117,6 +118,17 @@ class WrappingProcess:
                     self._pool = None
             pool.shutdown(wait=False, cancel_futures=True)
             raise
+
+    def _running_pool(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(
+                    max_workers=1,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_exit_with_parent,
+                    initargs=(os.getpid(),),
+                )
+            return self._pool
 
     def close(self) -> None:
         """Stop the child (it finishes the batch it is wrapping, if any)."""

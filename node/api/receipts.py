@@ -1,8 +1,9 @@
 """``GET /v1/receipts/{id}``: what became of an issued document.
 
-``pending`` until its batch root is mined, then ``anchored`` with the target hash, the
-Merkle proof, the batch root, the transaction, the block, the CID and the wrapped
-document itself; never anchored before the anchor is mined. ``anchor-lost`` (with
+``pending`` until its batch root is mined and in the node's event index (so that it
+verifies here as anchored the moment its receipt says so), then ``anchored`` with the
+target hash, the Merkle proof, the batch root, the transaction, the block, the CID and
+the wrapped document itself; never anchored before the anchor is mined. ``anchor-lost`` (with
 ``error``) when the chain lost the block that held it (``node.workers.anchor_keeper``),
 until it is mined again. An issuer reads only its own receipts; auditors and admins read
 any.
@@ -30,14 +31,26 @@ def _hex(value: bytes | None) -> str | None:
     return None if value is None else "0x" + value.hex()
 
 
-def receipt_json(receipt: Receipt) -> JsonObject:
+def receipt_json(receipt: Receipt, *, indexed_block: int | None = None) -> JsonObject:
+    """The receipt; ``indexed_block``: the block the node's event index has reached, and
+    an anchor mined after it still reads ``pending`` (so that a document whose receipt
+    says ``anchored`` verifies as anchored on this node at once)."""
+    indexed = (
+        indexed_block is None
+        or receipt.block_number is None
+        or receipt.block_number <= indexed_block
+    )
+    anchored = receipt.state is DocumentState.ANCHORED and indexed
+    waiting = receipt.state is DocumentState.BATCHED or (
+        receipt.state is DocumentState.ANCHORED and not indexed
+    )
     body: dict[str, Any] = {
         "id": receipt.id,
-        "status": "pending" if receipt.state is DocumentState.BATCHED else receipt.state.value,
+        "status": "pending" if waiting else receipt.state.value,
         "documentType": receipt.document_type,
         "acceptedAt": receipt.accepted_at,
     }
-    if receipt.state is DocumentState.ANCHORED and receipt.wrapped_json is not None:
+    if anchored and receipt.wrapped_json is not None:
         wrapped = json.loads(receipt.wrapped_json)
         body.update(
             {
@@ -71,4 +84,6 @@ def get_receipt(receipt_id: str, services: Services, principal: ReceiptReader) -
         raise ReceiptNotFound(f"no receipt {receipt_id}")
     if principal.role is Role.ISSUER and receipt.user_id != principal.user_id:
         raise NotAuthorised("this receipt belongs to another issuer")
-    return JSONResponse(receipt_json(receipt))
+    chain = services.verifier.chain
+    indexed_block = chain.indexed_block() if chain is not None else None
+    return JSONResponse(receipt_json(receipt, indexed_block=indexed_block))

@@ -16,6 +16,7 @@ from ledger.chains import find_free_port
 from ledger.index_schema import Batch
 from node.database import open_database
 from node.outbox import DocumentState, NewDocument, Outbox, fingerprint
+from node.workers.indexer import sync_index
 
 if TYPE_CHECKING:
     from conftest import NodeUnderTest
@@ -69,8 +70,13 @@ def test_batches_close_at_the_configured_size(make_node: Any) -> None:
     assert batcher is not None
 
     assert batcher.run_once() == 4  # two full batches; the fifth waits for its time
+    mined_not_indexed = [node.receipt(r["id"]).json()["status"] for r in receipts]
+    assert node.services.ledger is not None
+    sync_index(node.services.ledger, node.services.metrics)
     states = [node.receipt(r["id"]).json()["status"] for r in receipts]
 
+    # a receipt reads anchored once its anchor is mined *and* in the node's index
+    assert mined_not_indexed == ["pending"] * 5
     assert states == ["anchored"] * 4 + ["pending"]
 
 

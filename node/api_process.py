@@ -74,6 +74,10 @@ def api_server(app: FastAPI, settings: NodeSettings) -> uvicorn.Server:
             log_config=None,
             access_log=False,
             lifespan="off",
+            # forwarding headers only from the proxies the settings name (uvicorn would
+            # otherwise believe any process on 127.0.0.1)
+            proxy_headers=bool(settings.trusted_proxies),
+            forwarded_allow_ips=",".join(settings.trusted_proxies) or None,
         )
     )
 

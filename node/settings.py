@@ -117,6 +117,11 @@ class NodeSettings(BaseSettings):
     #: http://HOST:PORT
     public_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(/[^\s]*)?$")
 
+    #: reverse proxies whose X-Forwarded-For / X-Forwarded-Proto the node believes (their
+    #: addresses); empty: none, the client address is the TCP peer's (the verify rate
+    #: limit is per client address: a header anyone can send must not choose the bucket)
+    trusted_proxies: list[str] = Field(default_factory=list)
+
     # --- the CLI as a client of a node (docex issue, verify, audit, ...) ---------------
     #: the node the client commands talk to; default: this node's public URL
     node_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(/[^\s]*)?$")

@@ -59,6 +59,13 @@ class ContentNotFound(ContentError):
     http_status = 404
 
 
+class ContentStoreUnavailable(ContentError):
+    """The store cannot be used now (its directory gone, its daemon unreachable)."""
+
+    code = "content-store-unavailable"
+    http_status = 503
+
+
 class BlockCorrupted(ContentError):
     """A stored block whose bytes no longer hash to its CID (disk corruption, tampering)."""
 

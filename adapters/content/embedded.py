@@ -29,7 +29,7 @@ from adapters.content.dag_walk import block_links, depth_first
 from adapters.content.store import ContentStat
 from adapters.content.unixfs_exporter import file_chunks, stat_file
 from adapters.content.unixfs_importer import ImportLayout, import_bytes, import_stream
-from adapters.errors import ContentNotFound, InvalidCid
+from adapters.errors import ContentNotFound, ContentStoreUnavailable, InvalidCid
 
 
 class EmbeddedContentStore:
@@ -118,6 +118,15 @@ class EmbeddedContentStore:
     def stat(self, cid: Cid) -> ContentStat:
         file_stat = stat_file(cid, self.blocks.get(cid))
         return ContentStat(cid, file_stat.size, file_stat.cumulative_size)
+
+    def check_ready(self) -> None:
+        for directory in (self.root / "blocks", self.root / "tmp", self._pins):
+            if not directory.is_dir():
+                raise ContentStoreUnavailable(f"the store's directory {directory} is missing")
+        try:
+            os.statvfs(self.root)
+        except OSError as error:
+            raise ContentStoreUnavailable(f"the store at {self.root}: {error}") from None
 
     # -- blocks, DAGs and CAR files ------------------------------------------------
 

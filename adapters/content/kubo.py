@@ -35,6 +35,7 @@ from adapters.content.unixfs_importer import (
 from adapters.errors import (
     ContentError,
     ContentNotFound,
+    ContentStoreUnavailable,
     ContentTooLarge,
     ContentVerificationFailed,
     InvalidCid,
@@ -204,6 +205,12 @@ class KuboContentStore:
         if cid.codec == RAW and size != cumulative:
             raise ContentVerificationFailed(f"Kubo reports a raw block {cid} with two sizes")
         return ContentStat(cid, size, cumulative)
+
+    def check_ready(self) -> None:
+        try:
+            self.version()
+        except KuboError as error:
+            raise ContentStoreUnavailable(f"Kubo: {error.message}") from None
 
     # -- beyond the ContentStore ----------------------------------------------------
 

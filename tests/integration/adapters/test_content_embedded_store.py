@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from adapters.content.cid import Cid
 from adapters.content.embedded import EmbeddedContentStore
 from adapters.content.store import ContentStore
 from adapters.content.unixfs_importer import ImportLayout, import_bytes
-from adapters.errors import BlockCorrupted, ContentNotFound
+from adapters.errors import BlockCorrupted, ContentNotFound, ContentStoreUnavailable
 
 pytestmark = pytest.mark.integration
 
@@ -178,3 +179,11 @@ def test_a_group_that_fails_stores_nothing(tmp_path: Path) -> None:
     assert _block_files(tmp_path) == []
     assert list(store.pins()) == []
     assert list((tmp_path / "tmp").iterdir()) == []
+
+
+def test_a_store_whose_directory_is_gone_is_not_ready(tmp_path: Path) -> None:
+    store = EmbeddedContentStore(tmp_path / "content", cid_version=1)
+    store.check_ready()
+    shutil.rmtree(tmp_path / "content")
+    with pytest.raises(ContentStoreUnavailable, match="missing"):
+        store.check_ready()

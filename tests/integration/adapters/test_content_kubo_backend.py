@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ import pytest
 
 from adapters.content.cid import Cid
 from adapters.content.kubo import KuboContentStore
-from adapters.errors import ContentNotFound, ContentVerificationFailed
+from adapters.errors import ContentNotFound, ContentStoreUnavailable, ContentVerificationFailed
 
 pytestmark = pytest.mark.integration
 
@@ -126,3 +127,13 @@ def test_a_stream_is_uploaded_and_verified_like_bytes(tmp_path: Path) -> None:
     with _store(replay, cid_version=1) as kubo, source.open("rb") as stream:
         assert kubo.put(stream) == V1
         assert b"".join(kubo.stream(V1)) == TEXT
+
+
+def test_a_kubo_daemon_that_does_not_answer_is_not_ready() -> None:
+    # a real connection to a port nothing listens on (no recorded exchange needed)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    store = KuboContentStore(f"http://127.0.0.1:{port}", timeout_seconds=5)
+    with pytest.raises(ContentStoreUnavailable, match="Kubo"):
+        store.check_ready()

@@ -1,0 +1,34 @@
+"""``/readyz``: ready when the chain answers, the index is in step and the store is
+usable; 503 naming the component otherwise. ``/healthz`` only says the process answers."""
+
+from __future__ import annotations
+
+import shutil
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from conftest import NodeUnderTest
+
+pytestmark = pytest.mark.integration
+
+
+def test_a_running_node_is_ready(node: NodeUnderTest) -> None:
+    answer = node.client.get("/readyz")
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["checks"]["store"] == {"ready": True}
+    assert node.client.get("/healthz").status_code == 200
+
+
+def test_a_node_whose_store_is_gone_is_not_ready_but_alive(node: NodeUnderTest) -> None:
+    shutil.rmtree(node.runtime.settings.content_dir)
+
+    answer = node.client.get("/readyz")
+
+    assert answer.status_code == 503
+    store = answer.json()["checks"]["store"]
+    assert store["ready"] is False
+    assert "missing" in store["reason"]
+    assert node.client.get("/healthz").status_code == 200

@@ -13,13 +13,14 @@ VENV_STAMP := $(VENV)/.stamp-installed
 NODE_STAMP := node_modules/.stamp-installed
 CONTRACTS_NODE_STAMP := contracts/node_modules/.stamp-installed
 BENCH_NODE_STAMP := bench/node_modules/.stamp-installed
-# Debian packages the tests need (chromium: the browser test of the web pages). Extend the
-# list here; the step installs only what is missing (we run as root), once per change.
-APT_PACKAGES := chromium
-# printable certificates: the fonts they embed (DejaVu Sans for Latin and Vietnamese,
-# Nanum Gothic for Korean), and pdftoppm + zbarimg for the test that scans their QR code
-APT_PACKAGES += fonts-dejavu-core fonts-nanum poppler-utils zbar-tools
+# Debian packages, installed only when missing (we run as root), once per Makefile change.
+# The node needs the fonts printable certificates embed (DejaVu Sans for Latin and
+# Vietnamese, Nanum Gothic for Korean); the tests also need chromium (the browser test of
+# the web pages) and pdftoppm + zbarimg (the test that scans a certificate's QR code).
+APT_PACKAGES := fonts-dejavu-core fonts-nanum
+APT_TEST_PACKAGES := chromium poppler-utils zbar-tools
 APT_STAMP := $(VENV)/.stamp-apt
+APT_TEST_STAMP := $(VENV)/.stamp-apt-test
 
 .PHONY: help setup run test test-fast lint bench contracts clean slither soak
 
@@ -52,8 +53,10 @@ $(BENCH_NODE_STAMP): bench/package.json bench/package-lock.json
 	cd bench && $(NPM) ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-$(APT_STAMP): Makefile
-	@missing=""; for package in $(APT_PACKAGES); do \
+$(APT_STAMP): APT_WANTED = $(APT_PACKAGES)
+$(APT_TEST_STAMP): APT_WANTED = $(APT_TEST_PACKAGES)
+$(APT_STAMP) $(APT_TEST_STAMP): Makefile
+	@missing=""; for package in $(APT_WANTED); do \
 	  dpkg-query -W -f='$${Status}' "$$package" 2>/dev/null | grep -q 'install ok installed' \
 	    || missing="$$missing $$package"; \
 	done; \
@@ -72,7 +75,7 @@ lint: $(VENV_STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-test: setup lint
+test: setup $(APT_TEST_STAMP) lint
 	$(VENV)/bin/pytest
 
 run: setup

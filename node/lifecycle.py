@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -55,15 +54,19 @@ from node.errors import (
     NotReady,
 )
 from node.ledger_link import LedgerLink
-from node.outbox import DocumentState, NewDocument, Receipt, StoredResponse, SubmissionRow
+from node.outbox import (
+    TARGET_HASH,
+    DocumentState,
+    NewDocument,
+    Receipt,
+    StoredResponse,
+)
 from node.roles import Role
 from node.services import NodeServices
 from node.users import Principal
 
 _log = logging.getLogger("docex.node.lifecycle")
 
-RECEIPT_ID: Final = re.compile(r"^[0-9a-f]{32}$")
-TARGET_HASH: Final = re.compile(r"^0x[0-9a-f]{64}$")
 #: an amendment whose replacement never reached the outbox (a crash between the two
 #: commits) is abandoned after this many seconds
 ABANDON_AFTER: Final = 60.0
@@ -168,21 +171,9 @@ class DocumentLifecycle:
             raise NotReady("this node has no chain")
         return ledger
 
-    def _receipt_id_of(self, target_hash: bytes) -> str | None:
-        with Session(self.services.database) as session:
-            found: str | None = session.scalars(
-                select(SubmissionRow.id).where(SubmissionRow.target_hash == target_hash).limit(1)
-            ).first()
-            return found
-
     def receipt_of(self, document_id: str) -> Receipt | None:
         """The receipt of a document this node issued, by receipt id or target hash."""
-        if RECEIPT_ID.fullmatch(document_id):
-            return self.services.outbox.receipt(document_id)
-        if TARGET_HASH.fullmatch(document_id):
-            receipt_id = self._receipt_id_of(bytes.fromhex(document_id[2:]))
-            return self.services.outbox.receipt(receipt_id) if receipt_id is not None else None
-        return None
+        return self.services.outbox.receipt_of(document_id)
 
     def _own_receipt(self, principal: Principal, document_id: str) -> Receipt:
         """A document this node issued, for its own issuer (404 unknown, 403 another's)."""
@@ -261,6 +252,33 @@ class DocumentLifecycle:
         ledger.manager.submit(ledger.issuer.address, request)
         return ledger.manager.wait(request.key)
 
+    def _record_with_reason(
+        self,
+        action: str,
+        outcome: str,
+        document_id: str,
+        document: AnchoredDocument,
+        reason_code: int,
+        *,
+        function: str | None = None,
+    ) -> JsonObject:
+        """Send ``function`` (default: ``action``) of the DocumentRegistry for a document
+        and a reason code (revoke, reject) under its journal key; the confirmed result."""
+        request = self._ledger().documents.request(
+            self._key(action, document, reason_code),
+            function or action,
+            document.root,
+            document.target_hash,
+            list(document.proof),
+            reason_code,
+        )
+        confirmed = self._send(request)
+        return {
+            **transaction_json(outcome, document_id, confirmed),
+            "targetHash": _hex(document.target_hash),
+            "reasonCode": reason_code,
+        }
+
     def _key(self, action: str, document: AnchoredDocument, *parts: object) -> str:
         chain_id = self._ledger().deployment.chain_id
         tail = "".join(f"/{part}" for part in parts)
@@ -271,21 +289,7 @@ class DocumentLifecycle:
     def revoke(self, principal: Principal, document_id: str, reason_code: int) -> JsonObject:
         """Revoke a document the caller issued (final)."""
         document = self._anchored(self._own_receipt(principal, document_id))
-        ledger = self._ledger()
-        request = ledger.documents.request(
-            self._key("revoke", document, reason_code),
-            "revoke",
-            document.root,
-            document.target_hash,
-            list(document.proof),
-            reason_code,
-        )
-        confirmed = self._send(request)
-        return {
-            **transaction_json("revoked", document_id, confirmed),
-            "targetHash": _hex(document.target_hash),
-            "reasonCode": reason_code,
-        }
+        return self._record_with_reason("revoke", "revoked", document_id, document, reason_code)
 
     def amend(
         self, principal: Principal, document_id: str, replacement: NewDocument
@@ -483,32 +487,27 @@ class DocumentLifecycle:
         back to the issuer as an on-chain event)."""
         document = self._presented(document_id, presented)
         self._addressed_batch(document)
-        ledger = self._ledger()
-        request = ledger.documents.request(
-            self._key("reject", document, reason_code),
-            "recordRejection",
-            document.root,
-            document.target_hash,
-            list(document.proof),
-            reason_code,
+        return self._record_with_reason(
+            "reject", "rejected", document_id, document, reason_code, function="recordRejection"
         )
-        confirmed = self._send(request)
-        return {
-            **transaction_json("rejected", document_id, confirmed),
-            "targetHash": _hex(document.target_hash),
-            "reasonCode": reason_code,
-        }
 
     # --- reading ----------------------------------------------------------------------------
 
     def history(self, principal: Principal, document_id: str) -> JsonObject:
-        """The document's on-chain events in chain order, with block, time and transaction."""
-        receipt = self.receipt_of(document_id)
+        """The document's on-chain events in chain order, with block, time and transaction;
+        an issuer reads only its own documents' (:meth:`provenance` for everyone else)."""
         if principal.role is Role.ISSUER:
+            receipt = self.receipt_of(document_id)
             if receipt is None:
                 raise DocumentNotFound(f"this node issued no document {document_id}")
             if receipt.user_id != principal.user_id:
                 raise NotAuthorised("this document belongs to another issuer")
+        return self.provenance(document_id)
+
+    def provenance(self, document_id: str) -> JsonObject:
+        """The document's on-chain events in chain order, with block, time and transaction,
+        for any reader (the chain's events are the consortium's public record)."""
+        receipt = self.receipt_of(document_id)
         body: dict[str, Any] = {"id": document_id}
         if receipt is not None:
             body["receipt"] = receipt.id
@@ -558,7 +557,7 @@ class DocumentLifecycle:
             body["supersededBy"] = {
                 "targetHash": _hex(successor),
                 "root": _hex(successor_root),
-                "receipt": self._receipt_id_of(successor),
+                "receipt": self.services.outbox.receipt_id_of(successor),
             }
         return body
 

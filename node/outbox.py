@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Final
 
 from sqlalchemy import (
     Engine,
@@ -204,6 +206,11 @@ class AnchoredBatchDocuments:
     root: bytes
     document_type: str
     documents: tuple[BatchDocumentEntry, ...]
+
+
+#: how a document issued here is named: its receipt id (``new_id``) or its target hash
+RECEIPT_ID: Final = re.compile(r"^[0-9a-f]{32}$")
+TARGET_HASH: Final = re.compile(r"^0x[0-9a-f]{64}$")
 
 
 def new_id() -> str:
@@ -567,6 +574,24 @@ class Outbox:
             session.commit()
 
     # --- receipts ----------------------------------------------------------------------
+
+    def receipt_id_of(self, target_hash: bytes) -> str | None:
+        """The receipt id of the document issued here with ``target_hash``."""
+        with Session(self._engine) as session:
+            found: str | None = session.scalars(
+                select(SubmissionRow.id).where(SubmissionRow.target_hash == target_hash).limit(1)
+            ).first()
+            return found
+
+    def receipt_of(self, document_id: str) -> Receipt | None:
+        """The receipt of a document issued here, named by its receipt id or its target
+        hash (``0x`` + 64 lower-case hex digits); None for anything else."""
+        if RECEIPT_ID.fullmatch(document_id):
+            return self.receipt(document_id)
+        if TARGET_HASH.fullmatch(document_id):
+            receipt_id = self.receipt_id_of(bytes.fromhex(document_id[2:]))
+            return self.receipt(receipt_id) if receipt_id is not None else None
+        return None
 
     def receipt(self, receipt_id: str) -> Receipt | None:
         with Session(self._engine) as session:

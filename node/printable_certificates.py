@@ -16,24 +16,17 @@ index has not reached yet, from its receipt).
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Final
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from typing import Any
 
 from adapters.printing import AnchoringFacts, render_certificate
 from ledger import queries
 from node.errors import DocumentNotAnchored, DocumentNotFound, NotAuthorised
-from node.outbox import DocumentState, Receipt, SubmissionRow
+from node.outbox import RECEIPT_ID, TARGET_HASH, DocumentState, Receipt
 from node.roles import Role
 from node.services import NodeServices
 from node.users import Principal
-
-_RECEIPT_ID: Final = re.compile(r"^[0-9a-f]{32}$")
-_TARGET_HASH: Final = re.compile(r"^0x[0-9a-fA-F]{64}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,18 +47,6 @@ class PrintedCertificate:
     pdf: bytes
     target_hash_hex: str
     document_type: str
-
-
-def _issued_receipt(services: NodeServices, document_id: str) -> Receipt | None:
-    if _RECEIPT_ID.fullmatch(document_id):
-        return services.outbox.receipt(document_id)
-    with Session(services.database) as session:
-        receipt_id = session.scalars(
-            select(SubmissionRow.id)
-            .where(SubmissionRow.target_hash == bytes.fromhex(document_id[2:]))
-            .limit(1)
-        ).first()
-    return None if receipt_id is None else services.outbox.receipt(receipt_id)
 
 
 def _addressees(wrapped: dict[str, Any]) -> list[str]:
@@ -130,18 +111,17 @@ def printable_document(
     """The anchored document ``document_id`` names, if ``principal`` may print it:
     :class:`DocumentNotFound` (404), :class:`NotAuthorised` (403) or
     :class:`DocumentNotAnchored` (409) otherwise."""
-    if not (_RECEIPT_ID.fullmatch(document_id) or _TARGET_HASH.fullmatch(document_id)):
+    named = document_id.lower()
+    if not (RECEIPT_ID.fullmatch(named) or TARGET_HASH.fullmatch(named)):
         raise DocumentNotFound(
             f"no document {document_id[:80]!r}: name it by its receipt id (32 hex digits) "
             "or its target hash (0x + 64 hex digits)"
         )
-    receipt = _issued_receipt(services, document_id)
+    receipt = services.outbox.receipt_of(named)
     if receipt is not None:
         return _issued_document(services, principal, receipt)
     received = (
-        services.inbox.document(bytes.fromhex(document_id[2:]))
-        if _TARGET_HASH.fullmatch(document_id)
-        else None
+        services.inbox.document(bytes.fromhex(named[2:])) if TARGET_HASH.fullmatch(named) else None
     )
     if received is None:
         raise DocumentNotFound(f"this node holds no document {document_id}")

@@ -23,17 +23,9 @@ from ledger import queries
 from node.errors import DocumentNotFound, NotReady
 from node.held_documents import HeldDocument, find_held_document, parse_reference
 from node.lifecycle import DocumentLifecycle
-from node.roles import Role
 from node.services import NodeServices
-from node.users import Principal
 
 _log = logging.getLogger("docex.node.verify")
-
-#: the history a public verifier sees is the one an auditor sees of this one document
-#: (the role check of ``history`` only narrows issuers to their own documents)
-PUBLIC_READER: Final = Principal(
-    user_id=0, name="public verifier", role=Role.AUDITOR, document_types=frozenset()
-)
 
 #: the member of a document that names the authority that issued it, per document type
 _ISSUING_AUTHORITY: Final = ("issuingAuthority", "issuingMinistry", "customsOffice")
@@ -102,7 +94,7 @@ def _history(
 ) -> JsonObject:
     document_id = held.receipt_id or "0x" + held.target_hash.hex()
     try:
-        found = lifecycle.history(PUBLIC_READER, document_id)
+        found = lifecycle.provenance(document_id)
     except (NotReady, DocumentNotFound):
         # no chain, or no event indexed yet: an empty history, the checks say why
         return {"status": None, "events": []}

@@ -163,7 +163,7 @@ async def amend(
         "an import declaration, using `quantity` of its allowance (`allowedQuantity`, "
         "given on the first use, 1 by default). Over-use is refused with the contract's "
         "reason (409). For a document another member issued, `{id}` is its target hash "
-        "and `document` its wrapped form."
+        "and `document` its wrapped form, taken from this node's inbox when omitted."
     ),
     openapi_extra={"requestBody": request_body(USE)},
     responses=_responses(
@@ -200,7 +200,7 @@ async def use(
     description=(
         "Records the rejection on chain; the reason flows back to the issuer as an event. "
         "For a document another member issued, `{id}` is its target hash and `document` "
-        "its wrapped form."
+        "its wrapped form, taken from this node's inbox when omitted."
     ),
     openapi_extra={"requestBody": request_body(REJECT)},
     responses=_responses(

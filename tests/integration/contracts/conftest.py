@@ -200,8 +200,8 @@ def eth_tester_chain() -> Chain:
 
 @pytest.fixture(scope="session")
 def anvil_chain() -> Iterator[Chain]:
-    if not ANVIL.exists():
-        pytest.skip("anvil not installed: run `make setup`")
+    # `make test` installs anvil (npm); its absence is a broken setup, not a reason to skip
+    assert ANVIL.exists(), f"anvil is not installed at {ANVIL}: run `make setup`"
     port = _free_port()
     process = subprocess.Popen(
         [

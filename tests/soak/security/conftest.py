@@ -1,7 +1,7 @@
-"""Long security runs for ``make soak``: skipped by ``make test``.
+"""Long security runs for ``make soak``: not part of ``make test``.
 
-Every test here carries the ``soak`` marker and is skipped unless the marker expression
-selects it::
+Every test here carries the ``soak`` marker and is deselected unless the marker
+expression selects it::
 
     .venv/bin/pytest tests/soak/security -m soak -p no:cacheprovider
 
@@ -46,11 +46,12 @@ def consortium_machine() -> type:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Skip the soak tests here unless ``-m`` selects them (before any fixture runs)."""
+    """Leave the soak tests here out of the run (deselected: they belong to ``make soak``,
+    not to ``make test``) unless ``-m`` selects them."""
     if "soak" in str(config.getoption("markexpr", default="") or ""):
         return
     here = Path(__file__).parent
-    skip = pytest.mark.skip(reason="soak run: select it with `-m soak` (make soak)")
-    for item in items:
-        if Path(item.path).is_relative_to(here):
-            item.add_marker(skip)
+    kept = [item for item in items if not Path(item.path).is_relative_to(here)]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+        items[:] = kept

@@ -41,7 +41,7 @@ from node.api.models import (
     WithdrawAgreement,
 )
 from node.errors import GovernanceUnavailable, InvalidRequestBody, NotReady
-from node.ledger_link import LedgerLink
+from node.chain.ledger_link import LedgerLink
 from node.services import NodeServices
 
 #: the member-account role's "document type" (``typeId == bytes32(0)``)

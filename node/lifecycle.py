@@ -53,7 +53,7 @@ from node.errors import (
     NotAuthorised,
     NotReady,
 )
-from node.ledger_link import LedgerLink
+from node.chain.ledger_link import LedgerLink
 from node.outbox import (
     TARGET_HASH,
     DocumentState,

@@ -35,7 +35,7 @@ from node.dev_consortium import ensure_dev_consortium, join_dev_consortium
 from node.errors import InvalidSettings
 from node.fault_injection import crash_hook
 from node.inbox import Inbox
-from node.ledger_link import LedgerLink, link_ledger
+from node.chain.ledger_link import LedgerLink, link_ledger
 from node.lifecycle import DocumentLifecycle, follow_amendments
 from node.metrics import NodeMetrics
 from node.outbox import Outbox
@@ -46,8 +46,8 @@ from node.users import UserStore
 from node.verification import ChainView, Verifier, index_state_reader
 from node.workers.anchor_keeper import AnchorKeeper
 from node.workers.batcher import Batcher
-from node.workers.chain_supervisor import supervise_anvil
-from node.workers.indexer import follow_chain
+from node.chain.supervisor import supervise_anvil
+from node.chain.index_follower import follow_chain
 from node.workers.receiver import Receiver
 
 _log = logging.getLogger("docex.node")

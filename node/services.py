@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from adapters import ContentStore, EmbeddedContentStore
 from node.confidential import MemberDirectory
 from node.inbox import Inbox
-from node.ledger_link import LedgerLink
+from node.chain.ledger_link import LedgerLink
 from node.metrics import NodeMetrics
 from node.outbox import Outbox
 from node.rate_limit import TokenBuckets

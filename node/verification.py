@@ -60,7 +60,7 @@ class ChainView:
     #: the on-chain answers are memoised under; None: no memo
     index_state: Callable[[], IndexState] | None = None
     #: true while the index may describe blocks a restarted chain no longer has
-    #: (:class:`node.chain_restarts.ChainRestarts`): the on-chain checks answer ``error``
+    #: (:class:`node.chain.restarts.ChainRestarts`): the on-chain checks answer ``error``
     in_doubt: Callable[[], bool] | None = None
 
 

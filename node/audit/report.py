@@ -35,7 +35,7 @@ from node.audit.report_format import REPORT_FORMAT
 from node.errors import DocumentNotAnchored, DocumentNotFound, NotAuthorised, NotReady
 from node.held_documents import DocumentOrigin, find_held_document, parse_reference
 from node.inbox import InboxRow
-from node.ledger_link import LedgerLink
+from node.chain.ledger_link import LedgerLink
 from node.outbox import BatchRow, DocumentState, SubmissionRow
 from node.roles import Role
 from node.services import NodeServices

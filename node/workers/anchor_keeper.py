@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from certificates import DocexError
 from ledger.index_schema import Batch
-from node.ledger_link import LedgerLink
+from node.chain.ledger_link import LedgerLink
 from node.outbox import BatchAnchor, BatchState, Outbox
 
 _log = logging.getLogger("docex.node.anchor_keeper")

@@ -52,7 +52,7 @@ from adapters import ContentStore, EmbeddedContentStore
 from certificates import DocexError
 from ledger import ContractReverted, LedgerError
 from node.confidential import MemberDirectory, seal_wrapped
-from node.ledger_link import LedgerLink
+from node.chain.ledger_link import LedgerLink
 from node.metrics import NodeMetrics
 from node.outbox import BatchState, ClaimedBatch, Outbox, SignedDocument
 from node.workers.wrapping_process import (

@@ -47,7 +47,7 @@ from ledger import queries
 from ledger.index_schema import Batch
 from node.confidential import MemberSecret, is_envelope
 from node.inbox import DueBatch, Inbox, PeerReport, ReceivedDocument
-from node.ledger_link import LedgerLink
+from node.chain.ledger_link import LedgerLink
 from node.receiving_manifests import (
     BatchManifest,
     InvalidManifest,

@@ -22,7 +22,7 @@ from node.roles import Role
 from node.runtime import NodeRuntime
 from node.services import NodeServices
 from node.settings import NodeSettings
-from node.workers.indexer import sync_index
+from node.chain.index_follower import sync_index
 
 #: scrypt cost for the dev keystores in tests (the default costs seconds per key)
 TEST_KDF_ITERATIONS = 2**10

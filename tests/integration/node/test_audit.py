@@ -35,13 +35,13 @@ from node.audit import check_report, load_report
 from node.cli.main import app as docex
 from node.dev_consortium import keystore_path, load_or_create_key
 from node.inbox import ReceivedDocument
-from node.ledger_link import LedgerLink, link_ledger
+from node.chain.ledger_link import LedgerLink, link_ledger
 from node.lifecycle import DocumentLifecycle
 from node.roles import Role
 from node.runtime import NodeRuntime
 from node.services import NodeServices
 from node.settings import NodeSettings
-from node.workers.indexer import sync_index
+from node.chain.index_follower import sync_index
 
 pytestmark = pytest.mark.integration
 

@@ -16,7 +16,7 @@ from ledger.chains import find_free_port
 from ledger.index_schema import ChainEvent
 from node.outbox import BatchState, DocumentState
 from node.workers.anchor_keeper import AnchorKeeper
-from node.workers.indexer import sync_index
+from node.chain.index_follower import sync_index
 
 if TYPE_CHECKING:
     from conftest import NodeUnderTest

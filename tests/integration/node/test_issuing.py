@@ -16,7 +16,7 @@ from ledger.chains import find_free_port
 from ledger.index_schema import Batch
 from node.database import open_database
 from node.outbox import DocumentState, NewDocument, Outbox, fingerprint
-from node.workers.indexer import sync_index
+from node.chain.index_follower import sync_index
 
 if TYPE_CHECKING:
     from conftest import NodeUnderTest

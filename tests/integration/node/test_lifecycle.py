@@ -16,9 +16,9 @@ from certificates.schemas.samples import sample_document
 from ledger import Journal, TransactionManager, open_index
 from node.dev_consortium import keystore_path, load_or_create_key
 from node.inbox import ReceivedDocument
-from node.ledger_link import LedgerLink, link_ledger
+from node.chain.ledger_link import LedgerLink, link_ledger
 from node.lifecycle import DocumentLifecycle
-from node.workers.indexer import sync_index
+from node.chain.index_follower import sync_index
 
 if TYPE_CHECKING:
     from conftest import NodeUnderTest

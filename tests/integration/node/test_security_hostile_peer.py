@@ -29,9 +29,9 @@ from certificates.schemas.samples import sample_document
 from ledger import Journal, open_index
 from node.confidential import seal_wrapped
 from node.dev_consortium import keystore_path, load_or_create_key
-from node.ledger_link import link_ledger
+from node.chain.ledger_link import link_ledger
 from node.receiving_manifests import MANIFEST_FORMAT
-from node.workers.indexer import sync_index
+from node.chain.index_follower import sync_index
 
 if TYPE_CHECKING:
     from conftest import NodeUnderTest

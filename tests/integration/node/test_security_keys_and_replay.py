@@ -24,10 +24,10 @@ from ledger.chains import find_free_port
 from ledger.errors import ContractReverted, NotAuthorisedOnChain
 from node.app import create_app
 from node.dev_consortium import keystore_path, load_or_create_key
-from node.ledger_link import LedgerLink, link_ledger
+from node.chain.ledger_link import LedgerLink, link_ledger
 from node.runtime import NodeRuntime
 from node.settings import NodeSettings
-from node.workers.indexer import sync_index
+from node.chain.index_follower import sync_index
 
 if TYPE_CHECKING:
     from conftest import NodeUnderTest

@@ -24,8 +24,8 @@ from ledger import Journal, open_index
 from node.cli.main import app as docex
 from node.dev_consortium import keystore_path, load_or_create_key
 from node.inbox import ReceivedDocument
-from node.ledger_link import link_ledger
-from node.workers.indexer import sync_index
+from node.chain.ledger_link import link_ledger
+from node.chain.index_follower import sync_index
 
 if TYPE_CHECKING:
     from conftest import NodeUnderTest

@@ -11,7 +11,7 @@ import threading
 
 from certificates import DocexError
 from ledger import SyncReport
-from node.ledger_link import LedgerLink
+from node.chain.ledger_link import LedgerLink
 from node.metrics import NodeMetrics
 from node.workers.anchor_keeper import AnchorKeeper
 

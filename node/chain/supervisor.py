@@ -15,7 +15,7 @@ import time
 
 from certificates import DocexError
 from ledger import ManagedAnvil
-from node.chain_restarts import ChainRestarts
+from node.chain.restarts import ChainRestarts
 
 _log = logging.getLogger("docex.node.chain")
 

@@ -26,7 +26,7 @@ from ledger import (
 )
 from ledger.contracts import revert_decoder
 from ledger.transactions import SendHook
-from node.chain_restarts import ChainRestarts
+from node.chain.restarts import ChainRestarts
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 One file in the data dir (``node.sqlite``), WAL and ``synchronous=FULL``: a document the
 node answered 202 for is on disk. The tables are created on open; their models live
-next to the code that uses them (:mod:`node.users`, :mod:`node.outbox`).
+next to the code that uses them (:mod:`node.users`, :mod:`node.issuing.outbox`).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def open_database(path: Path) -> Engine:
     """The node database at ``path`` (created with its tables if missing)."""
     # imported for their side effect: registering their tables on NodeBase.metadata
     import node.inbox
-    import node.outbox
+    import node.issuing.outbox
     import node.users  # noqa: F401
 
     path.parent.mkdir(parents=True, exist_ok=True)

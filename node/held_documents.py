@@ -28,7 +28,7 @@ from adapters import Cid, InvalidCid
 from certificates.json_types import JsonValue
 from node.errors import DocumentNotAnchored, NodeError
 from node.inbox import InboxRow
-from node.outbox import DocumentState, SubmissionRow
+from node.issuing.outbox import DocumentState, SubmissionRow
 
 RECEIPT_ID: Final = re.compile(r"^[0-9a-f]{32}$")
 TARGET_HASH: Final = re.compile(r"^0x[0-9a-fA-F]{64}$")

@@ -54,7 +54,7 @@ from node.errors import (
     NotReady,
 )
 from node.chain.ledger_link import LedgerLink
-from node.outbox import (
+from node.issuing.outbox import (
     TARGET_HASH,
     DocumentState,
     NewDocument,

@@ -23,7 +23,7 @@ from typing import Any
 from adapters.printing import AnchoringFacts, render_certificate
 from ledger import queries
 from node.errors import DocumentNotAnchored, DocumentNotFound, NotAuthorised
-from node.outbox import RECEIPT_ID, TARGET_HASH, DocumentState, Receipt
+from node.issuing.outbox import RECEIPT_ID, TARGET_HASH, DocumentState, Receipt
 from node.roles import Role
 from node.services import NodeServices
 from node.users import Principal

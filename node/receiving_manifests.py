@@ -18,7 +18,7 @@ from typing import Final
 
 from certificates import MerkleTree
 from certificates.json_types import JsonObject, JsonValue
-from node.outbox import AnchoredBatchDocuments
+from node.issuing.outbox import AnchoredBatchDocuments
 
 MANIFEST_FORMAT: Final = "docex-batch-manifest/1"
 _HASH: Final = re.compile(r"^0x[0-9a-f]{64}$")

@@ -38,14 +38,14 @@ from node.inbox import Inbox
 from node.chain.ledger_link import LedgerLink, link_ledger
 from node.lifecycle import DocumentLifecycle, follow_amendments
 from node.metrics import NodeMetrics
-from node.outbox import Outbox
+from node.issuing.outbox import Outbox
 from node.rate_limit import TokenBuckets
 from node.services import NodeServices
 from node.settings import NodeSettings
 from node.users import UserStore
 from node.verification import ChainView, Verifier, index_state_reader
-from node.workers.anchor_keeper import AnchorKeeper
-from node.workers.batcher import Batcher
+from node.issuing.anchor_keeper import AnchorKeeper
+from node.issuing.batcher import Batcher
 from node.chain.supervisor import supervise_anvil
 from node.chain.index_follower import follow_chain
 from node.workers.receiver import Receiver

@@ -11,12 +11,12 @@ from node.confidential import MemberDirectory
 from node.inbox import Inbox
 from node.chain.ledger_link import LedgerLink
 from node.metrics import NodeMetrics
-from node.outbox import Outbox
+from node.issuing.outbox import Outbox
 from node.rate_limit import TokenBuckets
 from node.settings import NodeSettings
 from node.users import UserStore
 from node.verification import Verifier
-from node.workers.batcher import Batcher
+from node.issuing.batcher import Batcher
 
 
 @dataclass

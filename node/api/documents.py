@@ -22,7 +22,7 @@ from node.api.deps import Services
 from node.auth import Issuer
 from node.confidential import MemberDirectory
 from node.errors import InvalidIdempotencyKey, NotAuthorised
-from node.outbox import NewDocument, StoredResponse, fingerprint
+from node.issuing.outbox import NewDocument, StoredResponse, fingerprint
 from node.users import Principal
 
 router = APIRouter(prefix="/v1", tags=["documents"])

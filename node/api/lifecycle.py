@@ -23,7 +23,7 @@ from node.api.models import REJECT, REVOKE, USE, parse_body, request_body
 from node.auth import require_role
 from node.errors import NotAuthorised
 from node.lifecycle import DocumentLifecycle
-from node.outbox import NewDocument
+from node.issuing.outbox import NewDocument
 from node.roles import Role
 from node.users import Principal
 

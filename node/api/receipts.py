@@ -4,7 +4,7 @@
 verifies here as anchored the moment its receipt says so), then ``anchored`` with the
 target hash, the Merkle proof, the batch root, the transaction, the block, the CID and
 the wrapped document itself; never anchored before the anchor is mined. ``anchor-lost`` (with
-``error``) when the chain lost the block that held it (``node.workers.anchor_keeper``),
+``error``) when the chain lost the block that held it (``node.issuing.anchor_keeper``),
 until it is mined again. An issuer reads only its own receipts; auditors and admins read
 any.
 """
@@ -21,7 +21,7 @@ from certificates.json_types import JsonObject
 from node.api.deps import Services
 from node.auth import ReceiptReader
 from node.errors import NotAuthorised, ReceiptNotFound
-from node.outbox import DocumentState, Receipt
+from node.issuing.outbox import DocumentState, Receipt
 from node.roles import Role
 
 router = APIRouter(prefix="/v1", tags=["documents"])

@@ -36,7 +36,7 @@ from node.errors import DocumentNotAnchored, DocumentNotFound, NotAuthorised, No
 from node.held_documents import DocumentOrigin, find_held_document, parse_reference
 from node.inbox import InboxRow
 from node.chain.ledger_link import LedgerLink
-from node.outbox import BatchRow, DocumentState, SubmissionRow
+from node.issuing.outbox import BatchRow, DocumentState, SubmissionRow
 from node.roles import Role
 from node.services import NodeServices
 from node.users import Principal

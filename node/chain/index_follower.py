@@ -1,6 +1,6 @@
 """Keeps the node's event index in step with the chain; reports the lag as a metric.
 
-After each pass the :class:`~node.workers.anchor_keeper.AnchorKeeper` (when given) checks
+After each pass the :class:`~node.issuing.anchor_keeper.AnchorKeeper` (when given) checks
 that every batch the node holds as anchored still is (a chain can lose blocks).
 """
 
@@ -13,7 +13,7 @@ from certificates import DocexError
 from ledger import SyncReport
 from node.chain.ledger_link import LedgerLink
 from node.metrics import NodeMetrics
-from node.workers.anchor_keeper import AnchorKeeper
+from node.issuing.anchor_keeper import AnchorKeeper
 
 _log = logging.getLogger("docex.node.indexer")
 

@@ -4,7 +4,7 @@
 the OOM killer) the node starts it again on the same port and state file, so the
 batcher, the indexer and the API (which retry an unreachable chain) carry on. The blocks
 anvil had not yet written to its state are lost; the anchor keeper replays their
-transactions from the journal (:mod:`node.workers.anchor_keeper`).
+transactions from the journal (:mod:`node.issuing.anchor_keeper`).
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from adapters import Cid
 from certificates.schemas.samples import sample_document
-from node.outbox import BatchRow, DocumentState
+from node.issuing.outbox import BatchRow, DocumentState
 from node.chain.index_follower import sync_index
 
 if TYPE_CHECKING:

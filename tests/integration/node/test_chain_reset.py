@@ -14,8 +14,8 @@ from certificates.json_types import JsonObject
 from certificates.schemas.samples import sample_document
 from ledger.chains import find_free_port
 from ledger.index_schema import ChainEvent
-from node.outbox import BatchState, DocumentState
-from node.workers.anchor_keeper import AnchorKeeper
+from node.issuing.outbox import BatchState, DocumentState
+from node.issuing.anchor_keeper import AnchorKeeper
 from node.chain.index_follower import sync_index
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from certificates.schemas.samples import sample_document
 from node.errors import storage_full_cause
-from node.outbox import SubmissionRow
+from node.issuing.outbox import SubmissionRow
 
 if TYPE_CHECKING:
     from conftest import NodeUnderTest

@@ -15,7 +15,7 @@ from certificates.schemas.samples import sample_document
 from ledger.chains import find_free_port
 from ledger.index_schema import Batch
 from node.database import open_database
-from node.outbox import DocumentState, NewDocument, Outbox, fingerprint
+from node.issuing.outbox import DocumentState, NewDocument, Outbox, fingerprint
 from node.chain.index_follower import sync_index
 
 if TYPE_CHECKING:

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from certificates import DocexError
 from ledger.index_schema import Batch
 from node.chain.ledger_link import LedgerLink
-from node.outbox import BatchAnchor, BatchState, Outbox
+from node.issuing.outbox import BatchAnchor, BatchState, Outbox
 
 _log = logging.getLogger("docex.node.anchor_keeper")
 

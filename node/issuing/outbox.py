@@ -46,7 +46,7 @@ class DocumentState(StrEnum):
     BATCHED = "batched"  # in a batch that is being wrapped or anchored
     ANCHORED = "anchored"  # its batch root is mined
     FAILED = "failed"  # its batch could not be anchored (reason in the batch)
-    #: its batch was anchored, then the chain lost the block (node.workers.anchor_keeper)
+    #: its batch was anchored, then the chain lost the block (node.issuing.anchor_keeper)
     ANCHOR_LOST = "anchor-lost"
 
 

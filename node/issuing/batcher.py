@@ -1,12 +1,12 @@
 """The batcher: closes batches of accepted documents by size or age, wraps, stores, anchors.
 
-One batch goes through three durable steps (see :mod:`node.outbox`):
+One batch goes through three durable steps (see :mod:`node.issuing.outbox`):
 
 1. *claim*: up to ``batch_size`` pending documents of one type become an open batch,
    when that many are waiting or the oldest has waited ``max_latency`` seconds;
 2. *sign*: the documents are salted, hashed, put in a Merkle tree whose root the
    node's issuer key signs (``certificates.BatchBuilder``, in
-   :mod:`node.workers.wrapping_process`); each wrapped document goes
+   :mod:`node.issuing.wrapping_process`); each wrapped document goes
    into the content store (a confidential one sealed for this node's member and its
    addressees' members, :mod:`node.confidential`); root, wrapped documents and CIDs are
    committed;
@@ -54,8 +54,8 @@ from ledger import ContractReverted, LedgerError
 from node.confidential import MemberDirectory, seal_wrapped
 from node.chain.ledger_link import LedgerLink
 from node.metrics import NodeMetrics
-from node.outbox import BatchState, ClaimedBatch, Outbox, SignedDocument
-from node.workers.wrapping_process import (
+from node.issuing.outbox import BatchState, ClaimedBatch, Outbox, SignedDocument
+from node.issuing.wrapping_process import (
     BatchToWrap,
     WrappedBatch,
     WrappingProcess,

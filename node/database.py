@@ -30,7 +30,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def open_database(path: Path) -> Engine:
     """The node database at ``path`` (created with its tables if missing)."""
     # imported for their side effect: registering their tables on NodeBase.metadata
-    import node.inbox
+    import node.receiving.inbox
     import node.issuing.outbox
     import node.users  # noqa: F401
 

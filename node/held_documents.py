@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from adapters import Cid, InvalidCid
 from certificates.json_types import JsonValue
 from node.errors import DocumentNotAnchored, NodeError
-from node.inbox import InboxRow
+from node.receiving.inbox import InboxRow
 from node.issuing.outbox import DocumentState, SubmissionRow
 
 RECEIPT_ID: Final = re.compile(r"^[0-9a-f]{32}$")

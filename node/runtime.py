@@ -34,7 +34,7 @@ from node.database import open_database
 from node.dev_consortium import ensure_dev_consortium, join_dev_consortium
 from node.errors import InvalidSettings
 from node.fault_injection import crash_hook
-from node.inbox import Inbox
+from node.receiving.inbox import Inbox
 from node.chain.ledger_link import LedgerLink, link_ledger
 from node.lifecycle import DocumentLifecycle, follow_amendments
 from node.metrics import NodeMetrics
@@ -48,7 +48,7 @@ from node.issuing.anchor_keeper import AnchorKeeper
 from node.issuing.batcher import Batcher
 from node.chain.supervisor import supervise_anvil
 from node.chain.index_follower import follow_chain
-from node.workers.receiver import Receiver
+from node.receiving.receiver import Receiver
 
 _log = logging.getLogger("docex.node")
 

@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 
 from adapters import ContentStore, EmbeddedContentStore
 from node.confidential import MemberDirectory
-from node.inbox import Inbox
+from node.receiving.inbox import Inbox
 from node.chain.ledger_link import LedgerLink
 from node.metrics import NodeMetrics
 from node.issuing.outbox import Outbox
@@ -33,7 +33,7 @@ class NodeServices:
     verify_limiter: TokenBuckets
     ledger: LedgerLink | None
     batcher: Batcher | None
-    #: documents received from other members (filled by node.workers.receiver)
+    #: documents received from other members (filled by node.receiving.receiver)
     inbox: Inbox
     #: the members' encryption public keys, for sealing confidential documents
     members: MemberDirectory

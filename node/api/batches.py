@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 
 from node.api.deps import Services
 from node.errors import BatchNotFound
-from node.receiving_manifests import manifest_json
+from node.receiving.manifests import manifest_json
 
 router = APIRouter(prefix="/v1", tags=["batches"])
 

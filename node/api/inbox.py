@@ -13,7 +13,7 @@ from certificates.json_types import JsonObject
 from node.api.deps import Services
 from node.auth import require_role
 from node.errors import InboxDocumentNotFound, InvalidRequestParameters
-from node.inbox import ReceivedDocument
+from node.receiving.inbox import ReceivedDocument
 from node.roles import Role
 from node.users import Principal
 

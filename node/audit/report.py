@@ -34,7 +34,7 @@ from node.audit.query import AuditQuery, ReportScope
 from node.audit.report_format import REPORT_FORMAT
 from node.errors import DocumentNotAnchored, DocumentNotFound, NotAuthorised, NotReady
 from node.held_documents import DocumentOrigin, find_held_document, parse_reference
-from node.inbox import InboxRow
+from node.receiving.inbox import InboxRow
 from node.chain.ledger_link import LedgerLink
 from node.issuing.outbox import BatchRow, DocumentState, SubmissionRow
 from node.roles import Role

@@ -34,7 +34,7 @@ from node.app import create_app
 from node.audit import check_report, load_report
 from node.cli.main import app as docex
 from node.dev_consortium import keystore_path, load_or_create_key
-from node.inbox import ReceivedDocument
+from node.receiving.inbox import ReceivedDocument
 from node.chain.ledger_link import LedgerLink, link_ledger
 from node.lifecycle import DocumentLifecycle
 from node.roles import Role

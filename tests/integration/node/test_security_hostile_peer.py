@@ -30,7 +30,7 @@ from ledger import Journal, open_index
 from node.confidential import seal_wrapped
 from node.dev_consortium import keystore_path, load_or_create_key
 from node.chain.ledger_link import link_ledger
-from node.receiving_manifests import MANIFEST_FORMAT
+from node.receiving.manifests import MANIFEST_FORMAT
 from node.chain.index_follower import sync_index
 
 if TYPE_CHECKING:

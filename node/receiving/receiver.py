@@ -46,9 +46,9 @@ from certificates.json_types import JsonValue
 from ledger import queries
 from ledger.index_schema import Batch
 from node.confidential import MemberSecret, is_envelope
-from node.inbox import DueBatch, Inbox, PeerReport, ReceivedDocument
+from node.receiving.inbox import DueBatch, Inbox, PeerReport, ReceivedDocument
 from node.chain.ledger_link import LedgerLink
-from node.receiving_manifests import (
+from node.receiving.manifests import (
     BatchManifest,
     InvalidManifest,
     ManifestEntry,

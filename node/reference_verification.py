@@ -21,8 +21,8 @@ from certificates.errors import DocexError
 from certificates.json_types import JsonObject, JsonValue
 from ledger import queries
 from node.errors import DocumentNotFound, NotReady
-from node.held_documents import HeldDocument, find_held_document, parse_reference
-from node.lifecycle import DocumentLifecycle
+from node.documents.held_documents import HeldDocument, find_held_document, parse_reference
+from node.documents.lifecycle import DocumentLifecycle
 from node.services import NodeServices
 
 _log = logging.getLogger("docex.node.verify")

@@ -36,7 +36,7 @@ from node.errors import InvalidSettings
 from node.fault_injection import crash_hook
 from node.receiving.inbox import Inbox
 from node.chain.ledger_link import LedgerLink, link_ledger
-from node.lifecycle import DocumentLifecycle, follow_amendments
+from node.documents.lifecycle import DocumentLifecycle, follow_amendments
 from node.metrics import NodeMetrics
 from node.issuing.outbox import Outbox
 from node.rate_limit import TokenBuckets

@@ -1,5 +1,5 @@
 """``GET /v1/documents/{id}/certificate.pdf``: the printable certificate of a document
-(:mod:`node.printable_certificates` finds and authorises it, :mod:`adapters.printing`
+(:mod:`node.documents.printing` finds and authorises it, :mod:`adapters.printing`
 lays it out).
 
 ``{id}`` is a receipt id or a target hash; the PDF's QR code opens the public verifier
@@ -15,7 +15,7 @@ from fastapi.responses import Response
 
 from node.api.deps import Services
 from node.auth import require_role
-from node.printable_certificates import print_certificate
+from node.documents.printing import print_certificate
 from node.roles import Role
 from node.users import Principal
 

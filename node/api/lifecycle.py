@@ -1,5 +1,5 @@
 """What happens to a document after issue: ``/v1/documents/{id}/revoke|amend|use|reject``,
-and ``/v1/documents/{id}/history``; the work is in :mod:`node.lifecycle`.
+and ``/v1/documents/{id}/history``; the work is in :mod:`node.documents.lifecycle`.
 
 ``{id}`` is the receipt id ``POST /v1/documents`` gave for a document this node issued,
 or the target hash (``0x`` + 64 hex digits) of one another member issued.
@@ -22,7 +22,7 @@ from node.api.deps import Services
 from node.api.models import REJECT, REVOKE, USE, parse_body, request_body
 from node.auth import require_role
 from node.errors import NotAuthorised
-from node.lifecycle import DocumentLifecycle
+from node.documents.lifecycle import DocumentLifecycle
 from node.issuing.outbox import NewDocument
 from node.roles import Role
 from node.users import Principal

@@ -33,7 +33,7 @@ from node.audit.errors import AuditReportTooLarge
 from node.audit.query import AuditQuery, ReportScope
 from node.audit.report_format import REPORT_FORMAT
 from node.errors import DocumentNotAnchored, DocumentNotFound, NotAuthorised, NotReady
-from node.held_documents import DocumentOrigin, find_held_document, parse_reference
+from node.documents.held_documents import DocumentOrigin, find_held_document, parse_reference
 from node.receiving.inbox import InboxRow
 from node.chain.ledger_link import LedgerLink
 from node.issuing.outbox import BatchRow, DocumentState, SubmissionRow

@@ -36,7 +36,7 @@ from node.cli.main import app as docex
 from node.dev_consortium import keystore_path, load_or_create_key
 from node.receiving.inbox import ReceivedDocument
 from node.chain.ledger_link import LedgerLink, link_ledger
-from node.lifecycle import DocumentLifecycle
+from node.documents.lifecycle import DocumentLifecycle
 from node.roles import Role
 from node.runtime import NodeRuntime
 from node.services import NodeServices

@@ -17,7 +17,7 @@ from ledger import Journal, TransactionManager, open_index
 from node.dev_consortium import keystore_path, load_or_create_key
 from node.receiving.inbox import ReceivedDocument
 from node.chain.ledger_link import LedgerLink, link_ledger
-from node.lifecycle import DocumentLifecycle
+from node.documents.lifecycle import DocumentLifecycle
 from node.chain.index_follower import sync_index
 
 if TYPE_CHECKING:

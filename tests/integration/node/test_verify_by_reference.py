@@ -18,7 +18,7 @@ from ledger import Journal, open_index
 from node.dev_consortium import keystore_path, load_or_create_key
 from node.receiving.inbox import ReceivedDocument
 from node.chain.ledger_link import link_ledger
-from node.lifecycle import DocumentLifecycle
+from node.documents.lifecycle import DocumentLifecycle
 from node.chain.index_follower import sync_index
 
 if TYPE_CHECKING:

@@ -4,7 +4,7 @@
   its own CPU use and the node's are reported) POST one anchored certificate to
   ``/v1/verify`` for a fixed time; the node parses it and runs all six checks for each
   request (integrity and signature computed, the on-chain answers memoised per index
-  checkpoint, see ``node.verification``); latency p50/p99 and verifications/s. Targets:
+  checkpoint, see ``node.verification.verifier``); latency p50/p99 and verifications/s. Targets:
   p99 <= 50 ms and >= 1,000 verifications/s. Measured twice: ``docex run`` as one
   process (API and workers share it), then ``docex run --api-workers 2`` (a second
   process serves the API on the same port, ``node.api_process``): ``verify_two_workers``.

@@ -43,7 +43,7 @@ from node.rate_limit import TokenBuckets
 from node.services import NodeServices
 from node.settings import NodeSettings
 from node.users import UserStore
-from node.verification import ChainView, Verifier, index_state_reader
+from node.verification.verifier import ChainView, Verifier, index_state_reader
 from node.issuing.anchor_keeper import AnchorKeeper
 from node.issuing.batcher import Batcher
 from node.chain.supervisor import supervise_anvil

@@ -15,7 +15,7 @@ from node.issuing.outbox import Outbox
 from node.rate_limit import TokenBuckets
 from node.settings import NodeSettings
 from node.users import UserStore
-from node.verification import Verifier
+from node.verification.verifier import Verifier
 from node.issuing.batcher import Batcher
 
 

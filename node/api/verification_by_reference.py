@@ -1,6 +1,6 @@
 """``GET /v1/verify/{ref}``: the verdict on a document this node holds, named by its
 receipt id, target hash or CID (public, rate-limited like ``POST /v1/verify``); the work
-is in :mod:`node.reference_verification`."""
+is in :mod:`node.verification.by_reference`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from node.api.deps import Services
 from node.api.lifecycle import Lifecycle
 from node.auth import VerificationAllowance
-from node.reference_verification import verify_by_reference
+from node.verification.by_reference import verify_by_reference
 
 router = APIRouter(prefix="/v1", tags=["verification"])
 

@@ -55,7 +55,7 @@ from node.receiving.manifests import (
     manifest_path,
     parse_manifest,
 )
-from node.verification import INTEGRITY, ISSUANCE, ISSUER, Verifier
+from node.verification.verifier import INTEGRITY, ISSUANCE, ISSUER, Verifier
 
 _log = logging.getLogger("docex.node.receiver")
 

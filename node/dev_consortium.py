@@ -9,7 +9,7 @@ mid-way finishes the same deployment on the next start.
 
 The members' encryption public keys (derived from the member keystores) go to
 ``<data dir>/members.json``, the member directory confidential documents are sealed
-with (:mod:`node.confidential`). Another node joins the consortium with
+with (:mod:`node.consortium.member_directory`). Another node joins the consortium with
 :func:`join_dev_consortium`: it copies ``chain.json``, ``members.json`` and its own
 country's keystores from the first node's data dir, and deploys nothing.
 """
@@ -40,7 +40,7 @@ from ledger import (
     load_artifacts,
 )
 from ledger.contracts import revert_decoder
-from node.confidential import directory_from_keys
+from node.consortium.member_directory import directory_from_keys
 from node.errors import InvalidSettings
 
 DEV_MEMBERS: Final = (

@@ -29,7 +29,7 @@ from ledger import (
 from ledger.chains import anvil_binary, dev_private_keys
 from ledger.keystores import signer_from_key
 from node.backend_kinds import ChainKind, StoreKind
-from node.confidential import MemberDirectory, MemberSecret
+from node.consortium.member_directory import MemberDirectory, MemberSecret
 from node.database import open_database
 from node.dev_consortium import ensure_dev_consortium, join_dev_consortium
 from node.errors import InvalidSettings

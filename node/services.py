@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from adapters import ContentStore, EmbeddedContentStore
-from node.confidential import MemberDirectory
+from node.consortium.member_directory import MemberDirectory
 from node.receiving.inbox import Inbox
 from node.chain.ledger_link import LedgerLink
 from node.metrics import NodeMetrics

@@ -1,5 +1,5 @@
 """``/v1/consortium/proposals`` (list, propose, approve) and ``/v1/consortium/agreements``;
-the work is in :mod:`node.governance`."""
+the work is in :mod:`node.consortium.governance`."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from node.api.deps import Services
 from node.api.models import PROPOSAL, parse_body, request_body
 from node.auth import require_role
 from node.errors import InvalidIdempotencyKey
-from node.governance import Governance
+from node.consortium.governance import Governance
 from node.roles import Role
 from node.users import Principal
 

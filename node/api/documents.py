@@ -20,7 +20,7 @@ from certificates.json_types import JsonValue
 from node.api.bodies import read_json
 from node.api.deps import Services
 from node.auth import Issuer
-from node.confidential import MemberDirectory
+from node.consortium.member_directory import MemberDirectory
 from node.errors import InvalidIdempotencyKey, NotAuthorised
 from node.issuing.outbox import NewDocument, StoredResponse, fingerprint
 from node.users import Principal

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from certificates.schemas import DOCUMENT_TYPES
-from node.database import NodeBase
+from node.db.schema import NodeBase
 from node.errors import InvalidRole, UnknownUser, UserExists
 from node.roles import Role
 

@@ -26,7 +26,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _store(command: str, config: ConfigOption, data_dir: DataDirOption) -> UserStore:
-    from node.database import open_database
+    from node.db.schema import open_database
     from node.users import UserStore
 
     settings = settings_for(command, config, data_dir=data_dir)

@@ -45,7 +45,7 @@ from certificates.keccak import keccak256
 from ledger import ConfirmedTransaction, ContractReverted, TxRequest, queries
 from ledger.index_schema import Batch, ChainEvent
 from ledger.queries import BatchRecord
-from node.database import NodeBase
+from node.db.schema import NodeBase
 from node.errors import (
     DocumentNotAnchored,
     DocumentNotCurrent,

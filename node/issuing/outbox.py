@@ -37,7 +37,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from certificates.schemas import ValidatedDocument
-from node.database import NodeBase
+from node.db.schema import NodeBase
 from node.errors import IdempotencyKeyInFlight, IdempotencyKeyReused
 
 

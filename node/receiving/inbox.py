@@ -17,7 +17,7 @@ from enum import StrEnum
 from sqlalchemy import Engine, Index, LargeBinary, String, Text, and_, func, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from node.database import NodeBase
+from node.db.schema import NodeBase
 
 
 class ReceivingState(StrEnum):

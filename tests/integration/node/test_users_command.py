@@ -8,7 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from node.cli.main import app
-from node.database import open_database
+from node.db.schema import open_database
 from node.roles import Role
 from node.users import UserStore
 

@@ -1,6 +1,6 @@
 """Who may call what: bearer tokens to principals, roles to endpoints, the verify limit.
 
-Write access is decided by the node's own credentials (:mod:`node.users`); verifying a
+Write access is decided by the node's own credentials (:mod:`node.access.users`); verifying a
 presented document is public and rate-limited per client address.
 """
 
@@ -14,8 +14,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from node.api.deps import Services
 from node.errors import NotAuthenticated, NotAuthorised
-from node.roles import Role
-from node.users import Principal
+from node.access.roles import Role
+from node.access.users import Principal
 
 _bearer = HTTPBearer(auto_error=False, description="A token from `docex users add`.")
 

@@ -39,10 +39,10 @@ from node.chain.ledger_link import LedgerLink, link_ledger
 from node.documents.lifecycle import DocumentLifecycle, follow_amendments
 from node.metrics import NodeMetrics
 from node.issuing.outbox import Outbox
-from node.rate_limit import TokenBuckets
+from node.access.rate_limit import TokenBuckets
 from node.services import NodeServices
 from node.settings import NodeSettings
-from node.users import UserStore
+from node.access.users import UserStore
 from node.verification.verifier import ChainView, Verifier, index_state_reader
 from node.issuing.anchor_keeper import AnchorKeeper
 from node.issuing.batcher import Batcher

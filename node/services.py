@@ -12,9 +12,9 @@ from node.receiving.inbox import Inbox
 from node.chain.ledger_link import LedgerLink
 from node.metrics import NodeMetrics
 from node.issuing.outbox import Outbox
-from node.rate_limit import TokenBuckets
+from node.access.rate_limit import TokenBuckets
 from node.settings import NodeSettings
-from node.users import UserStore
+from node.access.users import UserStore
 from node.verification.verifier import Verifier
 from node.issuing.batcher import Batcher
 

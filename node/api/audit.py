@@ -16,8 +16,8 @@ from node.audit import render_csv, render_html
 from node.audit.query import parse_audit_query
 from node.audit.report import AuditReports
 from node.auth import require_role
-from node.roles import Role
-from node.users import Principal
+from node.access.roles import Role
+from node.access.users import Principal
 
 router = APIRouter(prefix="/v1", tags=["audit"])
 

@@ -16,8 +16,8 @@ from fastapi.responses import Response
 from node.api.deps import Services
 from node.auth import require_role
 from node.documents.printing import print_certificate
-from node.roles import Role
-from node.users import Principal
+from node.access.roles import Role
+from node.access.users import Principal
 
 router = APIRouter(prefix="/v1", tags=["documents"])
 

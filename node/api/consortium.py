@@ -16,8 +16,8 @@ from node.api.models import PROPOSAL, parse_body, request_body
 from node.auth import require_role
 from node.errors import InvalidIdempotencyKey
 from node.consortium.governance import Governance
-from node.roles import Role
-from node.users import Principal
+from node.access.roles import Role
+from node.access.users import Principal
 
 router = APIRouter(prefix="/v1/consortium", tags=["consortium"])
 

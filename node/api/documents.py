@@ -23,7 +23,7 @@ from node.auth import Issuer
 from node.consortium.member_directory import MemberDirectory
 from node.errors import InvalidIdempotencyKey, NotAuthorised
 from node.issuing.outbox import NewDocument, StoredResponse, fingerprint
-from node.users import Principal
+from node.access.users import Principal
 
 router = APIRouter(prefix="/v1", tags=["documents"])
 

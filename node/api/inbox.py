@@ -14,8 +14,8 @@ from node.api.deps import Services
 from node.auth import require_role
 from node.errors import InboxDocumentNotFound, InvalidRequestParameters
 from node.receiving.inbox import ReceivedDocument
-from node.roles import Role
-from node.users import Principal
+from node.access.roles import Role
+from node.access.users import Principal
 
 router = APIRouter(prefix="/v1", tags=["inbox"])
 

@@ -24,8 +24,8 @@ from node.auth import require_role
 from node.errors import NotAuthorised
 from node.documents.lifecycle import DocumentLifecycle
 from node.issuing.outbox import NewDocument
-from node.roles import Role
-from node.users import Principal
+from node.access.roles import Role
+from node.access.users import Principal
 
 router = APIRouter(prefix="/v1", tags=["documents"])
 

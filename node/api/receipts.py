@@ -22,7 +22,7 @@ from node.api.deps import Services
 from node.auth import ReceiptReader
 from node.errors import NotAuthorised, ReceiptNotFound
 from node.issuing.outbox import DocumentState, Receipt
-from node.roles import Role
+from node.access.roles import Role
 
 router = APIRouter(prefix="/v1", tags=["documents"])
 

@@ -37,9 +37,9 @@ from node.documents.held_documents import DocumentOrigin, find_held_document, pa
 from node.receiving.inbox import InboxRow
 from node.chain.ledger_link import LedgerLink
 from node.issuing.outbox import BatchRow, DocumentState, SubmissionRow
-from node.roles import Role
+from node.access.roles import Role
 from node.services import NodeServices
-from node.users import Principal
+from node.access.users import Principal
 
 #: a report lists at most this many events unless the caller says otherwise
 DEFAULT_MAX_EVENTS: Final = 10_000

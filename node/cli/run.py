@@ -22,7 +22,7 @@ from node.cli.exits import EXIT_REFUSED, describe, fail
 from node.cli.settings_options import ConfigOption, DataDirOption, settings_for
 
 if TYPE_CHECKING:
-    from node.users import UserStore
+    from node.access.users import UserStore
 
 SAMPLE_USER = "sample-issuer"
 
@@ -34,8 +34,8 @@ def register(app: typer.Typer) -> None:
 
 def _sample_token(users: UserStore) -> str:
     """A fresh token of the sample issuer (created on first start) for trying the API."""
-    from node.roles import Role
-    from node.users import document_types_from
+    from node.access.roles import Role
+    from node.access.users import document_types_from
 
     if any(u.name == SAMPLE_USER and not u.revoked for u in users.list()):
         return users.issue_token(SAMPLE_USER)

@@ -10,10 +10,10 @@ import typer
 from certificates.errors import DocexError
 from node.cli.exits import EXIT_REFUSED, describe, fail
 from node.cli.settings_options import ConfigOption, DataDirOption, settings_for
-from node.roles import Role
+from node.access.roles import Role
 
 if TYPE_CHECKING:
-    from node.users import UserStore
+    from node.access.users import UserStore
 
 users_app = typer.Typer(
     name="users", help="Issue, list and revoke API credentials.", no_args_is_help=True
@@ -27,7 +27,7 @@ def register(app: typer.Typer) -> None:
 
 def _store(command: str, config: ConfigOption, data_dir: DataDirOption) -> UserStore:
     from node.db.schema import open_database
-    from node.users import UserStore
+    from node.access.users import UserStore
 
     settings = settings_for(command, config, data_dir=data_dir)
     return UserStore(open_database(settings.database_path))
@@ -45,7 +45,7 @@ def add(
 ) -> None:
     """Create a user and print its bearer token (shown once; stored hashed)."""
     try:
-        from node.users import document_types_from
+        from node.access.users import document_types_from
 
         store = _store("users add", config, data_dir)
         token = store.add(name, role, document_types_from(types.split(",")))

@@ -2,7 +2,7 @@
 
 One file in the data dir (``node.sqlite``), WAL and ``synchronous=FULL``: a document the
 node answered 202 for is on disk. The tables are created on open; their models live
-next to the code that uses them (:mod:`node.users`, :mod:`node.issuing.outbox`).
+next to the code that uses them (:mod:`node.access.users`, :mod:`node.issuing.outbox`).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def open_database(path: Path) -> Engine:
     # imported for their side effect: registering their tables on NodeBase.metadata
     import node.receiving.inbox
     import node.issuing.outbox
-    import node.users  # noqa: F401
+    import node.access.users  # noqa: F401
 
     path.parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(f"sqlite:///{path}")

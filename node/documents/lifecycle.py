@@ -61,9 +61,9 @@ from node.issuing.outbox import (
     Receipt,
     StoredResponse,
 )
-from node.roles import Role
+from node.access.roles import Role
 from node.services import NodeServices
-from node.users import Principal
+from node.access.users import Principal
 
 _log = logging.getLogger("docex.node.lifecycle")
 

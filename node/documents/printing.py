@@ -24,9 +24,9 @@ from adapters.printing import AnchoringFacts, render_certificate
 from ledger import queries
 from node.errors import DocumentNotAnchored, DocumentNotFound, NotAuthorised
 from node.issuing.outbox import RECEIPT_ID, TARGET_HASH, DocumentState, Receipt
-from node.roles import Role
+from node.access.roles import Role
 from node.services import NodeServices
-from node.users import Principal
+from node.access.users import Principal
 
 
 @dataclass(frozen=True, slots=True)

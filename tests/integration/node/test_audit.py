@@ -37,7 +37,7 @@ from node.dev_consortium import keystore_path, load_or_create_key
 from node.receiving.inbox import ReceivedDocument
 from node.chain.ledger_link import LedgerLink, link_ledger
 from node.documents.lifecycle import DocumentLifecycle
-from node.roles import Role
+from node.access.roles import Role
 from node.runtime import NodeRuntime
 from node.services import NodeServices
 from node.settings import NodeSettings

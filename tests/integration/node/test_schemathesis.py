@@ -20,7 +20,7 @@ from schemathesis.core.result import Ok
 from schemathesis.specs.openapi.checks import status_code_conformance
 
 from node.app import create_app
-from node.roles import Role
+from node.access.roles import Role
 from node.runtime import NodeRuntime
 from node.settings import NodeSettings
 

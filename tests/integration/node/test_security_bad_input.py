@@ -32,7 +32,7 @@ from ledger import Journal, open_index
 from node.app import create_app
 from node.dev_consortium import keystore_path, load_or_create_key
 from node.chain.ledger_link import LedgerLink, link_ledger
-from node.roles import Role
+from node.access.roles import Role
 from node.runtime import NodeRuntime
 from node.services import NodeServices
 from node.settings import NodeSettings

@@ -9,8 +9,8 @@ from typer.testing import CliRunner
 
 from node.cli.main import app
 from node.db.schema import open_database
-from node.roles import Role
-from node.users import UserStore
+from node.access.roles import Role
+from node.access.users import UserStore
 
 runner = CliRunner()
 

@@ -137,7 +137,7 @@ def serve_api_only(
     """An API-only process (the target of :func:`start_api_processes`): ``ready`` is set
     once it listens (connections queue on its socket until its server takes them)."""
     from node.app import create_app
-    from node.json_logs import configure_logging
+    from node.observability.json_logs import configure_logging
     from node.runtime import NodeRuntime
 
     configure_logging(settings.log_level)

@@ -31,7 +31,7 @@ from node.api import (
     verification_by_reference,
 )
 from node.errors import install_problem_handlers
-from node.metrics import NodeMetrics
+from node.observability.metrics import NodeMetrics
 from node.services import NodeServices
 from node.settings import NodeSettings
 from node.web import pages_router

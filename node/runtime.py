@@ -37,7 +37,7 @@ from node.fault_injection import crash_hook
 from node.receiving.inbox import Inbox
 from node.chain.ledger_link import LedgerLink, link_ledger
 from node.documents.lifecycle import DocumentLifecycle, follow_amendments
-from node.metrics import NodeMetrics
+from node.observability.metrics import NodeMetrics
 from node.issuing.outbox import Outbox
 from node.access.rate_limit import TokenBuckets
 from node.services import NodeServices

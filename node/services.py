@@ -10,7 +10,7 @@ from adapters import ContentStore, EmbeddedContentStore
 from node.consortium.member_directory import MemberDirectory
 from node.receiving.inbox import Inbox
 from node.chain.ledger_link import LedgerLink
-from node.metrics import NodeMetrics
+from node.observability.metrics import NodeMetrics
 from node.issuing.outbox import Outbox
 from node.access.rate_limit import TokenBuckets
 from node.settings import NodeSettings

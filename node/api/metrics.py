@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from node.api.deps import Services
-from node.metrics import CONTENT_TYPE
+from node.observability.metrics import CONTENT_TYPE
 
 router = APIRouter(tags=["operations"])
 

@@ -12,7 +12,7 @@ import threading
 from certificates import DocexError
 from ledger import SyncReport
 from node.chain.ledger_link import LedgerLink
-from node.metrics import NodeMetrics
+from node.observability.metrics import NodeMetrics
 from node.issuing.anchor_keeper import AnchorKeeper
 
 _log = logging.getLogger("docex.node.indexer")

@@ -114,7 +114,7 @@ def run_node(
         stop_api_processes,
     )
     from node.app import create_app
-    from node.json_logs import configure_logging
+    from node.observability.json_logs import configure_logging
     from node.runtime import NodeRuntime
 
     settings = settings_for(

@@ -53,7 +53,7 @@ from certificates import DocexError
 from ledger import ContractReverted, LedgerError
 from node.consortium.member_directory import MemberDirectory, seal_wrapped
 from node.chain.ledger_link import LedgerLink
-from node.metrics import NodeMetrics
+from node.observability.metrics import NodeMetrics
 from node.issuing.outbox import BatchState, ClaimedBatch, Outbox, SignedDocument
 from node.issuing.wrapping_process import (
     BatchToWrap,

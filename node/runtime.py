@@ -31,7 +31,7 @@ from ledger.keystores import signer_from_key
 from node.backend_kinds import ChainKind, StoreKind
 from node.consortium.member_directory import MemberDirectory, MemberSecret
 from node.db.schema import open_database
-from node.dev_consortium import ensure_dev_consortium, join_dev_consortium
+from node.dev.dev_consortium import ensure_dev_consortium, join_dev_consortium
 from node.errors import InvalidSettings
 from node.fault_injection import crash_hook
 from node.receiving.inbox import Inbox

@@ -79,7 +79,7 @@ def demo(
     """Three administrations, one chain: the cross-border exchange end to end."""
     from rich.console import Console
 
-    from node.demo import DemoAborted, DemoOptions, run_demo
+    from node.dev.demo import DemoAborted, DemoOptions, run_demo
 
     options = DemoOptions(
         certificates=certificates,

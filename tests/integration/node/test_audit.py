@@ -33,7 +33,7 @@ from ledger.chains import anvil_binary, find_free_port
 from node.app import create_app
 from node.audit import check_report, load_report
 from node.cli.main import app as docex
-from node.dev_consortium import keystore_path, load_or_create_key
+from node.dev.dev_consortium import keystore_path, load_or_create_key
 from node.receiving.inbox import ReceivedDocument
 from node.chain.ledger_link import LedgerLink, link_ledger
 from node.documents.lifecycle import DocumentLifecycle

@@ -24,7 +24,7 @@ from certificates.json_types import JsonObject
 from certificates.schemas.samples import sample_document
 from ledger import Journal, TransactionManager, open_index
 from node.app import create_app
-from node.dev_consortium import keystore_path, load_or_create_key
+from node.dev.dev_consortium import keystore_path, load_or_create_key
 from node.chain.ledger_link import LedgerLink, link_ledger
 from node.access.roles import Role
 from node.runtime import NodeRuntime

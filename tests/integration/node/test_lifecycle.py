@@ -14,7 +14,7 @@ from certificates import BatchBuilder, validate_document
 from certificates.json_types import JsonObject
 from certificates.schemas.samples import sample_document
 from ledger import Journal, TransactionManager, open_index
-from node.dev_consortium import keystore_path, load_or_create_key
+from node.dev.dev_consortium import keystore_path, load_or_create_key
 from node.receiving.inbox import ReceivedDocument
 from node.chain.ledger_link import LedgerLink, link_ledger
 from node.documents.lifecycle import DocumentLifecycle

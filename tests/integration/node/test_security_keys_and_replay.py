@@ -23,7 +23,7 @@ from ledger import Journal, TransactionManager, country_code, open_index, querie
 from ledger.chains import find_free_port
 from ledger.errors import ContractReverted, NotAuthorisedOnChain
 from node.app import create_app
-from node.dev_consortium import keystore_path, load_or_create_key
+from node.dev.dev_consortium import keystore_path, load_or_create_key
 from node.chain.ledger_link import LedgerLink, link_ledger
 from node.runtime import NodeRuntime
 from node.settings import NodeSettings

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from node.demo.expectations import DemoOutcome, StepOutcome, StepRecord
+from node.dev.demo.expectations import DemoOutcome, StepOutcome, StepRecord
 
 _MARKS = {
     StepOutcome.HELD: ("✔", "green"),

@@ -9,7 +9,7 @@ from typing import Any, Final, TypeVar
 
 import httpx
 
-from node.demo.failures import DemoAborted
+from node.dev.demo.failures import DemoAborted
 
 #: concurrent requests the demo sends to one node (a bounded pool: the node's API runs
 #: one worker on a machine shared with the chain and two other nodes)

@@ -17,12 +17,12 @@ from pathlib import Path
 
 from rich.console import Console
 
-from node.demo import steps
-from node.demo.expectations import DemoOutcome, StepRecord
-from node.demo.failures import DemoAborted
-from node.demo.network import DemoNetwork
-from node.demo.plan import DemoPlan
-from node.demo.report import note, step_header, step_result, summary
+from node.dev.demo import steps
+from node.dev.demo.expectations import DemoOutcome, StepRecord
+from node.dev.demo.failures import DemoAborted
+from node.dev.demo.network import DemoNetwork
+from node.dev.demo.plan import DemoPlan
+from node.dev.demo.report import note, step_header, step_result, summary
 
 Step = Callable[[steps.DemoContext, StepRecord], None]
 

@@ -4,7 +4,7 @@ Each step is a function ``(DemoContext, StepRecord) -> None`` that does its work
 the nodes' APIs (as the node's users: VN's trade ministry, KR customs, SG customs, an
 auditor) and records its expectations on the :class:`StepRecord`. The work that the
 API lets run side by side does: issue requests carry 50 certificates each, and verify,
-use and history requests go through a bounded pool of :data:`~node.demo.node_api.POOL`
+use and history requests go through a bounded pool of :data:`~node.dev.demo.node_api.POOL`
 threads per node.
 """
 
@@ -25,13 +25,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from certificates.errors import DocexError
 from ledger import Deployment
 from node.audit import check_report
-from node.demo.certificates_of_origin import amended_certificate, certificate_for_korea
-from node.demo.expectations import StepRecord
-from node.demo.failures import DemoAborted
-from node.demo.network import DemoNetwork
-from node.demo.node_api import POOL, ApiJson, NodeApi, wait_for
-from node.demo.plan import DemoPlan
-from node.demo.report import note
+from node.dev.demo.certificates_of_origin import amended_certificate, certificate_for_korea
+from node.dev.demo.expectations import StepRecord
+from node.dev.demo.failures import DemoAborted
+from node.dev.demo.network import DemoNetwork
+from node.dev.demo.node_api import POOL, ApiJson, NodeApi, wait_for
+from node.dev.demo.plan import DemoPlan
+from node.dev.demo.report import note
 
 #: certificates per ``POST /v1/documents`` (the node accepts up to 1,000 per request)
 ISSUE_CHUNK: Final = 50

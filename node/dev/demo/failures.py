@@ -1,6 +1,6 @@
 """How the demo gives up: a step that cannot go on (a node that did not start, an
 answer the demo cannot use). A failed expectation is not an error: it is recorded and
-reported (:mod:`node.demo.expectations`)."""
+reported (:mod:`node.dev.demo.expectations`)."""
 
 from __future__ import annotations
 

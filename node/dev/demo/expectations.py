@@ -2,7 +2,7 @@
 
 A step records one :class:`Expectation` per claim it checks ("990 of 990 uses recorded
 on chain"); the step held when every expectation did. A step whose work broke off
-(:class:`~node.demo.failures.DemoAborted`) without a failed expectation is ``aborted``
+(:class:`~node.dev.demo.failures.DemoAborted`) without a failed expectation is ``aborted``
 with the reason; either way the steps after a step that broke off are ``not run``. The
 demo exits 0 only when every step held.
 """

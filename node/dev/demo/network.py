@@ -28,8 +28,8 @@ import httpx
 from certificates.keystore import LIGHT_SCRYPT_N
 from ledger import ManagedAnvil
 from ledger.chains import anvil_binary, find_free_port
-from node.demo.failures import DemoAborted
-from node.dev_consortium import keystore_path, load_or_create_key
+from node.dev.demo.failures import DemoAborted
+from node.dev.dev_consortium import keystore_path, load_or_create_key
 
 #: npm installs anvil under the repository's node_modules (``make setup``)
 NODE_MODULES: Final = Path(__file__).resolve().parents[2] / "node_modules"

@@ -33,7 +33,7 @@ from node.consortium.member_directory import MemberDirectory, MemberSecret
 from node.db.schema import open_database
 from node.dev.dev_consortium import ensure_dev_consortium, join_dev_consortium
 from node.errors import InvalidSettings
-from node.fault_injection import crash_hook
+from node.testing.fault_injection import crash_hook
 from node.receiving.inbox import Inbox
 from node.chain.ledger_link import LedgerLink, link_ledger
 from node.documents.lifecycle import DocumentLifecycle, follow_amendments

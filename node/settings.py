@@ -102,7 +102,7 @@ class NodeSettings(BaseSettings):
     # --- fault injection: TEST ONLY (make soak), never set in production --------------
     #: ``journalled:N`` or ``sent:N``: the node kills itself (SIGKILL) at that point of
     #: its N-th batch anchor since start, to prove a crash there loses and repeats
-    #: nothing (node/fault_injection.py). Unset (the default): no hook at all.
+    #: nothing (node/testing/fault_injection.py). Unset (the default): no hook at all.
     test_crash_at: str | None = Field(default=None, pattern=r"^(journalled|sent):[1-9][0-9]*$")
 
     # --- HTTP --------------------------------------------------------------------------

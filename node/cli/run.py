@@ -106,14 +106,14 @@ def run_node(
     # The service stack (FastAPI, uvicorn, web3) loads here, not when `docex` starts.
     from multiprocessing.process import BaseProcess
 
-    from node.api_process import (
+    from node.http.api_process import (
         ApiProcessFailed,
         api_server,
         listening_socket,
         start_api_processes,
         stop_api_processes,
     )
-    from node.app import create_app
+    from node.http.app import create_app
     from node.observability.json_logs import configure_logging
     from node.runtime import NodeRuntime
 

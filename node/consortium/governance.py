@@ -28,7 +28,7 @@ from certificates.keccak import keccak256
 from certificates.keystore import decrypt_keystore
 from ledger import ConfirmedTransaction, TransactionManager, country_code, queries, type_id
 from ledger.keystores import signer_from_key
-from node.api.models import (
+from node.http.models import (
     AddAgreement,
     AddKey,
     AdmitMember,

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from certificates.json_types import JsonObject
 from certificates.schemas.samples import sample_document
-from node.app import create_app
+from node.http.app import create_app
 from node.access.roles import Role
 from node.runtime import NodeRuntime
 from node.services import NodeServices

@@ -30,7 +30,7 @@ from certificates.keccak import keccak256
 from certificates.schemas.samples import sample_document
 from ledger import Journal, ManagedAnvil, open_index
 from ledger.chains import anvil_binary, find_free_port
-from node.app import create_app
+from node.http.app import create_app
 from node.audit import check_report, load_report
 from node.cli.main import app as docex
 from node.dev.dev_consortium import keystore_path, load_or_create_key

@@ -23,7 +23,7 @@ from certificates import BatchBuilder, validate_document
 from certificates.json_types import JsonObject
 from certificates.schemas.samples import sample_document
 from ledger import Journal, TransactionManager, open_index
-from node.app import create_app
+from node.http.app import create_app
 from node.dev.dev_consortium import keystore_path, load_or_create_key
 from node.chain.ledger_link import LedgerLink, link_ledger
 from node.access.roles import Role

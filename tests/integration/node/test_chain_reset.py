@@ -123,7 +123,7 @@ def test_a_chain_reset_without_state_flags_every_anchored_document(make_node: An
     report = keeper_of(reset).check()
 
     assert report.flagged == [lost_batch(reset, anchored["id"])]
-    receipt = reset.client.get(f"/v1/receipts/{anchored['id']}", headers=node.auth("issuer"))
+    receipt = reset.client.get(f"/v1/receipts/{anchored['id']}", headers=node.http.auth("issuer"))
     assert receipt.json()["status"] == "anchor-lost"
     assert "DocumentRegistry" in receipt.json()["error"]
     checks = verdict(reset, anchored["document"])

@@ -49,7 +49,7 @@ def anchored(node: NodeUnderTest, document: JsonObject, user: str = "issuer") ->
 
 
 def certificate(node: NodeUnderTest, document_id: str, user: str | None = "issuer") -> Any:
-    headers = node.auth(user) if user is not None else {}
+    headers = node.http.auth(user) if user is not None else {}
     return node.client.get(f"/v1/documents/{document_id}/certificate.pdf", headers=headers)
 
 

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse
 
 from certificates.json_types import JsonObject
-from node.api.deps import Services
-from node.auth import require_role
+from node.http.deps import Services
+from node.http.auth import require_role
 from node.errors import InboxDocumentNotFound, InvalidRequestParameters
 from node.receiving.inbox import ReceivedDocument
 from node.access.roles import Role

@@ -10,10 +10,10 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from node.api.bodies import read_json
-from node.api.deps import Services
-from node.api.models import PROPOSAL, parse_body, request_body
-from node.auth import require_role
+from node.http.bodies import read_json
+from node.http.deps import Services
+from node.http.models import PROPOSAL, parse_body, request_body
+from node.http.auth import require_role
 from node.errors import InvalidIdempotencyKey
 from node.consortium.governance import Governance
 from node.access.roles import Role

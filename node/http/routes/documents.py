@@ -17,9 +17,9 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from certificates import validate_document
 from certificates.errors import DocexError, InvalidDocument, SchemaViolation
 from certificates.json_types import JsonValue
-from node.api.bodies import read_json
-from node.api.deps import Services
-from node.auth import Issuer
+from node.http.bodies import read_json
+from node.http.deps import Services
+from node.http.auth import Issuer
 from node.consortium.member_directory import MemberDirectory
 from node.errors import InvalidIdempotencyKey, NotAuthorised
 from node.issuing.outbox import NewDocument, StoredResponse, fingerprint

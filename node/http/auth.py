@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from node.api.deps import Services
+from node.http.deps import Services
 from node.errors import NotAuthenticated, NotAuthorised
 from node.access.roles import Role
 from node.access.users import Principal

@@ -11,9 +11,9 @@ from starlette.types import Message
 
 from certificates import parse_strict_json
 from certificates.errors import InputTooLarge, InvalidInput
-from node.api.bodies import is_json, media_type, read_body, read_json
-from node.api.deps import Services
-from node.auth import VerificationAllowance
+from node.http.bodies import is_json, media_type, read_body, read_json
+from node.http.deps import Services
+from node.http.auth import VerificationAllowance
 from node.errors import UnsupportedMediaType
 
 router = APIRouter(prefix="/v1", tags=["verification"])

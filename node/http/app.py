@@ -1,6 +1,6 @@
 """The FastAPI application: ``create_app(settings, services)``, nothing built at import.
 
-Routers (``node/api/``) are thin and delegate to :class:`node.services.NodeServices`;
+Routers (``node/http/routes/``) are thin and delegate to :class:`node.services.NodeServices`;
 every error becomes problem+json in :mod:`node.errors`; every request is logged as one
 JSON line and counted in the node's metrics.
 """
@@ -16,7 +16,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters import gateway_router
-from node.api import (
+from node.http.routes import (
     audit,
     batches,
     certificates,
@@ -34,7 +34,7 @@ from node.errors import install_problem_handlers
 from node.observability.metrics import NodeMetrics
 from node.services import NodeServices
 from node.settings import NodeSettings
-from node.web import pages_router
+from node.http.web import pages_router
 
 _log = logging.getLogger("docex.node.http")
 
@@ -132,7 +132,7 @@ def create_app(settings: NodeSettings, services: NodeServices) -> FastAPI:
         audit,
     ):
         app.include_router(module.router)
-    # the verifier and issuer pages (node/web/): static files, read once here
+    # the verifier and issuer pages (node/http/web/): static files, read once here
     app.include_router(pages_router())
     if services.gateway_store is not None:
         # the gateway's own router serves /ipfs/{cid}: its routes join the app's

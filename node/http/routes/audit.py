@@ -11,11 +11,11 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from certificates import canonicalize
-from node.api.deps import Services
+from node.http.deps import Services
 from node.audit import render_csv, render_html
 from node.audit.query import parse_audit_query
 from node.audit.report import AuditReports
-from node.auth import require_role
+from node.http.auth import require_role
 from node.access.roles import Role
 from node.access.users import Principal
 

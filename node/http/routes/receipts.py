@@ -18,8 +18,8 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from certificates.json_types import JsonObject
-from node.api.deps import Services
-from node.auth import ReceiptReader
+from node.http.deps import Services
+from node.http.auth import ReceiptReader
 from node.errors import NotAuthorised, ReceiptNotFound
 from node.issuing.outbox import DocumentState, Receipt
 from node.access.roles import Role

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from certificates import DocexError
-from node.api.deps import Services
+from node.http.deps import Services
 
 router = APIRouter(tags=["operations"])
 

@@ -17,10 +17,10 @@ from fastapi.responses import JSONResponse, Response
 from certificates import validate_document
 from certificates.errors import InvalidDocument
 from certificates.json_types import JsonObject
-from node.api.bodies import read_json
-from node.api.deps import Services
-from node.api.models import REJECT, REVOKE, USE, parse_body, request_body
-from node.auth import require_role
+from node.http.bodies import read_json
+from node.http.deps import Services
+from node.http.models import REJECT, REVOKE, USE, parse_body, request_body
+from node.http.auth import require_role
 from node.errors import NotAuthorised
 from node.documents.lifecycle import DocumentLifecycle
 from node.issuing.outbox import NewDocument

@@ -136,7 +136,7 @@ def serve_api_only(
 ) -> None:
     """An API-only process (the target of :func:`start_api_processes`): ``ready`` is set
     once it listens (connections queue on its socket until its server takes them)."""
-    from node.app import create_app
+    from node.http.app import create_app
     from node.observability.json_logs import configure_logging
     from node.runtime import NodeRuntime
 

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
 
-from node.api.deps import Services
+from node.http.deps import Services
 from node.errors import BatchNotFound
 from node.receiving.manifests import manifest_json
 

@@ -47,7 +47,7 @@ _HTML: Final = "text/html; charset=utf-8"
 
 
 def _file(name: str) -> bytes:
-    return resources.files(__package__ or "node.web").joinpath(name).read_bytes()
+    return resources.files(__package__ or "node.http.web").joinpath(name).read_bytes()
 
 
 def _answer(content: bytes, media_type: str) -> Response:

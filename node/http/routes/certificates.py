@@ -13,8 +13,8 @@ from typing import Annotated, Any, Final
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
-from node.api.deps import Services
-from node.auth import require_role
+from node.http.deps import Services
+from node.http.auth import require_role
 from node.documents.printing import print_certificate
 from node.access.roles import Role
 from node.access.users import Principal

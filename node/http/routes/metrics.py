@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from node.api.deps import Services
+from node.http.deps import Services
 from node.observability.metrics import CONTENT_TYPE
 
 router = APIRouter(tags=["operations"])

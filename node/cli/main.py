@@ -36,7 +36,7 @@ def main() -> None:
 
 for command_module in (schemas, documents, keys, content, chain, run, users, demo):
     command_module.register(app)
-# client commands: talk to a node over HTTP (node/cli/node_client.py)
+# client commands: talk to a node over HTTP (node/cli/client/node_client.py)
 client_render.register(app)
 client_issue.register(app)
 client_verify.register(app)

@@ -17,7 +17,7 @@ import typer
 
 from certificates.errors import DocexError
 from node.cli.exits import EXIT_REFUSED, EXIT_UNREADABLE, describe, fail
-from node.cli.key_files import unlock_signing_key
+from node.cli.local.key_files import unlock_signing_key
 
 if TYPE_CHECKING:
     from ledger.chains import Chain

@@ -1,7 +1,7 @@
 """``docex issue``: send documents to a node (``POST /v1/documents``), resumably.
 
 One document or many (JSON arrays, JSON Lines, directories; see
-:mod:`node.cli.client_issue_inputs`) go in requests within the node's limits, each with an
+:mod:`node.cli.client.issue_inputs`) go in requests within the node's limits, each with an
 Idempotency-Key derived from its documents, behind a progress bar. A state file beside
 the first input (or ``--state F``) records every accepted document's receipt id after
 each request, so after Ctrl-C or a crash the same command sends only what is missing.
@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from certificates.errors import DocexError
-from node.cli.client_values import complete_country, complete_document_type
+from node.cli.client.values import complete_country, complete_document_type
 from node.cli.exits import EXIT_REFUSED, EXIT_UNREADABLE, describe, fail
-from node.cli.node_client import (
+from node.cli.client.node_client import (
     NodeClientError,
     NodeOption,
     NodeRefused,
@@ -37,8 +37,8 @@ from node.cli.settings_options import ConfigOption
 if TYPE_CHECKING:
     from rich.progress import Progress
 
-    from node.cli.client_issue_inputs import Chunk, InputDocument, IssueState
-    from node.cli.node_client import NodeClient
+    from node.cli.client.issue_inputs import Chunk, InputDocument, IssueState
+    from node.cli.client.node_client import NodeClient
 
 EXIT_INTERRUPTED = 130
 #: how long a retry waits for the first request with the same key to finish (409)
@@ -102,13 +102,13 @@ def issue_documents(
     config: ConfigOption = None,
 ) -> None:
     """Issue documents through a node: chunked, idempotent, resumable; progress on stderr."""
-    from node.cli.client_issue_inputs import (
+    from node.cli.client.issue_inputs import (
         IssueState,
         chunks_of,
         default_state_path,
         read_documents,
     )
-    from node.cli.node_client import client_from
+    from node.cli.client.node_client import client_from
     from node.cli.settings_options import settings_for
 
     command = "issue"

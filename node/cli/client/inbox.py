@@ -18,9 +18,9 @@ from typing import Annotated, Any
 
 import typer
 
-from node.cli.client_values import complete_country, complete_document_type
+from node.cli.client.values import complete_country, complete_document_type
 from node.cli.exits import EXIT_UNREADABLE, fail
-from node.cli.node_client import NodeClientError, NodeOption, TokenOption, exit_on_client_error
+from node.cli.client.node_client import NodeClientError, NodeOption, TokenOption, exit_on_client_error
 from node.cli.settings_options import ConfigOption
 
 
@@ -67,7 +67,7 @@ def show_inbox(
     config: ConfigOption = None,
 ) -> None:
     """List the documents received from other members, or show one."""
-    from node.cli.node_client import open_client
+    from node.cli.client.node_client import open_client
 
     command = "inbox"
     if target_hash is None:

@@ -32,7 +32,7 @@ from typing import Annotated, Any
 import typer
 
 from node.cli.exits import EXIT_UNREADABLE, fail
-from node.cli.node_client import NodeClientError, NodeOption, TokenOption, exit_on_client_error
+from node.cli.client.node_client import NodeClientError, NodeOption, TokenOption, exit_on_client_error
 from node.cli.settings_options import ConfigOption
 
 MAX_DOCUMENT_BYTES = 1024 * 1024
@@ -77,7 +77,7 @@ def _call(
     ``presented_for``: a target hash whose wrapped form, when the node's inbox holds it,
     goes in the JSON body as ``document`` (use and reject of another member's document).
     """
-    from node.cli.node_client import NodeRefused, open_client
+    from node.cli.client.node_client import NodeRefused, open_client
 
     try:
         with open_client(command, config, node, token) as client:
@@ -102,7 +102,7 @@ def _presented(command: str, document: Path | None) -> dict[str, Any]:
     from certificates import parse_strict_json
     from certificates.errors import DocexError
     from node.cli.exits import describe
-    from node.cli.local_files import read_limited
+    from node.cli.local.local_files import read_limited
 
     raw = read_limited(command, document, MAX_DOCUMENT_BYTES * 4, what="wrapped document")
     try:
@@ -156,7 +156,7 @@ def amend_document(
     config: ConfigOption = None,
 ) -> None:
     """Issue a replacement; the node supersedes the original once both are anchored."""
-    from node.cli.local_files import read_limited
+    from node.cli.local.local_files import read_limited
 
     body = read_limited("amend", replacement, MAX_DOCUMENT_BYTES, what="replacement")
     answer = _call(

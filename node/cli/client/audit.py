@@ -24,7 +24,7 @@ import typer
 
 from certificates.errors import DocexError
 from node.cli.exits import EXIT_INVALID, EXIT_OK, EXIT_REFUSED, EXIT_UNREADABLE, describe, fail
-from node.cli.node_client import (
+from node.cli.client.node_client import (
     NodeClientError,
     NodeOption,
     TokenOption,

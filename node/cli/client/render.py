@@ -19,7 +19,7 @@ from urllib.parse import quote
 import typer
 
 from node.cli.exits import EXIT_REFUSED, EXIT_UNREADABLE, fail
-from node.cli.node_client import (
+from node.cli.client.node_client import (
     NodeClientError,
     NodeOption,
     TokenOption,

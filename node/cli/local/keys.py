@@ -15,7 +15,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from node.cli.exits import EXIT_REFUSED, EXIT_UNREADABLE, fail
-from node.cli.key_files import read_passphrase_file, unlock_signing_key
+from node.cli.local.key_files import read_passphrase_file, unlock_signing_key
 
 MIN_PASSPHRASE_LENGTH = 8
 

@@ -20,8 +20,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from certificates.errors import DocexError
 from certificates.json_types import JsonValue
 from node.cli.exits import EXIT_INVALID, EXIT_OK, EXIT_REFUSED, EXIT_UNREADABLE, describe, fail
-from node.cli.key_files import unlock_signing_key
-from node.cli.local_files import read_limited
+from node.cli.local.key_files import unlock_signing_key
+from node.cli.local.local_files import read_limited
 
 if TYPE_CHECKING:
     from certificates.signing import Eip712Domain

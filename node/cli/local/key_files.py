@@ -10,7 +10,7 @@ from certificates.errors import DocexError, KeystoreError
 from certificates.json_types import JsonObject
 from certificates.strict_json import parse_strict_json
 from node.cli.exits import EXIT_REFUSED, describe, fail
-from node.cli.local_files import read_limited
+from node.cli.local.local_files import read_limited
 
 MAX_KEYSTORE_FILE_SIZE = 64 * 1024
 MAX_PASSPHRASE_FILE_SIZE = 4 * 1024

@@ -290,7 +290,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _unexpected_error)
 
 
-# --- document lifecycle and consortium governance (node/documents/lifecycle.py, node/consortium/governance.py) ---
+# --- document lifecycle and consortium governance
+# (node/documents/lifecycle.py, node/consortium/governance.py) ---
 
 
 class InvalidRequestBody(SchemaViolation):

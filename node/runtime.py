@@ -28,27 +28,27 @@ from ledger import (
 )
 from ledger.chains import anvil_binary, dev_private_keys
 from ledger.keystores import signer_from_key
+from node.access.rate_limit import TokenBuckets
+from node.access.users import UserStore
 from node.backend_kinds import ChainKind, StoreKind
+from node.chain.index_follower import follow_chain
+from node.chain.ledger_link import LedgerLink, link_ledger
+from node.chain.supervisor import supervise_anvil
 from node.consortium.member_directory import MemberDirectory, MemberSecret
 from node.db.schema import open_database
 from node.dev.dev_consortium import ensure_dev_consortium, join_dev_consortium
-from node.errors import InvalidSettings
-from node.testing.fault_injection import crash_hook
-from node.receiving.inbox import Inbox
-from node.chain.ledger_link import LedgerLink, link_ledger
 from node.documents.lifecycle import DocumentLifecycle, follow_amendments
-from node.observability.metrics import NodeMetrics
-from node.issuing.outbox import Outbox
-from node.access.rate_limit import TokenBuckets
-from node.services import NodeServices
-from node.settings import NodeSettings
-from node.access.users import UserStore
-from node.verification.verifier import ChainView, Verifier, index_state_reader
+from node.errors import InvalidSettings
 from node.issuing.anchor_keeper import AnchorKeeper
 from node.issuing.batcher import Batcher
-from node.chain.supervisor import supervise_anvil
-from node.chain.index_follower import follow_chain
+from node.issuing.outbox import Outbox
+from node.observability.metrics import NodeMetrics
+from node.receiving.inbox import Inbox
 from node.receiving.receiver import Receiver
+from node.services import NodeServices
+from node.settings import NodeSettings
+from node.testing.fault_injection import crash_hook
+from node.verification.verifier import ChainView, Verifier, index_state_reader
 
 _log = logging.getLogger("docex.node")
 

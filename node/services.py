@@ -7,16 +7,16 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from adapters import ContentStore, EmbeddedContentStore
-from node.consortium.member_directory import MemberDirectory
-from node.receiving.inbox import Inbox
-from node.chain.ledger_link import LedgerLink
-from node.observability.metrics import NodeMetrics
-from node.issuing.outbox import Outbox
 from node.access.rate_limit import TokenBuckets
-from node.settings import NodeSettings
 from node.access.users import UserStore
-from node.verification.verifier import Verifier
+from node.chain.ledger_link import LedgerLink
+from node.consortium.member_directory import MemberDirectory
 from node.issuing.batcher import Batcher
+from node.issuing.outbox import Outbox
+from node.observability.metrics import NodeMetrics
+from node.receiving.inbox import Inbox
+from node.settings import NodeSettings
+from node.verification.verifier import Verifier
 
 
 @dataclass

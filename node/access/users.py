@@ -19,9 +19,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from certificates.schemas import DOCUMENT_TYPES
+from node.access.roles import Role
 from node.db.schema import NodeBase
 from node.errors import InvalidRole, UnknownUser, UserExists
-from node.access.roles import Role
 
 TOKEN_PREFIX: Final = "dx_"  # noqa: S105 - a prefix, not a secret
 _NAME: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")

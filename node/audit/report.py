@@ -29,17 +29,17 @@ from sqlalchemy.orm import Session
 
 from ledger.index_schema import Batch, ChainEvent, Checkpoint, DocumentEvent
 from ledger.registry_logs import readable_arguments
+from node.access.roles import Role
+from node.access.users import Principal
 from node.audit.errors import AuditReportTooLarge
 from node.audit.query import AuditQuery, ReportScope
 from node.audit.report_format import REPORT_FORMAT
-from node.errors import DocumentNotAnchored, DocumentNotFound, NotAuthorised, NotReady
-from node.documents.held_documents import DocumentOrigin, find_held_document, parse_reference
-from node.receiving.inbox import InboxRow
 from node.chain.ledger_link import LedgerLink
+from node.documents.held_documents import DocumentOrigin, find_held_document, parse_reference
+from node.errors import DocumentNotAnchored, DocumentNotFound, NotAuthorised, NotReady
 from node.issuing.outbox import BatchRow, DocumentState, SubmissionRow
-from node.access.roles import Role
+from node.receiving.inbox import InboxRow
 from node.services import NodeServices
-from node.access.users import Principal
 
 #: a report lists at most this many events unless the caller says otherwise
 DEFAULT_MAX_EVENTS: Final = 10_000

@@ -12,8 +12,8 @@ import threading
 from certificates import DocexError
 from ledger import SyncReport
 from node.chain.ledger_link import LedgerLink
-from node.observability.metrics import NodeMetrics
 from node.issuing.anchor_keeper import AnchorKeeper
+from node.observability.metrics import NodeMetrics
 
 _log = logging.getLogger("docex.node.indexer")
 

@@ -28,6 +28,8 @@ from certificates.keccak import keccak256
 from certificates.keystore import decrypt_keystore
 from ledger import ConfirmedTransaction, TransactionManager, country_code, queries, type_id
 from ledger.keystores import signer_from_key
+from node.chain.ledger_link import LedgerLink
+from node.errors import GovernanceUnavailable, InvalidRequestBody, NotReady
 from node.http.models import (
     AddAgreement,
     AddKey,
@@ -40,8 +42,6 @@ from node.http.models import (
     SuspendMember,
     WithdrawAgreement,
 )
-from node.errors import GovernanceUnavailable, InvalidRequestBody, NotReady
-from node.chain.ledger_link import LedgerLink
 from node.services import NodeServices
 
 #: the member-account role's "document type" (``typeId == bytes32(0)``)

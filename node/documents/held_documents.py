@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session
 from adapters import Cid, InvalidCid
 from certificates.json_types import JsonValue
 from node.errors import DocumentNotAnchored, NodeError
-from node.receiving.inbox import InboxRow
 from node.issuing.outbox import DocumentState, SubmissionRow
+from node.receiving.inbox import InboxRow
 
 RECEIPT_ID: Final = re.compile(r"^[0-9a-f]{32}$")
 TARGET_HASH: Final = re.compile(r"^0x[0-9a-fA-F]{64}$")

@@ -45,6 +45,9 @@ from certificates.keccak import keccak256
 from ledger import ConfirmedTransaction, ContractReverted, TxRequest, queries
 from ledger.index_schema import Batch, ChainEvent
 from ledger.queries import BatchRecord
+from node.access.roles import Role
+from node.access.users import Principal
+from node.chain.ledger_link import LedgerLink
 from node.db.schema import NodeBase
 from node.errors import (
     DocumentNotAnchored,
@@ -53,7 +56,6 @@ from node.errors import (
     NotAuthorised,
     NotReady,
 )
-from node.chain.ledger_link import LedgerLink
 from node.issuing.outbox import (
     TARGET_HASH,
     DocumentState,
@@ -61,9 +63,7 @@ from node.issuing.outbox import (
     Receipt,
     StoredResponse,
 )
-from node.access.roles import Role
 from node.services import NodeServices
-from node.access.users import Principal
 
 _log = logging.getLogger("docex.node.lifecycle")
 

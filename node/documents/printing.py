@@ -22,11 +22,11 @@ from typing import Any
 
 from adapters.printing import AnchoringFacts, render_certificate
 from ledger import queries
+from node.access.roles import Role
+from node.access.users import Principal
 from node.errors import DocumentNotAnchored, DocumentNotFound, NotAuthorised
 from node.issuing.outbox import RECEIPT_ID, TARGET_HASH, DocumentState, Receipt
-from node.access.roles import Role
 from node.services import NodeServices
-from node.access.users import Principal
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters import gateway_router
+from node.errors import install_problem_handlers
 from node.http.routes import (
     audit,
     batches,
@@ -30,11 +31,10 @@ from node.http.routes import (
     verification,
     verification_by_reference,
 )
-from node.errors import install_problem_handlers
+from node.http.web import pages_router
 from node.observability.metrics import NodeMetrics
 from node.services import NodeServices
 from node.settings import NodeSettings
-from node.http.web import pages_router
 
 _log = logging.getLogger("docex.node.http")
 

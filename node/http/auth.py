@@ -12,10 +12,10 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from node.http.deps import Services
-from node.errors import NotAuthenticated, NotAuthorised
 from node.access.roles import Role
 from node.access.users import Principal
+from node.errors import NotAuthenticated, NotAuthorised
+from node.http.deps import Services
 
 _bearer = HTTPBearer(auto_error=False, description="A token from `docex users add`.")
 

@@ -8,7 +8,8 @@ One batch goes through three durable steps (see :mod:`node.issuing.outbox`):
    node's issuer key signs (``certificates.BatchBuilder``, in
    :mod:`node.issuing.wrapping_process`); each wrapped document goes
    into the content store (a confidential one sealed for this node's member and its
-   addressees' members, :mod:`node.consortium.member_directory`); root, wrapped documents and CIDs are
+   addressees' members, :mod:`node.consortium.member_directory`); root, wrapped documents
+   and CIDs are
    committed;
 3. *anchor*: the root is anchored through the ledger's transaction manager under the
    key ``anchor/<chain>/<batch>`` and the receipts completed once it is mined.
@@ -51,9 +52,8 @@ from typing import TypeVar
 from adapters import ContentStore, EmbeddedContentStore
 from certificates import DocexError
 from ledger import ContractReverted, LedgerError
-from node.consortium.member_directory import MemberDirectory, seal_wrapped
 from node.chain.ledger_link import LedgerLink
-from node.observability.metrics import NodeMetrics
+from node.consortium.member_directory import MemberDirectory, seal_wrapped
 from node.issuing.outbox import BatchState, ClaimedBatch, Outbox, SignedDocument
 from node.issuing.wrapping_process import (
     BatchToWrap,
@@ -61,6 +61,7 @@ from node.issuing.wrapping_process import (
     WrappingProcess,
     wrap_and_sign,
 )
+from node.observability.metrics import NodeMetrics
 
 _log = logging.getLogger("docex.node.batcher")
 

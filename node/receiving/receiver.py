@@ -45,9 +45,9 @@ from certificates.errors import DocexError, EnvelopeError, InvalidInput
 from certificates.json_types import JsonValue
 from ledger import queries
 from ledger.index_schema import Batch
+from node.chain.ledger_link import LedgerLink
 from node.consortium.member_directory import MemberSecret, is_envelope
 from node.receiving.inbox import DueBatch, Inbox, PeerReport, ReceivedDocument
-from node.chain.ledger_link import LedgerLink
 from node.receiving.manifests import (
     BatchManifest,
     InvalidManifest,

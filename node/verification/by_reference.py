@@ -20,9 +20,9 @@ from typing import Any, Final
 from certificates.errors import DocexError
 from certificates.json_types import JsonObject, JsonValue
 from ledger import queries
-from node.errors import DocumentNotFound, NotReady
 from node.documents.held_documents import HeldDocument, find_held_document, parse_reference
 from node.documents.lifecycle import DocumentLifecycle
+from node.errors import DocumentNotFound, NotReady
 from node.services import NodeServices
 
 _log = logging.getLogger("docex.node.verify")

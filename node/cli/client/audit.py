@@ -23,7 +23,6 @@ from typing import Annotated
 import typer
 
 from certificates.errors import DocexError
-from node.cli.exits import EXIT_INVALID, EXIT_OK, EXIT_REFUSED, EXIT_UNREADABLE, describe, fail
 from node.cli.client.node_client import (
     NodeClientError,
     NodeOption,
@@ -31,6 +30,7 @@ from node.cli.client.node_client import (
     exit_on_client_error,
     open_client,
 )
+from node.cli.exits import EXIT_INVALID, EXIT_OK, EXIT_REFUSED, EXIT_UNREADABLE, describe, fail
 from node.cli.settings_options import ConfigOption, settings_for
 
 _COMMAND = "audit"

@@ -18,9 +18,14 @@ from typing import Annotated, Any
 
 import typer
 
+from node.cli.client.node_client import (
+    NodeClientError,
+    NodeOption,
+    TokenOption,
+    exit_on_client_error,
+)
 from node.cli.client.values import complete_country, complete_document_type
 from node.cli.exits import EXIT_UNREADABLE, fail
-from node.cli.client.node_client import NodeClientError, NodeOption, TokenOption, exit_on_client_error
 from node.cli.settings_options import ConfigOption
 
 

@@ -23,8 +23,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from certificates.errors import DocexError
-from node.cli.client.values import complete_country, complete_document_type
-from node.cli.exits import EXIT_REFUSED, EXIT_UNREADABLE, describe, fail
 from node.cli.client.node_client import (
     NodeClientError,
     NodeOption,
@@ -32,6 +30,8 @@ from node.cli.client.node_client import (
     TokenOption,
     exit_on_client_error,
 )
+from node.cli.client.values import complete_country, complete_document_type
+from node.cli.exits import EXIT_REFUSED, EXIT_UNREADABLE, describe, fail
 from node.cli.settings_options import ConfigOption
 
 if TYPE_CHECKING:

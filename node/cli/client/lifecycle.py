@@ -31,8 +31,13 @@ from typing import Annotated, Any
 
 import typer
 
+from node.cli.client.node_client import (
+    NodeClientError,
+    NodeOption,
+    TokenOption,
+    exit_on_client_error,
+)
 from node.cli.exits import EXIT_UNREADABLE, fail
-from node.cli.client.node_client import NodeClientError, NodeOption, TokenOption, exit_on_client_error
 from node.cli.settings_options import ConfigOption
 
 MAX_DOCUMENT_BYTES = 1024 * 1024

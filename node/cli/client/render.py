@@ -18,7 +18,6 @@ from urllib.parse import quote
 
 import typer
 
-from node.cli.exits import EXIT_REFUSED, EXIT_UNREADABLE, fail
 from node.cli.client.node_client import (
     NodeClientError,
     NodeOption,
@@ -26,6 +25,7 @@ from node.cli.client.node_client import (
     exit_on_client_error,
     open_client,
 )
+from node.cli.exits import EXIT_REFUSED, EXIT_UNREADABLE, fail
 from node.cli.settings_options import ConfigOption
 
 _COMMAND = "render"

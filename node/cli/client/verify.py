@@ -22,8 +22,13 @@ from typing import Annotated, Any, Final
 
 import typer
 
+from node.cli.client.node_client import (
+    NodeClientError,
+    NodeOption,
+    TokenOption,
+    exit_on_client_error,
+)
 from node.cli.exits import EXIT_INVALID, EXIT_OK, EXIT_UNREADABLE, fail
-from node.cli.client.node_client import NodeClientError, NodeOption, TokenOption, exit_on_client_error
 from node.cli.settings_options import ConfigOption
 
 #: receipt id, target hash, CIDv0 (Qm...) or CIDv1 (base32 b...)
@@ -53,8 +58,8 @@ def verify_document(
     config: ConfigOption = None,
 ) -> None:
     """Verify a document with a node: exit 0 valid, 1 invalid, 2 error."""
-    from node.cli.local.local_files import read_limited
     from node.cli.client.node_client import open_client
+    from node.cli.local.local_files import read_limited
 
     command = "verify"
     path = Path(document)

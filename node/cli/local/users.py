@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from certificates.errors import DocexError
+from node.access.roles import Role
 from node.cli.exits import EXIT_REFUSED, describe, fail
 from node.cli.settings_options import ConfigOption, DataDirOption, settings_for
-from node.access.roles import Role
 
 if TYPE_CHECKING:
     from node.access.users import UserStore
@@ -26,8 +26,8 @@ def register(app: typer.Typer) -> None:
 
 
 def _store(command: str, config: ConfigOption, data_dir: DataDirOption) -> UserStore:
-    from node.db.schema import open_database
     from node.access.users import UserStore
+    from node.db.schema import open_database
 
     settings = settings_for(command, config, data_dir=data_dir)
     return UserStore(open_database(settings.database_path))

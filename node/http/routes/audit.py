@@ -11,13 +11,13 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from certificates import canonicalize
-from node.http.deps import Services
+from node.access.roles import Role
+from node.access.users import Principal
 from node.audit import render_csv, render_html
 from node.audit.query import parse_audit_query
 from node.audit.report import AuditReports
 from node.http.auth import require_role
-from node.access.roles import Role
-from node.access.users import Principal
+from node.http.deps import Services
 
 router = APIRouter(prefix="/v1", tags=["audit"])
 

@@ -9,8 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
 
-from node.http.deps import Services
 from node.errors import BatchNotFound
+from node.http.deps import Services
 from node.receiving.manifests import manifest_json
 
 router = APIRouter(prefix="/v1", tags=["batches"])

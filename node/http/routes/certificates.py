@@ -13,11 +13,11 @@ from typing import Annotated, Any, Final
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
-from node.http.deps import Services
-from node.http.auth import require_role
-from node.documents.printing import print_certificate
 from node.access.roles import Role
 from node.access.users import Principal
+from node.documents.printing import print_certificate
+from node.http.auth import require_role
+from node.http.deps import Services
 
 router = APIRouter(prefix="/v1", tags=["documents"])
 

@@ -10,14 +10,14 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from node.access.roles import Role
+from node.access.users import Principal
+from node.consortium.governance import Governance
+from node.errors import InvalidIdempotencyKey
+from node.http.auth import require_role
 from node.http.bodies import read_json
 from node.http.deps import Services
 from node.http.models import PROPOSAL, parse_body, request_body
-from node.http.auth import require_role
-from node.errors import InvalidIdempotencyKey
-from node.consortium.governance import Governance
-from node.access.roles import Role
-from node.access.users import Principal
 
 router = APIRouter(prefix="/v1/consortium", tags=["consortium"])
 

@@ -17,13 +17,13 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from certificates import validate_document
 from certificates.errors import DocexError, InvalidDocument, SchemaViolation
 from certificates.json_types import JsonValue
-from node.http.bodies import read_json
-from node.http.deps import Services
-from node.http.auth import Issuer
+from node.access.users import Principal
 from node.consortium.member_directory import MemberDirectory
 from node.errors import InvalidIdempotencyKey, NotAuthorised
+from node.http.auth import Issuer
+from node.http.bodies import read_json
+from node.http.deps import Services
 from node.issuing.outbox import NewDocument, StoredResponse, fingerprint
-from node.access.users import Principal
 
 router = APIRouter(prefix="/v1", tags=["documents"])
 

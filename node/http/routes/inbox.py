@@ -10,12 +10,12 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse
 
 from certificates.json_types import JsonObject
-from node.http.deps import Services
-from node.http.auth import require_role
-from node.errors import InboxDocumentNotFound, InvalidRequestParameters
-from node.receiving.inbox import ReceivedDocument
 from node.access.roles import Role
 from node.access.users import Principal
+from node.errors import InboxDocumentNotFound, InvalidRequestParameters
+from node.http.auth import require_role
+from node.http.deps import Services
+from node.receiving.inbox import ReceivedDocument
 
 router = APIRouter(prefix="/v1", tags=["inbox"])
 

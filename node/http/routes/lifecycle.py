@@ -17,15 +17,15 @@ from fastapi.responses import JSONResponse, Response
 from certificates import validate_document
 from certificates.errors import InvalidDocument
 from certificates.json_types import JsonObject
+from node.access.roles import Role
+from node.access.users import Principal
+from node.documents.lifecycle import DocumentLifecycle
+from node.errors import NotAuthorised
+from node.http.auth import require_role
 from node.http.bodies import read_json
 from node.http.deps import Services
 from node.http.models import REJECT, REVOKE, USE, parse_body, request_body
-from node.http.auth import require_role
-from node.errors import NotAuthorised
-from node.documents.lifecycle import DocumentLifecycle
 from node.issuing.outbox import NewDocument
-from node.access.roles import Role
-from node.access.users import Principal
 
 router = APIRouter(prefix="/v1", tags=["documents"])
 

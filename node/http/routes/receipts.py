@@ -18,11 +18,11 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from certificates.json_types import JsonObject
-from node.http.deps import Services
-from node.http.auth import ReceiptReader
-from node.errors import NotAuthorised, ReceiptNotFound
-from node.issuing.outbox import DocumentState, Receipt
 from node.access.roles import Role
+from node.errors import NotAuthorised, ReceiptNotFound
+from node.http.auth import ReceiptReader
+from node.http.deps import Services
+from node.issuing.outbox import DocumentState, Receipt
 
 router = APIRouter(prefix="/v1", tags=["documents"])
 

@@ -30,18 +30,18 @@ from certificates.keccak import keccak256
 from certificates.schemas.samples import sample_document
 from ledger import Journal, ManagedAnvil, open_index
 from ledger.chains import anvil_binary, find_free_port
-from node.http.app import create_app
+from node.access.roles import Role
 from node.audit import check_report, load_report
+from node.chain.index_follower import sync_index
+from node.chain.ledger_link import LedgerLink, link_ledger
 from node.cli.main import app as docex
 from node.dev.dev_consortium import keystore_path, load_or_create_key
-from node.receiving.inbox import ReceivedDocument
-from node.chain.ledger_link import LedgerLink, link_ledger
 from node.documents.lifecycle import DocumentLifecycle
-from node.access.roles import Role
+from node.http.app import create_app
+from node.receiving.inbox import ReceivedDocument
 from node.runtime import NodeRuntime
 from node.services import NodeServices
 from node.settings import NodeSettings
-from node.chain.index_follower import sync_index
 
 pytestmark = pytest.mark.integration
 

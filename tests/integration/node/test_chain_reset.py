@@ -14,9 +14,9 @@ from certificates.json_types import JsonObject
 from certificates.schemas.samples import sample_document
 from ledger.chains import find_free_port
 from ledger.index_schema import ChainEvent
-from node.issuing.outbox import BatchState, DocumentState
-from node.issuing.anchor_keeper import AnchorKeeper
 from node.chain.index_follower import sync_index
+from node.issuing.anchor_keeper import AnchorKeeper
+from node.issuing.outbox import BatchState, DocumentState
 
 if TYPE_CHECKING:
     from conftest import NodeUnderTest
@@ -123,7 +123,7 @@ def test_a_chain_reset_without_state_flags_every_anchored_document(make_node: An
     report = keeper_of(reset).check()
 
     assert report.flagged == [lost_batch(reset, anchored["id"])]
-    receipt = reset.client.get(f"/v1/receipts/{anchored['id']}", headers=node.http.auth("issuer"))
+    receipt = reset.client.get(f"/v1/receipts/{anchored['id']}", headers=node.auth("issuer"))
     assert receipt.json()["status"] == "anchor-lost"
     assert "DocumentRegistry" in receipt.json()["error"]
     checks = verdict(reset, anchored["document"])

@@ -42,7 +42,7 @@ def _all_pages(node: NodeUnderTest, limit: int) -> list[str]:
     cursor: dict[str, Any] = {}
     for _ in range(100):
         answer = node.client.get(
-            "/v1/inbox", params={"limit": limit, **cursor}, headers=node.http.auth("officer")
+            "/v1/inbox", params={"limit": limit, **cursor}, headers=node.auth("officer")
         ).json()
         seen += [entry["targetHash"] for entry in answer["documents"]]
         if answer["next"] is None:
@@ -67,7 +67,7 @@ def test_pages_of_documents_filed_at_the_same_instant_list_each_once(
 
 
 def test_after_hash_without_after_is_422_and_a_malformed_one_too(node: NodeUnderTest) -> None:
-    officer = node.http.auth("officer")
+    officer = node.auth("officer")
     response = node.client.get("/v1/inbox", params={"afterHash": "0x" + "ab" * 32}, headers=officer)
     node.problem(response, 422, "invalid-request")
     response = node.client.get(

@@ -14,11 +14,11 @@ from certificates import BatchBuilder, validate_document
 from certificates.json_types import JsonObject
 from certificates.schemas.samples import sample_document
 from ledger import Journal, TransactionManager, open_index
-from node.dev.dev_consortium import keystore_path, load_or_create_key
-from node.receiving.inbox import ReceivedDocument
-from node.chain.ledger_link import LedgerLink, link_ledger
-from node.documents.lifecycle import DocumentLifecycle
 from node.chain.index_follower import sync_index
+from node.chain.ledger_link import LedgerLink, link_ledger
+from node.dev.dev_consortium import keystore_path, load_or_create_key
+from node.documents.lifecycle import DocumentLifecycle
+from node.receiving.inbox import ReceivedDocument
 
 if TYPE_CHECKING:
     from conftest import NodeUnderTest
@@ -33,7 +33,7 @@ def coo(index: int = 1) -> JsonObject:
 def post(node: NodeUnderTest, path: str, body: Any, user: str | None) -> Any:
     headers = {"Content-Type": "application/json"}
     if user is not None:
-        headers.update(node.http.auth(user))
+        headers.update(node.auth(user))
     return node.client.post(path, content=json.dumps(body), headers=headers)
 
 
@@ -183,7 +183,7 @@ def test_a_deeply_nested_body_is_refused_without_crashing(node: NodeUnderTest) -
     response = node.client.post(
         f"/v1/documents/{receipt['id']}/revoke",
         content=b"[" * 100_000 + b"]" * 100_000,
-        headers={"Content-Type": "application/json", **node.http.auth("issuer")},
+        headers={"Content-Type": "application/json", **node.auth("issuer")},
     )
 
     assert response.status_code in (400, 413)
@@ -218,7 +218,7 @@ def test_an_amendment_supersedes_the_original_once_both_are_anchored(
     assert status["status"] == "invalid"
     assert status["data"]["successorTargetHash"] == replacement["targetHash"]
     history = node.client.get(
-        f"/v1/documents/{original['id']}/history", headers=node.http.auth("issuer")
+        f"/v1/documents/{original['id']}/history", headers=node.auth("issuer")
     ).json()
     assert history["status"] == "superseded"
     assert history["supersededBy"]["receipt"] == replacement_id
@@ -387,7 +387,7 @@ def test_a_customs_officer_rejects_a_document_and_the_history_shows_it(
     assert response.status_code == 200, response.text
     sync(node)
     history = node.client.get(
-        f"/v1/documents/{wrapped['targetHash']}/history", headers=node.http.auth("auditor")
+        f"/v1/documents/{wrapped['targetHash']}/history", headers=node.auth("auditor")
     ).json()
     events = history["events"]
     assert [e["event"] for e in events] == ["BatchAnchored", "DocumentRejected"][-len(events) :]
@@ -419,7 +419,7 @@ def test_a_pending_documents_history_is_empty_and_pending(node: NodeUnderTest) -
     receipt_id = node.issue(coo()).json()["receipts"][0]["id"]
 
     history = node.client.get(
-        f"/v1/documents/{receipt_id}/history", headers=node.http.auth("issuer")
+        f"/v1/documents/{receipt_id}/history", headers=node.auth("issuer")
     ).json()
 
     assert history == {"id": receipt_id, "receipt": receipt_id, "status": "pending", "events": []}
@@ -429,7 +429,7 @@ def test_an_anchored_documents_history_starts_with_its_batch(node: NodeUnderTest
     receipt = anchored(node)
 
     history = node.client.get(
-        f"/v1/documents/{receipt['id']}/history", headers=node.http.auth("auditor")
+        f"/v1/documents/{receipt['id']}/history", headers=node.auth("auditor")
     ).json()
 
     assert history["status"] == "valid"
@@ -472,7 +472,7 @@ def test_an_admin_proposes_an_agreement_and_it_executes_at_quorum(
     assert body["status"] == "pending"
     assert body["approvals"] == 1
     assert body["proposal"] == {**proposal, "validUntil": 0}
-    listed = node.client.get("/v1/consortium/proposals", headers=node.http.auth("auditor")).json()
+    listed = node.client.get("/v1/consortium/proposals", headers=node.auth("auditor")).json()
     assert listed["proposals"][0]["id"] == body["id"]
     again = post(node, f"/v1/consortium/proposals/{body['id']}/approve", {}, "admin")
     node.problem(again, 409, "already-recorded")
@@ -481,7 +481,7 @@ def test_an_admin_proposes_an_agreement_and_it_executes_at_quorum(
     assert ledger is not None
     manager.transact(account, ledger.consortium.request("kr-approve", "approve", body["id"]))
     sync(node)
-    agreements = node.client.get("/v1/consortium/agreements", headers=node.http.auth("officer")).json()
+    agreements = node.client.get("/v1/consortium/agreements", headers=node.auth("officer")).json()
     assert {
         "verifierCountry": "SG",
         "issuerCountry": "VN",
@@ -521,7 +521,7 @@ def test_an_unknown_proposal_is_404_and_a_bad_one_422(node: NodeUnderTest) -> No
 def test_the_dev_agreement_is_listed(node: NodeUnderTest) -> None:
     sync(node)
 
-    agreements = node.client.get("/v1/consortium/agreements", headers=node.http.auth("issuer")).json()
+    agreements = node.client.get("/v1/consortium/agreements", headers=node.auth("issuer")).json()
 
     assert any(
         a["verifierCountry"] == "KR" and a["issuerCountry"] == "VN" and a["inForce"]

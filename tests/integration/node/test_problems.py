@@ -35,7 +35,7 @@ def test_issuing_non_strict_json_is_a_400_problem_and_stores_nothing(
     response = node.client.post(
         "/v1/documents",
         content=raw,
-        headers={"Content-Type": "application/json", **node.http.auth("issuer")},
+        headers={"Content-Type": "application/json", **node.auth("issuer")},
     )
 
     body = node.problem(response, 400, code)
@@ -83,7 +83,7 @@ def test_a_body_that_is_not_json_is_a_415_problem(node: NodeUnderTest) -> None:
     response = node.client.post(
         "/v1/documents",
         content=json.dumps(coo()),
-        headers={"Content-Type": "text/plain", **node.http.auth("issuer")},
+        headers={"Content-Type": "text/plain", **node.auth("issuer")},
     )
 
     node.problem(response, 415, "unsupported-media-type")

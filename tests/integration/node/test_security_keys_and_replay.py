@@ -22,12 +22,12 @@ from certificates.schemas.samples import sample_document
 from ledger import Journal, TransactionManager, country_code, open_index, queries
 from ledger.chains import find_free_port
 from ledger.errors import ContractReverted, NotAuthorisedOnChain
-from node.http.app import create_app
-from node.dev.dev_consortium import keystore_path, load_or_create_key
+from node.chain.index_follower import sync_index
 from node.chain.ledger_link import LedgerLink, link_ledger
+from node.dev.dev_consortium import keystore_path, load_or_create_key
+from node.http.app import create_app
 from node.runtime import NodeRuntime
 from node.settings import NodeSettings
-from node.chain.index_follower import sync_index
 
 if TYPE_CHECKING:
     from conftest import NodeUnderTest
@@ -85,7 +85,7 @@ def _govern(node: NodeUnderTest, tmp_path: Path, proposal: JsonObject) -> None:
     created = node.client.post(
         "/v1/consortium/proposals",
         content=json.dumps(proposal),
-        headers={"Content-Type": "application/json", **node.http.auth("admin")},
+        headers={"Content-Type": "application/json", **node.auth("admin")},
     )
     assert created.status_code == 201, created.text
     _approve_as(node, tmp_path, "SG", created.json()["id"])

@@ -40,14 +40,14 @@ def test_a_token_revoked_from_the_cli_is_refused_at_once_on_every_endpoint(
 ) -> None:
     accepted = node.issue(sample_document("coo/1", 1))
     receipt = accepted.headers["location"]
-    assert node.client.get(receipt, headers=node.http.auth("issuer")).status_code == 200
+    assert node.client.get(receipt, headers=node.auth("issuer")).status_code == 200
 
     _revoke_with_the_cli(node, "moit-coo")
 
     node.problem(node.issue(sample_document("coo/1", 2)), 401, "not-authenticated")
-    node.problem(node.client.get(receipt, headers=node.http.auth("issuer")), 401, "not-authenticated")
+    node.problem(node.client.get(receipt, headers=node.auth("issuer")), 401, "not-authenticated")
     history = node.client.get(
-        receipt.replace("/receipts/", "/documents/") + "/history", headers=node.http.auth("issuer")
+        receipt.replace("/receipts/", "/documents/") + "/history", headers=node.auth("issuer")
     )
     node.problem(history, 401, "not-authenticated")
     assert node.services.outbox.pending_count() == 1  # only the document accepted before

@@ -15,11 +15,11 @@ from certificates import BatchBuilder, validate_document
 from certificates.json_types import JsonObject
 from certificates.schemas.samples import sample_document
 from ledger import Journal, open_index
-from node.dev.dev_consortium import keystore_path, load_or_create_key
-from node.receiving.inbox import ReceivedDocument
-from node.chain.ledger_link import link_ledger
-from node.documents.lifecycle import DocumentLifecycle
 from node.chain.index_follower import sync_index
+from node.chain.ledger_link import link_ledger
+from node.dev.dev_consortium import keystore_path, load_or_create_key
+from node.documents.lifecycle import DocumentLifecycle
+from node.receiving.inbox import ReceivedDocument
 
 if TYPE_CHECKING:
     from conftest import NodeUnderTest
@@ -41,7 +41,7 @@ def anchored(
         "/v1/documents",
         params=params,
         content=json.dumps(document if document is not None else coo()),
-        headers={"Content-Type": "application/json", **node.http.auth("issuer")},
+        headers={"Content-Type": "application/json", **node.auth("issuer")},
     )
     assert accepted.status_code == 202, accepted.text
     node.anchor_pending()
@@ -125,7 +125,7 @@ def test_a_revoked_document_fails_status_and_shows_the_revocation(node: NodeUnde
     revoked = node.client.post(
         f"/v1/documents/{receipt['id']}/revoke",
         json={"reasonCode": 4},
-        headers=node.http.auth("issuer"),
+        headers=node.auth("issuer"),
     )
     assert revoked.status_code == 200, revoked.text
     assert node.services.ledger is not None
@@ -144,7 +144,7 @@ def test_a_superseded_document_links_to_its_replacement(node: NodeUnderTest) -> 
     amended = node.client.post(
         f"/v1/documents/{original['id']}/amend",
         content=json.dumps(coo(2)),
-        headers={"Content-Type": "application/json", **node.http.auth("issuer")},
+        headers={"Content-Type": "application/json", **node.auth("issuer")},
     )
     assert amended.status_code == 202, amended.text
     node.anchor_pending()

@@ -21,11 +21,11 @@ from certificates import BatchBuilder, validate_document
 from certificates.json_types import JsonObject
 from certificates.schemas.samples import sample_document
 from ledger import Journal, open_index
+from node.chain.index_follower import sync_index
+from node.chain.ledger_link import link_ledger
 from node.cli.main import app as docex
 from node.dev.dev_consortium import keystore_path, load_or_create_key
 from node.receiving.inbox import ReceivedDocument
-from node.chain.ledger_link import link_ledger
-from node.chain.index_follower import sync_index
 
 if TYPE_CHECKING:
     from conftest import NodeUnderTest
@@ -49,7 +49,7 @@ def anchored(node: NodeUnderTest, document: JsonObject, user: str = "issuer") ->
 
 
 def certificate(node: NodeUnderTest, document_id: str, user: str | None = "issuer") -> Any:
-    headers = node.http.auth(user) if user is not None else {}
+    headers = node.auth(user) if user is not None else {}
     return node.client.get(f"/v1/documents/{document_id}/certificate.pdf", headers=headers)
 
 

@@ -30,6 +30,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def open_database(path: Path) -> Engine:
     """The node database at ``path`` (created with its tables if missing)."""
     # imported for their side effect: registering their tables on NodeBase.metadata
+    import node.access.users
+    import node.issuing.outbox
+    import node.receiving.inbox  # noqa: F401
 
     path.parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(f"sqlite:///{path}")

@@ -25,6 +25,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from adapters import Cid, InvalidCid
+from certificates.errors import Invalid
 from certificates.json_types import JsonValue
 from node.errors import DocumentNotAnchored, NodeError
 from node.issuing.outbox import DocumentState, SubmissionRow
@@ -36,11 +37,10 @@ TARGET_HASH: Final = re.compile(r"^0x[0-9a-fA-F]{64}$")
 _MAX_REFERENCE: Final = 128
 
 
-class InvalidReference(NodeError):
+class InvalidReference(Invalid, NodeError):
     """The reference is neither a receipt id, a target hash nor a CID."""
 
     code = "invalid-reference"
-    http_status = 422
 
 
 class ReferenceKind(StrEnum):

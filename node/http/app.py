@@ -1,7 +1,7 @@
 """The FastAPI application: ``create_app(settings, services)``, nothing built at import.
 
 Routers (``node/http/routes/``) are thin and delegate to :class:`node.services.NodeServices`;
-every error becomes problem+json in :mod:`node.errors`; every request is logged as one
+every error becomes problem+json in :mod:`node.http.problems`; every request is logged as one
 JSON line and counted in the node's metrics.
 """
 
@@ -15,8 +15,8 @@ from fastapi import FastAPI
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from adapters import gateway_router
-from node.errors import install_problem_handlers
+from adapters.content.gateway_server import gateway_router
+from node.http.problems import install_problem_handlers
 from node.http.routes import (
     audit,
     batches,

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from certificates.errors import DocexError, InvalidInput
+from certificates.errors import Conflict, DocexError, InvalidInput
 
 STATE_FORMAT = "docex-issue-state/1"
 STATE_SUFFIX = ".docex-state"
@@ -42,11 +42,10 @@ class InvalidIssueInput(InvalidInput):
     code = "invalid-issue-input"
 
 
-class StateMismatch(DocexError):
+class StateMismatch(Conflict):
     """A state file that belongs to another node or another kind of request."""
 
     code = "issue-state-mismatch"
-    http_status = 409
 
 
 @dataclass(frozen=True, slots=True)

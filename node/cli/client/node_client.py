@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Self
 
 import typer
 
-from certificates.errors import DocexError
+from certificates.errors import UpstreamFailed
 from node.cli.exits import EXIT_REFUSED, EXIT_UNREADABLE, fail
 from node.cli.settings_options import settings_for
 
@@ -58,11 +58,10 @@ READ_TIMEOUT = 120.0
 PROBLEM_TYPE_PREFIX = "urn:docex:problem:"
 
 
-class NodeClientError(DocexError):
+class NodeClientError(UpstreamFailed):
     """A request to a node that did not give a successful answer."""
 
     code = "node-client-error"
-    http_status = 502
 
 
 class NodeRefused(NodeClientError):

@@ -11,4 +11,3 @@ class DemoAborted(DocexError):
     """The demo cannot carry on: the network did not start, or a step's work broke off."""
 
     code = "demo-aborted"
-    http_status = 500

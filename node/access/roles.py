@@ -1,4 +1,4 @@
-"""The roles a node grants its users (see node/http/auth.py for what each may do)."""
+"""The roles a node grants its users (see node/http/deps.py for what each may do)."""
 
 from __future__ import annotations
 

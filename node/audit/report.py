@@ -36,10 +36,9 @@ from node.audit.query import AuditQuery, ReportScope
 from node.audit.report_format import REPORT_FORMAT
 from node.chain.ledger_link import LedgerLink
 from node.documents.held_documents import DocumentOrigin, find_held_document, parse_reference
-from node.errors import DocumentNotAnchored, DocumentNotFound, NotAuthorised, NotReady
-from node.issuing.outbox import BatchRow, DocumentState, SubmissionRow
+from node.errors import DocumentNotAnchored, DocumentNotFound, NotAuthorised
+from node.issuing.outbox import BatchRow, DocumentState, Outbox, SubmissionRow
 from node.receiving.inbox import InboxRow
-from node.services import NodeServices
 
 #: a report lists at most this many events unless the caller says otherwise
 DEFAULT_MAX_EVENTS: Final = 10_000
@@ -93,28 +92,26 @@ def _audited(wrapped: Any, origin: DocumentOrigin, receipt_id: str | None) -> Au
 class AuditReports:
     """Builds reports over one node's services (stateless)."""
 
-    def __init__(self, services: NodeServices) -> None:
-        self.services = services
-
-    def _ledger(self) -> LedgerLink:
-        ledger = self.services.ledger
-        if ledger is None:
-            raise NotReady("this node has no chain: there is nothing to audit")
-        return ledger
+    def __init__(
+        self, *, country: str, base_url: str, database: Engine, outbox: Outbox, ledger: LedgerLink
+    ) -> None:
+        self._country = country
+        self._base_url = base_url
+        self._database = database
+        self._outbox = outbox
+        self._ledger = ledger
 
     # --- which documents ----------------------------------------------------------------
 
     def _one_document(self, principal: Principal, reference_text: str) -> list[AuditedDocument]:
-        held = find_held_document(
-            self.services.database, self.services.settings.country, parse_reference(reference_text)
-        )
+        held = find_held_document(self._database, self._country, parse_reference(reference_text))
         if held is None:
             raise DocumentNotFound(
                 f"this node holds no document {reference_text[:80]} (an audit report needs "
                 "the document's Merkle proof: ask the node that issued or received it)"
             )
         if principal.role is Role.ISSUER:
-            receipt = self.services.outbox.receipt(held.receipt_id) if held.receipt_id else None
+            receipt = self._outbox.receipt(held.receipt_id) if held.receipt_id else None
             if receipt is None or receipt.user_id != principal.user_id:
                 raise NotAuthorised("an issuer audits the documents it issued, not this one")
         return [_audited(held.wrapped, held.origin, held.receipt_id)]
@@ -154,7 +151,7 @@ class AuditReports:
                 country_roots.update(session.scalars(batches.where(Batch.root.in_(chunk))))
             targets = sorted({target for target, root in touched if root in country_roots})
         documents: dict[bytes, AuditedDocument] = {}
-        with Session(self.services.database) as session:
+        with Session(self._database) as session:
             issued = (
                 select(SubmissionRow.id, SubmissionRow.wrapped_json, SubmissionRow.user_id)
                 .join(BatchRow, SubmissionRow.batch_id == BatchRow.id)
@@ -196,7 +193,7 @@ class AuditReports:
         """The ``docex-audit/1`` report of ``query`` as ``principal`` may see it."""
         if principal.role not in (Role.AUDITOR, Role.ADMIN, Role.ISSUER):
             raise NotAuthorised("audit reports are for auditors, admins and issuers")
-        ledger = self._ledger()
+        ledger = self._ledger
         if query.scope is ReportScope.DOCUMENT:
             documents = self._one_document(principal, query.subject)
         else:
@@ -285,7 +282,6 @@ class AuditReports:
         anchors: dict[bytes, Anchoring],
         events: dict[bytes, list[tuple[ChainEvent, int]]],
     ) -> dict[str, Any]:
-        settings = self.services.settings
         deployment = ledger.deployment
         genesis, deployed = ledger.chain.batch(
             [
@@ -341,14 +337,14 @@ class AuditReports:
                     "origin": document.origin.value,
                     "receiptId": document.receipt_id,
                     "status": status,
-                    "link": f"{settings.base_url}/v/{target}",
+                    "link": f"{self._base_url}/v/{target}",
                     "lines": [first_line, len(lines)],
                 }
             )
         return {
             "format": REPORT_FORMAT,
             "generatedAt": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "generatedBy": {"country": settings.country, "node": settings.base_url},
+            "generatedBy": {"country": self._country, "node": self._base_url},
             "query": {
                 "document": query.subject if query.scope is ReportScope.DOCUMENT else None,
                 "issuer": query.subject if query.scope is ReportScope.ISSUER else None,

@@ -29,8 +29,7 @@ from certificates.keystore import decrypt_keystore
 from ledger import ConfirmedTransaction, TransactionManager, country_code, queries, type_id
 from ledger.keystores import signer_from_key
 from node.chain.ledger_link import LedgerLink
-from node.errors import GovernanceUnavailable, InvalidRequestBody, NotReady
-from node.http.models import (
+from node.consortium.commands import (
     AddAgreement,
     AddKey,
     AdmitMember,
@@ -42,7 +41,7 @@ from node.http.models import (
     SuspendMember,
     WithdrawAgreement,
 )
-from node.services import NodeServices
+from node.errors import GovernanceUnavailable, InvalidRequestBody
 
 #: the member-account role's "document type" (``typeId == bytes32(0)``)
 MEMBER_ACCOUNT: Final = "member"
@@ -80,28 +79,29 @@ def _read_key(path: Path) -> LocalAccount:
 class Governance:
     """This member's view of, and votes in, the consortium registry."""
 
-    def __init__(self, services: NodeServices, clock: Callable[[], float] = time.time) -> None:
-        self.services = services
+    def __init__(
+        self,
+        ledger: LedgerLink,
+        *,
+        member_keystore: Path,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._ledger = ledger
+        self._member_keystore = member_keystore
         self._clock = clock
         self._lock = threading.Lock()
         self._member: tuple[TransactionManager, LocalAccount] | None = None
 
-    def _ledger(self) -> LedgerLink:
-        ledger = self.services.ledger
-        if ledger is None:
-            raise NotReady("this node has no chain")
-        return ledger
-
     def _type_names(self) -> dict[bytes, str]:
-        names = {type_id(t): t for t in self._ledger().deployment.document_types}
+        names = {type_id(t): t for t in self._ledger.deployment.document_types}
         names[bytes(32)] = MEMBER_ACCOUNT
         return names
 
     def _type_id(self, document_type: str) -> bytes:
         if document_type == MEMBER_ACCOUNT:
             return bytes(32)
-        if document_type not in self._ledger().deployment.document_types:
-            known = ", ".join([*self._ledger().deployment.document_types, MEMBER_ACCOUNT])
+        if document_type not in self._ledger.deployment.document_types:
+            known = ", ".join([*self._ledger.deployment.document_types, MEMBER_ACCOUNT])
             raise InvalidRequestBody(
                 f"unknown document type {document_type!r}; known: {known}",
                 path="/documentType",
@@ -114,9 +114,8 @@ class Governance:
         once; its unfinished transactions are finished first."""
         with self._lock:
             if self._member is None:
-                ledger = self._ledger()
-                settings = self.services.settings
-                path = member_keystore_path(settings.keystore_path, settings.country)
+                ledger = self._ledger
+                path = self._member_keystore
                 try:
                     account = _read_key(path)
                 except (OSError, ValueError, IndexError, DocexError) as error:
@@ -135,7 +134,7 @@ class Governance:
             return self._member
 
     def _send(self, key: str, function: str, *args: Any) -> ConfirmedTransaction:
-        ledger = self._ledger()
+        ledger = self._ledger
         manager, account = self._member_manager()
         request = ledger.consortium.request(
             f"{key}/{ledger.deployment.chain_id}/{account.address}", function, *args
@@ -147,7 +146,7 @@ class Governance:
 
     def _payload_json(self, kind: int, payload: bytes) -> JsonObject:
         action, names = PROPOSAL_KINDS[kind]
-        codec = self._ledger().consortium.abi.function(_function_of(action))
+        codec = self._ledger.consortium.abi.function(_function_of(action))
         values = abi_decode(list(codec.input_types), payload)
         type_names = self._type_names()
         body: dict[str, JsonValue] = {"action": action}
@@ -161,7 +160,7 @@ class Governance:
         return body
 
     def proposal(self, proposal_id: int) -> JsonObject:
-        ledger = self._ledger()
+        ledger = self._ledger
         consortium, chain = ledger.consortium, ledger.chain
         decoder = ledger.manager.revert_decoder
         kind, state, proposer, payload = consortium.call(
@@ -178,7 +177,7 @@ class Governance:
 
     def proposals(self, limit: int, offset: int) -> JsonObject:
         """Proposals, newest first, with their approvals and the quorum."""
-        ledger = self._ledger()
+        ledger = self._ledger
         (count,) = ledger.consortium.call(ledger.chain, "proposalCount")
         (quorum,) = ledger.consortium.call(ledger.chain, "quorum")
         newest = count - offset
@@ -191,7 +190,7 @@ class Governance:
 
     def agreements(self) -> JsonObject:
         """Every recognition window the index knows, withdrawals applied."""
-        ledger = self._ledger()
+        ledger = self._ledger
         type_names = self._type_names()
         now = int(self._clock())
         return {
@@ -259,7 +258,7 @@ class Governance:
         }
 
     def _created_id(self, confirmed: ConfirmedTransaction) -> int:
-        address = self._ledger().consortium.address.lower()
+        address = self._ledger.consortium.address.lower()
         for log in confirmed.logs:
             topics = [str(topic) for topic in log.get("topics", ())]
             if (

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
 
-from sqlalchemy import Index, String, select
+from sqlalchemy import Engine, Index, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from certificates import (
@@ -54,16 +54,17 @@ from node.errors import (
     DocumentNotCurrent,
     DocumentNotFound,
     NotAuthorised,
-    NotReady,
 )
 from node.issuing.outbox import (
     TARGET_HASH,
     DocumentState,
     NewDocument,
+    Outbox,
     Receipt,
     StoredResponse,
 )
-from node.services import NodeServices
+from node.observability.metrics import NodeMetrics
+from node.receiving.inbox import Inbox
 
 _log = logging.getLogger("docex.node.lifecycle")
 
@@ -158,22 +159,33 @@ def _json_safe(value: Any) -> JsonValue:
 class DocumentLifecycle:
     """Revoke, amend, use, reject; history and inbox. Stateless over the node's services."""
 
-    def __init__(self, services: NodeServices, clock: Callable[[], float] = time.time) -> None:
-        self.services = services
+    def __init__(
+        self,
+        *,
+        country: str,
+        database: Engine,
+        outbox: Outbox,
+        inbox: Inbox,
+        ledger: LedgerLink,
+        metrics: NodeMetrics,
+        wake_batcher: Callable[[], None],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._country = country
+        self._database = database
+        self._outbox = outbox
+        self._inbox = inbox
+        self._ledger = ledger
+        self._metrics = metrics
+        self._wake_batcher = wake_batcher
         self._clock = clock
-        AmendmentRow.metadata.create_all(services.database, tables=[AmendmentRow.__table__])  # type: ignore[list-item]
+        AmendmentRow.metadata.create_all(database, tables=[AmendmentRow.__table__])  # type: ignore[list-item]
 
     # --- naming a document ------------------------------------------------------------
 
-    def _ledger(self) -> LedgerLink:
-        ledger = self.services.ledger
-        if ledger is None:
-            raise NotReady("this node has no chain")
-        return ledger
-
     def receipt_of(self, document_id: str) -> Receipt | None:
         """The receipt of a document this node issued, by receipt id or target hash."""
-        return self.services.outbox.receipt_of(document_id)
+        return self._outbox.receipt_of(document_id)
 
     def _own_receipt(self, principal: Principal, document_id: str) -> Receipt:
         """A document this node issued, for its own issuer (404 unknown, 403 another's)."""
@@ -201,7 +213,7 @@ class DocumentLifecycle:
             raise DocumentNotFound(f"this node issued no document {document_id}")
         if presented is None:
             # what the receiver filed was fetched by CID and verified before filing
-            received = self.services.inbox.document(bytes.fromhex(document_id[2:]))
+            received = self._inbox.document(bytes.fromhex(document_id[2:]))
             if received is not None:
                 return _anchored_from_wrapped(received.wrapped_json)
             raise DocumentNotFound(
@@ -225,7 +237,7 @@ class DocumentLifecycle:
             )
         # what the officer acts on must be what its issuer signed for this deployment: an
         # altered content, signer or domain is refused, not recorded against the genuine hash
-        for check in verify_offline(wrapped, self._ledger().domain).checks:
+        for check in verify_offline(wrapped, self._ledger.domain).checks:
             if check.status is not CheckStatus.VALID:
                 raise InvalidWrappedDocument(
                     f"the presented document fails {check.name}: {check.reason}", path="/document"
@@ -234,12 +246,12 @@ class DocumentLifecycle:
 
     def _addressed_batch(self, document: AnchoredDocument) -> BatchRecord:
         """The document's batch, which must be addressed to this node's country."""
-        batch = queries.batch(self._ledger().index, document.root)
+        batch = queries.batch(self._ledger.index, document.root)
         if batch is None:
             raise DocumentNotAnchored(
                 f"batch {_hex(document.root)} is not anchored as far as this node's index knows"
             )
-        country = self.services.settings.country
+        country = self._country
         if country not in batch.addressees:
             raise NotAuthorised(
                 f"this node's country {country} is not an addressee of the document "
@@ -248,7 +260,7 @@ class DocumentLifecycle:
         return batch
 
     def _send(self, request: TxRequest) -> ConfirmedTransaction:
-        ledger = self._ledger()
+        ledger = self._ledger
         ledger.manager.submit(ledger.issuer.address, request)
         return ledger.manager.wait(request.key)
 
@@ -264,7 +276,7 @@ class DocumentLifecycle:
     ) -> JsonObject:
         """Send ``function`` (default: ``action``) of the DocumentRegistry for a document
         and a reason code (revoke, reject) under its journal key; the confirmed result."""
-        request = self._ledger().documents.request(
+        request = self._ledger.documents.request(
             self._key(action, document, reason_code),
             function or action,
             document.root,
@@ -280,7 +292,7 @@ class DocumentLifecycle:
         }
 
     def _key(self, action: str, document: AnchoredDocument, *parts: object) -> str:
-        chain_id = self._ledger().deployment.chain_id
+        chain_id = self._ledger.deployment.chain_id
         tail = "".join(f"/{part}" for part in parts)
         return f"{action}/{chain_id}/{document.root.hex()}/{document.target_hash.hex()}{tail}"
 
@@ -305,14 +317,14 @@ class DocumentLifecycle:
             )
         if original.state is DocumentState.FAILED:
             raise DocumentNotCurrent(f"document {original.id} failed to anchor")
-        if original.state is DocumentState.ANCHORED and self.services.ledger is not None:
+        if original.state is DocumentState.ANCHORED:
             anchored = self._anchored(original)
             status = queries.document_status(
-                self.services.ledger.index, anchored.target_hash, root=anchored.root
+                self._ledger.index, anchored.target_hash, root=anchored.root
             )
             if status.state in ("revoked", "superseded"):
                 raise DocumentNotCurrent(f"document {original.id} is {status.state}")
-        with Session(self.services.database) as session:
+        with Session(self._database) as session:
             previous = session.get(AmendmentRow, original.id)
             if previous is not None and previous.state != AmendmentState.FAILED.value:
                 raise DocumentNotCurrent(
@@ -332,14 +344,13 @@ class DocumentLifecycle:
             }
             return StoredResponse(202, json.dumps(body, separators=(",", ":")).encode())
 
-        stored = self.services.outbox.enqueue(principal.user_id, [replacement], respond)
-        self.services.metrics.documents_accepted.inc()
-        if self.services.batcher is not None:
-            self.services.batcher.wake()
+        stored = self._outbox.enqueue(principal.user_id, [replacement], respond)
+        self._metrics.documents_accepted.inc()
+        self._wake_batcher()
         return stored, replacement_ids[0]
 
     def _record_amendment(self, original_id: str, replacement_id: str, user_id: int) -> None:
-        with Session(self.services.database) as session:
+        with Session(self._database) as session:
             row = session.get(AmendmentRow, original_id)
             if row is None:
                 row = AmendmentRow(original_id=original_id)
@@ -352,14 +363,14 @@ class DocumentLifecycle:
             session.commit()
 
     def amendment_of(self, original_id: str) -> Amendment | None:
-        with Session(self.services.database) as session:
+        with Session(self._database) as session:
             row = session.get(AmendmentRow, original_id)
             return None if row is None else _amendment(row)
 
     def complete_amendments(self) -> int:
         """Send ``supersede`` for every amendment whose two documents are anchored; return
         how many were completed. A chain refusal marks the amendment failed with its reason."""
-        with Session(self.services.database) as session:
+        with Session(self._database) as session:
             pending = [
                 _amendment(row)
                 for row in session.scalars(
@@ -372,7 +383,7 @@ class DocumentLifecycle:
         return completed
 
     def _complete(self, amendment: Amendment) -> int:
-        outbox = self.services.outbox
+        outbox = self._outbox
         original = outbox.receipt(amendment.original_id)
         replacement = outbox.receipt(amendment.replacement_id)
         if original is None or replacement is None:
@@ -388,7 +399,7 @@ class DocumentLifecycle:
         ):
             return 0
         old, new = self._anchored(original), self._anchored(replacement)
-        ledger = self._ledger()
+        ledger = self._ledger
         request = ledger.documents.request(
             self._key("supersede", old, new.root.hex(), new.target_hash.hex()),
             "supersede",
@@ -413,7 +424,7 @@ class DocumentLifecycle:
         return 1
 
     def _created_at(self, original_id: str) -> float:
-        with Session(self.services.database) as session:
+        with Session(self._database) as session:
             row = session.get(AmendmentRow, original_id)
             return row.created_at if row is not None else 0.0
 
@@ -426,7 +437,7 @@ class DocumentLifecycle:
         block_number: int | None = None,
         error: str | None = None,
     ) -> None:
-        with Session(self.services.database) as session:
+        with Session(self._database) as session:
             row = session.get(AmendmentRow, amendment.original_id)
             if row is None:
                 return
@@ -456,7 +467,7 @@ class DocumentLifecycle:
         request again returns the first transaction, never a second use."""
         document = self._presented(document_id, presented)
         self._addressed_batch(document)
-        ledger = self._ledger()
+        ledger = self._ledger
         declaration_ref = keccak256(declaration_reference.encode("utf-8"))
         if allowed_quantity is None:
             status = queries.document_status(ledger.index, document.target_hash, root=document.root)
@@ -522,11 +533,11 @@ class DocumentLifecycle:
             target_hash, root = receipt.target_hash, receipt.batch_root
         elif TARGET_HASH.fullmatch(document_id):
             target_hash = bytes.fromhex(document_id[2:])
-            received = self.services.inbox.document(target_hash)
+            received = self._inbox.document(target_hash)
             root = received.batch_root if received is not None else None
         else:
             raise DocumentNotFound(f"no document {document_id}")
-        ledger = self._ledger()
+        ledger = self._ledger
         entries = queries.document_history(ledger.index, target_hash)
         if root is not None and not any(e.event == "BatchAnchored" for e in entries):
             # a document with no events of its own: its history is its batch's anchoring
@@ -557,7 +568,7 @@ class DocumentLifecycle:
             body["supersededBy"] = {
                 "targetHash": _hex(successor),
                 "root": _hex(successor_root),
-                "receipt": self.services.outbox.receipt_id_of(successor),
+                "receipt": self._outbox.receipt_id_of(successor),
             }
         return body
 

@@ -55,8 +55,6 @@ def _addressees(wrapped: dict[str, Any]) -> list[str]:
 
 
 def _indexed_anchoring(services: NodeServices, root: bytes) -> AnchoringFacts | None:
-    if services.ledger is None:
-        return None
     batch = queries.batch(services.ledger.index, root)
     if batch is None:
         return None

@@ -3,29 +3,14 @@ becomes one of them (a 422 problem listing every bad field, never FastAPI's pars
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Final, Literal, TypeVar
+from typing import Any, Final, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic.alias_generators import to_camel
 
 from certificates.json_types import JsonValue
+from node.consortium.commands import UINT32_MAX, UINT96_MAX
 from node.errors import InvalidRequestBody
-
-UINT32_MAX: Final = 2**32 - 1
-UINT96_MAX: Final = 2**96 - 1
-UINT64_MAX: Final = 2**64 - 1
-
-Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
-Account = Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{40}$", description="An address")]
-MemberId = Annotated[int, Field(ge=1, le=UINT32_MAX)]
-DocumentType = Annotated[
-    str,
-    Field(
-        min_length=1,
-        max_length=64,
-        description="A versioned document type (`coo/1`), or `member` for the member account",
-    ),
-]
 
 
 class _Body(BaseModel):
@@ -61,80 +46,6 @@ class UseBody(_Body):
         default=None,
         description="The wrapped document, for a document this node did not issue",
     )
-
-
-class AdmitMember(_Body):
-    action: Literal["admitMember"]
-    country: Country
-    name: str = Field(min_length=1, max_length=256)
-    account: Account
-
-
-class SuspendMember(_Body):
-    action: Literal["suspendMember"]
-    member_id: MemberId
-
-
-class ReadmitMember(_Body):
-    action: Literal["readmitMember"]
-    member_id: MemberId
-
-
-class ChangeQuorum(_Body):
-    action: Literal["changeQuorum"]
-    quorum: int = Field(ge=1, le=UINT32_MAX)
-
-
-class AddKey(_Body):
-    action: Literal["addKey"]
-    member_id: MemberId
-    account: Account
-    document_type: DocumentType
-
-
-class RotateKey(_Body):
-    action: Literal["rotateKey"]
-    member_id: MemberId
-    old_account: Account
-    new_account: Account
-    document_type: DocumentType
-
-
-class RevokeKey(_Body):
-    action: Literal["revokeKey"]
-    member_id: MemberId
-    account: Account
-    document_type: DocumentType
-
-
-class AddAgreement(_Body):
-    action: Literal["addAgreement"]
-    verifier_country: Country
-    issuer_country: Country
-    document_type: DocumentType
-    valid_from: int = Field(ge=0, le=UINT64_MAX, description="Unix seconds")
-    valid_until: int = Field(default=0, ge=0, le=UINT64_MAX, description="Unix seconds; 0: open")
-
-
-class WithdrawAgreement(_Body):
-    action: Literal["withdrawAgreement"]
-    verifier_country: Country
-    issuer_country: Country
-    document_type: DocumentType
-
-
-ProposalAction = Annotated[
-    AdmitMember
-    | SuspendMember
-    | ReadmitMember
-    | ChangeQuorum
-    | AddKey
-    | RotateKey
-    | RevokeKey
-    | AddAgreement
-    | WithdrawAgreement,
-    Field(discriminator="action"),
-]
 
 
 Parsed = TypeVar("Parsed")
@@ -194,4 +105,3 @@ def request_body(adapter: TypeAdapter[Any]) -> dict[str, Any]:
 REVOKE: Final = TypeAdapter(RevokeBody)
 REJECT: Final = TypeAdapter(RejectBody)
 USE: Final = TypeAdapter(UseBody)
-PROPOSAL: Final = TypeAdapter[ProposalAction](ProposalAction)

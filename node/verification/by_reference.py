@@ -67,7 +67,7 @@ def document_summary(services: NodeServices, held: HeldDocument) -> JsonObject:
         "anchoring": None,
     }
     ledger = services.ledger
-    if ledger is not None and isinstance(root, str):
+    if isinstance(root, str):
         batch = queries.batch(ledger.index, bytes.fromhex(root[2:]))
         if batch is not None:
             summary["issuerCountry"] = batch.issuer_country

@@ -44,7 +44,9 @@ def run_point(context: SoakContext, point: str) -> ScenarioResult:
     try:
         for trial in range(trials):
             node = NodeProcess(
-                data_dir, args, {**SMALL_BATCHES, "DOCEX_TEST_CRASH_AT": f"{point}:1"}
+                data_dir,
+                args,
+                {**SMALL_BATCHES, "DOCEX_PROFILE": "test", "DOCEX_TEST_CRASH_AT": f"{point}:1"},
             )
             token = node.sample_token()
             with httpx.Client(base_url=node.base, timeout=30) as client:

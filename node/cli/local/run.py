@@ -176,11 +176,10 @@ def run_node(
             f"  content      {base}/ipfs/<cid>",
             f"  health       {base}/healthz  {base}/readyz  {base}/metrics",
         ]
-        if ledger is not None:
-            lines.append(
-                f"  chain        {ledger.deployment.chain_id}, DocumentRegistry "
-                f"{ledger.deployment.document_registry}"
-            )
+        lines.append(
+            f"  chain        {ledger.deployment.chain_id}, DocumentRegistry "
+            f"{ledger.deployment.document_registry}"
+        )
         if token:
             lines.append(
                 f"  sample token ({SAMPLE_USER}, issuer of coo/permit/declaration): {token}"

@@ -7,21 +7,16 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from certificates import canonicalize
-from node.access.roles import Role
-from node.access.users import Principal
 from node.audit import render_csv, render_html
 from node.audit.query import parse_audit_query
-from node.audit.report import AuditReports
-from node.http.auth import require_role
-from node.http.deps import Services
+from node.http.deps import AuditReader, Audits, Services
 
 router = APIRouter(prefix="/v1", tags=["audit"])
 
-AuditReader = Annotated[Principal, Depends(require_role(Role.AUDITOR, Role.ADMIN, Role.ISSUER))]
 
 _PROBLEM: Final = {"application/problem+json": {"schema": {"type": "object"}}}
 #: the HTML report is a standalone file: its own inline style, nothing else
@@ -75,6 +70,7 @@ class ReportFormat(StrEnum):
 def audit_report(
     principal: AuditReader,
     services: Services,
+    audits: Audits,
     document: Annotated[
         str | None, Query(max_length=200, description="Receipt id, target hash or CID.")
     ] = None,
@@ -95,7 +91,7 @@ def audit_report(
         period_from=period_from,
         period_to=period_to,
     )
-    report: dict[str, Any] = AuditReports(services).build(
+    report: dict[str, Any] = audits.build(
         principal, query, max_events=services.settings.audit_max_events
     )
     name = f"docex-audit-{query.scope.value}-{query.subject[:70]}"

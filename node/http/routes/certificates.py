@@ -8,23 +8,16 @@ page for the document (``{base_url}/v/{target hash}``).
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Final
+from typing import Any, Final
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import Response
 
-from node.access.roles import Role
-from node.access.users import Principal
 from node.documents.printing import print_certificate
-from node.http.auth import require_role
-from node.http.deps import Services
+from node.http.deps import CertificatePrinter, Services
 
 router = APIRouter(prefix="/v1", tags=["documents"])
 
-CertificatePrinter = Annotated[
-    Principal,
-    Depends(require_role(Role.ISSUER, Role.CUSTOMS_OFFICER, Role.AUDITOR, Role.ADMIN)),
-]
 
 _PROBLEM: Final = {"application/problem+json": {"schema": {"type": "object"}}}
 _RESPONSES: Final[dict[int | str, Any]] = {

@@ -3,45 +3,22 @@ the work is in :mod:`node.consortium.governance`."""
 
 from __future__ import annotations
 
-import threading
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from node.access.roles import Role
-from node.access.users import Principal
-from node.consortium.governance import Governance
+from node.consortium.commands import PROPOSAL
 from node.errors import InvalidIdempotencyKey
-from node.http.auth import require_role
 from node.http.bodies import read_json
-from node.http.deps import Services
-from node.http.models import PROPOSAL, parse_body, request_body
+from node.http.deps import Admin, AgreementReader, GovernanceDep, ProposalReader, Services
+from node.http.models import parse_body, request_body
 
 router = APIRouter(prefix="/v1/consortium", tags=["consortium"])
 
-_lock = threading.Lock()
 _MAX_KEY_LENGTH: Final = 255
 
-
-def get_governance(request: Request, services: Services) -> Governance:
-    """The app's :class:`Governance` (one member transaction manager), made on first use."""
-    with _lock:
-        governance: Governance | None = getattr(request.app.state, "governance", None)
-        if governance is None:
-            governance = Governance(services)
-            request.app.state.governance = governance
-        return governance
-
-
-GovernanceDep = Annotated[Governance, Depends(get_governance)]
-Admin = Annotated[Principal, Depends(require_role(Role.ADMIN))]
-ProposalReader = Annotated[Principal, Depends(require_role(Role.ADMIN, Role.AUDITOR))]
-AgreementReader = Annotated[
-    Principal,
-    Depends(require_role(Role.ISSUER, Role.CUSTOMS_OFFICER, Role.AUDITOR, Role.ADMIN)),
-]
 
 _PROBLEM: Final = {"application/problem+json": {"schema": {"type": "object"}}}
 

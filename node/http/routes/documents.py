@@ -20,9 +20,8 @@ from certificates.json_types import JsonValue
 from node.access.users import Principal
 from node.consortium.member_directory import MemberDirectory
 from node.errors import InvalidIdempotencyKey, NotAuthorised
-from node.http.auth import Issuer
 from node.http.bodies import read_json
-from node.http.deps import Services
+from node.http.deps import Issuer, Services
 from node.issuing.outbox import NewDocument, StoredResponse, fingerprint
 
 router = APIRouter(prefix="/v1", tags=["documents"])
@@ -182,6 +181,5 @@ async def issue_documents(
             services.outbox.release_key(principal.user_id, idempotency_key)
         raise
     services.metrics.documents_accepted.inc(len(documents))
-    if services.batcher is not None:
-        services.batcher.wake()
+    services.batcher.wake()
     return _response(stored, replayed=False)

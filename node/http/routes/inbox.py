@@ -6,22 +6,15 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 
 from certificates.json_types import JsonObject
-from node.access.roles import Role
-from node.access.users import Principal
 from node.errors import InboxDocumentNotFound, InvalidRequestParameters
-from node.http.auth import require_role
-from node.http.deps import Services
+from node.http.deps import InboxReader, Services
 from node.receiving.inbox import ReceivedDocument
 
 router = APIRouter(prefix="/v1", tags=["inbox"])
-
-InboxReader = Annotated[
-    Principal, Depends(require_role(Role.CUSTOMS_OFFICER, Role.AUDITOR, Role.ADMIN))
-]
 
 
 def _hex(value: bytes) -> str:

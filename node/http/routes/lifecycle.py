@@ -7,48 +7,24 @@ or the target hash (``0x`` + 64 hex digits) of one another member issued.
 
 from __future__ import annotations
 
-import threading
-from typing import Annotated, Any, Final
+from typing import Any, Final
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
 from certificates import validate_document
 from certificates.errors import InvalidDocument
 from certificates.json_types import JsonObject
-from node.access.roles import Role
 from node.access.users import Principal
-from node.documents.lifecycle import DocumentLifecycle
 from node.errors import NotAuthorised
-from node.http.auth import require_role
 from node.http.bodies import read_json
-from node.http.deps import Services
+from node.http.deps import Addressee, HistoryReader, Issuer, Lifecycle, Services
 from node.http.models import REJECT, REVOKE, USE, parse_body, request_body
 from node.issuing.outbox import NewDocument
 
 router = APIRouter(prefix="/v1", tags=["documents"])
 
-_lock = threading.Lock()
-
-
-def get_lifecycle(request: Request, services: Services) -> DocumentLifecycle:
-    """The app's :class:`DocumentLifecycle`, made on first use."""
-    with _lock:
-        lifecycle: DocumentLifecycle | None = getattr(request.app.state, "lifecycle", None)
-        if lifecycle is None:
-            lifecycle = DocumentLifecycle(services)
-            request.app.state.lifecycle = lifecycle
-        return lifecycle
-
-
-Lifecycle = Annotated[DocumentLifecycle, Depends(get_lifecycle)]
-Issuer = Annotated[Principal, Depends(require_role(Role.ISSUER))]
-Addressee = Annotated[Principal, Depends(require_role(Role.CUSTOMS_OFFICER))]
-HistoryReader = Annotated[
-    Principal,
-    Depends(require_role(Role.ISSUER, Role.CUSTOMS_OFFICER, Role.AUDITOR, Role.ADMIN)),
-]
 
 _PROBLEM: Final = {"application/problem+json": {"schema": {"type": "object"}}}
 

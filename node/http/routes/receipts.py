@@ -20,8 +20,7 @@ from fastapi.responses import JSONResponse
 from certificates.json_types import JsonObject
 from node.access.roles import Role
 from node.errors import NotAuthorised, ReceiptNotFound
-from node.http.auth import ReceiptReader
-from node.http.deps import Services
+from node.http.deps import ReceiptReader, Services
 from node.issuing.outbox import DocumentState, Receipt
 
 router = APIRouter(prefix="/v1", tags=["documents"])

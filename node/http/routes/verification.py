@@ -12,9 +12,8 @@ from starlette.types import Message
 from certificates import parse_strict_json
 from certificates.errors import InputTooLarge, InvalidInput
 from node.errors import UnsupportedMediaType
-from node.http.auth import VerificationAllowance
 from node.http.bodies import is_json, media_type, read_body, read_json
-from node.http.deps import Services
+from node.http.deps import Services, VerificationAllowance
 
 router = APIRouter(prefix="/v1", tags=["verification"])
 

@@ -9,9 +9,7 @@ from typing import Final
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from node.http.auth import VerificationAllowance
-from node.http.deps import Services
-from node.http.routes.lifecycle import Lifecycle
+from node.http.deps import Lifecycle, Services, VerificationAllowance
 from node.verification.by_reference import verify_by_reference
 
 router = APIRouter(prefix="/v1", tags=["verification"])

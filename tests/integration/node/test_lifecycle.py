@@ -17,7 +17,6 @@ from ledger import Journal, TransactionManager, open_index
 from node.chain.index_follower import sync_index
 from node.chain.ledger_link import LedgerLink, link_ledger
 from node.dev.dev_consortium import keystore_path, load_or_create_key
-from node.documents.lifecycle import DocumentLifecycle
 from node.receiving.inbox import ReceivedDocument
 
 if TYPE_CHECKING:
@@ -208,7 +207,7 @@ def test_an_amendment_supersedes_the_original_once_both_are_anchored(
     assert response.status_code == 202, response.text
     replacement_id = response.json()["amendment"]["replacement"]
     assert response.headers["location"] == f"/v1/receipts/{replacement_id}"
-    lifecycle = DocumentLifecycle(node.services)
+    lifecycle = node.services.lifecycle
     assert lifecycle.complete_amendments() == 0  # the replacement is not anchored yet
     node.anchor_pending()
     assert lifecycle.complete_amendments() == 1

@@ -18,7 +18,6 @@ from ledger import Journal, open_index
 from node.chain.index_follower import sync_index
 from node.chain.ledger_link import link_ledger
 from node.dev.dev_consortium import keystore_path, load_or_create_key
-from node.documents.lifecycle import DocumentLifecycle
 from node.receiving.inbox import ReceivedDocument
 
 if TYPE_CHECKING:
@@ -148,7 +147,7 @@ def test_a_superseded_document_links_to_its_replacement(node: NodeUnderTest) -> 
     )
     assert amended.status_code == 202, amended.text
     node.anchor_pending()
-    assert DocumentLifecycle(node.services).complete_amendments() == 1
+    assert node.services.lifecycle.complete_amendments() == 1
     assert node.services.ledger is not None
     sync_index(node.services.ledger, node.services.metrics)
     replacement = node.receipt(amended.json()["amendment"]["replacement"]).json()

@@ -27,6 +27,7 @@ from typing import Any, Final, NamedTuple
 from sqlalchemy import Engine, or_, select, tuple_
 from sqlalchemy.orm import Session
 
+from certificates.hashes import to_hex
 from ledger.index_schema import Batch, ChainEvent, Checkpoint, DocumentEvent
 from ledger.registry_logs import readable_arguments
 from node.access.roles import Role
@@ -62,10 +63,6 @@ class Anchoring(NamedTuple):
 
     batch: Batch
     event: ChainEvent
-
-
-def _hex(value: bytes) -> str:
-    return "0x" + value.hex()
 
 
 def utc_text(seconds: int) -> str:
@@ -204,7 +201,7 @@ class AuditReports:
         for document in documents:
             if document.root not in anchors and query.scope is ReportScope.DOCUMENT:
                 raise DocumentNotAnchored(
-                    f"batch {_hex(document.root)} is not anchored as far as this node's "
+                    f"batch {to_hex(document.root)} is not anchored as far as this node's "
                     "index knows; try again once the index has caught up"
                 )
         documents = [d for d in documents if d.root in anchors]
@@ -306,7 +303,7 @@ class AuditReports:
                 if "DocumentSuperseded" in names
                 else "valid"
             )
-            target = _hex(document.target_hash)
+            target = to_hex(document.target_hash)
             first_line = len(lines) + 1
             for row, block_time in rows:
                 lines.append(
@@ -315,10 +312,10 @@ class AuditReports:
                         "targetHash": target,
                         "event": row.name,
                         "blockNumber": row.block_number,
-                        "blockHash": _hex(row.block_hash),
+                        "blockHash": to_hex(row.block_hash),
                         "blockTime": block_time,
                         "blockTimeUtc": utc_text(block_time),
-                        "txHash": _hex(row.tx_hash),
+                        "txHash": to_hex(row.tx_hash),
                         "logIndex": row.log_index,
                         "contract": row.contract,
                         "arguments": readable_arguments(json.loads(row.arguments)),
@@ -327,10 +324,10 @@ class AuditReports:
             report_documents.append(
                 {
                     "targetHash": target,
-                    "batchRoot": _hex(document.root),
-                    "proof": [_hex(sibling) for sibling in document.proof],
+                    "batchRoot": to_hex(document.root),
+                    "proof": [to_hex(sibling) for sibling in document.proof],
                     "documentType": batch.document_type,
-                    "issuer": _hex(batch.issuer),
+                    "issuer": to_hex(batch.issuer),
                     "issuerMember": batch.issuer_member,
                     "issuerCountry": batch.issuer_country,
                     "addressees": batch.addressees.split(",") if batch.addressees else [],

@@ -26,13 +26,13 @@ from sqlalchemy.orm import Session
 
 from adapters import Cid, InvalidCid
 from certificates.errors import Invalid
+from certificates.hashes import canonical_hash
 from certificates.json_types import JsonValue
 from node.errors import DocumentNotAnchored, NodeError
 from node.issuing.outbox import DocumentState, SubmissionRow
 from node.receiving.inbox import InboxRow
 
 RECEIPT_ID: Final = re.compile(r"^[0-9a-f]{32}$")
-TARGET_HASH: Final = re.compile(r"^0x[0-9a-fA-F]{64}$")
 #: longer than any CID of a sha2-256 multihash in any base
 _MAX_REFERENCE: Final = 128
 
@@ -79,8 +79,9 @@ def parse_reference(text: str) -> Reference:
     """What ``text`` names, or :class:`InvalidReference`."""
     if RECEIPT_ID.fullmatch(text):
         return Reference(ReferenceKind.RECEIPT_ID, (text,))
-    if TARGET_HASH.fullmatch(text):
-        return Reference(ReferenceKind.TARGET_HASH, (text.lower(),))
+    target_hash = canonical_hash(text, lenient=True)  # as retyped from paper
+    if target_hash is not None:
+        return Reference(ReferenceKind.TARGET_HASH, (target_hash,))
     if 0 < len(text) <= _MAX_REFERENCE:
         try:
             canonical = str(Cid.parse(text))

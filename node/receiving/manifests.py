@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from typing import Final
 
 from certificates import MerkleTree
+from certificates.hashes import HASH_RE
 from certificates.json_types import JsonObject, JsonValue
 from node.issuing.outbox import AnchoredBatchDocuments
 
 MANIFEST_FORMAT: Final = "docex-batch-manifest/1"
-_HASH: Final = re.compile(r"^0x[0-9a-f]{64}$")
 _COUNTRY: Final = re.compile(r"^[A-Z]{2}$")
 _CID: Final = re.compile(r"^[A-Za-z0-9]{1,128}$")
 
@@ -100,7 +100,7 @@ def parse_manifest(
             raise InvalidManifest(f"{where}/addressees is missing or not an array")
         if not isinstance(confidential, bool):
             raise InvalidManifest(f"{where}/confidential is missing or not a boolean")
-        if not _HASH.match(target):
+        if not HASH_RE.match(target):
             raise InvalidManifest(f"{where}/targetHash is not 0x and 64 hex digits")
         if not _CID.match(cid):
             raise InvalidManifest(f"{where}/cid is not a CID")

@@ -24,13 +24,13 @@ Output is a short human line or table, or the node's JSON with ``--json``. Exit 
 from __future__ import annotations
 
 import json
-import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from certificates.hashes import canonical_hash
 from node.cli.client.node_client import (
     NodeClientError,
     NodeOption,
@@ -41,7 +41,6 @@ from node.cli.exits import EXIT_UNREADABLE, fail
 from node.cli.settings_options import ConfigOption
 
 MAX_DOCUMENT_BYTES = 1024 * 1024
-TARGET_HASH = re.compile(r"^0x[0-9a-fA-F]{64}$")
 
 PresentedOption = Annotated[
     Path | None,
@@ -118,7 +117,7 @@ def _presented(command: str, document: Path | None) -> dict[str, Any]:
 
 def _foreign(document_id: str) -> str | None:
     """The target hash when ``document_id`` is one (another member's document)."""
-    return document_id.lower() if TARGET_HASH.match(document_id) else None
+    return canonical_hash(document_id, lenient=True)
 
 
 def _print(answer: Any, as_json: bool, line: str) -> None:

@@ -33,7 +33,7 @@ from node.cli.settings_options import ConfigOption
 
 #: receipt id, target hash, CIDv0 (Qm...) or CIDv1 (base32 b...)
 REFERENCE: Final = re.compile(
-    r"^(?:[0-9a-f]{32}|0x[0-9a-fA-F]{64}|Qm[1-9A-HJ-NP-Za-km-z]{44}|b[a-z2-7]{20,})$"
+    r"^(?:[0-9a-f]{32}|(?:0[xX])?[0-9a-fA-F]{64}|Qm[1-9A-HJ-NP-Za-km-z]{44}|b[a-z2-7]{20,})$"
 )
 MAX_FILE_BYTES: Final = 4 * 1024 * 1024
 _STATUS_STYLE: Final = {"valid": "green", "invalid": "bold red", "error": "red"}

@@ -9,15 +9,14 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
 
+from certificates.hashes import HASH_PATTERN
 from node.errors import BatchNotFound
 from node.http.deps import Services
 from node.receiving.manifests import manifest_json
 
 router = APIRouter(prefix="/v1", tags=["batches"])
 
-RootParameter = Annotated[
-    str, Path(pattern=r"^0x[0-9a-f]{64}$", description="The anchored batch root.")
-]
+RootParameter = Annotated[str, Path(pattern=HASH_PATTERN, description="The anchored batch root.")]
 
 
 @router.get(

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 
+from certificates.hashes import HASH_PATTERN, to_hex
 from certificates.json_types import JsonObject
 from node.errors import InboxDocumentNotFound, InvalidRequestParameters
 from node.http.deps import InboxReader, Services
@@ -17,14 +18,10 @@ from node.receiving.inbox import ReceivedDocument
 router = APIRouter(prefix="/v1", tags=["inbox"])
 
 
-def _hex(value: bytes) -> str:
-    return "0x" + value.hex()
-
-
 def received_json(document: ReceivedDocument, *, full: bool) -> JsonObject:
     body: dict[str, Any] = {
-        "targetHash": _hex(document.target_hash),
-        "batchRoot": _hex(document.batch_root),
+        "targetHash": to_hex(document.target_hash),
+        "batchRoot": to_hex(document.batch_root),
         "documentType": document.document_type,
         "issuerCountry": document.issuer_country,
         "issuer": document.issuer,
@@ -54,7 +51,7 @@ def list_inbox(
         str | None,
         Query(
             alias="afterHash",
-            pattern=r"^0x[0-9a-f]{64}$",
+            pattern=HASH_PATTERN,
             description="targetHash of the last seen entry (with `after`; see `next`)",
         ),
     ] = None,
@@ -80,7 +77,7 @@ def list_inbox(
     body: dict[str, Any] = {"documents": [received_json(d, full=False) for d in documents]}
     # the next page's parameters, when this one is full
     body["next"] = (
-        {"after": documents[-1].received_at, "afterHash": _hex(documents[-1].target_hash)}
+        {"after": documents[-1].received_at, "afterHash": to_hex(documents[-1].target_hash)}
         if len(documents) == limit
         else None
     )
@@ -97,7 +94,7 @@ def list_inbox(
     },
 )
 def inbox_document(
-    target_hash: Annotated[str, Path(pattern=r"^0x[0-9a-f]{64}$")],
+    target_hash: Annotated[str, Path(pattern=HASH_PATTERN)],
     services: Services,
     principal: InboxReader,
 ) -> JSONResponse:

@@ -17,6 +17,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from certificates.hashes import to_hex
 from certificates.json_types import JsonObject
 from node.access.roles import Role
 from node.errors import NotAuthorised, ReceiptNotFound
@@ -27,7 +28,7 @@ router = APIRouter(prefix="/v1", tags=["documents"])
 
 
 def _hex(value: bytes | None) -> str | None:
-    return None if value is None else "0x" + value.hex()
+    return None if value is None else to_hex(value)
 
 
 def receipt_json(receipt: Receipt, *, indexed_block: int | None = None) -> JsonObject:

@@ -16,6 +16,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters.content.gateway_server import gateway_router
+from node.http.api_docs import api_docs_router
 from node.http.problems import install_problem_handlers
 from node.http.routes import (
     audit,
@@ -112,7 +113,7 @@ def create_app(settings: NodeSettings, services: NodeServices) -> FastAPI:
         title=f"docex node ({settings.country})",
         version="1",
         description=API_DESCRIPTION,
-        docs_url="/docs",
+        docs_url=None,  # served from the node itself: node/http/api_docs.py
         redoc_url=None,
     )
     app.state.services = services
@@ -132,6 +133,7 @@ def create_app(settings: NodeSettings, services: NodeServices) -> FastAPI:
         audit,
     ):
         app.include_router(module.router)
+    app.include_router(api_docs_router(app.openapi_url or "/openapi.json", app.title))
     # the verifier and issuer pages (node/http/web/): static files, read once here
     app.include_router(pages_router())
     if services.gateway_store is not None:

@@ -30,7 +30,8 @@ class DocexError(Exception):
         self.message = message
         #: JSON Pointer (RFC 6901) of the offending value, when there is one.
         self.path = path
-        super().__init__(f"{message} (at {path})" if path is not None else message)
+        # "" is the whole document (RFC 6901): no empty "(at )" in the message
+        super().__init__(f"{message} (at {path})" if path else message)
 
 
 class Invalid(DocexError):

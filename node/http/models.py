@@ -11,6 +11,7 @@ from pydantic.alias_generators import to_camel
 from certificates.json_types import JsonValue
 from node.consortium.commands import UINT32_MAX, UINT96_MAX
 from node.errors import InvalidRequestBody
+from node.http.plain_messages import plain_message
 
 
 class _Body(BaseModel):
@@ -69,7 +70,7 @@ def parse_body(adapter: TypeAdapter[Parsed], value: JsonValue) -> Parsed:
     except ValidationError as error:
         tag = value.get("action") if isinstance(value, dict) else None
         errors = tuple(
-            (_pointer(_untagged(tuple(detail["loc"]), tag)), str(detail["msg"]))
+            (_pointer(_untagged(tuple(detail["loc"]), tag)), plain_message(detail))
             for detail in error.errors()
         )
         first_path, first_message = errors[0] if errors else ("", "invalid body")

@@ -53,6 +53,7 @@ from node.errors import (
     StorageFull,
     UnsupportedMediaType,
 )
+from node.http.plain_messages import plain_message
 
 PROBLEM_MEDIA_TYPE: Final = "application/problem+json"
 PROBLEM_TYPE_PREFIX: Final = "urn:docex:problem:"
@@ -194,7 +195,7 @@ async def _validation_error(request: Request, error: Exception) -> JSONResponse:
     errors = [
         {
             "path": "/" + "/".join(str(part) for part in detail.get("loc", ())),
-            "message": str(detail.get("msg", "")),
+            "message": plain_message(detail),
         }
         for detail in error.errors()
     ]

@@ -10,12 +10,14 @@ another body is refused (422), and while the first is still in flight the retry 
 from __future__ import annotations
 
 import json
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Header, Query, Request, Response
 
 from certificates import validate_document
 from certificates.errors import DocexError, InvalidDocument, SchemaViolation
+from certificates.issuance_rules import check_anchorable
 from certificates.json_types import JsonValue
 from node.access.users import Principal
 from node.consortium.member_directory import MemberDirectory
@@ -56,6 +58,7 @@ def _accepted(
     country: str,
     values: list[JsonValue],
     many: bool,
+    today: date,
     sealing: MemberDirectory | None = None,
 ) -> list[NewDocument]:
     """The validated documents; ``sealing`` (confidential) must know every recipient."""
@@ -75,6 +78,10 @@ def _accepted(
                 f"this node issues for {country}; the document is issued in "
                 f"{validated.issuer_country()}"
             )
+        try:
+            check_anchorable(validated, today)
+        except InvalidDocument as error:
+            raise (_at(index, error) if many else error) from None
         if sealing is not None:
             missing = sealing.missing((country, *validated.addressee_countries()))
             if missing:
@@ -157,7 +164,12 @@ async def issue_documents(
             f"at most {settings.max_documents_per_request} documents per request", path=""
         )
     documents = _accepted(
-        principal, settings.country, values, many, services.members if confidential else None
+        principal,
+        settings.country,
+        values,
+        many,
+        datetime.now(UTC).date(),
+        services.members if confidential else None,
     )
     if idempotency_key is not None:
         if not 1 <= len(idempotency_key) <= _MAX_KEY_LENGTH or not idempotency_key.isprintable():

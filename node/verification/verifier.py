@@ -23,6 +23,7 @@ from typing import Final
 from sqlalchemy import Engine, select
 
 from certificates import (
+    CheckCode,
     CheckResult,
     Eip712Domain,
     InvalidWrappedDocument,
@@ -33,7 +34,7 @@ from certificates import (
 from certificates.json_types import JsonValue
 from ledger import queries
 from ledger.index_schema import Checkpoint
-from ledger.queries import BatchRecord
+from ledger.queries import Authority, BatchRecord
 
 INTEGRITY: Final = "integrity"
 ISSUANCE: Final = "issuance"
@@ -41,6 +42,12 @@ ISSUER: Final = "issuer"
 STATUS: Final = "status"
 RECOGNITION: Final = "recognition"
 ON_CHAIN_CHECKS: Final = (ISSUANCE, ISSUER, STATUS, RECOGNITION)
+#: the issuer check's code for each reason the index gives for an unauthorised signer
+_NOT_AUTHORISED: Final = {
+    "no-key": CheckCode.ISSUER_NOT_AUTHORISED,
+    "other-country": CheckCode.ISSUER_OTHER_COUNTRY,
+    "not-active": CheckCode.MEMBER_NOT_ACTIVE,
+}
 #: memoised on-chain answers kept at most (all dropped at once beyond)
 _MEMO_SIZE: Final = 4096
 
@@ -86,11 +93,13 @@ def check_issuance(document: WrappedDocument, batch: BatchRecord | None, at: int
     if batch is None:
         return CheckResult.invalid(
             ISSUANCE,
+            CheckCode.BATCH_NOT_ANCHORED,
             f"batch root {_hex(document.batch.anchor.root)} is not anchored on chain "
             f"(index at block {at})",
         )
     return CheckResult.valid(
         ISSUANCE,
+        CheckCode.ANCHORED,
         f"batch root anchored in block {batch.block_number}",
         blockNumber=batch.block_number,
         timestamp=batch.timestamp,
@@ -99,24 +108,37 @@ def check_issuance(document: WrappedDocument, batch: BatchRecord | None, at: int
     )
 
 
+def _not_authorised_code(authority: Authority) -> CheckCode:
+    # an index that gives no cause: the general one (no key for the type at the block)
+    if authority.cause is None:
+        return CheckCode.ISSUER_NOT_AUTHORISED
+    return _NOT_AUTHORISED[authority.cause]
+
+
 def check_issuer(
     index: Engine, document: WrappedDocument, batch: BatchRecord | None
 ) -> CheckResult:
     if batch is None:
-        return CheckResult.skipped(ISSUER, "the batch is not anchored: no issuer to check")
+        return CheckResult.skipped(
+            ISSUER, CheckCode.BATCH_NOT_ANCHORED, "the batch is not anchored: no issuer to check"
+        )
     signer = document.signature.signer
     if batch.issuer.lower() != signer.lower():
         return CheckResult.invalid(
             ISSUER,
+            CheckCode.SIGNER_MISMATCH,
             f"the batch was anchored by {batch.issuer} but signed by {signer}",
         )
     authority = queries.authority_at(
         index, signer, batch.document_type, batch.issuer_country, batch.block_number
     )
     if not authority.authorised:
-        return CheckResult.invalid(ISSUER, f"issuer not authorised: {authority.reason}")
+        return CheckResult.invalid(
+            ISSUER, _not_authorised_code(authority), f"issuer not authorised: {authority.reason}"
+        )
     return CheckResult.valid(
         ISSUER,
+        CheckCode.AUTHORISED,
         f"{signer} was authorised for {batch.document_type} in {batch.issuer_country} "
         f"at block {batch.block_number}",
         issuer=signer,
@@ -129,20 +151,26 @@ def check_status(
     index: Engine, document: WrappedDocument, batch: BatchRecord | None
 ) -> CheckResult:
     if batch is None:
-        return CheckResult.skipped(STATUS, "the batch is not anchored: no status to check")
+        return CheckResult.skipped(
+            STATUS, CheckCode.BATCH_NOT_ANCHORED, "the batch is not anchored: no status to check"
+        )
     status = queries.document_status(index, document.target_hash, root=batch.root)
     if status.revoked_at is not None:
-        return CheckResult.invalid(STATUS, f"revoked in block {status.revoked_at}")
+        return CheckResult.invalid(
+            STATUS, CheckCode.REVOKED, f"revoked in block {status.revoked_at}"
+        )
     if status.superseded_by is not None:
         successor, successor_root = status.superseded_by
         return CheckResult.invalid(
             STATUS,
+            CheckCode.SUPERSEDED,
             f"superseded by the amendment {_hex(successor)}",
             successorTargetHash=_hex(successor),
             successorRoot=_hex(successor_root),
         )
     return CheckResult.valid(
         STATUS,
+        CheckCode.IN_FORCE,
         "neither revoked nor superseded",
         usedQuantity=status.used_quantity,
         uses=len(status.uses),
@@ -153,19 +181,27 @@ def check_recognition(
     index: Engine, country: str, batch: BatchRecord | None, now: int
 ) -> CheckResult:
     if batch is None:
-        return CheckResult.skipped(RECOGNITION, "the batch is not anchored: nothing to recognise")
+        return CheckResult.skipped(
+            RECOGNITION,
+            CheckCode.BATCH_NOT_ANCHORED,
+            "the batch is not anchored: nothing to recognise",
+        )
     if batch.issuer_country == country:
         return CheckResult.valid(
-            RECOGNITION, f"issued by this node's own administration ({country})"
+            RECOGNITION,
+            CheckCode.OWN_COUNTRY,
+            f"issued by this node's own administration ({country})",
         )
     if queries.recognises(index, country, batch.issuer_country, batch.document_type, now):
         return CheckResult.valid(
             RECOGNITION,
+            CheckCode.RECOGNISED,
             f"{country} recognises {batch.document_type} from {batch.issuer_country} "
             "under a recorded agreement",
         )
     return CheckResult.invalid(
         RECOGNITION,
+        CheckCode.NO_AGREEMENT,
         f"{country} has no agreement in force recognising {batch.document_type} from "
         f"{batch.issuer_country}",
     )
@@ -197,9 +233,13 @@ class Verifier:
         except InvalidWrappedDocument as error:
             return Verdict(
                 (
-                    CheckResult.invalid(INTEGRITY, f"not a wrapped document: {error}"),
+                    CheckResult.invalid(
+                        INTEGRITY, CheckCode.SCHEMA_INVALID, f"not a wrapped document: {error}"
+                    ),
                     *(
-                        CheckResult.skipped(name, "not a wrapped document")
+                        CheckResult.skipped(
+                            name, CheckCode.SCHEMA_INVALID, "not a wrapped document"
+                        )
                         for name in ON_CHAIN_CHECKS
                     ),
                 )
@@ -208,7 +248,11 @@ class Verifier:
             offline = verify_offline(document)
             return offline.with_checks(
                 *(
-                    CheckResult.skipped(name, "this node has no chain: on-chain checks not run")
+                    CheckResult.skipped(
+                        name,
+                        CheckCode.NO_CHAIN,
+                        "this node has no chain: on-chain checks not run",
+                    )
                     for name in ON_CHAIN_CHECKS
                 )
             )
@@ -217,7 +261,9 @@ class Verifier:
             return offline.with_checks(
                 *(
                     CheckResult.error(
-                        name, "the chain restarted: the index is re-checking it; try again"
+                        name,
+                        CheckCode.INDEX_IN_DOUBT,
+                        "the chain restarted: the index is re-checking it; try again",
                     )
                     for name in ON_CHAIN_CHECKS
                 )

@@ -5,7 +5,8 @@
   of a document the node holds, goes to ``GET /v1/verify/{ref}`` (with its history).
 
 The answer is shown as a table of the checks (integrity, signature, issuance, issuer,
-status, recognition) in green or red, or printed as the node's JSON with ``--json``.
+status, recognition) in green or red with each outcome's stable code
+(docs/verification-codes.md), or printed as the node's JSON with ``--json``.
 Both endpoints are public: no token needed. ``docex check`` is the offline counterpart
 (integrity and signature only, no node).
 
@@ -104,11 +105,16 @@ def _print_verdict(answer: dict[str, Any]) -> None:
             f" ({summary.get('issuerName') or summary.get('signer') or '?'}), target hash "
             f"{summary.get('targetHash', '?')}, block {anchoring.get('blockNumber', '?')}"
         )
-    table = Table("check", "status", "reason", title="verification")
+    table = Table("check", "status", "code", "reason", title="verification")
     for check in answer.get("checks", []):
         status = str(check.get("status", "?"))
         style = _STATUS_STYLE.get(status, "yellow")
-        table.add_row(str(check.get("name")), f"[{style}]{status}[/]", str(check.get("reason", "")))
+        table.add_row(
+            str(check.get("name")),
+            f"[{style}]{status}[/]",
+            str(check.get("code", "")),
+            str(check.get("reason", "")),
+        )
     console.print(table)
     superseded = answer.get("supersededBy")
     if isinstance(superseded, dict):

@@ -228,4 +228,4 @@ def _print_verdict(file: Path, verdict: Verdict) -> None:
     headline = "[bold green]VALID[/bold green]" if verdict.valid else "[bold red]INVALID[/]"
     console.print(f"{file}: {headline}")
     for check in verdict.checks:
-        console.print(f"  {_MARK[check.status.value]} {check.name}: {check.reason}")
+        console.print(f"  {_MARK[check.status.value]} {check.name}: {check.reason} ({check.code})")

@@ -22,6 +22,7 @@ import httpx
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from certificates.check_codes import CheckCode
 from certificates.errors import DocexError
 from ledger import Deployment
 from node.audit import check_report
@@ -460,7 +461,9 @@ def amend(ctx: DemoContext, step: StepRecord) -> None:
         for original in originals:
             status = _status_check(_kr_verdict(ctx, original))
             successor = ctx.replacements[original.position].target_hash
-            if status.get("data", {}).get("successorTargetHash") != successor:
+            if status.get("code") != CheckCode.SUPERSEDED or (
+                status.get("data", {}).get("successorTargetHash") != successor
+            ):
                 return None
         return True
 
@@ -475,6 +478,7 @@ def amend(ctx: DemoContext, step: StepRecord) -> None:
         if (
             replacement.target_hash
             and status["status"] == "invalid"
+            and status.get("code") == CheckCode.SUPERSEDED
             and (status.get("data", {}).get("successorTargetHash") == replacement.target_hash)
         ):
             pointing += 1
@@ -497,7 +501,7 @@ def amend(ctx: DemoContext, step: StepRecord) -> None:
 
 
 def _revoked(status: ApiJson) -> bool:
-    return status["status"] == "invalid" and str(status["reason"]).startswith("revoked")
+    return status["status"] == "invalid" and status.get("code") == CheckCode.REVOKED
 
 
 def revoke(ctx: DemoContext, step: StepRecord) -> None:
@@ -538,13 +542,15 @@ def recognition(ctx: DemoContext, step: StepRecord) -> None:
     def indexed() -> ApiJson | None:
         verdict: ApiJson = sg.json("POST", "/v1/verify", json=certificate.wrapped)
         checks = {c["name"]: c for c in verdict["checks"]}
-        return verdict if checks["issuance"]["status"] == "valid" else None
+        return verdict if checks["issuance"].get("code") == CheckCode.ANCHORED else None
 
     verdict = wait_for("SG's index to hold the certificate's batch", indexed, CATCH_UP)
     checks = {c["name"]: c for c in verdict["checks"]}
     step.expect(
         "SG's node says: not recognised (no agreement in force)",
-        verdict["valid"] is False and checks["recognition"]["status"] == "invalid",
+        verdict["valid"] is False
+        and checks["recognition"]["status"] == "invalid"
+        and checks["recognition"].get("code") == CheckCode.NO_AGREEMENT,
         f"recognition {checks['recognition']['status']}: {checks['recognition']['reason']}",
     )
     others = [name for name, check in checks.items() if name != "recognition"]

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from starlette.datastructures import UploadFile
 from starlette.types import Message
 
-from certificates import parse_strict_json
+from certificates import CheckCode, CheckStatus, parse_strict_json
 from certificates.errors import InputTooLarge, InvalidInput
 from node.errors import UnsupportedMediaType
 from node.http.bodies import is_json, media_type, read_body, read_json
@@ -37,15 +37,54 @@ _REQUEST_BODY: Final[dict[str, Any]] = {
     },
 }
 
+#: one check's outcome (``certificates.CheckResult.to_json``); programs switch on
+#: ``code`` (docs/verification-codes.md), ``reason`` is for people
+CHECK_SCHEMA: Final[dict[str, Any]] = {
+    "type": "object",
+    "required": ["name", "status", "code", "reason", "data"],
+    "properties": {
+        "name": {
+            "type": "string",
+            "description": "integrity, signature, issuance, issuer, status or recognition",
+        },
+        "status": {"type": "string", "enum": [status.value for status in CheckStatus]},
+        "code": {
+            "type": "string",
+            "enum": [code.value for code in CheckCode],
+            "description": (
+                "The outcome's stable machine code (docs/verification-codes.md): a "
+                "published code never changes meaning nor disappears; new ones may be added."
+            ),
+        },
+        "reason": {"type": "string", "description": "The outcome in English, for people."},
+        "data": {"type": "object", "description": "Facts the check established."},
+    },
+}
+#: the verdict (``certificates.Verdict.to_json``)
+VERDICT_SCHEMA: Final[dict[str, Any]] = {
+    "type": "object",
+    "required": ["valid", "checks"],
+    "properties": {
+        "valid": {"type": "boolean"},
+        "checks": {"type": "array", "items": CHECK_SCHEMA},
+    },
+}
+
 _VERDICT_EXAMPLE: Final = {
     "valid": True,
     "checks": [
-        {"name": "integrity", "status": "valid", "reason": "...", "data": {}},
-        {"name": "signature", "status": "valid", "reason": "...", "data": {}},
-        {"name": "issuance", "status": "valid", "reason": "...", "data": {}},
-        {"name": "issuer", "status": "valid", "reason": "...", "data": {}},
-        {"name": "status", "status": "valid", "reason": "...", "data": {}},
-        {"name": "recognition", "status": "valid", "reason": "...", "data": {}},
+        {"name": "integrity", "status": "valid", "code": "intact", "reason": "...", "data": {}},
+        {"name": "signature", "status": "valid", "code": "signed", "reason": "...", "data": {}},
+        {"name": "issuance", "status": "valid", "code": "anchored", "reason": "...", "data": {}},
+        {"name": "issuer", "status": "valid", "code": "authorised", "reason": "...", "data": {}},
+        {"name": "status", "status": "valid", "code": "in-force", "reason": "...", "data": {}},
+        {
+            "name": "recognition",
+            "status": "valid",
+            "code": "recognised",
+            "reason": "...",
+            "data": {},
+        },
     ],
 }
 
@@ -73,14 +112,17 @@ async def _uploaded_file(request: Request, limit: int) -> bytes:
         "Send a wrapped document (docex-wrapped/1) as a JSON body, an uploaded file "
         "(multipart field `file`) or raw bytes. The verdict has one entry per check "
         "(integrity, signature, issuance, issuer, status, recognition), each valid, "
-        "invalid, skipped or error with a reason, and a single `valid`. Public; "
+        "invalid, skipped or error with a stable machine `code` and a reason, and a single "
+        "`valid`. Public; "
         "rate-limited per client address (429 with Retry-After)."
     ),
     openapi_extra={"requestBody": _REQUEST_BODY},
     responses={
         200: {
             "description": "The verdict.",
-            "content": {"application/json": {"example": _VERDICT_EXAMPLE}},
+            "content": {
+                "application/json": {"schema": VERDICT_SCHEMA, "example": _VERDICT_EXAMPLE}
+            },
         },
         400: {"description": "Not strict JSON."},
         413: {"description": "Body or file too large."},

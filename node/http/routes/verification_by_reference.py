@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from node.http.deps import Lifecycle, Services, VerificationAllowance
+from node.http.routes.verification import VERDICT_SCHEMA
 from node.verification.by_reference import verify_by_reference
 
 router = APIRouter(prefix="/v1", tags=["verification"])
@@ -18,7 +19,9 @@ _PROBLEM: Final = {"application/problem+json": {"schema": {"type": "object"}}}
 
 _EXAMPLE: Final = {
     "valid": True,
-    "checks": [{"name": "integrity", "status": "valid", "reason": "...", "data": {}}],
+    "checks": [
+        {"name": "integrity", "status": "valid", "code": "intact", "reason": "...", "data": {}}
+    ],
     "reference": {"kind": "targetHash", "value": "0x..."},
     "document": {
         "documentType": "coo/1",
@@ -57,15 +60,16 @@ _EXAMPLE: Final = {
         "`ref` is a receipt id (32 hex digits) or a target hash (`0x` + 64 hex digits) of a "
         "document issued here, or a target hash or CID of a document issued here or "
         "received in this node's inbox. The answer is the verdict of `POST /v1/verify` "
-        "(`valid`, `checks`) plus `document` (type, issuer, hashes, anchoring block and "
-        "time, addressees, and the data fields unless the document is confidential), "
+        "(`valid`, `checks`, each with its stable `code`) plus `document` (type, issuer, "
+        "hashes, anchoring block and time, addressees, and the data fields unless the "
+        "document is confidential), "
         "`history` (its on-chain events in chain order) and `supersededBy` (the "
         "replacement and its link) when amended. Public; rate-limited per client address."
     ),
     responses={
         200: {
             "description": "The verdict, the document and its history.",
-            "content": {"application/json": {"example": _EXAMPLE}},
+            "content": {"application/json": {"schema": VERDICT_SCHEMA, "example": _EXAMPLE}},
         },
         404: {"description": "This node holds no such document.", "content": _PROBLEM},
         409: {"description": "Issued here but not signed yet.", "content": _PROBLEM},

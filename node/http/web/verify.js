@@ -1,5 +1,7 @@
 // The verifier page: a file, pasted JSON or a reference -> the node's verdict, shown as
 // checks in green or red with their reasons, the document and its history on the chain.
+// The page decides on each check's stable `code` (docs/verification-codes.md), never on
+// its English reason nor on which `data` keys happen to be there.
 import { call, chainTime, el, fill } from "./show.js";
 
 const CHECK_TITLES = {
@@ -10,6 +12,8 @@ const CHECK_TITLES = {
   status: "Status",
   recognition: "Recognition",
 };
+// the codes the page acts on (a published code never changes)
+const CODES = { intact: "intact", anchored: "anchored", authorised: "authorised", superseded: "superseded" };
 const STATUS_WORDS = { valid: "passed", invalid: "failed", skipped: "not run", error: "error" };
 const MARKS = { valid: "✓", invalid: "✗", skipped: "–", error: "!" };
 const EVENT_TITLES = {
@@ -49,7 +53,7 @@ function checkItem(check) {
   const status = STATUS_WORDS[check.status] ? check.status : "error";
   return el(
     "li",
-    { class: `check ${status}`, "data-check": check.name, "data-status": status },
+    { class: `check ${status}`, "data-check": check.name, "data-status": status, "data-code": check.code || null },
     el("span", { class: "mark", "aria-hidden": "true" }, MARKS[status]),
     el("span", { class: "name" }, `${CHECK_TITLES[check.name] || check.name}: ${STATUS_WORDS[status]}`),
     el("span", { class: "reason" }, check.reason || ""),
@@ -74,17 +78,23 @@ function issueDate(data) {
   return data.issueDate || data.declarationDate || data.validFrom || null;
 }
 
-function checkData(verdict, name) {
-  const check = (verdict.checks || []).find((c) => c.name === name);
-  return (check && check.data) || {};
+function checkNamed(verdict, name) {
+  return (verdict.checks || []).find((c) => c.name === name) || {};
+}
+
+/** The data of check `name` when its outcome is `code`, else nothing. */
+function dataIf(verdict, name, code) {
+  const check = checkNamed(verdict, name);
+  return (check.code === code && check.data) || {};
 }
 
 /** What the page shows of the document: from the node's summary (by reference) or
  * from the presented wrapped document and the checks' data (file, pasted JSON). */
 function summaryOf(verdict, presented) {
   if (verdict.document) return verdict.document;
-  const issuance = checkData(verdict, "issuance");
-  const issuer = checkData(verdict, "issuer");
+  const issuance = dataIf(verdict, "issuance", CODES.anchored);
+  const issuer = dataIf(verdict, "issuer", CODES.authorised);
+  const anchored = checkNamed(verdict, "issuance").code === CODES.anchored;
   const batch = (presented && presented.batch) || {};
   const data = presented && presented.data;
   return {
@@ -96,7 +106,7 @@ function summaryOf(verdict, presented) {
     addressees: batch.addressees || [],
     signer: presented && presented.signature && presented.signature.signer,
     confidential: false,
-    anchoring: issuance.blockNumber === undefined ? null : {
+    anchoring: !anchored ? null : {
       blockNumber: issuance.blockNumber,
       timestamp: issuance.timestamp,
       txHash: issuance.txHash,
@@ -151,7 +161,7 @@ function showHistory(events, note) {
 
 function replacementOf(verdict) {
   if (verdict.supersededBy && verdict.supersededBy.targetHash) return verdict.supersededBy.targetHash;
-  return checkData(verdict, "status").successorTargetHash || null;
+  return dataIf(verdict, "status", CODES.superseded).successorTargetHash || null;
 }
 
 function showVerdict(verdict, presented) {
@@ -180,9 +190,8 @@ function showVerdict(verdict, presented) {
   fill($("checks"), (verdict.checks || []).map(checkItem));
   const summary = summaryOf(verdict, presented);
   showDocument(summary);
-  const integrity = (verdict.checks || []).find((c) => c.name === "integrity");
   const note = $("document-note");
-  note.hidden = !presented || (integrity && integrity.status === "valid");
+  note.hidden = !presented || checkNamed(verdict, "integrity").code === CODES.intact;
   note.textContent = "Shown as presented: this is not what the issuer anchored.";
   if (verdict.history) {
     showHistory(verdict.history, verdict.history.length ? "" : "No event of this document is indexed yet.");
@@ -196,8 +205,7 @@ function showVerdict(verdict, presented) {
 
 /** After a presented document verified intact: its history, when this node holds it. */
 async function followHistory(verdict, summary) {
-  const integrity = (verdict.checks || []).find((c) => c.name === "integrity");
-  if (!summary.targetHash || !integrity || integrity.status !== "valid") {
+  if (!summary.targetHash || checkNamed(verdict, "integrity").code !== CODES.intact) {
     showHistory([], "No history: the document is not intact.");
     return;
   }

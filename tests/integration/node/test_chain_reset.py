@@ -40,6 +40,12 @@ def verdict(node: NodeUnderTest, document: Any) -> dict[str, str]:
     return {check["name"]: check["status"] for check in answer.json()["checks"]}
 
 
+def codes(node: NodeUnderTest, document: Any) -> dict[str, str]:
+    answer = node.client.post("/v1/verify", json=document)
+    assert answer.status_code == 200, answer.text
+    return {check["name"]: check["code"] for check in answer.json()["checks"]}
+
+
 def keeper_of(node: NodeUnderTest) -> AnchorKeeper:
     assert node.services.ledger is not None
     return AnchorKeeper(node.services.outbox, node.services.ledger)
@@ -153,6 +159,7 @@ def test_verification_is_not_green_while_a_restarted_chain_is_unchecked(
     ledger.restarts.restarting()  # what the chain supervisor says before restarting anvil
     doubted = verdict(node, anchored["document"])
     assert {doubted[name] for name in ("issuance", "issuer", "status", "recognition")} == {"error"}
+    assert set(codes(node, anchored["document"]).values()) == {"intact", "signed", "index-in-doubt"}
     assert doubted["integrity"] == "valid"
 
     token = ledger.restarts.pass_started()

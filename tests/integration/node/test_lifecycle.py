@@ -106,6 +106,7 @@ def test_an_issuer_revokes_its_document_and_verification_then_fails_status(
     sync(node)
     status = verdict_status(node, receipt["document"])
     assert status["status"] == "invalid"
+    assert status["code"] == "revoked"
     assert "revoked" in status["reason"]
 
 
@@ -215,6 +216,7 @@ def test_an_amendment_supersedes_the_original_once_both_are_anchored(
     replacement = node.receipt(replacement_id).json()
     status = verdict_status(node, original["document"])
     assert status["status"] == "invalid"
+    assert status["code"] == "superseded"
     assert status["data"]["successorTargetHash"] == replacement["targetHash"]
     history = node.client.get(
         f"/v1/documents/{original['id']}/history", headers=node.auth("issuer")

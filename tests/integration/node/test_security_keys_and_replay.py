@@ -15,13 +15,16 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 
 from certificates import BatchBuilder, Eip712Domain, validate_document
 from certificates.json_types import JsonObject
 from certificates.schemas.samples import sample_document
 from ledger import Journal, TransactionManager, country_code, open_index, queries
 from ledger.chains import find_free_port
+from ledger.contracts import type_id
 from ledger.errors import ContractReverted, NotAuthorisedOnChain
+from ledger.index_schema import Batch
 from node.chain.index_follower import sync_index
 from node.chain.ledger_link import LedgerLink, link_ledger
 from node.dev.dev_consortium import keystore_path, load_or_create_key
@@ -182,9 +185,14 @@ def test_a_batch_signed_before_its_keys_revocation_cannot_be_anchored_after_it_w
     assert backdated["by_name"]["integrity"]["status"] == "valid"
     assert backdated["by_name"]["signature"]["status"] == "valid"
     assert backdated["by_name"]["issuance"]["status"] == "invalid"
+    assert backdated["by_name"]["issuance"]["code"] == "batch-not-anchored"
     earlier = _verdict(node, next(iter(before)).to_json())
     assert _authentic(earlier), earlier["checks"]
     assert "coo/1 in KR" in earlier["by_name"]["issuer"]["reason"]
+    assert earlier["by_name"]["issuer"]["code"] == "authorised"
+    # VN recognises no KR certificate: genuine, but not recognised here
+    assert earlier["by_name"]["recognition"]["status"] == "invalid"
+    assert earlier["by_name"]["recognition"]["code"] == "no-agreement"
 
 
 def test_the_node_judges_a_batch_by_its_anchor_block_not_by_the_date_it_claims(
@@ -222,6 +230,61 @@ def test_the_node_judges_a_batch_by_its_anchor_block_not_by_the_date_it_claims(
     assert _authentic(_verdict(node, next(iter(batch)).to_json()))
 
 
+def _indexed_anyway(node: NodeUnderTest, batch: Any, issuer: str, country: str) -> None:
+    """An anchor the contract would refuse, in the index anyway (a contract bug, a hostile
+    RPC): what the node's own issuer check is there for."""
+    _sync(node)  # the members' keys, indexed
+    anchor = batch.anchor
+    with Session(_ledger(node).index) as session, session.begin():
+        session.add(
+            Batch(
+                root=anchor.root,
+                issuer_member=1,
+                type_id=type_id(anchor.document_type),
+                document_type=anchor.document_type,
+                issuer=bytes.fromhex(issuer[2:]),
+                submitter=bytes.fromhex(issuer[2:]),
+                issuer_country=country,
+                document_count=len(batch),
+                addressees=",".join(sorted(anchor.addressees)),
+                timestamp=1_767_225_600,
+                block_number=_ledger(node).head_block(),
+                log_index=0,
+                tx_hash=bytes(32),
+            )
+        )
+
+
+@pytest.mark.parametrize(
+    ("signer", "anchored_for", "country", "code"),
+    [
+        ("a stranger", "the signer", "KR", "issuer-not-authorised"),
+        ("KR", "the signer", "VN", "issuer-other-country"),
+        ("KR", "another account", "KR", "signer-mismatch"),
+    ],
+)
+def test_an_unauthorised_anchor_in_the_index_fails_the_issuer_check_with_its_code(
+    node: NodeUnderTest, tmp_path: Path, signer: str, anchored_for: str, country: str, code: str
+) -> None:
+    kr = _issuer_link(node, tmp_path, "KR")
+    if signer == "KR":
+        batch = _signed(kr, _kr_certificate(10))
+    else:  # a key no member holds
+        builder = BatchBuilder()
+        builder.add(validate_document(_kr_certificate(10)))
+        batch = builder.sign(signing_key=bytes(range(40, 72)), domain=kr.domain)
+    account = batch.signature.signer if anchored_for == "the signer" else "0x" + "12" * 20
+    _indexed_anyway(node, batch, account, country)
+
+    verdict = _verdict(node, next(iter(batch)).to_json())
+
+    assert verdict["valid"] is False
+    assert verdict["by_name"]["signature"]["status"] == "valid"
+    assert verdict["by_name"]["issuance"]["code"] == "anchored"
+    assert verdict["by_name"]["issuer"]["status"] == "invalid"
+    assert verdict["by_name"]["issuer"]["code"] == code, verdict["by_name"]["issuer"]
+
+
 # --- suspension ----------------------------------------------------------------------------
 
 
@@ -244,6 +307,7 @@ def test_a_suspended_members_earlier_documents_stay_valid_and_later_ones_are_ref
     refused = _verdict(node, next(iter(later)).to_json())
     assert refused["valid"] is False
     assert refused["by_name"]["issuance"]["status"] == "invalid"
+    assert refused["by_name"]["issuance"]["code"] == "batch-not-anchored"
 
 
 def test_a_suspended_member_cannot_issue_through_its_node_either(
@@ -288,7 +352,9 @@ def test_a_root_signature_made_for_another_deployment_fails_here(
     assert verdict["valid"] is False
     assert verdict["by_name"]["integrity"]["status"] == "valid"
     assert verdict["by_name"]["signature"]["status"] == "invalid"
+    assert verdict["by_name"]["signature"]["code"] == "domain-mismatch"
     assert verdict["by_name"]["issuance"]["status"] == "invalid"
+    assert verdict["by_name"]["issuance"]["code"] == "batch-not-anchored"
 
 
 def test_a_document_anchored_on_one_chain_is_not_issued_on_a_twin_chain(
@@ -321,6 +387,7 @@ def test_a_document_anchored_on_one_chain_is_not_issued_on_a_twin_chain(
     assert body["valid"] is False
     assert by_name["signature"]["status"] == "valid"
     assert by_name["issuance"]["status"] == "invalid"
+    assert by_name["issuance"]["code"] == "batch-not-anchored"
     assert "not anchored" in by_name["issuance"]["reason"]
 
 

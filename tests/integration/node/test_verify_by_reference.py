@@ -57,6 +57,10 @@ def statuses(body: dict[str, Any]) -> dict[str, str]:
     return {check["name"]: check["status"] for check in body["checks"]}
 
 
+def codes(body: dict[str, Any]) -> dict[str, str]:
+    return {check["name"]: check["code"] for check in body["checks"]}
+
+
 def test_a_document_issued_here_verifies_by_receipt_id_target_hash_and_cid(
     node: NodeUnderTest,
 ) -> None:
@@ -134,6 +138,7 @@ def test_a_revoked_document_fails_status_and_shows_the_revocation(node: NodeUnde
 
     assert body["valid"] is False
     assert statuses(body)["status"] == "invalid"
+    assert codes(body)["status"] == "revoked"
     assert [e["event"] for e in body["history"]][-1] == "DocumentRevoked"
     assert body["historyStatus"] == "revoked"
 
@@ -156,6 +161,7 @@ def test_a_superseded_document_links_to_its_replacement(node: NodeUnderTest) -> 
 
     assert body["valid"] is False
     assert statuses(body)["status"] == "invalid"
+    assert codes(body)["status"] == "superseded"
     successor = body["supersededBy"]
     assert successor["targetHash"] == replacement["targetHash"]
     assert successor["link"] == f"{node.runtime.settings.base_url}/v/{replacement['targetHash']}"

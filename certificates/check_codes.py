@@ -89,31 +89,28 @@ class CheckCode(StrEnum):
     #: the chain restarted and the index is re-checking it: error, try again later
     INDEX_IN_DOUBT = "index-in-doubt"
 
-    # --- reserved: published for the trust-model checks, not emitted yet -------------
-    #: the document's validity period has ended
+    # --- what was signed against what was anchored (issuer), and status ---------------
+    #: status: the validity the issuer signed has ended
     EXPIRED = "expired"
-    #: the document's quantity (or number of uses) is used up
+    #: status: the uses recorded on chain reach the allowance
     USED_UP = "used-up"
-    #: the document's type is not the one the use or agreement requires
+    #: issuer: the batch was signed as one document type and anchored as another
     TYPE_MISMATCH = "type-mismatch"
-    #: the document's country is not the one the use or agreement requires
+    #: issuer: the document's issuing country is not the anchoring member's
     COUNTRY_MISMATCH = "country-mismatch"
-    #: the verifying administration is not an addressee of the document
+    #: issuer: the addressees signed (batch or document) are not those anchored
     ADDRESSEE_MISMATCH = "addressee-mismatch"
+
+    # --- reserved: published, not emitted yet -----------------------------------------
     #: an attachment no longer matches the hash the document commits to
     ATTACHMENT_CHANGED = "attachment-changed"
     #: an attachment the document commits to is not there
     ATTACHMENT_MISSING = "attachment-missing"
 
 
-#: published but not emitted yet: the trust-model checks will emit them
+#: published but not emitted yet (attachments)
 RESERVED_CODES: Final = frozenset(
     {
-        CheckCode.EXPIRED,
-        CheckCode.USED_UP,
-        CheckCode.TYPE_MISMATCH,
-        CheckCode.COUNTRY_MISMATCH,
-        CheckCode.ADDRESSEE_MISMATCH,
         CheckCode.ATTACHMENT_CHANGED,
         CheckCode.ATTACHMENT_MISSING,
     }

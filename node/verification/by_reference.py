@@ -19,6 +19,7 @@ from typing import Any, Final
 
 from certificates.errors import DocexError
 from certificates.json_types import JsonObject, JsonValue
+from certificates.schemas.signed_facts import signed_addressees
 from ledger import queries
 from node.documents.held_documents import HeldDocument, find_held_document, parse_reference
 from node.documents.lifecycle import DocumentLifecycle
@@ -48,6 +49,17 @@ def _issuer_name(data: JsonValue) -> str | None:
     return None
 
 
+def _own_addressees(wrapped: JsonValue) -> list[str] | None:
+    data = _member(wrapped, "data")
+    document_type = _member(_member(wrapped, "batch"), "documentType")
+    if not isinstance(data, dict) or not isinstance(document_type, str):
+        return None
+    concealed = _member(wrapped, "concealed")
+    hidden = list(concealed) if isinstance(concealed, dict) else []
+    own = signed_addressees(document_type, data, hidden)
+    return list(own) if own else None
+
+
 def document_summary(services: NodeServices, held: HeldDocument) -> JsonObject:
     """What the page shows of ``held`` beside the checks; never confidential content."""
     wrapped = held.wrapped
@@ -59,7 +71,8 @@ def document_summary(services: NodeServices, held: HeldDocument) -> JsonObject:
         "targetHash": "0x" + held.target_hash.hex(),
         "batchRoot": root,
         "cid": held.cid,
-        "addressees": _member(batch_json, "addressees") or [],
+        # the document's own addressees where it shows them; else its batch's
+        "addressees": _own_addressees(wrapped) or _member(batch_json, "addressees") or [],
         "signer": _member(_member(wrapped, "signature"), "signer"),
         "origin": held.origin.value,
         "confidential": held.confidential,

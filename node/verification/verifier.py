@@ -18,6 +18,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Final
 
 from sqlalchemy import Engine, select
@@ -25,6 +26,7 @@ from sqlalchemy import Engine, select
 from certificates import (
     CheckCode,
     CheckResult,
+    CheckStatus,
     Eip712Domain,
     InvalidWrappedDocument,
     Verdict,
@@ -32,6 +34,11 @@ from certificates import (
     verify_offline,
 )
 from certificates.json_types import JsonValue
+from certificates.schemas.signed_facts import (
+    signed_addressees,
+    signed_issuer_country,
+    signed_valid_until,
+)
 from ledger import queries
 from ledger.index_schema import Checkpoint
 from ledger.queries import Authority, BatchRecord
@@ -147,6 +154,68 @@ def check_issuer(
     )
 
 
+def check_bound_to_anchor(document: WrappedDocument, batch: BatchRecord) -> CheckResult | None:
+    """The issuer check's failure when what was signed differs from what was anchored:
+    the signed type and addressees, the document's own issuing country and addressees
+    (where revealed) against the chain's record of the batch; None when they agree.
+
+    Without it a key could sign a batch of a type it no longer holds and anchor its root
+    as a type it still holds (the verdict would then check the wrong right)."""
+    signed = document.batch.anchor
+    if signed.document_type != batch.document_type:
+        return CheckResult.invalid(
+            ISSUER,
+            CheckCode.TYPE_MISMATCH,
+            f"the batch was signed as {signed.document_type} but anchored as {batch.document_type}",
+            signedType=signed.document_type,
+            anchoredType=batch.document_type,
+        )
+    if tuple(signed.addressees) != tuple(batch.addressees):
+        return CheckResult.invalid(
+            ISSUER,
+            CheckCode.ADDRESSEE_MISMATCH,
+            f"the batch was signed for {', '.join(signed.addressees) or 'no country'} but "
+            f"anchored for {', '.join(batch.addressees) or 'no country'}",
+        )
+    data = document.salted.data
+    concealed = tuple(document.salted.concealed)
+    country = signed_issuer_country(signed.document_type, data, concealed)
+    if country is not None and country != batch.issuer_country:
+        return CheckResult.invalid(
+            ISSUER,
+            CheckCode.COUNTRY_MISMATCH,
+            f"the document is issued in {country} but was anchored by the member of "
+            f"{batch.issuer_country}",
+        )
+    own = signed_addressees(signed.document_type, data, concealed)
+    if own is not None and not set(own) <= set(batch.addressees):
+        return CheckResult.invalid(
+            ISSUER,
+            CheckCode.ADDRESSEE_MISMATCH,
+            f"the document is addressed to {', '.join(own) or 'no country'}, which its "
+            f"batch was not anchored for ({', '.join(batch.addressees)})",
+        )
+    return None
+
+
+def check_expiry(document: WrappedDocument, status: CheckResult, today: date) -> CheckResult:
+    """``status``, or an ``expired`` failure when the signed validity ended before
+    ``today`` (UTC): a document past its validity is not in force."""
+    if status.status is not CheckStatus.VALID:
+        return status
+    until = signed_valid_until(
+        document.document_type, document.salted.data, tuple(document.salted.concealed)
+    )
+    if until is None or today <= until:
+        return status
+    return CheckResult.invalid(
+        STATUS,
+        CheckCode.EXPIRED,
+        f"expired: valid until {until.isoformat()}",
+        validUntil=until.isoformat(),
+    )
+
+
 def check_status(
     index: Engine, document: WrappedDocument, batch: BatchRecord | None
 ) -> CheckResult:
@@ -167,6 +236,15 @@ def check_status(
             f"superseded by the amendment {_hex(successor)}",
             successorTargetHash=_hex(successor),
             successorRoot=_hex(successor_root),
+        )
+    if status.uses and 0 < status.uses[-1].allowed_quantity <= status.used_quantity:
+        return CheckResult.invalid(
+            STATUS,
+            CheckCode.USED_UP,
+            f"used up: {status.used_quantity} of {status.uses[-1].allowed_quantity} used",
+            usedQuantity=status.used_quantity,
+            allowedQuantity=status.uses[-1].allowed_quantity,
+            uses=len(status.uses),
         )
     return CheckResult.valid(
         STATUS,
@@ -273,15 +351,37 @@ class Verifier:
             batch = queries.batch(index, document.batch.anchor.root)
             return offline.with_checks(
                 check_issuance(document, batch, self.chain.indexed_block()),
-                check_issuer(index, document, batch),
-                check_status(index, document, batch),
+                *self._bound(
+                    document,
+                    batch,
+                    check_issuer(index, document, batch),
+                    check_status(index, document, batch),
+                ),
                 check_recognition(index, self.country, batch, int(self._clock())),
             )
         state = self.chain.index_state()
         issuance, issuer, status, batch = self._on_chain_facts(document, state)
         return offline.with_checks(
-            issuance, issuer, status, self._recognition(batch, state, int(self._clock()))
+            issuance,
+            *self._bound(document, batch, issuer, status),
+            self._recognition(batch, state, int(self._clock())),
         )
+
+    def _bound(
+        self,
+        document: WrappedDocument,
+        batch: BatchRecord | None,
+        issuer: CheckResult,
+        status: CheckResult,
+    ) -> tuple[CheckResult, CheckResult]:
+        """The issuer and status checks with what depends on the presented document itself
+        (not memoised: concealment and the date change them): the binding of what was
+        signed to what was anchored, and the signed validity."""
+        if batch is None:
+            return issuer, status
+        unbound = check_bound_to_anchor(document, batch)
+        today = datetime.fromtimestamp(self._clock(), UTC).date()
+        return unbound or issuer, check_expiry(document, status, today)
 
     def _on_chain_facts(
         self, document: WrappedDocument, state: IndexState

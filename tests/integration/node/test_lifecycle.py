@@ -528,3 +528,41 @@ def test_the_dev_agreement_is_listed(node: NodeUnderTest) -> None:
         a["verifierCountry"] == "KR" and a["issuerCountry"] == "VN" and a["inForce"]
         for a in agreements["agreements"]
     )
+
+
+def test_a_certificate_used_up_is_no_longer_in_force(node: NodeUnderTest, kr: LedgerLink) -> None:
+    wrapped = kr_document_to_vn(node, kr)
+    path = f"/v1/documents/{wrapped['targetHash']}/use"
+    assert verdict_status(node, wrapped)["code"] == "in-force"
+    body = {"declarationReference": "D-1", "quantity": 2, "allowedQuantity": 3, "document": wrapped}
+    assert post(node, path, body, "officer").status_code == 200
+    sync(node)
+    assert verdict_status(node, wrapped)["code"] == "in-force"  # 2 of 3: one left
+
+    body = {"declarationReference": "D-2", "quantity": 1, "document": wrapped}
+    assert post(node, path, body, "officer").status_code == 200
+    sync(node)
+
+    status = verdict_status(node, wrapped)
+    assert status["status"] == "invalid"
+    assert status["code"] == "used-up"
+    assert status["data"]["usedQuantity"] == 3
+    assert status["data"]["allowedQuantity"] == 3
+
+
+def test_a_permit_past_its_signed_validity_is_expired(node: NodeUnderTest) -> None:
+    permit = sample_document("permit/1", 1)
+    permit["validity"] = {"validFrom": "2024-01-01", "validUntil": "2024-03-31"}
+    permit["issueDate"] = "2023-12-20"
+    response = post(node, "/v1/documents", permit, "permit-issuer")
+    assert response.status_code == 202, response.text
+    node.anchor_pending()
+    receipt_id = response.json()["receipts"][0]["id"]
+    receipt = node.receipt(receipt_id, user="auditor").json()
+    assert receipt["status"] == "anchored"
+
+    status = verdict_status(node, receipt["document"])
+
+    assert status["status"] == "invalid"
+    assert status["code"] == "expired"
+    assert status["data"]["validUntil"] == "2024-03-31"

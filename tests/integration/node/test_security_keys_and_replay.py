@@ -412,3 +412,76 @@ def _relay(node: NodeUnderTest, batch: Any, relayer: str = "SG") -> None:
         batch.signature.value,
     )
     manager.transact(key.address, request)
+
+
+# --- what was signed must be what was anchored ------------------------------------------
+
+
+def _vn_permit_batch(link: LedgerLink, addressees: list[str]) -> Any:
+    permit = sample_document("permit/1", 1)
+    permit["addresseeCountries"] = addressees
+    return _signed(link, permit)
+
+
+def test_a_batch_signed_as_one_type_and_anchored_as_another_is_never_green(
+    node: NodeUnderTest,
+) -> None:
+    """The laundering attack: a key signs a permit/1 batch and anchors its root as coo/1
+    (a type it holds); the verdict must judge the signed type, not the anchored one."""
+    vn = _ledger(node)
+    batch = _vn_permit_batch(vn, ["SG"])
+    vn.anchor("launder-1", batch.anchor.root, "coo/1", len(batch), batch.anchor.addressees)
+    _sync(node)
+
+    verdict = _verdict(node, next(iter(batch)).to_json())
+
+    assert verdict["valid"] is False
+    assert verdict["by_name"]["issuance"]["code"] == "anchored"
+    assert verdict["by_name"]["issuer"]["code"] == "type-mismatch"
+
+
+def test_signed_addressees_other_than_the_anchored_ones_are_refused(node: NodeUnderTest) -> None:
+    vn = _ledger(node)
+    batch = _vn_permit_batch(vn, ["SG"])
+    vn.anchor("widen-1", batch.anchor.root, "permit/1", len(batch), ("SG", "TH"))
+    _sync(node)
+
+    verdict = _verdict(node, next(iter(batch)).to_json())
+
+    assert verdict["valid"] is False
+    assert verdict["by_name"]["issuer"]["code"] == "addressee-mismatch"
+
+
+def test_a_document_of_another_country_anchored_by_this_member_is_refused(
+    node: NodeUnderTest,
+) -> None:
+    """VN's key signs and anchors a certificate that states KR issued it."""
+    vn = _ledger(node)
+    batch = _signed(vn, _kr_certificate(31))
+    _anchor(vn, batch, "foreign-1")
+    _sync(node)
+
+    verdict = _verdict(node, next(iter(batch)).to_json())
+
+    assert verdict["valid"] is False
+    assert verdict["by_name"]["issuer"]["code"] == "country-mismatch"
+
+
+def test_concealing_the_country_does_not_hide_the_mismatch_once_revealed(
+    node: NodeUnderTest,
+) -> None:
+    """The on-chain answers are memoised per document; the binding is not: a concealed
+    copy seen first must not turn the revealed one green."""
+    vn = _ledger(node)
+    batch = _signed(vn, _kr_certificate(32))
+    _anchor(vn, batch, "foreign-2")
+    _sync(node)
+    document = next(iter(batch))
+    concealed = document.conceal(["/issuingAuthority/country"]).to_json()
+
+    first = _verdict(node, concealed)
+    revealed = _verdict(node, document.to_json())
+
+    assert first["by_name"]["issuer"]["code"] == "authorised"
+    assert revealed["by_name"]["issuer"]["code"] == "country-mismatch"
+    assert revealed["valid"] is False

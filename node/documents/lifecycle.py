@@ -42,6 +42,7 @@ from certificates import (
 from certificates.errors import DocexError
 from certificates.json_types import JsonObject, JsonValue
 from certificates.keccak import keccak256
+from certificates.schemas.signed_facts import signed_addressees
 from ledger import ConfirmedTransaction, ContractReverted, TxRequest, queries
 from ledger.index_schema import Batch, ChainEvent
 from ledger.queries import BatchRecord
@@ -100,6 +101,8 @@ class AnchoredDocument:
     target_hash: bytes
     root: bytes
     proof: tuple[bytes, ...]
+    #: the document's own addressees as it shows them; None: concealed
+    addressees: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +144,9 @@ def _anchored_from_wrapped(wrapped_json: bytes) -> AnchoredDocument:
         target_hash=bytes.fromhex(wrapped["targetHash"][2:]),
         root=bytes.fromhex(wrapped["batch"]["root"][2:]),
         proof=tuple(bytes.fromhex(sibling[2:]) for sibling in wrapped["batch"]["proof"]),
+        addressees=signed_addressees(
+            wrapped["batch"]["documentType"], wrapped["data"], list(wrapped.get("concealed", {}))
+        ),
     )
 
 
@@ -242,10 +248,19 @@ class DocumentLifecycle:
                 raise InvalidWrappedDocument(
                     f"the presented document fails {check.name}: {check.reason}", path="/document"
                 )
-        return AnchoredDocument(wrapped.target_hash, root, tuple(wrapped.batch.proof))
+        return AnchoredDocument(
+            wrapped.target_hash,
+            root,
+            tuple(wrapped.batch.proof),
+            signed_addressees(
+                wrapped.document_type, wrapped.salted.data, tuple(wrapped.salted.concealed)
+            ),
+        )
 
     def _addressed_batch(self, document: AnchoredDocument) -> BatchRecord:
-        """The document's batch, which must be addressed to this node's country."""
+        """The document's batch, which must be addressed to this node's country, and the
+        document itself too: being an addressee of another document in the same batch
+        gives no right to use or reject this one."""
         batch = queries.batch(self._ledger.index, document.root)
         if batch is None:
             raise DocumentNotAnchored(
@@ -256,6 +271,17 @@ class DocumentLifecycle:
             raise NotAuthorised(
                 f"this node's country {country} is not an addressee of the document "
                 f"(addressees: {', '.join(batch.addressees)})"
+            )
+        if document.addressees is None:
+            raise NotAuthorised(
+                "the document's addressees are concealed: present it with its addressee "
+                "countries shown to use or reject it"
+            )
+        if country not in document.addressees:
+            raise NotAuthorised(
+                f"this node's country {country} is not an addressee of this document "
+                f"(its addressees: {', '.join(document.addressees) or 'none'}), only of "
+                "another document in its batch"
             )
         return batch
 

@@ -566,3 +566,39 @@ def test_a_permit_past_its_signed_validity_is_expired(node: NodeUnderTest) -> No
     assert status["status"] == "invalid"
     assert status["code"] == "expired"
     assert status["data"]["validUntil"] == "2024-03-31"
+
+
+def test_an_addressee_of_another_document_in_the_batch_cannot_use_this_one(
+    node: NodeUnderTest, kr: LedgerLink
+) -> None:
+    """KR posts two certificates in one batch, one to VN and one to SG: VN's officer may
+    act on the first only, though VN is an addressee of the batch."""
+    to_vn, to_sg = coo(41), coo(42)
+    for document, importer in ((to_vn, "VN"), (to_sg, "SG")):
+        document["issuingAuthority"] = {**document["issuingAuthority"], "country": "KR"}  # type: ignore[dict-item]
+        document["importingCountry"] = importer
+    builder = BatchBuilder()
+    builder.add(validate_document(to_vn))
+    builder.add(validate_document(to_sg))
+    signed = builder.sign(signing_key=kr.signing_key, domain=kr.domain)
+    kr.anchor("kr-pair", signed.anchor.root, "coo/1", 2, signed.anchor.addressees)
+    sync(node)
+    assert signed.anchor.addressees == ("SG", "VN")
+    for_vn, for_sg = (document.to_json() for document in signed)
+
+    refused = post(
+        node,
+        f"/v1/documents/{for_sg['targetHash']}/use",
+        {"declarationReference": "D-SG", "document": for_sg},
+        "officer",
+    )
+    node.problem(refused, 403, "not-authorised")
+    assert "not an addressee of this document" in refused.json()["detail"]
+
+    accepted = post(
+        node,
+        f"/v1/documents/{for_vn['targetHash']}/use",
+        {"declarationReference": "D-VN", "document": for_vn},
+        "officer",
+    )
+    assert accepted.status_code == 200, accepted.text

@@ -9,7 +9,9 @@ from node.network.addresses import consortium_networks, outside_loopback, within
 from node.network.audit import (
     Violation,
     audit_geth,
+    audit_geth_node,
     audit_kubo,
+    audit_kubo_node,
     audit_sockets,
     process_sockets,
 )
@@ -46,7 +48,9 @@ __all__ = [
     "RecordedProcess",
     "Violation",
     "audit_geth",
+    "audit_geth_node",
     "audit_kubo",
+    "audit_kubo_node",
     "audit_sockets",
     "clique_extra_data",
     "clique_genesis",

@@ -19,6 +19,8 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 from node.network.addresses import LOOPBACK, outside_loopback, within
+from node.network.geth import GethNode
+from node.network.kubo import SWARM_KEY_FILE, KuboNode
 
 _LISTEN: Final = "0A"
 _ENODE_HOST: Final = re.compile(r"^enode://[0-9a-f]{128}@(?P<host>[^:?]+):\d+")
@@ -395,3 +397,37 @@ def audit_url_host(url: str, allowed: Sequence[IPv4Network], process: str) -> li
     host = urlsplit(url).hostname or ""
     findings.check(_host_within(host, allowed), "endpoint", f"{url} is not a consortium address")
     return findings.found
+
+
+# -- the engines docex started ----------------------------------------------------------
+
+
+def audit_geth_node(node: GethNode) -> list[Violation]:
+    """A started geth: its command line, TOML config, environment and, while it runs,
+    its sockets."""
+    found = audit_geth(
+        node.command(),
+        node.config_path.read_text(encoding="utf-8"),
+        allowed=node.allowed,
+        env=node.environment,
+        process=node.name,
+    )
+    if node.pid is not None:
+        found += audit_sockets(node.pid, bind_to=node.allowed, process=node.name)
+    return found
+
+
+def audit_kubo_node(node: KuboNode, allowed: Sequence[IPv4Network]) -> list[Violation]:
+    """A started Kubo: its config, swarm key, environment, command and sockets."""
+    key_path = node.repo / SWARM_KEY_FILE
+    found = audit_kubo(
+        node.read_config(),
+        allowed=allowed,
+        env=node.environment,
+        swarm_key=key_path.read_text() if key_path.exists() else None,
+        command=node.command,
+        process=node.name,
+    )
+    if node.pid is not None:
+        found += audit_sockets(node.pid, bind_to=allowed, process=node.name)
+    return found

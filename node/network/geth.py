@@ -154,6 +154,14 @@ class GethNode:
     def pid(self) -> int | None:
         return self._process.pid
 
+    @property
+    def environment(self) -> dict[str, str]:
+        return dict(self._process.env)
+
+    @property
+    def name(self) -> str:
+        return self._process.name
+
     def init(self, genesis: dict[str, Any]) -> None:
         """``geth init``: write the genesis block into the data directory (offline)."""
         genesis_path = self.datadir / "genesis.json"

@@ -175,6 +175,10 @@ class KuboNode:
         return self._process.pid
 
     @property
+    def name(self) -> str:
+        return self._process.name
+
+    @property
     def command(self) -> tuple[str, ...]:
         return self._process.command
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
@@ -23,7 +22,7 @@ from eth_keys.datatypes import PrivateKey
 from eth_utils.address import to_checksum_address
 
 from node.network.errors import EngineStartFailed, NetworkError
-from node.network.processes import EngineProcess, PidFile
+from node.network.processes import EngineProcess, PidFile, wait_until_answers
 
 KEYSTORE_DIR: Final = "keystore"
 PASSWORD_FILE: Final = "password.txt"  # noqa: S105 - a file name
@@ -213,21 +212,12 @@ class GethNode:
             encoding="utf-8",
         )
         self._process.start()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._process.exited():
-                raise EngineStartFailed(f"geth exited at start:\n{self._process.log_tail()}")
-            try:
-                answered = int(self.rpc("eth_chainId"), 16)
-            except (httpx.HTTPError, NetworkError):
-                time.sleep(0.1)
-                continue
-            if answered != self.chain_id:
-                self.stop()
-                raise EngineStartFailed(f"geth at {self.rpc_url} answers chain id {answered}")
-            return
-        self.stop()
-        raise EngineStartFailed(f"geth did not answer on {self.rpc_url} in {timeout} s")
+        answered = wait_until_answers(
+            self._process, lambda: int(self.rpc("eth_chainId"), 16), timeout=timeout
+        )
+        if answered != self.chain_id:
+            self.stop()
+            raise EngineStartFailed(f"geth at {self.rpc_url} answers chain id {answered}")
 
     def rpc(self, method: str, params: Sequence[Any] = ()) -> Any:
         response = httpx.post(

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import time
 from collections.abc import Mapping, Sequence
 from copy import deepcopy
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ import httpx
 
 from node.network.addresses import outside_loopback
 from node.network.errors import EngineStartFailed, NetworkError
-from node.network.processes import EngineProcess, PidFile
+from node.network.processes import EngineProcess, PidFile, wait_until_answers
 
 CONFIG_FILE: Final = "config"
 SWARM_KEY_FILE: Final = "swarm.key"
@@ -226,21 +225,10 @@ class KuboNode:
         """Start the daemon and wait until its RPC API answers with its peer id."""
         expected = self.as_peer().peer_id
         self._process.start()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._process.exited():
-                raise EngineStartFailed(f"Kubo exited at start:\n{self._process.log_tail()}")
-            try:
-                answered = self.rpc("id")["ID"]
-            except (httpx.HTTPError, NetworkError):
-                time.sleep(0.1)
-                continue
-            if answered != expected:
-                self.stop()
-                raise EngineStartFailed(f"another Kubo ({answered}) answers on {self.api_url}")
-            return
-        self.stop()
-        raise EngineStartFailed(f"Kubo did not answer on {self.api_url} in {timeout} s")
+        answered = wait_until_answers(self._process, lambda: self.rpc("id")["ID"], timeout=timeout)
+        if answered != expected:
+            self.stop()
+            raise EngineStartFailed(f"another Kubo ({answered}) answers on {self.api_url}")
 
     def rpc(self, command: str, params: Mapping[str, str] | None = None) -> Any:
         response = httpx.post(f"{self.api_url}/api/v0/{command}", params=params, timeout=10.0)

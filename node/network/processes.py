@@ -13,11 +13,16 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TypeVar
 
-from node.network.errors import EngineStartFailed
+import httpx
+
+from node.network.errors import EngineStartFailed, NetworkError
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,3 +165,22 @@ class EngineProcess:
         except OSError:
             return ""
         return "\n".join(text.splitlines()[-lines:])
+
+
+def wait_until_answers(process: EngineProcess, probe: Callable[[], T], *, timeout: float) -> T:
+    """``probe()``'s first answer once the just-started ``process`` serves it.
+
+    The process is stopped (by PID) when it exits or does not answer in ``timeout``.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.exited():
+            tail = process.log_tail()
+            process.stop()
+            raise EngineStartFailed(f"{process.name} exited at start:\n{tail}")
+        try:
+            return probe()
+        except (httpx.HTTPError, NetworkError):
+            time.sleep(0.1)
+    process.stop()
+    raise EngineStartFailed(f"{process.name} did not answer in {timeout} s")

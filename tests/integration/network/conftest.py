@@ -97,10 +97,13 @@ class CliqueNetwork:
     genesis: dict[str, object]
 
 
-@pytest.fixture
-def clique_network(tmp_path: Path, pid_file: PidFile) -> Iterator[CliqueNetwork]:
+@pytest.fixture(scope="module")
+def clique_network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CliqueNetwork]:
     """Three members' geth signers (127.0.0.2-4), each with keys of its own, peered
-    statically. The genesis is built from their signer addresses only."""
+    statically, shared by a module's tests. The genesis is built from their signer
+    addresses only."""
+    tmp_path = tmp_path_factory.mktemp("clique")
+    pid_file = PidFile(tmp_path / "engines.pids.json")
     hosts = [IPv4Address(f"127.0.0.{index}") for index in (2, 3, 4)]
     allowed = consortium_networks(hosts)
     identities = [
@@ -144,3 +147,5 @@ def clique_network(tmp_path: Path, pid_file: PidFile) -> Iterator[CliqueNetwork]
     finally:
         for node in nodes:
             node.stop()
+        pid_file.stop_all()
+        assert pid_file.entries() == []

@@ -8,7 +8,6 @@ encrypted keystore and a p2p node key. Only public data leaves it: the signer ad
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from eth_keys.datatypes import PrivateKey
 from eth_utils.address import to_checksum_address
 
 from node.network.errors import EngineStartFailed, NetworkError
+from node.network.private_files import write_private
 from node.network.processes import EngineProcess, PidFile, wait_until_answers
 
 KEYSTORE_DIR: Final = "keystore"
@@ -63,10 +63,10 @@ def create_geth_keys(
     keystore.mkdir(parents=True, exist_ok=True)
     signer = Account.create()
     encrypted = Account.encrypt(signer.key, password, kdf="scrypt", iterations=scrypt_n)
-    _write_private(keystore / f"{signer.address.lower()[2:]}.json", json.dumps(encrypted))
-    _write_private(datadir / PASSWORD_FILE, password)
+    write_private(keystore / f"{signer.address.lower()[2:]}.json", json.dumps(encrypted))
+    write_private(datadir / PASSWORD_FILE, password)
     node_key = Account.create().key
-    _write_private(datadir / NODE_KEY_FILE, bytes(node_key).hex())
+    write_private(datadir / NODE_KEY_FILE, bytes(node_key).hex())
     return read_geth_identity(datadir)
 
 
@@ -81,13 +81,6 @@ def read_geth_identity(datadir: Path) -> GethIdentity:
         signer=to_checksum_address("0x" + str(address).removeprefix("0x")),
         node_public_key=node_key.public_key.to_bytes(),
     )
-
-
-def _write_private(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-        file.write(text)
 
 
 def static_nodes_toml(listen: str, static_nodes: Sequence[str]) -> str:

@@ -183,13 +183,17 @@ class Consortium:
         geths = [self._geth(member, members) for member in members]
         kubos = [self._kubo(member) for member in members]
         for geth in geths:
-            geth.start()
+            geth.launch()
         peers = {
             m.country: KuboPeer(m.peer_id, (f"/ip4/{m.host}/tcp/{m.kubo_swarm}",)) for m in members
         }
         for member, kubo in zip(members, kubos, strict=True):
             kubo.configure([peer for country, peer in peers.items() if country != member.country])
-            kubo.start()
+            kubo.launch()
+        for geth in geths:
+            geth.wait_ready()
+        for kubo in kubos:
+            kubo.wait_ready()
         for member, kubo in zip(members, kubos, strict=True):
             for country, peer in peers.items():
                 if country > member.country:

@@ -200,11 +200,18 @@ class GethNode:
 
     def start(self, timeout: float = 30.0) -> None:
         """Write the config, start geth and wait until its RPC answers with our chain id."""
+        self.launch()
+        self.wait_ready(timeout)
+
+    def launch(self) -> None:
+        """Write the config and start geth, without waiting (see :meth:`wait_ready`)."""
         self.config_path.write_text(
             static_nodes_toml(f"{self.host}:{self.ports.p2p}", self.static_nodes),
             encoding="utf-8",
         )
         self._process.start()
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
         answered = wait_until_answers(
             self._process, lambda: int(self.rpc("eth_chainId"), 16), timeout=timeout
         )

@@ -223,8 +223,15 @@ class KuboNode:
 
     def start(self, timeout: float = 30.0) -> None:
         """Start the daemon and wait until its RPC API answers with its peer id."""
-        expected = self.as_peer().peer_id
+        self.launch()
+        self.wait_ready(timeout)
+
+    def launch(self) -> None:
+        """Start the daemon, without waiting (see :meth:`wait_ready`)."""
         self._process.start()
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        expected = self.as_peer().peer_id
         answered = wait_until_answers(self._process, lambda: self.rpc("id")["ID"], timeout=timeout)
         if answered != expected:
             self.stop()

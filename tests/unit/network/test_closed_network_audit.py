@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
 from collections.abc import Callable
 from copy import deepcopy
 from ipaddress import IPv4Address, IPv4Network
@@ -17,6 +19,7 @@ from node.network import (
     PidFile,
     audit_geth,
     audit_kubo,
+    audit_sockets,
     closed_kubo_config,
     consortium_networks,
     create_geth_keys,
@@ -314,3 +317,16 @@ def test_proc_net_addresses_are_decoded(field: str, host: str, port: int) -> Non
 
 def test_the_closed_kubo_config_is_json() -> None:
     assert json.loads(json.dumps(closed())) == closed()
+
+
+def test_a_live_socket_listening_on_every_interface_is_caught() -> None:
+    with socket.socket() as wide, socket.socket() as member:
+        wide.bind(("0.0.0.0", 0))
+        wide.listen()
+        member.bind(("127.0.0.2", 0))
+        member.listen()
+        found = audit_sockets(os.getpid(), bind_to=ALLOWED, process="this test")
+        wide_port, member_port = wide.getsockname()[1], member.getsockname()[1]
+    details = [v.detail for v in found if v.rule == "socket.bind"]
+    assert f"tcp bound to 0.0.0.0:{wide_port}" in details
+    assert not any(detail.endswith(f":{member_port}") for detail in details)

@@ -8,6 +8,8 @@ from pathlib import Path
 from ledger.chains import JsonRpcChain
 from ledger.contracts import load_artifacts
 from ledger.deploy import ConsortiumConfig, deploy_consortium
+from ledger.index_store import open_index
+from ledger.indexer import EventIndexer, WatchedContract
 from ledger.journal import Journal
 from ledger.keystores import signer_from_keystore
 from ledger.transactions import TransactionManager
@@ -87,6 +89,22 @@ def test_the_docex_contracts_deploy_on_the_clique_chain(
         "0x",
         "",
     )
+    # and another member's node indexes the registry's events from its own geth
+    engine = open_index(tmp_path / "index.sqlite")
+    indexer = EventIndexer(
+        other,
+        engine,
+        [
+            WatchedContract(
+                "ConsortiumRegistry",
+                deployment.consortium_registry,
+                artifacts["ConsortiumRegistry"].abi,
+            )
+        ],
+        start_block=deployment.deployed_block,
+    )
+    assert indexer.sync().events >= 3  # the three first members, admitted at deployment
+    engine.dispose()
     chain.close()
     other.close()
     journal.close()

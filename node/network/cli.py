@@ -17,13 +17,10 @@ from typing import Annotated, NoReturn
 import typer
 
 from certificates.errors import DocexError
-from node.network.consortium import (
-    DEFAULT_CHAIN_ID,
-    DEFAULT_COUNTRIES,
-    LIGHT_SCRYPT_N,
-    Consortium,
-)
-from node.network.geth import STANDARD_SCRYPT_N
+from node.network.members import DEFAULT_CHAIN_ID, DEFAULT_COUNTRIES
+
+# The engines, eth-account and the ledger are imported inside the commands: registering
+# `docex network` costs the other docex commands nothing.
 
 network_app = typer.Typer(
     name="network",
@@ -61,6 +58,9 @@ def up(
     ] = False,
 ) -> None:
     """Create (first time) or restart the network, deploy the contracts, check it is closed."""
+    from node.network.consortium import LIGHT_SCRYPT_N, Consortium
+    from node.network.geth import STANDARD_SCRYPT_N
+
     consortium = Consortium(root)
     countries = [code.strip().upper() for code in members.split(",") if code.strip()]
     try:
@@ -99,6 +99,8 @@ def up(
 @network_app.command("status")
 def status(root: RootOption = DEFAULT_ROOT) -> None:
     """Each member's geth and Kubo: running, answering, peered; or why not. Exit 1 if any is not."""
+    from node.network.consortium import Consortium
+
     try:
         report = Consortium(root).status()
     except DocexError as error:
@@ -113,5 +115,12 @@ def status(root: RootOption = DEFAULT_ROOT) -> None:
 @network_app.command("down")
 def down(root: RootOption = DEFAULT_ROOT) -> None:
     """Stop every process the network recorded, by PID."""
+    from node.network.consortium import Consortium
+
     stopped = Consortium(root).down()
     typer.echo(f"stopped {', '.join(stopped)}" if stopped else "nothing was running")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``docex network ...`` to ``app``."""
+    app.add_typer(network_app)

@@ -38,17 +38,10 @@ from node.network.geth import (
     create_geth_keys,
 )
 from node.network.kubo import KuboNode, KuboPeer, new_swarm_secret
+from node.network.members import DEFAULT_CHAIN_ID, DEFAULT_COUNTRIES, MEMBER_NAMES
 from node.network.private_files import write_private
 from node.network.processes import PidFile, is_running
 
-DEFAULT_COUNTRIES: Final = ("VN", "KR", "SG", "TH")
-MEMBER_NAMES: Final = {
-    "VN": "General Department of Viet Nam Customs",
-    "KR": "Korea Customs Service",
-    "SG": "Singapore Customs",
-    "TH": "Thai Customs Department",
-}
-DEFAULT_CHAIN_ID: Final = 7_700
 STATE_FILE: Final = "network.json"
 PID_FILE: Final = "pids.json"
 SWARM_SECRET_FILE: Final = "swarm.secret"  # noqa: S105 - a file name

@@ -2,7 +2,8 @@
 
 One network for the whole story (it takes seconds of CPU to bring up): up, closed,
 producing blocks; a member's Kubo dies and status says so; down leaves nothing running;
-up again restarts the same chain with the same contracts.
+up again (in the foreground) restarts the same chain with the same contracts, and
+Ctrl-C stops every member.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -22,12 +25,15 @@ from node.network.processes import is_running
 
 pytestmark = pytest.mark.slow
 
+DOCEX = Path(sys.executable).parent / "docex"
+
 
 def test_up_status_down_and_up_again(tmp_path: Path) -> None:
     root = tmp_path / "network"
     runner = CliRunner()
     consortium = Consortium(root)
     up = ["up", "--root", str(root), "--detach", "--light-kdf"]
+    foreground: subprocess.Popen[str] | None = None
     try:
         result = runner.invoke(network_app, up)
         assert result.exit_code == 0, result.output
@@ -67,8 +73,19 @@ def test_up_status_down_and_up_again(tmp_path: Path) -> None:
         assert consortium.pid_file.entries() == []
         assert runner.invoke(network_app, ["status", "--root", str(root)]).exit_code == 1
 
-        again = runner.invoke(network_app, up)
-        assert again.exit_code == 0, again.output
+        # up again in the foreground, as an operator runs it; Ctrl-C stops every member
+        foreground = subprocess.Popen(
+            [str(DOCEX), "network", "up", "--root", str(root), "--light-kdf"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        assert foreground.stdout is not None
+        printed = []
+        while not any("Ctrl-C stops every member" in line for line in printed):
+            line = foreground.stdout.readline()
+            assert line, "".join(printed)  # it ended before being up
+            printed.append(line)
         assert json.loads((root / "chain.json").read_text()) == deployment
         assert wait_for_blocks(consortium, height + 2) >= height + 2
         code = consortium.geth("TH").rpc("eth_getCode", [deployment["document_registry"], "latest"])
@@ -76,7 +93,18 @@ def test_up_status_down_and_up_again(tmp_path: Path) -> None:
         refused = runner.invoke(network_app, up)
         assert refused.exit_code == 1
         assert "already up" in refused.output
+        entries = consortium.pid_file.entries()
+        assert len(entries) == 8
+
+        foreground.send_signal(signal.SIGINT)
+        rest, _ = foreground.communicate(timeout=60)
+        assert foreground.returncode == 0, rest
+        assert "stopped" in rest
+        assert not any(is_running(e.pid, e.executable) for e in entries)
     finally:
+        if foreground is not None and foreground.poll() is None:
+            foreground.kill()  # the docex process this test started, by its PID
+            foreground.wait()
         runner.invoke(network_app, ["down", "--root", str(root)])
     assert consortium.running() == []
     assert runner.invoke(network_app, ["down", "--root", str(root)]).output.strip() == (

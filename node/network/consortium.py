@@ -9,6 +9,7 @@ is recorded in one PID file; :meth:`Consortium.down` stops them by PID.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import time
@@ -187,10 +188,7 @@ class Consortium:
             geth.wait_ready()
         for kubo in kubos:
             kubo.wait_ready()
-        for member, kubo in zip(members, kubos, strict=True):
-            for country, peer in peers.items():
-                if country > member.country:
-                    kubo.connect(peer)
+        _wait_for_peering(geths, kubos, peers)
         allowed = self.allowed()
         violations = [v for geth in geths for v in audit_geth_node(geth)]
         violations += [v for kubo in kubos for v in audit_kubo_node(kubo, allowed)]
@@ -250,11 +248,8 @@ class Consortium:
                     continue
                 try:
                     detail = self._probe(member, members, engine)
-                except NetworkError as error:
+                except NetworkError as error:  # running, but not answering: say why
                     report.append(EngineStatus(member.country, engine, False, error.message))
-                    continue
-                except OSError as error:  # httpx errors are OSError-like: say which
-                    report.append(EngineStatus(member.country, engine, False, str(error)))
                     continue
                 report.append(EngineStatus(member.country, engine, True, detail))
         return report
@@ -262,18 +257,11 @@ class Consortium:
     def _probe(
         self, member: MemberEndpoints, members: Sequence[MemberEndpoints], engine: str
     ) -> str:
-        import httpx
-
-        try:
-            if engine == "geth":
-                geth = self._geth(member, members)
-                return (
-                    f"block {geth.block_number()}, {geth.peer_count()} peers, RPC {member.rpc_url}"
-                )
-            kubo = self._kubo(member)
-            return f"{len(kubo.connected_peers())} peers, API {member.kubo_api_url}"
-        except httpx.HTTPError as error:
-            raise NetworkError(f"does not answer: {type(error).__name__}: {error}") from None
+        if engine == "geth":
+            geth = self._geth(member, members)
+            return f"block {geth.block_number()}, {geth.peer_count()} peers, RPC {member.rpc_url}"
+        kubo = self._kubo(member)
+        return f"{len(kubo.connected_peers())} peers, API {member.kubo_api_url}"
 
     def down(self) -> list[str]:
         """Stop every recorded process by PID; the names of those that were running."""
@@ -333,10 +321,41 @@ class Consortium:
         temporary.replace(self.state_path)
 
 
+def _wait_for_peering(
+    geths: Sequence[GethNode],
+    kubos: Sequence[KuboNode],
+    peers: dict[str, KuboPeer],
+    timeout: float = 60.0,
+) -> None:
+    """Until every geth and every Kubo is connected to all the other members.
+
+    Kubo's Peering dials again only after a back-off, so missing peers are dialled
+    explicitly (a failed dial is retried on the next round, not fatal).
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        missing = []
+        for geth in geths:
+            if (count := geth.peer_count()) < len(geths) - 1:
+                missing.append(f"{geth.name}: {count} peers")
+        for kubo in kubos:
+            connected = {*kubo.connected_peers(), kubo.as_peer().peer_id}
+            absent = [peer for peer in peers.values() if peer.peer_id not in connected]
+            for peer in absent:
+                with contextlib.suppress(NetworkError):
+                    kubo.connect(peer)
+            if absent:
+                missing.append(f"{kubo.name}: {len(absent)} peers missing")
+        if not missing:
+            return
+        if time.monotonic() > deadline:
+            raise NetworkError(f"members not peered after {timeout} s: {'; '.join(missing)}")
+        time.sleep(0.5)
+
+
 def wait_for_blocks(consortium: Consortium, count: int, timeout: float = 60.0) -> int:
     """The first member's block number once it is at least ``count``."""
-    members = consortium.members()
-    first = consortium._geth(members[0], members)
+    first = consortium.geth(consortium.members()[0].country)
     deadline = time.monotonic() + timeout
     while (number := first.block_number()) < count:
         if time.monotonic() > deadline:

@@ -220,12 +220,20 @@ class GethNode:
             raise EngineStartFailed(f"geth at {self.rpc_url} answers chain id {answered}")
 
     def rpc(self, method: str, params: Sequence[Any] = ()) -> Any:
-        response = httpx.post(
-            self.rpc_url,
-            json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)},
-            timeout=5.0,
-        )
-        body = response.json()
+        """One JSON-RPC call; :class:`NetworkError` when geth does not answer it."""
+        try:
+            response = httpx.post(
+                self.rpc_url,
+                json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)},
+                timeout=10.0,
+            )
+            body = response.json()
+        except (httpx.HTTPError, ValueError) as error:
+            raise NetworkError(
+                f"geth at {self.rpc_url} does not answer {method}: {type(error).__name__}"
+            ) from None
+        if not isinstance(body, dict):
+            raise NetworkError(f"geth {method}: not a JSON-RPC answer")
         if "error" in body:
             raise NetworkError(f"geth {method}: {body['error']}")
         return body["result"]

@@ -238,7 +238,13 @@ class KuboNode:
             raise EngineStartFailed(f"another Kubo ({answered}) answers on {self.api_url}")
 
     def rpc(self, command: str, params: Mapping[str, str] | None = None) -> Any:
-        response = httpx.post(f"{self.api_url}/api/v0/{command}", params=params, timeout=10.0)
+        """One RPC API call; :class:`NetworkError` when Kubo does not answer it."""
+        try:
+            response = httpx.post(f"{self.api_url}/api/v0/{command}", params=params, timeout=20.0)
+        except httpx.HTTPError as error:
+            raise NetworkError(
+                f"Kubo at {self.api_url} does not answer {command}: {type(error).__name__}"
+            ) from None
         if response.status_code != 200:
             raise NetworkError(f"Kubo {command}: HTTP {response.status_code}: {response.text}")
         return response.json()

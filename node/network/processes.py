@@ -93,14 +93,17 @@ def stop_pid(pid: int, executable: str, *, timeout: float = 10.0) -> bool:
         while is_running(pid, executable):
             _reap(pid)
             time.sleep(0.02)
-    _reap(pid)
+    # its executable is gone from /proc once it is exiting; a child of ours is then waited
+    # for to the end, so that no zombie outlives this process
+    _reap(pid, block=True)
     return True
 
 
-def _reap(pid: int) -> None:
-    # a child of ours stays a zombie (and its /proc/PID/exe unreadable) until waited for
+def _reap(pid: int, *, block: bool = False) -> None:
+    # a child of ours stays a zombie (and its /proc/PID/exe unreadable) until waited for;
+    # a process that is not our child raises ChildProcessError at once
     with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)
+        os.waitpid(pid, 0 if block else os.WNOHANG)
 
 
 class EngineProcess:

@@ -34,3 +34,7 @@ client_verify.register(app)
 client_lifecycle.register(app)
 client_inbox.register(app)
 client_audit.register(app)
+# `docex network up|status|down`: a consortium network on this machine (node/network/)
+from node.network import cli as network_cli  # noqa: E402 - kept apart from the groups above
+
+network_cli.register(app)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from certificates.errors import DocexError
+from certificates.errors import Unavailable
 
 
-class NetworkError(DocexError):
+class NetworkError(Unavailable):
     """Root of the failures of `docex network` and its engine processes."""
 
     code = "network-error"
-    http_status = 503
 
 
 class EngineNotBuilt(NetworkError):

@@ -35,7 +35,7 @@ from node.chain.index_follower import follow_chain
 from node.chain.ledger_link import LedgerLink, link_ledger
 from node.chain.supervisor import supervise_anvil
 from node.consortium.member_directory import MemberDirectory, MemberSecret
-from node.db.schema import open_database
+from node.db import open_database
 from node.dev.dev_consortium import ensure_dev_consortium, join_dev_consortium
 from node.documents.lifecycle import DocumentLifecycle, follow_amendments
 from node.errors import InvalidSettings

@@ -9,12 +9,14 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, inspect, select
 from sqlalchemy.orm import Session
 
 from node.db import open_database, upgrade
+from node.db.schema import alembic_config
 from node.db.tables import (
     AmendmentRow,
     BatchRow,
@@ -170,3 +172,21 @@ def test_every_revision_upgrades_to_the_models(tmp_path: Path, revision: str) ->
     upgrade(engine, revision)
     upgrade(engine)
     assert _differences(engine) == []
+
+
+def test_every_revision_downgrades_to_the_schema_it_was_upgraded_from(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'node.sqlite'}")
+    config = alembic_config(engine)
+    schemas = {}
+    for revision in ["0001", "0002", "0003", HEAD]:
+        upgrade(engine, revision)
+        schemas[revision] = _schema(engine)
+    for revision in ["0003", "0002", "0001"]:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, revision)
+        assert _schema(engine) == schemas[revision], revision
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "base")
+    assert set(inspect(engine).get_table_names()) == {"alembic_version"}

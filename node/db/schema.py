@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
+from sqlalchemy.pool import NullPool
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -49,10 +50,10 @@ def legacy_revision(connection: Connection) -> str | None:
     in one transaction). The amendments table existed only once a node had started;
     revision 0004 creates it where missing.
     """
-    tables = set(inspect(connection).get_table_names())
+    inspector = inspect(connection)
+    tables = set(inspector.get_table_names())
     if "alembic_version" in tables or "outbox" not in tables:
         return None
-    inspector = inspect(connection)
     if "outbox_cid" in {index["name"] for index in inspector.get_indexes("outbox")}:
         return "0003"
     if "confidential" in {column["name"] for column in inspector.get_columns("outbox")}:
@@ -73,10 +74,40 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(config, revision)
 
 
+def _migration_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    # foreign keys stay off: a batch migration copies a table, then drops the original
+    cursor.close()
+
+
+def _begin_immediate(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _migrate_sqlite(url: str) -> None:
+    """Migrate in one SQLite transaction: all revisions or none, one process at a time.
+
+    The sqlite3 module commits DDL as it goes unless it is told not to begin
+    transactions itself; the migration connection begins its own (IMMEDIATE: a second
+    process opening the database waits, then finds it migrated).
+    """
+    engine = create_engine(url, connect_args={"isolation_level": None}, poolclass=NullPool)
+    event.listen(engine, "connect", _migration_pragmas)
+    event.listen(engine, "begin", _begin_immediate)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+
+
 def open_database(path: Path) -> Engine:
     """The node database at ``path`` (created if missing), migrated to the latest schema."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(f"sqlite:///{path}")
+    url = f"sqlite:///{path}"
+    _migrate_sqlite(url)
+    engine = create_engine(url)
     event.listen(engine, "connect", _sqlite_pragmas)
-    upgrade(engine)
     return engine

@@ -13,6 +13,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, inspect, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from node.db import open_database, upgrade
@@ -190,3 +191,17 @@ def test_every_revision_downgrades_to_the_schema_it_was_upgraded_from(tmp_path: 
         config.attributes["connection"] = connection
         command.downgrade(config, "base")
     assert set(inspect(engine).get_table_names()) == {"alembic_version"}
+
+
+def test_a_migration_that_fails_leaves_the_database_as_it_was(tmp_path: Path) -> None:
+    path = tmp_path / "node.sqlite"
+    engine = create_engine(f"sqlite:///{path}")
+    upgrade(engine, "0001")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE alembic_version")  # as before Alembic
+        connection.exec_driver_sql("CREATE TABLE peer_reports (id INTEGER)")  # in 0002's way
+    before = _schema(engine)
+    engine.dispose()
+    with pytest.raises(OperationalError, match="peer_reports already exists"):
+        open_database(path)
+    assert _schema(create_engine(f"sqlite:///{path}")) == before  # not stamped, nothing added

@@ -38,7 +38,7 @@ from node.chain.ledger_link import LedgerLink, link_ledger
 from node.chain.supervisor import supervise_anvil
 from node.consortium.governance import Governance, member_keystore_path
 from node.consortium.member_directory import MemberDirectory, MemberSecret
-from node.db.schema import open_database
+from node.db import open_database
 from node.documents.lifecycle import DocumentLifecycle, follow_amendments
 from node.errors import InvalidSettings
 from node.issuing.anchor_keeper import AnchorKeeper

@@ -14,38 +14,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Final
 
-from sqlalchemy import Engine, ForeignKey, String, select
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Session
 
 from certificates.schemas import DOCUMENT_TYPES
 from node.access.roles import Role
-from node.db.schema import NodeBase
+from node.db.tables import TokenRow, UserRow
 from node.errors import InvalidRole, UnknownUser, UserExists
 
 TOKEN_PREFIX: Final = "dx_"  # noqa: S105 - a prefix, not a secret
 _NAME: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-
-
-class UserRow(NodeBase):
-    __tablename__ = "users"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(64), unique=True)
-    role: Mapped[str] = mapped_column(String(32))
-    #: comma-separated type ids (issuers only): "coo/1,permit/1"
-    document_types: Mapped[str] = mapped_column(String(512), default="")
-    created_at: Mapped[float]
-    revoked_at: Mapped[float | None]
-
-
-class TokenRow(NodeBase):
-    __tablename__ = "tokens"
-
-    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    created_at: Mapped[float]
-    revoked_at: Mapped[float | None]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,21 +1,24 @@
-"""The node's own SQLite database: users and tokens, the outbox, batches, idempotency keys.
+"""Open the node database (``node.sqlite``) and bring its schema up to date (Alembic).
 
-One file in the data dir (``node.sqlite``), WAL and ``synchronous=FULL``: a document the
-node answered 202 for is on disk. The tables are created on open; their models live
-next to the code that uses them (:mod:`node.access.users`, :mod:`node.issuing.outbox`).
+One file in the data dir, WAL and ``synchronous=FULL``: a document the node answered
+202 for is on disk. The tables are :mod:`node.db.tables`; their migrations are
+``node/db/migrations/versions/``, applied in process on every open, as the event index's
+are (:mod:`ledger.index_store`). A database made before the schema was migrated (no
+``alembic_version`` table) is first stamped at the revision its tables match.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
+from sqlalchemy.pool import NullPool
 
+if TYPE_CHECKING:
+    from alembic.config import Config
 
-class NodeBase(DeclarativeBase):
-    """Declarative base of the node database's tables."""
+MIGRATIONS = Path(__file__).with_name("migrations")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -27,45 +30,84 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def alembic_config(engine: Engine) -> Config:
+    # alembic is imported when a database is opened, not with the tables: importing the
+    # outbox or the users (the CLI's commands) should not load it
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    return config
+
+
+def legacy_revision(connection: Connection) -> str | None:
+    """The revision a database made before Alembic matches, or None when the database is
+    empty or already versioned.
+
+    Those databases were brought up to date by hand on open: ``outbox.confidential``
+    arrived with the receiving tables (0002), the lookup indexes after (0003, all three
+    in one transaction). The amendments table existed only once a node had started;
+    revision 0004 creates it where missing.
+    """
+    inspector = inspect(connection)
+    tables = set(inspector.get_table_names())
+    if "alembic_version" in tables or "outbox" not in tables:
+        return None
+    if "outbox_cid" in {index["name"] for index in inspector.get_indexes("outbox")}:
+        return "0003"
+    if "confidential" in {column["name"] for column in inspector.get_columns("outbox")}:
+        return "0002"
+    return "0001"
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Apply the node migrations up to ``revision`` (stamping a pre-Alembic database)."""
+    from alembic import command
+
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        legacy = legacy_revision(connection)
+        if legacy is not None:
+            command.stamp(config, legacy)
+        command.upgrade(config, revision)
+
+
+def _migration_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    # foreign keys stay off: a batch migration copies a table, then drops the original
+    cursor.close()
+
+
+def _begin_immediate(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _migrate_sqlite(url: str) -> None:
+    """Migrate in one SQLite transaction: all revisions or none, one process at a time.
+
+    The sqlite3 module commits DDL as it goes unless it is told not to begin
+    transactions itself; the migration connection begins its own (IMMEDIATE: a second
+    process opening the database waits, then finds it migrated).
+    """
+    engine = create_engine(url, connect_args={"isolation_level": None}, poolclass=NullPool)
+    event.listen(engine, "connect", _migration_pragmas)
+    event.listen(engine, "begin", _begin_immediate)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+
+
 def open_database(path: Path) -> Engine:
-    """The node database at ``path`` (created with its tables if missing)."""
-    # imported for their side effect: registering their tables on NodeBase.metadata
-    import node.access.users
-    import node.issuing.outbox
-    import node.receiving.inbox  # noqa: F401
-
+    """The node database at ``path`` (created if missing), migrated to the latest schema."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(f"sqlite:///{path}")
+    url = f"sqlite:///{path}"
+    _migrate_sqlite(url)
+    engine = create_engine(url)
     event.listen(engine, "connect", _sqlite_pragmas)
-    NodeBase.metadata.create_all(engine)
-    _add_missing_columns(engine)
-    _add_missing_indexes(engine)
     return engine
-
-
-#: lookups by a document's target hash or CID (verify by reference, lifecycle, inbox):
-#: (index, table, columns); created on open, also in a database of an earlier docex
-_ADDED_INDEXES = (
-    ("outbox_target_hash", "outbox", "target_hash"),
-    ("outbox_cid", "outbox", "cid"),
-    ("inbox_cid", "inbox", "cid"),
-)
-
-
-def _add_missing_indexes(engine: Engine) -> None:
-    with engine.begin() as connection:
-        for name, table, columns in _ADDED_INDEXES:
-            connection.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({columns})")
-
-
-#: columns added to existing tables since their first release: (table, column, DDL)
-_ADDED_COLUMNS = (("outbox", "confidential", "BOOLEAN NOT NULL DEFAULT 0"),)
-
-
-def _add_missing_columns(engine: Engine) -> None:
-    """Bring a database created by an earlier docex up to the current columns."""
-    with engine.begin() as connection:
-        for table, column, ddl in _ADDED_COLUMNS:
-            present = {row[1] for row in connection.exec_driver_sql(f"PRAGMA table_info({table})")}
-            if column not in present:
-                connection.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}")

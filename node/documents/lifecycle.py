@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
 
-from sqlalchemy import Engine, Index, String, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from certificates import (
     CheckStatus,
@@ -49,7 +49,7 @@ from ledger.queries import BatchRecord
 from node.access.roles import Role
 from node.access.users import Principal
 from node.chain.ledger_link import LedgerLink
-from node.db.schema import NodeBase
+from node.db.tables import AmendmentRow
 from node.errors import (
     DocumentNotAnchored,
     DocumentNotCurrent,
@@ -78,20 +78,6 @@ class AmendmentState(StrEnum):
     PENDING = "pending"  # waiting for both documents to be anchored
     SUPERSEDED = "superseded"  # supersede(original -> replacement) is mined
     FAILED = "failed"  # a document failed to anchor, or the chain refused the supersede
-
-
-class AmendmentRow(NodeBase):
-    __tablename__ = "amendments"
-    __table_args__ = (Index("amendments_state", "state"),)
-
-    original_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    replacement_id: Mapped[str] = mapped_column(String(32), unique=True)
-    user_id: Mapped[int]
-    created_at: Mapped[float]
-    state: Mapped[str] = mapped_column(String(16))
-    tx_hash: Mapped[str | None] = mapped_column(String(66))
-    block_number: Mapped[int | None]
-    error: Mapped[str | None] = mapped_column(String(2000))
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +171,6 @@ class DocumentLifecycle:
         self._metrics = metrics
         self._wake_batcher = wake_batcher
         self._clock = clock
-        AmendmentRow.metadata.create_all(database, tables=[AmendmentRow.__table__])  # type: ignore[list-item]
 
     # --- naming a document ------------------------------------------------------------
 

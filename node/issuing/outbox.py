@@ -6,6 +6,9 @@ batch, records the signed batch (root, wrapped documents, CIDs) *before* it send
 anchor transaction, then records the anchor: on restart an open batch is wrapped again,
 a signed one is anchored under the same transaction key (the ledger's journal sends it
 at most once), so every accepted document is anchored exactly once.
+
+The tables are :mod:`node.db.tables`' (``SubmissionRow``, ``BatchRow`` and
+``IdempotencyRow`` are re-exported for the modules that query them directly).
 """
 
 from __future__ import annotations
@@ -23,10 +26,6 @@ from typing import Final
 
 from sqlalchemy import (
     Engine,
-    ForeignKey,
-    Index,
-    LargeBinary,
-    String,
     delete,
     func,
     insert,
@@ -34,10 +33,12 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Session
 
 from certificates.schemas import ValidatedDocument
-from node.db.schema import NodeBase
+from node.db.tables import BatchRow as BatchRow
+from node.db.tables import IdempotencyRow as IdempotencyRow
+from node.db.tables import SubmissionRow as SubmissionRow
 from node.errors import IdempotencyKeyInFlight, IdempotencyKeyReused
 
 
@@ -56,54 +57,6 @@ class BatchState(StrEnum):
     ANCHORED = "anchored"
     FAILED = "failed"
     ANCHOR_LOST = "anchor-lost"  # mined once, no longer on the chain (reason in error)
-
-
-class SubmissionRow(NodeBase):
-    __tablename__ = "outbox"
-    __table_args__ = (Index("outbox_pending", "state", "document_type", "accepted_at"),)
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    document_type: Mapped[str] = mapped_column(String(64))
-    document_json: Mapped[bytes] = mapped_column(LargeBinary)
-    #: comma-separated countries the document is addressed to
-    addressees: Mapped[str] = mapped_column(String(512), default="")
-    #: stored sealed for the issuer and the addressees (node.consortium.member_directory)
-    confidential: Mapped[bool] = mapped_column(default=False, server_default="0")
-    accepted_at: Mapped[float]
-    state: Mapped[str] = mapped_column(String(16))
-    batch_id: Mapped[str | None] = mapped_column(ForeignKey("batches.id"), index=True)
-    position: Mapped[int | None]
-    target_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
-    cid: Mapped[str | None] = mapped_column(String(128))
-    wrapped_json: Mapped[bytes | None] = mapped_column(LargeBinary)
-
-
-class BatchRow(NodeBase):
-    __tablename__ = "batches"
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    document_type: Mapped[str] = mapped_column(String(64))
-    state: Mapped[str] = mapped_column(String(16), index=True)
-    created_at: Mapped[float]
-    document_count: Mapped[int]
-    root: Mapped[bytes | None] = mapped_column(LargeBinary)
-    addressees: Mapped[str] = mapped_column(String(512), default="")
-    tx_hash: Mapped[str | None] = mapped_column(String(66))
-    block_number: Mapped[int | None]
-    anchored_at: Mapped[float | None]
-    error: Mapped[str | None] = mapped_column(String(2000))
-
-
-class IdempotencyRow(NodeBase):
-    __tablename__ = "idempotency_keys"
-
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
-    key: Mapped[str] = mapped_column(String(255), primary_key=True)
-    body_hash: Mapped[bytes] = mapped_column(LargeBinary)
-    created_at: Mapped[float]
-    response_status: Mapped[int | None]
-    response_body: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 @dataclass(frozen=True, slots=True)

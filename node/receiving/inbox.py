@@ -4,7 +4,8 @@ verified before the goods arrive, and the bookkeeping of the receiver that fills
 Three tables in ``node.sqlite``: ``inbox`` (one row per received document, only after
 it verified), ``receiving_batches`` (each anchored batch addressed to us: pending until
 every document for us is filed or refused, with the retry schedule), and
-``peer_reports`` (a peer that served a manifest or content that did not verify).
+``peer_reports`` (a peer that served a manifest or content that did not verify); their
+models are :mod:`node.db.tables`' (``InboxRow`` re-exported for its direct readers).
 """
 
 from __future__ import annotations
@@ -14,61 +15,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import Engine, Index, LargeBinary, String, Text, and_, func, or_, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import Engine, and_, func, or_, select
+from sqlalchemy.orm import Session
 
-from node.db.schema import NodeBase
+from node.db.tables import InboxRow as InboxRow
+from node.db.tables import PeerReportRow, ReceivingBatchRow
 
 
 class ReceivingState(StrEnum):
     PENDING = "pending"  # not every document for us is filed or refused yet
     DONE = "done"
-
-
-class InboxRow(NodeBase):
-    __tablename__ = "inbox"
-    __table_args__ = (Index("inbox_received", "received_at"),)
-
-    target_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
-    batch_root: Mapped[bytes] = mapped_column(LargeBinary(32), index=True)
-    document_type: Mapped[str] = mapped_column(String(64))
-    issuer_country: Mapped[str] = mapped_column(String(2))
-    issuer: Mapped[str] = mapped_column(String(42))
-    cid: Mapped[str] = mapped_column(String(128))
-    confidential: Mapped[bool]
-    block_number: Mapped[int]
-    received_at: Mapped[float]
-    #: the wrapped document (opened, when it came sealed)
-    wrapped_json: Mapped[bytes] = mapped_column(LargeBinary)
-    #: the verdict at reception: {"valid": bool, "checks": [...]}
-    verdict_json: Mapped[str] = mapped_column(Text)
-    valid: Mapped[bool]
-
-
-class ReceivingBatchRow(NodeBase):
-    __tablename__ = "receiving_batches"
-
-    root: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
-    issuer_country: Mapped[str] = mapped_column(String(2))
-    block_number: Mapped[int]
-    state: Mapped[str] = mapped_column(String(16), index=True)
-    attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[float]
-    last_error: Mapped[str | None] = mapped_column(String(2000))
-
-
-class PeerReportRow(NodeBase):
-    __tablename__ = "peer_reports"
-
-    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    peer: Mapped[str] = mapped_column(String(512))
-    issuer_country: Mapped[str] = mapped_column(String(2))
-    batch_root: Mapped[bytes] = mapped_column(LargeBinary(32))
-    target_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
-    cid: Mapped[str | None] = mapped_column(String(128))
-    reason: Mapped[str] = mapped_column(String(64))
-    detail: Mapped[str] = mapped_column(String(2000))
-    reported_at: Mapped[float]
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,7 @@ def register(app: typer.Typer) -> None:
 
 def _store(command: str, config: ConfigOption, data_dir: DataDirOption) -> UserStore:
     from node.access.users import UserStore
-    from node.db.schema import open_database
+    from node.db import open_database
 
     settings = settings_for(command, config, data_dir=data_dir)
     return UserStore(open_database(settings.database_path))

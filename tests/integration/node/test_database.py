@@ -38,8 +38,10 @@ def test_a_document_is_found_by_target_hash_or_cid_without_a_table_scan(
 def test_a_database_without_the_indexes_gets_them_on_open(tmp_path: Path) -> None:
     path = tmp_path / "node.sqlite"
     open_database(path).dispose()
-    with sqlite3.connect(path) as connection:
-        connection.execute("DROP INDEX outbox_cid")  # as an earlier docex left it
+    with sqlite3.connect(path) as connection:  # as a docex before the lookup indexes left it
+        for index in ("outbox_target_hash", "outbox_cid", "inbox_cid"):
+            connection.execute(f"DROP INDEX {index}")
+        connection.execute("DROP TABLE alembic_version")  # and before Alembic
     assert _plan(path, LOOKUPS[1]).startswith("SCAN")
     open_database(path).dispose()
     assert "INDEX outbox_cid" in _plan(path, LOOKUPS[1])

@@ -1,0 +1,1 @@
+"""Alembic migrations of the node database (node.sqlite): see node.db.schema."""

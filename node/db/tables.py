@@ -1,0 +1,180 @@
+"""Every table of the node database (``node.sqlite``), as SQLAlchemy 2 models.
+
+One module for the whole schema, importing nothing else from ``node``: the
+repositories (:mod:`node.issuing.outbox`, :mod:`node.receiving.inbox`,
+:mod:`node.access.users`, :mod:`node.documents.lifecycle`) import their tables from
+here, and the migrations in ``node/db/migrations/`` are checked against these models.
+Index and constraint names are the ones the first releases created, so a database made
+before Alembic compares equal to a fresh one.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class NodeBase(DeclarativeBase):
+    """Declarative base of the node database's tables."""
+
+
+# --- access: users and their bearer tokens --------------------------------------------
+
+
+class UserRow(NodeBase):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(32))
+    #: comma-separated type ids (issuers only): "coo/1,permit/1"
+    document_types: Mapped[str] = mapped_column(String(512), default="")
+    created_at: Mapped[float]
+    revoked_at: Mapped[float | None]
+
+
+class TokenRow(NodeBase):
+    __tablename__ = "tokens"
+
+    #: SHA-256 of the token, hex: the token itself is never stored
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[float]
+    revoked_at: Mapped[float | None]
+
+
+# --- issuing: the outbox, its batches, idempotency keys --------------------------------
+
+
+class SubmissionRow(NodeBase):
+    """A document accepted for issuing (its receipt), from pending to anchored."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("outbox_pending", "state", "document_type", "accepted_at"),
+        # lookups by target hash or CID (verify by reference, lifecycle)
+        Index("outbox_target_hash", "target_hash"),
+        Index("outbox_cid", "cid"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    document_type: Mapped[str] = mapped_column(String(64))
+    document_json: Mapped[bytes] = mapped_column(LargeBinary)
+    #: comma-separated countries the document is addressed to
+    addressees: Mapped[str] = mapped_column(String(512), default="")
+    #: stored sealed for the issuer and the addressees (node.consortium.member_directory)
+    confidential: Mapped[bool] = mapped_column(default=False, server_default="0")
+    accepted_at: Mapped[float]
+    state: Mapped[str] = mapped_column(String(16))
+    batch_id: Mapped[str | None] = mapped_column(ForeignKey("batches.id"), index=True)
+    position: Mapped[int | None]
+    target_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
+    cid: Mapped[str | None] = mapped_column(String(128))
+    wrapped_json: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class BatchRow(NodeBase):
+    __tablename__ = "batches"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    document_type: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    created_at: Mapped[float]
+    document_count: Mapped[int]
+    root: Mapped[bytes | None] = mapped_column(LargeBinary)
+    addressees: Mapped[str] = mapped_column(String(512), default="")
+    tx_hash: Mapped[str | None] = mapped_column(String(66))
+    block_number: Mapped[int | None]
+    anchored_at: Mapped[float | None]
+    error: Mapped[str | None] = mapped_column(String(2000))
+
+
+class IdempotencyRow(NodeBase):
+    __tablename__ = "idempotency_keys"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    body_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[float]
+    response_status: Mapped[int | None]
+    response_body: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+# --- receiving: the inbox, the receiver's schedule, peer reports -----------------------
+
+
+class InboxRow(NodeBase):
+    """A document addressed to this country, filed once it verified."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (
+        Index("inbox_received", "received_at"),
+        Index("inbox_cid", "cid"),  # lookups by CID (verify by reference)
+    )
+
+    target_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    batch_root: Mapped[bytes] = mapped_column(LargeBinary(32), index=True)
+    document_type: Mapped[str] = mapped_column(String(64))
+    issuer_country: Mapped[str] = mapped_column(String(2))
+    issuer: Mapped[str] = mapped_column(String(42))
+    cid: Mapped[str] = mapped_column(String(128))
+    confidential: Mapped[bool]
+    block_number: Mapped[int]
+    received_at: Mapped[float]
+    #: the wrapped document (opened, when it came sealed)
+    wrapped_json: Mapped[bytes] = mapped_column(LargeBinary)
+    #: the verdict at reception: {"valid": bool, "checks": [...]}
+    verdict_json: Mapped[str] = mapped_column(Text)
+    valid: Mapped[bool]
+
+
+class ReceivingBatchRow(NodeBase):
+    """An anchored batch addressed to us: pending until each of our documents is filed
+    or refused, with its retry schedule."""
+
+    __tablename__ = "receiving_batches"
+
+    root: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    issuer_country: Mapped[str] = mapped_column(String(2))
+    block_number: Mapped[int]
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[float]
+    last_error: Mapped[str | None] = mapped_column(String(2000))
+
+
+class PeerReportRow(NodeBase):
+    """A peer that served a manifest or content that did not verify."""
+
+    __tablename__ = "peer_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    peer: Mapped[str] = mapped_column(String(512))
+    issuer_country: Mapped[str] = mapped_column(String(2))
+    batch_root: Mapped[bytes] = mapped_column(LargeBinary(32))
+    target_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    cid: Mapped[str | None] = mapped_column(String(128))
+    reason: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[str] = mapped_column(String(2000))
+    reported_at: Mapped[float]
+
+
+# --- documents: amendments ---------------------------------------------------------------
+
+
+class AmendmentRow(NodeBase):
+    """An original document and its replacement, until supersede(original -> replacement)
+    is mined (or failed)."""
+
+    __tablename__ = "amendments"
+    __table_args__ = (Index("amendments_state", "state"),)
+
+    original_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    replacement_id: Mapped[str] = mapped_column(String(32), unique=True)
+    user_id: Mapped[int]
+    created_at: Mapped[float]
+    state: Mapped[str] = mapped_column(String(16))
+    tx_hash: Mapped[str | None] = mapped_column(String(66))
+    block_number: Mapped[int | None]
+    error: Mapped[str | None] = mapped_column(String(2000))

@@ -1,0 +1,207 @@
+"""The node schema is migrated by Alembic: a fresh database matches the models, and a
+``node.sqlite`` made by earlier docex code (fixtures in release_databases/, made by that
+code: see make_release_databases.py) upgrades in place, keeping its rows."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine, create_engine, inspect, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from node.db import open_database, upgrade
+from node.db.schema import alembic_config
+from node.db.tables import (
+    AmendmentRow,
+    BatchRow,
+    IdempotencyRow,
+    InboxRow,
+    NodeBase,
+    PeerReportRow,
+    ReceivingBatchRow,
+    SubmissionRow,
+    TokenRow,
+    UserRow,
+)
+
+RELEASE_DATABASES = Path(__file__).parent / "release_databases"
+HEAD = "0004"
+
+
+def _differences(engine: Engine) -> list[object]:
+    with engine.connect() as connection:
+        return list(compare_metadata(MigrationContext.configure(connection), NodeBase.metadata))
+
+
+def _revision(engine: Engine) -> str:
+    with engine.connect() as connection:
+        revision = MigrationContext.configure(connection).get_current_revision()
+    assert revision is not None
+    return revision
+
+
+def _schema(engine: Engine) -> dict[str, object]:
+    """Tables, columns (name, type, nullable) and indexes, as the database reports them;
+    not the columns' order (a column added later comes last)."""
+    inspector = inspect(engine)
+    return {
+        table: (
+            sorted(
+                (c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns(table)
+            ),
+            sorted((i["name"], tuple(i["column_names"])) for i in inspector.get_indexes(table)),
+        )
+        for table in sorted(inspector.get_table_names())
+    }
+
+
+def _release_copy(name: str, tmp_path: Path) -> Path:
+    path = tmp_path / "node.sqlite"
+    shutil.copyfile(RELEASE_DATABASES / name, path)
+    return path
+
+
+def test_a_fresh_database_has_exactly_the_tables_of_the_models(tmp_path: Path) -> None:
+    engine = open_database(tmp_path / "node.sqlite")
+    assert _differences(engine) == []
+    assert set(inspect(engine).get_table_names()) == {*NodeBase.metadata.tables, "alembic_version"}
+    assert _revision(engine) == HEAD
+
+
+def test_opening_an_up_to_date_database_again_changes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "node.sqlite"
+    before = _schema(open_database(path))
+    engine = open_database(path)
+    assert _schema(engine) == before
+    assert _revision(engine) == HEAD
+
+
+def test_the_release_database_upgrades_in_place_and_keeps_every_row(tmp_path: Path) -> None:
+    path = _release_copy("node-f67523a.sqlite", tmp_path)
+    with sqlite3.connect(path) as connection:
+        assert "alembic_version" not in {
+            row[0] for row in connection.execute("SELECT name FROM sqlite_master")
+        }
+    engine = open_database(path)
+    assert _differences(engine) == []
+    assert _schema(engine) == _schema(open_database(tmp_path / "fresh.sqlite"))
+    assert _revision(engine) == HEAD
+    with Session(engine) as session:
+        assert session.scalars(select(UserRow.name).order_by(UserRow.id)).all() == [
+            "moit-coo-office",
+            "hq-admin",
+        ]
+        assert len(session.scalars(select(TokenRow)).all()) == 2
+        outbox = session.scalars(select(SubmissionRow)).all()
+        assert sorted(r.state for r in outbox) == ["anchored", "anchored", "pending"]
+        assert sorted((r.document_json, r.confidential) for r in outbox) == [
+            (b'{"number":"VN-1"}', False),
+            (b'{"number":"VN-1"}', False),
+            (b'{"number":"VN-2"}', True),
+        ]
+        batch = session.scalars(select(BatchRow)).one()
+        assert (batch.state, batch.root, batch.block_number) == ("anchored", b"\xaa" * 32, 42)
+        key = session.get(IdempotencyRow, (1, "key-1"))
+        assert key is not None
+        assert (key.response_status, key.response_body) == (202, b"ok")
+        assert session.get(InboxRow, b"\xcc" * 32) is not None
+        assert session.get(ReceivingBatchRow, b"\xbb" * 32) is not None
+        assert session.scalars(select(PeerReportRow.reason)).all() == ["bad"]
+        amendment = session.get(AmendmentRow, "a" * 32)
+        assert amendment is not None
+        assert amendment.replacement_id == "b" * 32
+
+
+def test_a_release_database_where_no_node_started_gets_the_amendments_table(
+    tmp_path: Path,
+) -> None:
+    path = _release_copy("node-f67523a-users-only.sqlite", tmp_path)
+    with sqlite3.connect(path) as connection:
+        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+    assert "amendments" not in tables  # DocumentLifecycle created it when a node started
+    engine = open_database(path)
+    assert _differences(engine) == []
+    assert "amendments" in inspect(engine).get_table_names()
+    with Session(engine) as session:
+        assert len(session.scalars(select(UserRow)).all()) == 2
+
+
+def test_a_database_from_before_the_lookup_indexes_gets_them(tmp_path: Path) -> None:
+    path = _release_copy("node-62e57d6.sqlite", tmp_path)
+    engine = open_database(path)
+    assert _differences(engine) == []
+    indexes = {i["name"] for i in inspect(engine).get_indexes("outbox")}
+    assert {"outbox_target_hash", "outbox_cid"} <= indexes
+    assert "inbox_cid" in {i["name"] for i in inspect(engine).get_indexes("inbox")}
+
+
+def test_a_database_from_before_the_confidential_column_gets_it_with_rows_plain(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "node.sqlite"
+    engine = create_engine(f"sqlite:///{path}")
+    upgrade(engine, "0001")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE alembic_version")  # as before Alembic
+        connection.exec_driver_sql(
+            "INSERT INTO users (id, name, role, document_types, created_at)"
+            " VALUES (1, 'moit', 'issuer', 'coo/1', 0)"
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO outbox (id, user_id, document_type, document_json, addressees,"
+            " accepted_at, state) VALUES ('r1', 1, 'coo/1', x'7b7d', 'KR', 0, 'pending')"
+        )
+    engine.dispose()
+    upgraded = open_database(path)
+    assert _differences(upgraded) == []
+    with Session(upgraded) as session:
+        row = session.get(SubmissionRow, "r1")
+        assert row is not None
+        assert row.confidential is False
+
+
+@pytest.mark.parametrize("revision", ["0001", "0002", "0003"])
+def test_every_revision_upgrades_to_the_models(tmp_path: Path, revision: str) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'node.sqlite'}")
+    upgrade(engine, revision)
+    upgrade(engine)
+    assert _differences(engine) == []
+
+
+def test_every_revision_downgrades_to_the_schema_it_was_upgraded_from(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'node.sqlite'}")
+    config = alembic_config(engine)
+    schemas = {}
+    for revision in ["0001", "0002", "0003", HEAD]:
+        upgrade(engine, revision)
+        schemas[revision] = _schema(engine)
+    for revision in ["0003", "0002", "0001"]:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, revision)
+        assert _schema(engine) == schemas[revision], revision
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "base")
+    assert set(inspect(engine).get_table_names()) == {"alembic_version"}
+
+
+def test_a_migration_that_fails_leaves_the_database_as_it_was(tmp_path: Path) -> None:
+    path = tmp_path / "node.sqlite"
+    engine = create_engine(f"sqlite:///{path}")
+    upgrade(engine, "0001")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE alembic_version")  # as before Alembic
+        connection.exec_driver_sql("CREATE TABLE peer_reports (id INTEGER)")  # in 0002's way
+    before = _schema(engine)
+    engine.dispose()
+    with pytest.raises(OperationalError, match="peer_reports already exists"):
+        open_database(path)
+    assert _schema(create_engine(f"sqlite:///{path}")) == before  # not stamped, nothing added

@@ -130,6 +130,16 @@ class DocumentNotAnchored(Conflict, NodeError):
     code = "document-not-anchored"
 
 
+class DocumentNumberTaken(Conflict, NodeError):
+    """A document number this node already issued for the same document type."""
+
+    code = "document-number-taken"
+
+    def __init__(self, message: str, *, first_receipt: str) -> None:
+        super().__init__(message)
+        self.first_receipt = first_receipt
+
+
 class DocumentNotCurrent(Conflict, NodeError):
     """Revoked, superseded, or already being amended: the request would change nothing."""
 

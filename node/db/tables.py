@@ -74,6 +74,16 @@ class SubmissionRow(NodeBase):
     wrapped_json: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
+class DocumentNumberRow(NodeBase):
+    """A document number taken by a document accepted for issuing (one per type)."""
+
+    __tablename__ = "document_numbers"
+
+    document_type: Mapped[str] = mapped_column(String(64), primary_key=True)
+    document_number: Mapped[str] = mapped_column(String(128), primary_key=True)
+    receipt_id: Mapped[str] = mapped_column(ForeignKey("outbox.id"))
+
+
 class BatchRow(NodeBase):
     __tablename__ = "batches"
 

@@ -48,6 +48,7 @@ from certificates.errors import (
 )
 from ledger.errors import DeploymentError, TransactionNotConfirmed
 from node.errors import (
+    DocumentNumberTaken,
     NotAuthenticated,
     RateLimited,
     StorageFull,
@@ -137,6 +138,8 @@ def problem_for(error: DocexError, instance: str | None = None) -> JSONResponse:
         extra["path"] = error.path
     if isinstance(error, SchemaViolation) and error.errors:
         extra["errors"] = [{"path": path, "message": message} for path, message in error.errors]
+    if isinstance(error, DocumentNumberTaken):
+        extra["firstReceipt"] = error.first_receipt
     headers: dict[str, str] = {}
     if isinstance(error, RateLimited):
         headers["Retry-After"] = str(error.retry_after)

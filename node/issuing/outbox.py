@@ -37,9 +37,10 @@ from sqlalchemy.orm import Session
 
 from certificates.schemas import ValidatedDocument
 from node.db.tables import BatchRow as BatchRow
+from node.db.tables import DocumentNumberRow
 from node.db.tables import IdempotencyRow as IdempotencyRow
 from node.db.tables import SubmissionRow as SubmissionRow
-from node.errors import IdempotencyKeyInFlight, IdempotencyKeyReused
+from node.errors import DocumentNumberTaken, IdempotencyKeyInFlight, IdempotencyKeyReused
 
 
 class DocumentState(StrEnum):
@@ -72,9 +73,18 @@ class NewDocument:
     document_json: bytes
     addressees: tuple[str, ...] = ()
     confidential: bool = False
+    #: the number it takes (one document per number and type); None: takes none (an
+    #: amendment's replacement keeps the number of the document it replaces)
+    document_number: str | None = None
 
     @classmethod
-    def of(cls, validated: ValidatedDocument, *, confidential: bool = False) -> NewDocument:
+    def of(
+        cls,
+        validated: ValidatedDocument,
+        *,
+        confidential: bool = False,
+        takes_number: bool = False,
+    ) -> NewDocument:
         return cls(
             document_type=validated.type_id,
             document_json=json.dumps(
@@ -82,6 +92,7 @@ class NewDocument:
             ).encode("utf-8"),
             addressees=validated.addressee_countries(),
             confidential=confidential,
+            document_number=validated.document_number() if takes_number else None,
         )
 
 
@@ -271,6 +282,7 @@ class Outbox:
                     for receipt_id, document in zip(ids, documents, strict=True)
                 ],
             )
+            self._take_numbers(session, ids, documents)
             if idempotency_key is not None:
                 row = session.get(IdempotencyRow, (user_id, idempotency_key))
                 if row is not None:
@@ -278,6 +290,40 @@ class Outbox:
                     row.response_body = response.body
             session.commit()
         return response
+
+    @staticmethod
+    def _take_numbers(
+        session: Session, ids: Sequence[str], documents: Sequence[NewDocument]
+    ) -> None:
+        """Each document's number under its type, in the caller's transaction; a number
+        already taken (here or earlier in the same request) is :class:`DocumentNumberTaken`
+        naming the receipt that took it, and nothing of the request is stored."""
+        taken: dict[tuple[str, str], str] = {}
+        for receipt_id, document in zip(ids, documents, strict=True):
+            if document.document_number is None:
+                continue
+            key = (document.document_type, document.document_number)
+            first = taken.get(key) or session.scalar(
+                select(DocumentNumberRow.receipt_id).where(
+                    DocumentNumberRow.document_type == key[0],
+                    DocumentNumberRow.document_number == key[1],
+                )
+            )
+            if first is not None:
+                session.rollback()
+                raise DocumentNumberTaken(
+                    f"{key[0]} number {key[1]!r} was already issued by this node (receipt {first})",
+                    first_receipt=first,
+                )
+            taken[key] = receipt_id
+        if taken:
+            session.execute(
+                insert(DocumentNumberRow),
+                [
+                    {"document_type": kind, "document_number": number, "receipt_id": receipt}
+                    for (kind, number), receipt in taken.items()
+                ],
+            )
 
     # --- batching ----------------------------------------------------------------------
 

@@ -90,7 +90,9 @@ def _accepted(
                     + ", ".join(missing),
                     path=f"/{index}" if many else "",
                 )
-        documents.append(NewDocument.of(validated, confidential=sealing is not None))
+        documents.append(
+            NewDocument.of(validated, confidential=sealing is not None, takes_number=True)
+        )
     return documents
 
 

@@ -49,3 +49,31 @@ def test_the_samples_the_pages_offer_are_accepted(node: NodeUnderTest) -> None:
     for type_id, user in (("coo/1", "issuer"), ("permit/1", "permit-issuer")):
         response = node.issue(samples[type_id], user=user)
         assert response.status_code == 202, (type_id, response.text)
+
+
+def test_a_certificate_number_is_issued_once_and_the_second_names_the_first(
+    node: NodeUnderTest,
+) -> None:
+    first = node.issue(sample_document("coo/1", 7))
+    assert first.status_code == 202
+    first_id = first.json()["receipts"][0]["id"]
+    again = sample_document("coo/1", 8)
+    again["certificateNumber"] = sample_document("coo/1", 7)["certificateNumber"]
+    before = _pending(node)
+
+    response = node.issue([sample_document("coo/1", 9), again])
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "document-number-taken"
+    assert response.json()["firstReceipt"] == first_id
+    assert first_id in response.json()["detail"]
+    assert _pending(node) == before  # the whole request stored nothing
+    # the other document of the refused request keeps its number free
+    assert node.issue(sample_document("coo/1", 9)).status_code == 202
+
+
+def test_two_documents_with_one_number_in_one_request_are_refused(node: NodeUnderTest) -> None:
+    response = node.issue([sample_document("coo/1", 11), sample_document("coo/1", 11)])
+    assert response.status_code == 409
+    assert response.json()["code"] == "document-number-taken"
+    assert _pending(node) == 0

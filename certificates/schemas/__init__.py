@@ -6,6 +6,7 @@ type annotations (``from certificates.schemas.coo import CertificateOfOrigin``).
 
 from certificates.schemas.base import DocumentModel
 from certificates.schemas.coo import CertificateOfOrigin
+from certificates.schemas.coo_v2 import CertificateOfOriginV2
 from certificates.schemas.declaration import Declaration
 from certificates.schemas.permit import Permit
 from certificates.schemas.validation import (
@@ -19,6 +20,7 @@ from certificates.schemas.validation import (
 __all__ = [
     "DOCUMENT_TYPES",
     "CertificateOfOrigin",
+    "CertificateOfOriginV2",
     "Declaration",
     "DocumentModel",
     "Permit",

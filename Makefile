@@ -13,7 +13,7 @@ VENV_STAMP := $(VENV)/.stamp-installed
 NODE_STAMP := node_modules/.stamp-installed
 CONTRACTS_NODE_STAMP := contracts/node_modules/.stamp-installed
 BENCH_NODE_STAMP := bench/node_modules/.stamp-installed
-# Independent implementations the standards tests compare with (OpenAttestation, jose)
+# What the standards tests compare with: OpenAttestation, Digital Bazaar status lists
 STANDARDS_NODE_STAMP := tests/reference/standards/node_modules/.stamp-installed
 # Debian packages, installed only when missing (we run as root), once per Makefile change.
 # The node needs the fonts printable certificates embed (DejaVu Sans for Latin and

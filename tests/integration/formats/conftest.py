@@ -1,7 +1,8 @@
 """Shared fixtures for the standards tests: the independent implementations, run with node.
 
 ``tests/reference/standards`` holds their npm packages (installed by ``make test``):
-OpenAttestation's own library, its DocumentStore contract and ``jose``.
+OpenAttestation's own library, its DocumentStore contract and Digital Bazaar's
+Bitstring Status List.
 """
 
 from __future__ import annotations

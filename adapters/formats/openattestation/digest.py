@@ -18,6 +18,7 @@ import math
 import re
 from collections.abc import Iterable
 
+from certificates.canonical import canonical_number
 from certificates.json_types import JsonValue
 from certificates.keccak import keccak256
 
@@ -68,17 +69,8 @@ def js_stringify(value: JsonValue) -> str:
 
 
 def _js_number_text(number: float) -> str:
-    if not math.isfinite(number):
-        return "null"
-    if number.is_integer() and abs(number) < 1e21:
-        return str(int(number))
-    text = repr(number)  # shortest round-trip digits, as ECMAScript's Number::toString
-    mantissa, _, exponent = text.partition("e")
-    if not exponent:
-        return text
-    mantissa = mantissa.removesuffix(".0")
-    sign = "-" if exponent.startswith("-") else "+"
-    return f"{mantissa}e{sign}{int(exponent.lstrip('+-'))}"
+    # ECMAScript's Number::toString is RFC 8785's number form; JSON.stringify(NaN) is null.
+    return canonical_number(number) if math.isfinite(number) else "null"
 
 
 def leaf_hash(key: str, value: JsonValue) -> str:

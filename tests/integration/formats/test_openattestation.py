@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import random
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -342,3 +343,45 @@ def test_a_contract_that_is_not_a_document_store_is_an_error(oa_documents: dict[
     verdict = verify_openattestation(oa_documents["wrapped"][0], document_store=reader).verdict
     assert verdict.check(OA_ISSUANCE).status is CheckStatus.ERROR
     assert "is it a DocumentStore" in verdict.check(OA_ISSUANCE).reason
+
+
+def _random_json(rng: random.Random, depth: int = 0) -> Any:
+    kind = rng.randrange(9 if depth < 3 else 6)
+    if kind == 0:
+        return rng.choice([0, -1, 7, 2**53 - 1, 1.5, 0.1, 1e21, 1e-7, 0.000001, -2.5e-9, 123e30])
+    if kind == 1:
+        return rng.choice([True, False, None])
+    if kind in (2, 3, 4, 5):
+        alphabet = 'aZ09 :-"\\\n\t\u0001\u007f\u00e9\u1ec7\ud55c\u2028\U0001f600'
+        return "".join(rng.choice(alphabet) for _ in range(rng.randrange(12)))
+    if kind in (6, 7):
+        return {
+            f"k{rng.randrange(100)}": _random_json(rng, depth + 1) for _ in range(rng.randrange(4))
+        }
+    return [_random_json(rng, depth + 1) for _ in range(rng.randrange(4))]
+
+
+def test_our_digest_equals_openattestations_on_arbitrary_data(run_reference: RunReference) -> None:
+    """Unsalted values, numbers JavaScript prints its own way, escapes, empty containers,
+    astral characters: the target hash we compute is the one OA's digestDocument computes."""
+    from adapters.formats.openattestation.digest import NotDigestable, digest_document
+
+    rng = random.Random(14)
+    documents: list[dict[str, Any]] = [
+        {"data": {"a": {}, "b": [], "c": [[], {}], "d": None}},
+        {"data": {"dotted.key": "x"}},
+        {
+            "data": {"n": 1e21, "m": 0.000001, "o": 1e-7, "p": -0.0},
+            "privacy": {"obfuscatedData": ["ff" * 32, "00" * 32]},
+        },
+    ]
+    documents += [{"data": {"root": _random_json(rng)}} for _ in range(60)]
+    theirs = run_reference("openattestation.cjs", {"action": "digest", "documents": documents})
+    for document, their_digest in zip(documents, theirs["digests"], strict=True):
+        obfuscated = document.get("privacy", {}).get("obfuscatedData", [])
+        try:
+            ours = digest_document(document["data"], obfuscated)
+        except NotDigestable:
+            ours = "error"
+        expected = "error" if their_digest.startswith("error") else their_digest
+        assert ours == expected, document

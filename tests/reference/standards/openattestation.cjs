@@ -1,6 +1,7 @@
 // OpenAttestation's own library, driven by the docex standards tests (never by docex itself).
 // stdin: {"action": "wrap", "documents": [...], "obfuscate": [[index, [fields...]], ...]}
 //    ->  {"wrapped": [...], "obfuscated": [...]}   (one batch: every proof is non-empty)
+// stdin: {"action": "digest", "documents": [...]}  ->  {"digests": ["<64 hex>" | "error: ..."]}
 // stdin: {"action": "verify", "documents": [...]}
 //    ->  {"verdicts": [true | false | "error: ..."]}  (OA's verifySignature, per document)
 const oa = require("@govtechsg/open-attestation");
@@ -25,6 +26,16 @@ process.stdin.on("end", () => {
       }
     });
     answer = { verdicts };
+  } else if (request.action === "digest") {
+    // OA's own digest of arbitrary (even unsalted) data, as verifySignature computes it
+    const digests = request.documents.map((document) => {
+      try {
+        return oa.digestDocument(document);
+      } catch (error) {
+        return `error: ${error.message}`;
+      }
+    });
+    answer = { digests };
   } else {
     throw new Error(`unknown action ${request.action}`);
   }

@@ -97,9 +97,11 @@ def did_document(did: str, keys: Sequence[MemberKey]) -> JsonObject:
 
 def verification_key(document: JsonObject, kid: str) -> JsonObject:
     """The ``publicKeyJwk`` an assertion key id names in a DID document (KeyError if none)."""
-    if kid not in (document.get("assertionMethod") or []):  # type: ignore[operator]
+    assertion = document.get("assertionMethod")
+    methods = document.get("verificationMethod")
+    if not isinstance(assertion, list) or kid not in assertion or not isinstance(methods, list):
         raise KeyError(kid)
-    for method in document.get("verificationMethod") or []:  # type: ignore[union-attr]
+    for method in methods:
         if isinstance(method, dict) and method.get("id") == kid:
             jwk = method.get("publicKeyJwk")
             if isinstance(jwk, dict):

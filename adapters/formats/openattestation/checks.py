@@ -80,6 +80,28 @@ class OaVerification:
     data: JsonObject
     issuers: tuple[OaIssuer, ...]
 
+    def to_json(self) -> JsonObject:
+        """The verdict as ``POST /v1/verify`` and ``docex check --json`` can show it."""
+        issuers: list[JsonValue] = [
+            {
+                "name": issuer.name,
+                "store": issuer.store,
+                "storeKind": issuer.store_kind,
+                "identityProof": {
+                    "type": issuer.identity_type,
+                    "location": issuer.identity_location,
+                },
+            }
+            for issuer in self.issuers
+        ]
+        return {
+            "format": "openattestation/2",
+            **self.verdict.to_json(),
+            "signatureValid": self.signature_valid,
+            "issuers": issuers,
+            "data": self.data,
+        }
+
     @property
     def signature_valid(self) -> bool:
         """What OA's own ``verifySignature`` answers: target hash and Merkle proof hold."""

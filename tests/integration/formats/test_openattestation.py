@@ -385,3 +385,21 @@ def test_our_digest_equals_openattestations_on_arbitrary_data(run_reference: Run
             ours = "error"
         expected = "error" if their_digest.startswith("error") else their_digest
         assert ours == expected, document
+
+
+def test_the_verdict_reads_as_json(oa_documents: dict[str, Any]) -> None:
+    shown = _ours(oa_documents["obfuscated"][1]).to_json()
+    assert shown["format"] == "openattestation/2"
+    assert shown["valid"] is True
+    assert shown["signatureValid"] is True
+    assert [check["name"] for check in shown["checks"]] == [  # type: ignore[union-attr,index]
+        OA_INTEGRITY,
+        OA_TARGET_HASH,
+        OA_MERKLE_PROOF,
+        OA_ISSUER_IDENTITY,
+        OA_DNS_IDENTITY,
+        OA_ISSUANCE,
+        OA_REVOCATION,
+    ]
+    assert "remarks" not in shown["data"]  # type: ignore[operator]
+    json.dumps(shown)

@@ -24,7 +24,7 @@ APT_TEST_PACKAGES := chromium poppler-utils zbar-tools
 APT_STAMP := $(VENV)/.stamp-apt
 APT_TEST_STAMP := $(VENV)/.stamp-apt-test
 
-.PHONY: help setup run test test-fast lint bench contracts clean slither soak
+.PHONY: help setup run test test-fast lint bench contracts clean slither soak engines
 
 help:
 	@echo "make run     set up and start the node (embedded chain, store and database)"
@@ -35,6 +35,7 @@ help:
 	@echo "make lint    ruff + mypy strict on certificates, ledger, adapters, node"
 	@echo "make slither static analysis of the contracts (Slither); new findings fail"
 	@echo "make contracts  rebuild contracts/build/ from the Solidity sources"
+	@echo "make engines  build the pinned geth and Kubo into bin/ (once per go.sum; needs Go)"
 
 $(VENV_STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -81,7 +82,7 @@ lint: $(VENV_STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-test: setup $(APT_TEST_STAMP) $(STANDARDS_NODE_STAMP) lint
+test: setup $(APT_TEST_STAMP) $(STANDARDS_NODE_STAMP) lint engines
 	$(VENV)/bin/pytest
 
 run: setup
@@ -98,6 +99,13 @@ soak: setup
 	$(PY) -m bench.soak $(SOAK_ARGS) || status=1; \
 	$(VENV)/bin/pytest tests/soak -m soak -p no:cacheprovider || status=1; \
 	exit $$status
+
+# geth v1.13.15 (Clique) and Kubo v0.43.1 built from the Go modules in tools/engines/
+# into bin/ (docs/adr/0050-pinned-go-engines.md); each is rebuilt only when its
+# go.mod + go.sum change (the hash is kept in bin/.<engine>.stamp).
+engines:
+	tools/engines/build.sh geth
+	tools/engines/build.sh kubo
 
 contracts: $(CONTRACTS_NODE_STAMP)
 	cd contracts && node scripts/build.mjs

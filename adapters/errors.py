@@ -7,84 +7,80 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from certificates.errors import DocexError, InvalidInput
+from certificates.errors import (
+    DocexError,
+    InvalidInput,
+    NotFound,
+    TooLarge,
+    Unavailable,
+    UpstreamFailed,
+)
 
 
 class ContentError(DocexError):
     """A content store could not do what was asked."""
 
     code = "content-error"
-    http_status = 500
 
 
 class InvalidCid(InvalidInput):
     """Text or bytes that are not a CID docex understands (sha2-256, dag-pb or raw)."""
 
     code = "invalid-cid"
-    http_status = 400
 
 
 class InvalidBlock(InvalidInput):
     """A block whose bytes are not valid for its codec (dag-pb or UnixFS)."""
 
     code = "invalid-block"
-    http_status = 422
 
 
 class BlockMismatch(InvalidBlock):
     """A block whose bytes do not hash to the CID it came with."""
 
     code = "block-mismatch"
-    http_status = 422
 
 
 class InvalidCar(InvalidInput):
     """A CAR stream that is malformed: bad header, truncated section, bad CID."""
 
     code = "invalid-car"
-    http_status = 422
 
 
-class ContentTooLarge(InvalidInput):
+class ContentTooLarge(TooLarge, InvalidInput):
     """Content, a block or a response body over its size limit."""
 
     code = "content-too-large"
-    http_status = 413
 
 
-class ContentNotFound(ContentError):
+class ContentNotFound(NotFound, ContentError):
     """A CID (or a block below it) that the store does not hold."""
 
     code = "content-not-found"
-    http_status = 404
 
 
-class ContentStoreUnavailable(ContentError):
+class ContentStoreUnavailable(Unavailable, ContentError):
     """The store cannot be used now (its directory gone, its daemon unreachable)."""
 
     code = "content-store-unavailable"
-    http_status = 503
 
 
 class BlockCorrupted(ContentError):
     """A stored block whose bytes no longer hash to its CID (disk corruption, tampering)."""
 
     code = "block-corrupted"
-    http_status = 500
 
 
-class ContentVerificationFailed(ContentError):
+class ContentVerificationFailed(UpstreamFailed, ContentError):
     """Bytes a backend returned that do not match the CID they were asked for."""
 
     code = "content-verification-failed"
-    http_status = 502
 
 
-class KuboError(ContentError):
+class KuboError(UpstreamFailed, ContentError):
     """The Kubo (or IPFS Cluster proxy) RPC API failed or answered something unexpected."""
 
     code = "kubo-error"
-    http_status = 502
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,11 +94,10 @@ class PeerRejection:
     detail: str
 
 
-class PeerFetchFailed(ContentError):
+class PeerFetchFailed(UpstreamFailed, ContentError):
     """No peer gateway delivered the content verified; nothing was stored."""
 
     code = "peer-fetch-failed"
-    http_status = 502
 
     def __init__(self, message: str, *, rejections: tuple[PeerRejection, ...]) -> None:
         super().__init__(message)

@@ -4,10 +4,10 @@
   its own CPU use and the node's are reported) POST one anchored certificate to
   ``/v1/verify`` for a fixed time; the node parses it and runs all six checks for each
   request (integrity and signature computed, the on-chain answers memoised per index
-  checkpoint, see ``node.verification``); latency p50/p99 and verifications/s. Targets:
+  checkpoint, see ``node.verification.verifier``); latency p50/p99 and verifications/s. Targets:
   p99 <= 50 ms and >= 1,000 verifications/s. Measured twice: ``docex run`` as one
   process (API and workers share it), then ``docex run --api-workers 2`` (a second
-  process serves the API on the same port, ``node.api_process``): ``verify_two_workers``.
+  process serves the API on the same port, ``node.http.api_process``): ``verify_two_workers``.
 - **issue**: documents accepted (202) -> all anchored (receipts ``anchored``), end to end,
   with 4 concurrent clients posting 500 documents per request, best of 3 rounds (all
   three are reported). Target >= 2,000 docs/s.

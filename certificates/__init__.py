@@ -41,6 +41,7 @@ _EXPORTS = {
     "SignedBatch": "certificates.wrapping",
     "wrap_batch": "certificates.wrapping",
     # verification
+    "CheckCode": "certificates.check_codes",
     "CheckResult": "certificates.verdict",
     "CheckStatus": "certificates.verdict",
     "Verdict": "certificates.verdict",
@@ -61,6 +62,7 @@ __all__ = [
     "DOCUMENT_TYPES",
     "BatchAnchor",
     "BatchBuilder",
+    "CheckCode",
     "CheckResult",
     "CheckStatus",
     "DocexError",
@@ -109,6 +111,7 @@ def __getattr__(name: str) -> Any:
 
 if TYPE_CHECKING:
     from certificates.canonical import canonicalize
+    from certificates.check_codes import CheckCode
     from certificates.disclosure import SaltedDocument
     from certificates.encryption_keys import encryption_public_key
     from certificates.envelope import Envelope, Recipient, open_envelope, seal

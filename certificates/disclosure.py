@@ -37,7 +37,6 @@ class DisclosureError(InvalidInput):
     """A conceal request or a salted document whose fields do not line up."""
 
     code = "invalid-disclosure"
-    http_status = 422
 
 
 def iter_fields(data: JsonValue, path: str = "") -> list[tuple[str, JsonValue]]:

@@ -3,7 +3,19 @@
 Every failure docex reports is a :class:`DocexError` with a stable machine ``code``
 (used as the RFC 9457 problem ``type`` suffix at the HTTP edge and as a CLI message
 prefix) and a human ``message``. Layers add subclasses; nothing raises bare
-``ValueError`` across a layer boundary.
+``ValueError`` across a layer boundary. Errors know nothing of transport: each also
+derives from one of a few *kinds*, and the node's HTTP edge (``node/http/problems.py``)
+maps kinds to status codes in one table::
+
+    DocexError                   something failed (500 unless a kind says otherwise)
+    ├── Invalid                  the input is wrong; sending it again will not help
+    │   ├── InvalidInput         not readable at all (not strict JSON, bad encoding)
+    │   └── TooLarge             over a size limit
+    ├── NotFound                 what was asked for does not exist (here)
+    ├── Conflict                 the current state forbids it (already done, not yet)
+    ├── Refused                  the caller may not do this (credentials, rights, rate)
+    ├── Unavailable              a component it needs is not available now; retry later
+    └── UpstreamFailed           a chain, store or peer we called answered wrongly
 """
 
 from __future__ import annotations
@@ -13,28 +25,67 @@ class DocexError(Exception):
     """Root of every error docex raises on purpose."""
 
     code: str = "docex-error"
-    #: HTTP status the node maps this error to (the edge may override per route).
-    http_status: int = 500
 
     def __init__(self, message: str, *, path: str | None = None) -> None:
         self.message = message
         #: JSON Pointer (RFC 6901) of the offending value, when there is one.
         self.path = path
-        super().__init__(f"{message} (at {path})" if path is not None else message)
+        # "" is the whole document (RFC 6901): no empty "(at )" in the message
+        super().__init__(f"{message} (at {path})" if path else message)
 
 
-class InvalidInput(DocexError):
+class Invalid(DocexError):
+    """Kind: the input is wrong (sending it again will not help)."""
+
+    code = "invalid"
+
+
+class TooLarge(Invalid):
+    """Kind: the input is over a size limit."""
+
+    code = "too-large"
+
+
+class NotFound(DocexError):
+    """Kind: what was asked for does not exist (here)."""
+
+    code = "not-found"
+
+
+class Conflict(DocexError):
+    """Kind: the current state forbids the request (already done, not yet possible)."""
+
+    code = "conflict"
+
+
+class Refused(DocexError):
+    """Kind: the caller may not do this (no credentials, no right, over its rate)."""
+
+    code = "refused"
+
+
+class Unavailable(DocexError):
+    """Kind: a component the request needs is not available now; retry later."""
+
+    code = "unavailable"
+
+
+class UpstreamFailed(DocexError):
+    """Kind: a chain, content store or peer node that docex called answered wrongly."""
+
+    code = "upstream-failed"
+
+
+class InvalidInput(Invalid):
     """Input rejected before it reached the domain: not strict JSON, too large, ..."""
 
     code = "invalid-input"
-    http_status = 400
 
 
 class InvalidDocument(InvalidInput):
     """A document that does not satisfy its type's schema."""
 
     code = "invalid-document"
-    http_status = 422
 
 
 class UnknownDocumentType(InvalidDocument):
@@ -45,28 +96,24 @@ class InvalidWrappedDocument(InvalidInput):
     """A wrapped document whose structure (not its hashes) is malformed."""
 
     code = "invalid-wrapped-document"
-    http_status = 422
 
 
-class InvalidSignature(DocexError):
+class InvalidSignature(Invalid):
     """A signature that is malformed, non-canonical (high-s) or not over what it claims."""
 
     code = "invalid-signature"
-    http_status = 422
 
 
-class EnvelopeError(DocexError):
+class EnvelopeError(Invalid):
     """An encryption envelope that cannot be opened: not a recipient, or tampered with."""
 
     code = "envelope-error"
-    http_status = 422
 
 
-class KeystoreError(DocexError):
+class KeystoreError(Invalid):
     """A keystore that cannot be read or decrypted (wrong passphrase, bad file)."""
 
     code = "keystore-error"
-    http_status = 400
 
 
 class InvalidEnvelope(EnvelopeError):
@@ -75,25 +122,22 @@ class InvalidEnvelope(EnvelopeError):
     code = "invalid-envelope"
 
 
-class NotARecipient(EnvelopeError):
+class NotARecipient(Refused, EnvelopeError):
     """The envelope holds no key wrap for the key id that tries to open it."""
 
     code = "not-a-recipient"
-    http_status = 403
 
 
-class EnvelopeTooLarge(EnvelopeError):
+class EnvelopeTooLarge(TooLarge, EnvelopeError):
     """A plaintext or ciphertext over the size limit."""
 
     code = "envelope-too-large"
-    http_status = 413
 
 
-class WrongPassphrase(KeystoreError):
+class WrongPassphrase(Refused, KeystoreError):
     """The passphrase does not open the keystore (its MAC does not match)."""
 
     code = "wrong-passphrase"
-    http_status = 401
 
 
 class InvalidKeystore(KeystoreError):
@@ -112,9 +156,8 @@ class InvalidPrivateKey(KeystoreError):
 # Each rejection has its own code so that a sender's system can react to it by machine.
 
 
-class InputTooLarge(InvalidInput):
+class InputTooLarge(TooLarge, InvalidInput):
     code = "input-too-large"
-    http_status = 413
 
 
 class InvalidUtf8(InvalidInput):

@@ -6,6 +6,7 @@ adds the on-chain checks (issuance, issuer, status, recognition) next to these.
 
 from __future__ import annotations
 
+from certificates.check_codes import CheckCode
 from certificates.disclosure import DisclosureError
 from certificates.errors import DocexError, InvalidSignature, InvalidWrappedDocument
 from certificates.json_types import JsonValue
@@ -24,10 +25,13 @@ def check_integrity(document: WrappedDocument) -> CheckResult:
     try:
         computed = document.salted.target_hash()
     except DisclosureError as exc:
-        return CheckResult.invalid(INTEGRITY, f"the fields cannot be checked: {exc}")
+        return CheckResult.invalid(
+            INTEGRITY, CheckCode.SALTS_INVALID, f"the fields cannot be checked: {exc}"
+        )
     if computed != document.target_hash:
         return CheckResult.invalid(
             INTEGRITY,
+            CheckCode.TARGET_HASH_MISMATCH,
             "the document's content does not match its target hash: it was altered",
             targetHash=target_hex,
             computedHash="0x" + computed.hex(),
@@ -36,6 +40,7 @@ def check_integrity(document: WrappedDocument) -> CheckResult:
     if shown_type != document.document_type:
         return CheckResult.invalid(
             INTEGRITY,
+            CheckCode.SIGNED_TYPE_MISMATCH,
             f"the document says it is {shown_type!r} but its batch was signed as "
             f"{document.document_type!r}",
         )
@@ -43,12 +48,14 @@ def check_integrity(document: WrappedDocument) -> CheckResult:
     if root_from_proof(document.target_hash, document.batch.proof) != anchor.root:
         return CheckResult.invalid(
             INTEGRITY,
+            CheckCode.PROOF_INVALID,
             "the Merkle proof does not lead to the batch root: not a document of this batch",
             targetHash=target_hex,
         )
     concealed: list[JsonValue] = [*sorted(document.salted.concealed)]
     return CheckResult.valid(
         INTEGRITY,
+        CheckCode.INTACT,
         "content matches the target hash, which belongs to the batch root",
         targetHash=target_hex,
         batchRoot="0x" + anchor.root.hex(),
@@ -70,6 +77,7 @@ def check_signature(
     if expected_domain is not None and domain != expected_domain:
         return CheckResult.invalid(
             SIGNATURE,
+            CheckCode.DOMAIN_MISMATCH,
             f"signed for chain {domain.chain_id} registry {domain.verifying_contract}, "
             f"not for chain {expected_domain.chain_id} registry "
             f"{expected_domain.verifying_contract} trusted here",
@@ -77,16 +85,18 @@ def check_signature(
     try:
         recovered = recover_batch_signer(domain, document.batch.anchor, signature.value)
     except InvalidSignature as exc:
-        return CheckResult.invalid(SIGNATURE, exc.message)
+        return CheckResult.invalid(SIGNATURE, CheckCode.SIGNATURE_INVALID, exc.message)
     if recovered.lower() != signature.signer.lower():
         return CheckResult.invalid(
             SIGNATURE,
+            CheckCode.SIGNATURE_MISMATCH,
             f"the batch signature was made by {recovered}, not by the stated signer "
             f"{signature.signer} (wrong key, or altered batch, chain or registry)",
         )
     scope = "trusted here" if expected_domain is not None else "stated in the document"
     return CheckResult.valid(
         SIGNATURE,
+        CheckCode.SIGNED,
         f"batch root signed by {recovered} for chain {domain.chain_id} "
         f"registry {domain.verifying_contract} ({scope})",
         signer=recovered,
@@ -109,7 +119,10 @@ def verify_offline_json(
     try:
         document = WrappedDocument.from_json(value)
     except InvalidWrappedDocument as exc:
-        return Verdict((CheckResult.invalid(INTEGRITY, f"not a wrapped document: {exc}"),)), None
+        invalid = CheckResult.invalid(
+            INTEGRITY, CheckCode.SCHEMA_INVALID, f"not a wrapped document: {exc}"
+        )
+        return Verdict((invalid,)), None
     except DocexError as exc:  # pragma: no cover - from_json maps every domain error
-        return Verdict((CheckResult.error(INTEGRITY, str(exc)),)), None
+        return Verdict((CheckResult.error(INTEGRITY, CheckCode.UNREADABLE, str(exc)),)), None
     return verify_offline(document, expected_domain), document

@@ -1,4 +1,5 @@
-"""The verification verdict: independent named checks, each with an outcome and a reason.
+"""The verification verdict: independent named checks, each with an outcome, a stable
+machine code (:class:`~certificates.check_codes.CheckCode`) and a reason.
 
 The offline checks (integrity, signature) and the on-chain ones the node adds later
 (issuance, issuer, status, recognition) all produce a :class:`CheckResult`; a
@@ -12,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from certificates.check_codes import CheckCode
 from certificates.json_types import JsonObject, JsonValue
 
 
@@ -29,29 +31,32 @@ class CheckStatus(StrEnum):
 class CheckResult:
     name: str
     status: CheckStatus
+    #: what programs switch on; ``reason`` is for people and may be reworded
+    code: CheckCode
     reason: str
     data: Mapping[str, JsonValue] = field(default_factory=dict)
 
     @classmethod
-    def valid(cls, name: str, reason: str, **data: JsonValue) -> CheckResult:
-        return cls(name, CheckStatus.VALID, reason, data)
+    def valid(cls, name: str, code: CheckCode, reason: str, **data: JsonValue) -> CheckResult:
+        return cls(name, CheckStatus.VALID, code, reason, data)
 
     @classmethod
-    def invalid(cls, name: str, reason: str, **data: JsonValue) -> CheckResult:
-        return cls(name, CheckStatus.INVALID, reason, data)
+    def invalid(cls, name: str, code: CheckCode, reason: str, **data: JsonValue) -> CheckResult:
+        return cls(name, CheckStatus.INVALID, code, reason, data)
 
     @classmethod
-    def skipped(cls, name: str, reason: str, **data: JsonValue) -> CheckResult:
-        return cls(name, CheckStatus.SKIPPED, reason, data)
+    def skipped(cls, name: str, code: CheckCode, reason: str, **data: JsonValue) -> CheckResult:
+        return cls(name, CheckStatus.SKIPPED, code, reason, data)
 
     @classmethod
-    def error(cls, name: str, reason: str, **data: JsonValue) -> CheckResult:
-        return cls(name, CheckStatus.ERROR, reason, data)
+    def error(cls, name: str, code: CheckCode, reason: str, **data: JsonValue) -> CheckResult:
+        return cls(name, CheckStatus.ERROR, code, reason, data)
 
     def to_json(self) -> JsonObject:
         return {
             "name": self.name,
             "status": self.status.value,
+            "code": self.code.value,
             "reason": self.reason,
             "data": dict(self.data),
         }

@@ -28,6 +28,7 @@ from typing import TypeVar
 
 from certificates.disclosure import SALT_SIZE, SaltedDocument
 from certificates.errors import DocexError, InvalidWrappedDocument
+from certificates.hashes import HASH_RE, to_hex
 from certificates.json_pointer import escape_token as _token
 from certificates.json_types import JsonObject, JsonValue
 from certificates.merkle import MAX_PROOF_LENGTH
@@ -36,7 +37,6 @@ from certificates.signing import BatchAnchor, Eip712Domain, checksum_address
 FORMAT_VERSION = "docex-wrapped/1"
 SIGNATURE_TYPE = "EIP712"
 
-_HASH = re.compile(r"^0x[0-9a-f]{64}$")
 _SALT = re.compile(rf"^[0-9a-f]{{{SALT_SIZE * 2}}}$")
 _SIGNATURE = re.compile(r"^0x[0-9a-f]{130}$")
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
@@ -85,11 +85,11 @@ class WrappedDocument:
             "version": FORMAT_VERSION,
             "data": self.salted.data,
             "salts": {path: salt.hex() for path, salt in self.salted.salts.items()},
-            "concealed": {path: _hex(h) for path, h in sorted(self.salted.concealed.items())},
-            "targetHash": _hex(self.target_hash),
+            "concealed": {path: to_hex(h) for path, h in sorted(self.salted.concealed.items())},
+            "targetHash": to_hex(self.target_hash),
             "batch": {
-                "root": _hex(anchor.root),
-                "proof": [_hex(sibling) for sibling in self.batch.proof],
+                "root": to_hex(anchor.root),
+                "proof": [to_hex(sibling) for sibling in self.batch.proof],
                 "documentType": anchor.document_type,
                 "documentCount": anchor.document_count,
                 "addressees": list(anchor.addressees),
@@ -97,7 +97,7 @@ class WrappedDocument:
             "signature": {
                 "type": SIGNATURE_TYPE,
                 "signer": self.signature.signer,
-                "value": _hex(self.signature.value),
+                "value": to_hex(self.signature.value),
                 "domain": {
                     "name": self.signature.domain.name,
                     "version": self.signature.domain.version,
@@ -125,7 +125,7 @@ class WrappedDocument:
         data = _object(top["data"], "/data")
         salts = _hex_members(top["salts"], "/salts", _SALT, "32 lower-case hex digits")
         concealed = _hex_members(
-            top.get("concealed", {}), "/concealed", _HASH, "0x and 64 lower-case hex digits"
+            top.get("concealed", {}), "/concealed", HASH_RE, "0x and 64 lower-case hex digits"
         )
         batch = _object(top["batch"], "/batch")
         _only_keys(
@@ -187,10 +187,6 @@ class WrappedDocument:
         )
 
 
-def _hex(value: bytes) -> str:
-    return "0x" + value.hex()
-
-
 def _hex_members(
     value: JsonValue, path: str, pattern: re.Pattern[str], what: str
 ) -> dict[str, bytes]:
@@ -233,7 +229,7 @@ def _address(value: JsonValue, path: str) -> str:
 
 
 def _hash(value: JsonValue, path: str) -> bytes:
-    return bytes.fromhex(_match(value, _HASH, path, "0x and 64 lower-case hex digits")[2:])
+    return bytes.fromhex(_match(value, HASH_RE, path, "0x and 64 lower-case hex digits")[2:])
 
 
 def _only_keys(

@@ -9,21 +9,27 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from certificates.errors import DocexError
+from certificates.errors import (
+    Conflict,
+    DocexError,
+    Invalid,
+    NotFound,
+    Refused,
+    Unavailable,
+    UpstreamFailed,
+)
 
 
 class LedgerError(DocexError):
     """Root of every error the ledger layer raises on purpose."""
 
     code = "ledger-error"
-    http_status = 502
 
 
-class RpcUnreachable(LedgerError):
+class RpcUnreachable(Unavailable, LedgerError):
     """The JSON-RPC endpoint did not answer, after every retry."""
 
     code = "rpc-unreachable"
-    http_status = 503
 
     def __init__(self, url: str, attempts: int, cause: str) -> None:
         self.url = url
@@ -31,11 +37,10 @@ class RpcUnreachable(LedgerError):
         super().__init__(f"JSON-RPC endpoint {url} unreachable after {attempts} attempts: {cause}")
 
 
-class RpcError(LedgerError):
+class RpcError(UpstreamFailed, LedgerError):
     """The endpoint answered with a JSON-RPC error object."""
 
     code = "rpc-error"
-    http_status = 502
 
     def __init__(self, method: str, rpc_code: int, rpc_message: str, data: Any = None) -> None:
         self.method = method
@@ -49,17 +54,15 @@ class ChainProcessError(LedgerError):
     """A managed chain process that could not be started or stopped."""
 
     code = "chain-process-error"
-    http_status = 500
 
 
-class ContractReverted(LedgerError):
+class ContractReverted(Conflict, LedgerError):
     """A contract call or transaction reverted; ``rule`` names the rule it broke.
 
     Subclasses give the reverts a caller may want to tell apart their own ``code``.
     """
 
     code = "contract-reverted"
-    http_status = 409
     #: what was being done (the transaction's journal key), for logs; not in the message
     action: str = ""
 
@@ -79,72 +82,62 @@ class ContractReverted(LedgerError):
         super().__init__(message)
 
 
-class NotAuthorisedOnChain(ContractReverted):
+class NotAuthorisedOnChain(Refused, ContractReverted):
     """The chain refused an account the right to do what it asked."""
 
     code = "not-authorised-on-chain"
-    http_status = 403
 
 
 class AlreadyRecorded(ContractReverted):
     """The chain already holds what was sent (a duplicate anchor, a second revocation)."""
 
     code = "already-recorded"
-    http_status = 409
 
 
-class NotFoundOnChain(ContractReverted):
+class NotFoundOnChain(NotFound, ContractReverted):
     """The transaction refers to something the chain does not hold."""
 
     code = "not-found-on-chain"
-    http_status = 404
 
 
-class ChainRewound(LedgerError):
+class ChainRewound(Unavailable, LedgerError):
     """The chain no longer holds state it reported a moment ago (it lost blocks: restarted
     on older state). Transient: retry once the lost transactions are replayed."""
 
     code = "chain-rewound"
-    http_status = 503
 
 
-class TransactionRejected(LedgerError):
+class TransactionRejected(UpstreamFailed, LedgerError):
     """The node refused a signed transaction outright (funds, fee, nonce)."""
 
     code = "transaction-rejected"
-    http_status = 502
 
 
 class TransactionConflict(LedgerError):
     """A journalled nonce was consumed on chain by a transaction the journal does not know."""
 
     code = "transaction-conflict"
-    http_status = 500
 
 
 class TransactionNotConfirmed(LedgerError):
     """A transaction's receipt did not reach the required confirmations in the time allowed."""
 
     code = "transaction-not-confirmed"
-    http_status = 504
 
 
-class UnknownTransaction(LedgerError):
+class UnknownTransaction(NotFound, LedgerError):
     """No transaction with this key in the journal."""
 
     code = "unknown-transaction"
-    http_status = 404
 
 
-class DeploymentError(LedgerError):
+class DeploymentError(Invalid, LedgerError):
     """A consortium configuration that cannot be deployed, or a deployment that failed."""
 
     code = "deployment-error"
-    http_status = 400
 
 
 class ArtifactError(LedgerError):
     """A contract build artifact that is missing or malformed."""
 
     code = "artifact-error"
-    http_status = 500

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Engine, select, tuple_
 from sqlalchemy.orm import Session
@@ -101,6 +101,9 @@ class Authority:
     authorised: bool
     member_id: int | None
     reason: str
+    #: why not, in words that never change (None when authorised): no key for the type at
+    #: the block, a member of another country, or a member not active at the block
+    cause: Literal["no-key", "other-country", "not-active"] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,16 +237,25 @@ def authority_at(
                 False,
                 grants[0][0] if grants else None,
                 f"no {document_type} key for {account} at block {block_number}",
+                "no-key",
             )
         member_id = covering[0][0]
         member_country, status = _member_country_and_status_at(session, member_id, block_number)
         if member_country != country:
             return Authority(
-                account, False, member_id, f"member {member_id} is {member_country}, not {country}"
+                account,
+                False,
+                member_id,
+                f"member {member_id} is {member_country}, not {country}",
+                "other-country",
             )
         if status not in ("admitted", "readmitted"):
             return Authority(
-                account, False, member_id, f"member {member_id} not active at block {block_number}"
+                account,
+                False,
+                member_id,
+                f"member {member_id} not active at block {block_number}",
+                "not-active",
             )
         return Authority(account, True, member_id, "authorised")
 

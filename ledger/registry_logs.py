@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from certificates.hashes import to_hex
 from ledger.abi_codec import ContractAbi
 from ledger.indexer import split_route_and_count
 
@@ -47,10 +48,6 @@ class RegistryLog:
     tx_hash: str
 
 
-def _hex(value: bytes) -> str:
-    return "0x" + value.hex()
-
-
 def _country(value: Any) -> Any:
     if isinstance(value, bytes):
         return value.decode("ascii", errors="replace")
@@ -64,7 +61,7 @@ def _country(value: Any) -> Any:
 
 def _plain(value: Any) -> Any:
     if isinstance(value, bytes):
-        return _hex(value)
+        return to_hex(value)
     if isinstance(value, list | tuple):
         return [_plain(item) for item in value]
     if isinstance(value, str) and value.startswith("0x"):
@@ -112,7 +109,7 @@ class RegistryLogDecoder:
         )
 
     def topic(self, event: str) -> str:
-        return _hex(self.abi.events[event].topic0)
+        return to_hex(self.abi.events[event].topic0)
 
     def document_events_filter(
         self, target_hashes: Sequence[str], from_block: int, to_block: int

@@ -1,4 +1,5 @@
-"""Which chain and which content store a node runs on: the choices settings offer.
+"""Which chain and content store a node runs on, and in which profile: the choices
+settings offer.
 
 A module of its own so that command-line options can name them without loading the
 settings machinery.
@@ -23,3 +24,15 @@ class StoreKind(StrEnum):
     EMBEDDED = "embedded"
     #: a Kubo daemon or an IPFS Cluster proxy, by RPC URL (``kubo_url``)
     KUBO = "kubo"
+
+
+class Profile(StrEnum):
+    """What the node is run for; ``production`` refuses everything made for the others."""
+
+    #: ``make run`` and the demo: the dev consortium and the managed anvil are allowed
+    DEV = "dev"
+    #: the test suite and ``make soak``: as ``dev``, plus the crash hook
+    TEST = "test"
+    #: a member's real node: no dev consortium, no managed anvil or in-process chain, no
+    #: crash hook; the node refuses to start with any of them
+    PRODUCTION = "production"

@@ -28,27 +28,28 @@ from ledger import (
 )
 from ledger.chains import anvil_binary, dev_private_keys
 from ledger.keystores import signer_from_key
+from ledger.transactions import SendHook
+from node.access.rate_limit import TokenBuckets
+from node.access.users import UserStore
+from node.audit.report import AuditReports
 from node.backend_kinds import ChainKind, StoreKind
-from node.confidential import MemberDirectory, MemberSecret
-from node.database import open_database
-from node.dev_consortium import ensure_dev_consortium, join_dev_consortium
+from node.chain.index_follower import follow_chain
+from node.chain.ledger_link import LedgerLink, link_ledger
+from node.chain.supervisor import supervise_anvil
+from node.consortium.governance import Governance, member_keystore_path
+from node.consortium.member_directory import MemberDirectory, MemberSecret
+from node.db.schema import open_database
+from node.documents.lifecycle import DocumentLifecycle, follow_amendments
 from node.errors import InvalidSettings
-from node.fault_injection import crash_hook
-from node.inbox import Inbox
-from node.ledger_link import LedgerLink, link_ledger
-from node.lifecycle import DocumentLifecycle, follow_amendments
-from node.metrics import NodeMetrics
-from node.outbox import Outbox
-from node.rate_limit import TokenBuckets
+from node.issuing.anchor_keeper import AnchorKeeper
+from node.issuing.batcher import Batcher
+from node.issuing.outbox import Outbox
+from node.observability.metrics import NodeMetrics
+from node.receiving.inbox import Inbox
+from node.receiving.receiver import Receiver
 from node.services import NodeServices
 from node.settings import NodeSettings
-from node.users import UserStore
-from node.verification import ChainView, Verifier, index_state_reader
-from node.workers.anchor_keeper import AnchorKeeper
-from node.workers.batcher import Batcher
-from node.workers.chain_supervisor import supervise_anvil
-from node.workers.indexer import follow_chain
-from node.workers.receiver import Receiver
+from node.verification.verifier import ChainView, Verifier, index_state_reader
 
 _log = logging.getLogger("docex.node")
 
@@ -81,6 +82,15 @@ def read_member_secret(settings: NodeSettings) -> MemberSecret | None:
     except (OSError, ValueError, IndexError) as error:
         raise InvalidSettings(f"cannot read the member keystore {path}: {error}") from error
     return MemberSecret.of(settings.country, decrypt_keystore(keystore, passphrase))
+
+
+def _crash_hook(settings: NodeSettings) -> SendHook | None:
+    """The test-only crash hook (``DOCEX_TEST_CRASH_AT``, profile ``test``), or None."""
+    if settings.test_crash_at is None:
+        return None
+    from node.testing.fault_injection import crash_hook  # test profile only
+
+    return crash_hook(settings.test_crash_at)
 
 
 class NodeRuntime:
@@ -136,8 +146,12 @@ class NodeRuntime:
         chain = self._open_chain()
         self._journal = Journal(settings.journal_path)
         if settings.join_from is not None:
+            from node.dev.dev_consortium import join_dev_consortium  # dev profile only
+
             join_dev_consortium(settings.join_from, settings.data_dir, settings.country)
         if settings.dev_consortium:
+            from node.dev.dev_consortium import ensure_dev_consortium  # dev profile only
+
             funder = (
                 EthTesterChain.dev_private_keys()[0]
                 if settings.chain is ChainKind.ETH_TESTER
@@ -159,7 +173,7 @@ class NodeRuntime:
             open_index(settings.index_path),
             read_issuer_key(settings),
             confirmations=settings.confirmations,
-            on_send=crash_hook(settings.test_crash_at),
+            on_send=_crash_hook(settings),
         )
         ledger.manager.resume()
         store, gateway_store = self._open_store()
@@ -181,10 +195,8 @@ class NodeRuntime:
     def start_workers(self) -> None:
         services = self.services
         assert services is not None
-        assert services.ledger is not None
         ledger = services.ledger
         batcher = services.batcher
-        assert batcher is not None
         self._threads = [
             threading.Thread(
                 target=follow_chain,
@@ -209,7 +221,7 @@ class NodeRuntime:
         self._threads.append(
             threading.Thread(
                 target=follow_amendments,
-                args=(DocumentLifecycle(services), self._stop),
+                args=(services.lifecycle, self._stop),
                 name="docex-amendments",
                 daemon=True,
             )
@@ -231,7 +243,7 @@ class NodeRuntime:
     def stop(self) -> None:
         """Stop the workers, close the databases, stop anvil (by its PID) if we started it."""
         self._stop.set()
-        if self.services is not None and self.services.batcher is not None:
+        if self.services is not None:
             self.services.batcher.wake()
         for thread in self._threads:
             thread.join(timeout=30)
@@ -241,8 +253,7 @@ class NodeRuntime:
             self.receiver = None
         if self.services is not None:
             self.services.database.dispose()
-            if self.services.ledger is not None:
-                self.services.ledger.index.dispose()
+            self.services.ledger.index.dispose()
         if self._journal is not None:
             self._journal.close()
             self._journal = None
@@ -280,40 +291,34 @@ class NodeRuntime:
 
 def build_services(
     settings: NodeSettings,
-    ledger: LedgerLink | None,
+    ledger: LedgerLink,
     store: ContentStore,
     gateway_store: EmbeddedContentStore | None,
 ) -> NodeServices:
-    """The services over already-open components (the runtime's and the tests' way in)."""
+    """The services over already-open components (the runtime's and the tests' way in):
+    every use case is built here, once, from the parts it needs."""
     database = open_database(settings.database_path)
     outbox = Outbox(database)
+    inbox = Inbox(database)
     metrics = NodeMetrics()
     metrics.watch_outbox(outbox.pending_count)
     members = MemberDirectory.read(settings.member_directory_path)
-    chain_view = (
-        ChainView(
-            ledger.index,
-            ledger.domain,
-            ledger.indexer.checkpoint,
-            index_state_reader(ledger.index, ledger.indexer.stream),
-            in_doubt=ledger.restarts.in_doubt,
-        )
-        if ledger is not None
-        else None
+    chain_view = ChainView(
+        ledger.index,
+        ledger.domain,
+        ledger.indexer.checkpoint,
+        index_state_reader(ledger.index, ledger.indexer.stream),
+        in_doubt=ledger.restarts.in_doubt,
     )
-    batcher = (
-        Batcher(
-            outbox,
-            store,
-            ledger,
-            metrics,
-            batch_size=settings.batch_size,
-            max_latency=settings.batch_max_latency_ms / 1000,
-            country=settings.country,
-            members=members,
-        )
-        if ledger is not None
-        else None
+    batcher = Batcher(
+        outbox,
+        store,
+        ledger,
+        metrics,
+        batch_size=settings.batch_size,
+        max_latency=settings.batch_max_latency_ms / 1000,
+        country=settings.country,
+        members=members,
     )
     return NodeServices(
         settings=settings,
@@ -327,6 +332,26 @@ def build_services(
         verify_limiter=TokenBuckets(settings.verify_rate_per_second, settings.verify_burst),
         ledger=ledger,
         batcher=batcher,
-        inbox=Inbox(database),
+        inbox=inbox,
         members=members,
+        lifecycle=DocumentLifecycle(
+            country=settings.country,
+            database=database,
+            outbox=outbox,
+            inbox=inbox,
+            ledger=ledger,
+            metrics=metrics,
+            wake_batcher=batcher.wake,
+        ),
+        governance=Governance(
+            ledger,
+            member_keystore=member_keystore_path(settings.keystore_path, settings.country),
+        ),
+        audit=AuditReports(
+            country=settings.country,
+            base_url=settings.base_url,
+            database=database,
+            outbox=outbox,
+            ledger=ledger,
+        ),
     )

@@ -1,4 +1,10 @@
-"""What the API's endpoints delegate to: one object built at start-up, handed to the app."""
+"""What the API's endpoints delegate to: one object built at start-up, handed to the app.
+
+Every node has a chain: the ledger and the batcher are always there, and the use cases
+(lifecycle, governance, audit reports) are built once, by the runtime, from the narrow
+parts they need. Verifying a document with no node at all is :mod:`certificates`'
+offline checks (``docex check``), a different object.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +13,22 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from adapters import ContentStore, EmbeddedContentStore
-from node.confidential import MemberDirectory
-from node.inbox import Inbox
-from node.ledger_link import LedgerLink
-from node.metrics import NodeMetrics
-from node.outbox import Outbox
-from node.rate_limit import TokenBuckets
+from node.access.rate_limit import TokenBuckets
+from node.access.users import UserStore
+from node.audit.report import AuditReports
+from node.chain.ledger_link import LedgerLink
+from node.consortium.governance import Governance
+from node.consortium.member_directory import MemberDirectory
+from node.documents.lifecycle import DocumentLifecycle
+from node.issuing.batcher import Batcher
+from node.issuing.outbox import Outbox
+from node.observability.metrics import NodeMetrics
+from node.receiving.inbox import Inbox
 from node.settings import NodeSettings
-from node.users import UserStore
-from node.verification import Verifier
-from node.workers.batcher import Batcher
+from node.verification.verifier import Verifier
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class NodeServices:
     settings: NodeSettings
     database: Engine
@@ -31,9 +40,12 @@ class NodeServices:
     verifier: Verifier
     metrics: NodeMetrics
     verify_limiter: TokenBuckets
-    ledger: LedgerLink | None
-    batcher: Batcher | None
-    #: documents received from other members (filled by node.workers.receiver)
+    ledger: LedgerLink
+    batcher: Batcher
+    #: documents received from other members (filled by node.receiving.receiver)
     inbox: Inbox
     #: the members' encryption public keys, for sealing confidential documents
     members: MemberDirectory
+    lifecycle: DocumentLifecycle
+    governance: Governance
+    audit: AuditReports

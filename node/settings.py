@@ -20,7 +20,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from node.backend_kinds import ChainKind, StoreKind
+from node.backend_kinds import ChainKind, Profile, StoreKind
 from node.errors import InvalidSettings
 
 _CONFIG_FILE: ContextVar[Path | None] = ContextVar("docex_config_file", default=None)
@@ -35,6 +35,9 @@ class NodeSettings(BaseSettings):
         frozen=True,
         validate_default=True,
     )
+
+    #: dev (``make run``, the demo), test (the suites) or production (a member's node)
+    profile: Profile = Profile.DEV
 
     # --- where the node keeps its state ------------------------------------------------
     data_dir: Path = Field(default=Path("data"), description="Directory of all node state.")
@@ -102,7 +105,7 @@ class NodeSettings(BaseSettings):
     # --- fault injection: TEST ONLY (make soak), never set in production --------------
     #: ``journalled:N`` or ``sent:N``: the node kills itself (SIGKILL) at that point of
     #: its N-th batch anchor since start, to prove a crash there loses and repeats
-    #: nothing (node/fault_injection.py). Unset (the default): no hook at all.
+    #: nothing (node/testing/fault_injection.py). Unset (the default): no hook at all.
     test_crash_at: str | None = Field(default=None, pattern=r"^(journalled|sent):[1-9][0-9]*$")
 
     # --- HTTP --------------------------------------------------------------------------
@@ -135,6 +138,37 @@ class NodeSettings(BaseSettings):
         if self.content_store is StoreKind.KUBO and not self.kubo_url:
             raise ValueError("content_store = kubo needs kubo_url (DOCEX_KUBO_URL)")
         return self
+
+    @model_validator(mode="after")
+    def _production_refuses_dev_and_test_parts(self) -> NodeSettings:
+        refused = self.refused_in_production()
+        if self.profile is Profile.PRODUCTION and refused:
+            raise ValueError(
+                "profile = production refuses what is made for development and tests: "
+                + "; ".join(refused)
+            )
+        if self.test_crash_at is not None and self.profile is not Profile.TEST:
+            raise ValueError(
+                "test_crash_at (DOCEX_TEST_CRASH_AT) is a test hook: it needs profile = test"
+            )
+        return self
+
+    def refused_in_production(self) -> list[str]:
+        """What these settings use that a production node may not (with how to change it)."""
+        refused: list[str] = []
+        if self.dev_consortium:
+            refused.append(
+                "the dev consortium (set DOCEX_DEV_CONSORTIUM=false and join a real one)"
+            )
+        if self.join_from is not None:
+            refused.append("joining a dev consortium's data dir (unset DOCEX_JOIN_FROM)")
+        if self.chain is ChainKind.ANVIL:
+            refused.append("the managed anvil (set DOCEX_CHAIN=rpc and DOCEX_RPC_URL)")
+        if self.chain is ChainKind.ETH_TESTER:
+            refused.append("the in-process eth-tester chain (set DOCEX_CHAIN=rpc)")
+        if self.test_crash_at is not None:
+            refused.append("the crash hook (unset DOCEX_TEST_CRASH_AT)")
+        return refused
 
     @classmethod
     def settings_customise_sources(

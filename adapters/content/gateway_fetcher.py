@@ -26,7 +26,7 @@ from adapters.content.car import CarReader
 from adapters.content.cid import Cid
 from adapters.content.dag_walk import block_links
 from adapters.content.embedded import EmbeddedContentStore
-from adapters.content.gateway_server import CAR_CONTENT_TYPE, CAR_MEDIA_TYPE, RAW_MEDIA_TYPE
+from adapters.content.gateway_media import CAR_CONTENT_TYPE, CAR_MEDIA_TYPE, RAW_MEDIA_TYPE
 from adapters.content.unixfs_exporter import file_chunks
 from adapters.errors import (
     BlockMismatch,

@@ -20,11 +20,9 @@ from starlette.routing import Route, Router
 from adapters.content.car import car_stream
 from adapters.content.cid import Cid
 from adapters.content.embedded import EmbeddedContentStore
+from adapters.content.gateway_media import CAR_CONTENT_TYPE, CAR_MEDIA_TYPE, RAW_MEDIA_TYPE
 from adapters.errors import InvalidCid
 
-RAW_MEDIA_TYPE: Final = "application/vnd.ipld.raw"
-CAR_MEDIA_TYPE: Final = "application/vnd.ipld.car"
-CAR_CONTENT_TYPE: Final = "application/vnd.ipld.car; version=1; order=dfs; dups=n"
 _IMMUTABLE: Final = "public, max-age=29030400, immutable"
 
 

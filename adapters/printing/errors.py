@@ -10,11 +10,9 @@ class UnprintableDocument(InvalidInput):
     ``declaration/1``)."""
 
     code = "unprintable-document"
-    http_status = 422
 
 
 class PrintingFontsMissing(DocexError):
     """A font the certificate embeds is not installed (``make setup`` installs it)."""
 
     code = "printing-fonts-missing"
-    http_status = 500

@@ -24,6 +24,7 @@ from adapters.printing.permit_form import draw_permit, permit_heading
 from adapters.printing.printed_fields import PrintedFields
 from adapters.printing.sheet import CertificateSheet, SheetHeading
 from certificates.errors import InvalidWrappedDocument
+from certificates.hashes import to_hex
 from certificates.wrapped import WrappedDocument
 
 # fontTools names every table it drops while subsetting (DejaVu's TSI* hinting sources,
@@ -58,18 +59,14 @@ _FORMS: Final[Mapping[str, _DocumentForm]] = {
 PRINTABLE_TYPES: Final = tuple(_FORMS)
 
 
-def _hex(value: bytes) -> str:
-    return "0x" + value.hex()
-
-
 def _footer_lines(wrapped: WrappedDocument, anchoring: AnchoringFacts, link: str) -> list[str]:
     anchor = wrapped.batch.anchor
     signature = wrapped.signature
     when = anchoring.anchored_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     lines = [
         f"Verify        {link}",
-        f"Target hash   {_hex(wrapped.target_hash)}   ({anchor.document_type})",
-        f"Batch root    {_hex(anchor.root)}   ({anchor.document_count} documents)",
+        f"Target hash   {to_hex(wrapped.target_hash)}   ({anchor.document_type})",
+        f"Batch root    {to_hex(anchor.root)}   ({anchor.document_count} documents)",
         f"Anchoring tx  {anchoring.tx_hash}   block {anchoring.block_number}   {when}",
         f"Signer        {signature.signer} (EIP-712)   chain id {signature.domain.chain_id}"
         f"   registry {signature.domain.verifying_contract}",

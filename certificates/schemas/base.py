@@ -8,6 +8,7 @@ errors), frozen, and speak camelCase JSON. An optional field may be *omitted*, n
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from datetime import date
 from typing import Annotated, Any, ClassVar, Final, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
@@ -86,3 +87,11 @@ class DocumentModel(StrictModel, ABC):
     @abstractmethod
     def addressee_countries(self) -> tuple[str, ...]:
         """Countries the document is addressed to: sorted, unique, possibly empty."""
+
+    @abstractmethod
+    def issued_on(self) -> date:
+        """The issue date the issuer signed."""
+
+    def valid_until(self) -> date | None:
+        """The last day of the validity the issuer signed; None: no end is signed."""
+        return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints, ValidationInfo, field_validator
@@ -112,3 +113,6 @@ class CertificateOfOrigin(DocumentModel):
 
     def addressee_countries(self) -> tuple[str, ...]:
         return (self.importing_country,)
+
+    def issued_on(self) -> date:
+        return self.issue_date

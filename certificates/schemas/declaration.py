@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, Field
@@ -88,3 +89,6 @@ class Declaration(DocumentModel):
 
     def addressee_countries(self) -> tuple[str, ...]:
         return tuple(sorted(self.addressee_countries_ or ()))
+
+    def issued_on(self) -> date:
+        return self.issue_date

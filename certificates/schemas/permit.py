@@ -76,3 +76,9 @@ class Permit(DocumentModel):
 
     def addressee_countries(self) -> tuple[str, ...]:
         return tuple(sorted(self.addressee_countries_ or ()))
+
+    def issued_on(self) -> date:
+        return self.issue_date
+
+    def valid_until(self) -> date | None:
+        return self.validity.valid_until

@@ -397,9 +397,15 @@ def sample_permit(index: int, *, items: int = 3) -> JsonObject:
         "conditions": conditions,
         "issueDate": issue_date.isoformat(),
     }
-    if kind == "export":
-        document["addresseeCountries"] = [_DESTINATIONS[index % len(_DESTINATIONS)].country]
+    # an export permit goes to the importing country's customs, an import permit to the
+    # exporting country's: a document docex exchanges always has an addressee
+    document["addresseeCountries"] = [_DESTINATIONS[index % len(_DESTINATIONS)].country]
     return document
+
+
+def _list(value: JsonValue) -> list[JsonValue]:
+    assert isinstance(value, list)
+    return value
 
 
 def sample_declaration(index: int, *, items: int = 3) -> JsonObject:
@@ -443,7 +449,7 @@ def sample_declaration(index: int, *, items: int = 3) -> JsonObject:
                     "originCountry": "VN",
                 }
             )
-        addressees: list[JsonValue] | None = ["VN"] if index % 4 == 0 else None
+        addressees: list[JsonValue] = ["VN"]
         number = f"10{index:010d}"
     else:
         permit = sample_permit(index, items=items)
@@ -470,7 +476,7 @@ def sample_declaration(index: int, *, items: int = 3) -> JsonObject:
                     "originCountry": "VN",
                 }
             )
-        addressees = None
+        addressees = list(_list(permit["addresseeCountries"]))
         number = f"30{index:010d}"
     document: JsonObject = {
         "documentType": "declaration/1",
@@ -482,8 +488,7 @@ def sample_declaration(index: int, *, items: int = 3) -> JsonObject:
         "references": [reference],
         "issueDate": _day(index, 6).isoformat(),
     }
-    if addressees is not None:
-        document["addresseeCountries"] = addressees
+    document["addresseeCountries"] = addressees
     return document
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from types import MappingProxyType
 from typing import Final
 
@@ -55,6 +56,12 @@ class ValidatedDocument:
     def addressee_countries(self) -> tuple[str, ...]:
         """Sorted, unique ISO 3166-1 alpha-2 codes (see ``DocumentModel``)."""
         return self.model.addressee_countries()
+
+    def issued_on(self) -> date:
+        return self.model.issued_on()
+
+    def valid_until(self) -> date | None:
+        return self.model.valid_until()
 
 
 def _document_model(value: JsonObject) -> type[DocumentModel]:

@@ -28,13 +28,13 @@ from typing import Any, Final
 
 from certificates import verify_proof
 from certificates.errors import DocexError
+from certificates.hashes import HASH_RE
 from ledger.contracts import DOCUMENT_REGISTRY, load_artifacts
 from ledger.registry_logs import RegistryLog, RegistryLogDecoder, anchor_arguments, find_log
 from ledger.rpc import JsonRpcClient, RetryPolicy
 from node.audit.errors import UnreadableAuditReport
 from node.audit.report_format import REPORT_FORMAT
 
-_HASH: Final = re.compile(r"^0x[0-9a-f]{64}$")
 _ADDRESS: Final = re.compile(r"^0x[0-9a-f]{40}$")
 #: Besu caps ``eth_getLogs`` at 1,000 blocks; a filter names at most this many documents
 _LOG_PAGE_BLOCKS: Final = 1000
@@ -92,7 +92,7 @@ def _chain_of(report: Mapping[str, Any]) -> _Chain:
         )
     for name in ("genesisHash", "deployedBlockHash"):
         _require(
-            bool(_HASH.fullmatch(_text(chain.get(name)))),
+            bool(HASH_RE.fullmatch(_text(chain.get(name)))),
             f"chain.{name} is not a block hash",
             f"/chain/{name}",
         )
@@ -219,7 +219,7 @@ class _Checker:
         event = line.get("event")
         if block_number is None or log_index is None or block_time is None:
             return ["its blockNumber, logIndex and blockTime must be integers"]
-        if not _HASH.fullmatch(tx_hash) or not _HASH.fullmatch(block_hash):
+        if not HASH_RE.fullmatch(tx_hash) or not HASH_RE.fullmatch(block_hash):
             return ["its txHash and blockHash must be 0x + 64 hex digits"]
         document = self.documents.get(_text(line.get("targetHash")))
         if document is None:
@@ -427,7 +427,7 @@ def check_report(
         for position, document in enumerate(report["documents"]):
             target = _text(document.get("targetHash")) if isinstance(document, Mapping) else ""
             _require(
-                bool(_HASH.fullmatch(target)),
+                bool(HASH_RE.fullmatch(target)),
                 "a document without a target hash",
                 f"/documents/{position}/targetHash",
             )
@@ -441,7 +441,7 @@ def check_report(
             (
                 _text(line.get("txHash"))
                 for line in lines
-                if _HASH.fullmatch(_text(line.get("txHash")))
+                if HASH_RE.fullmatch(_text(line.get("txHash")))
             ),
             (n for n in (_int(line.get("blockNumber")) for line in lines) if n is not None),
         )

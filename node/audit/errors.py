@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
+from certificates.errors import Invalid
 from node.errors import NodeError
 
 
-class InvalidAuditQuery(NodeError):
+class InvalidAuditQuery(Invalid, NodeError):
     """Not exactly one of document, issuer, addressee; a bad country code or period."""
 
     code = "invalid-audit-query"
-    http_status = 422
 
 
-class AuditReportTooLarge(NodeError):
+class AuditReportTooLarge(Invalid, NodeError):
     """The report would list more events than the node's cap: narrow the period."""
 
     code = "audit-report-too-large"
-    http_status = 422
 
 
-class UnreadableAuditReport(NodeError):
+class UnreadableAuditReport(Invalid, NodeError):
     """A report to re-check that is neither a docex-audit/1 JSON report nor its CSV."""
 
     code = "unreadable-audit-report"
-    http_status = 422

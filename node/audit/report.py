@@ -27,19 +27,19 @@ from typing import Any, Final, NamedTuple
 from sqlalchemy import Engine, or_, select, tuple_
 from sqlalchemy.orm import Session
 
+from certificates.hashes import to_hex
 from ledger.index_schema import Batch, ChainEvent, Checkpoint, DocumentEvent
 from ledger.registry_logs import readable_arguments
+from node.access.roles import Role
+from node.access.users import Principal
 from node.audit.errors import AuditReportTooLarge
 from node.audit.query import AuditQuery, ReportScope
 from node.audit.report_format import REPORT_FORMAT
-from node.errors import DocumentNotAnchored, DocumentNotFound, NotAuthorised, NotReady
-from node.held_documents import DocumentOrigin, find_held_document, parse_reference
-from node.inbox import InboxRow
-from node.ledger_link import LedgerLink
-from node.outbox import BatchRow, DocumentState, SubmissionRow
-from node.roles import Role
-from node.services import NodeServices
-from node.users import Principal
+from node.chain.ledger_link import LedgerLink
+from node.documents.held_documents import DocumentOrigin, find_held_document, parse_reference
+from node.errors import DocumentNotAnchored, DocumentNotFound, NotAuthorised
+from node.issuing.outbox import BatchRow, DocumentState, Outbox, SubmissionRow
+from node.receiving.inbox import InboxRow
 
 #: a report lists at most this many events unless the caller says otherwise
 DEFAULT_MAX_EVENTS: Final = 10_000
@@ -63,10 +63,6 @@ class Anchoring(NamedTuple):
 
     batch: Batch
     event: ChainEvent
-
-
-def _hex(value: bytes) -> str:
-    return "0x" + value.hex()
 
 
 def utc_text(seconds: int) -> str:
@@ -93,28 +89,26 @@ def _audited(wrapped: Any, origin: DocumentOrigin, receipt_id: str | None) -> Au
 class AuditReports:
     """Builds reports over one node's services (stateless)."""
 
-    def __init__(self, services: NodeServices) -> None:
-        self.services = services
-
-    def _ledger(self) -> LedgerLink:
-        ledger = self.services.ledger
-        if ledger is None:
-            raise NotReady("this node has no chain: there is nothing to audit")
-        return ledger
+    def __init__(
+        self, *, country: str, base_url: str, database: Engine, outbox: Outbox, ledger: LedgerLink
+    ) -> None:
+        self._country = country
+        self._base_url = base_url
+        self._database = database
+        self._outbox = outbox
+        self._ledger = ledger
 
     # --- which documents ----------------------------------------------------------------
 
     def _one_document(self, principal: Principal, reference_text: str) -> list[AuditedDocument]:
-        held = find_held_document(
-            self.services.database, self.services.settings.country, parse_reference(reference_text)
-        )
+        held = find_held_document(self._database, self._country, parse_reference(reference_text))
         if held is None:
             raise DocumentNotFound(
                 f"this node holds no document {reference_text[:80]} (an audit report needs "
                 "the document's Merkle proof: ask the node that issued or received it)"
             )
         if principal.role is Role.ISSUER:
-            receipt = self.services.outbox.receipt(held.receipt_id) if held.receipt_id else None
+            receipt = self._outbox.receipt(held.receipt_id) if held.receipt_id else None
             if receipt is None or receipt.user_id != principal.user_id:
                 raise NotAuthorised("an issuer audits the documents it issued, not this one")
         return [_audited(held.wrapped, held.origin, held.receipt_id)]
@@ -154,7 +148,7 @@ class AuditReports:
                 country_roots.update(session.scalars(batches.where(Batch.root.in_(chunk))))
             targets = sorted({target for target, root in touched if root in country_roots})
         documents: dict[bytes, AuditedDocument] = {}
-        with Session(self.services.database) as session:
+        with Session(self._database) as session:
             issued = (
                 select(SubmissionRow.id, SubmissionRow.wrapped_json, SubmissionRow.user_id)
                 .join(BatchRow, SubmissionRow.batch_id == BatchRow.id)
@@ -196,7 +190,7 @@ class AuditReports:
         """The ``docex-audit/1`` report of ``query`` as ``principal`` may see it."""
         if principal.role not in (Role.AUDITOR, Role.ADMIN, Role.ISSUER):
             raise NotAuthorised("audit reports are for auditors, admins and issuers")
-        ledger = self._ledger()
+        ledger = self._ledger
         if query.scope is ReportScope.DOCUMENT:
             documents = self._one_document(principal, query.subject)
         else:
@@ -207,7 +201,7 @@ class AuditReports:
         for document in documents:
             if document.root not in anchors and query.scope is ReportScope.DOCUMENT:
                 raise DocumentNotAnchored(
-                    f"batch {_hex(document.root)} is not anchored as far as this node's "
+                    f"batch {to_hex(document.root)} is not anchored as far as this node's "
                     "index knows; try again once the index has caught up"
                 )
         documents = [d for d in documents if d.root in anchors]
@@ -285,7 +279,6 @@ class AuditReports:
         anchors: dict[bytes, Anchoring],
         events: dict[bytes, list[tuple[ChainEvent, int]]],
     ) -> dict[str, Any]:
-        settings = self.services.settings
         deployment = ledger.deployment
         genesis, deployed = ledger.chain.batch(
             [
@@ -310,7 +303,7 @@ class AuditReports:
                 if "DocumentSuperseded" in names
                 else "valid"
             )
-            target = _hex(document.target_hash)
+            target = to_hex(document.target_hash)
             first_line = len(lines) + 1
             for row, block_time in rows:
                 lines.append(
@@ -319,10 +312,10 @@ class AuditReports:
                         "targetHash": target,
                         "event": row.name,
                         "blockNumber": row.block_number,
-                        "blockHash": _hex(row.block_hash),
+                        "blockHash": to_hex(row.block_hash),
                         "blockTime": block_time,
                         "blockTimeUtc": utc_text(block_time),
-                        "txHash": _hex(row.tx_hash),
+                        "txHash": to_hex(row.tx_hash),
                         "logIndex": row.log_index,
                         "contract": row.contract,
                         "arguments": readable_arguments(json.loads(row.arguments)),
@@ -331,24 +324,24 @@ class AuditReports:
             report_documents.append(
                 {
                     "targetHash": target,
-                    "batchRoot": _hex(document.root),
-                    "proof": [_hex(sibling) for sibling in document.proof],
+                    "batchRoot": to_hex(document.root),
+                    "proof": [to_hex(sibling) for sibling in document.proof],
                     "documentType": batch.document_type,
-                    "issuer": _hex(batch.issuer),
+                    "issuer": to_hex(batch.issuer),
                     "issuerMember": batch.issuer_member,
                     "issuerCountry": batch.issuer_country,
                     "addressees": batch.addressees.split(",") if batch.addressees else [],
                     "origin": document.origin.value,
                     "receiptId": document.receipt_id,
                     "status": status,
-                    "link": f"{settings.base_url}/v/{target}",
+                    "link": f"{self._base_url}/v/{target}",
                     "lines": [first_line, len(lines)],
                 }
             )
         return {
             "format": REPORT_FORMAT,
             "generatedAt": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "generatedBy": {"country": settings.country, "node": settings.base_url},
+            "generatedBy": {"country": self._country, "node": self._base_url},
             "query": {
                 "document": query.subject if query.scope is ReportScope.DOCUMENT else None,
                 "issuer": query.subject if query.scope is ReportScope.ISSUER else None,

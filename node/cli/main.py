@@ -4,22 +4,13 @@ from __future__ import annotations
 
 import typer
 
-from node.cli import (
-    chain,
-    client_audit,
-    client_inbox,
-    client_issue,
-    client_lifecycle,
-    client_render,
-    client_verify,
-    content,
-    demo,
-    documents,
-    keys,
-    run,
-    schemas,
-    users,
-)
+from node.cli.client import audit as client_audit
+from node.cli.client import inbox as client_inbox
+from node.cli.client import issue as client_issue
+from node.cli.client import lifecycle as client_lifecycle
+from node.cli.client import render as client_render
+from node.cli.client import verify as client_verify
+from node.cli.local import chain, content, demo, documents, keys, run, schemas, users
 
 app = typer.Typer(
     name="docex",
@@ -36,10 +27,14 @@ def main() -> None:
 
 for command_module in (schemas, documents, keys, content, chain, run, users, demo):
     command_module.register(app)
-# client commands: talk to a node over HTTP (node/cli/node_client.py)
+# client commands: talk to a node over HTTP (node/cli/client/)
 client_render.register(app)
 client_issue.register(app)
 client_verify.register(app)
 client_lifecycle.register(app)
 client_inbox.register(app)
 client_audit.register(app)
+# `docex network up|status|down`: a consortium network on this machine (node/network/)
+from node.network import cli as network_cli  # noqa: E402 - kept apart from the groups above
+
+network_cli.register(app)

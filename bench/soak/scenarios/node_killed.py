@@ -1,7 +1,7 @@
 """Node killed between journal and send, and between send and receipt.
 
 The node kills itself (SIGKILL) at its first batch anchor through the test-only
-``DOCEX_TEST_CRASH_AT`` setting (node/fault_injection.py), with documents accepted and
+``DOCEX_TEST_CRASH_AT`` setting (node/testing/fault_injection.py), with documents accepted and
 batches in flight; it is restarted on the same data dir without the setting. After all
 trials: 0 orphans (every accepted document anchored, no journal entry left unfinished)
 and 0 duplicates, against the chain.
@@ -44,7 +44,9 @@ def run_point(context: SoakContext, point: str) -> ScenarioResult:
     try:
         for trial in range(trials):
             node = NodeProcess(
-                data_dir, args, {**SMALL_BATCHES, "DOCEX_TEST_CRASH_AT": f"{point}:1"}
+                data_dir,
+                args,
+                {**SMALL_BATCHES, "DOCEX_PROFILE": "test", "DOCEX_TEST_CRASH_AT": f"{point}:1"},
             )
             token = node.sample_token()
             with httpx.Client(base_url=node.base, timeout=30) as client:

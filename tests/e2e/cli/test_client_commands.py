@@ -18,7 +18,7 @@ import pytest
 
 from certificates.schemas.samples import sample_document
 from ledger.chains import find_free_port
-from node.cli.client_issue_inputs import chunks_of, read_documents
+from node.cli.client.issue_inputs import chunks_of, read_documents
 
 if TYPE_CHECKING:
     from conftest import Consortium

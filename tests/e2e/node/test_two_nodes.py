@@ -16,7 +16,7 @@ from certificates import decrypt_keystore
 from certificates.errors import NotARecipient
 from certificates.schemas.samples import sample_document
 from ledger.chains import find_free_port
-from node.confidential import MemberSecret, is_envelope
+from node.consortium.member_directory import MemberSecret, is_envelope
 
 if TYPE_CHECKING:
     from conftest import Launcher

@@ -71,6 +71,10 @@ def test_a_valid_and_a_tampered_certificate_uploaded_on_the_verifier_page(
     assert page.locator("#verdict").inner_text().endswith("Valid document")
     page.wait_for_selector("#history li[data-event='BatchAnchored']")
     assert receipt["targetHash"] in page.locator("#document").inner_text()
+    issuance = page.locator("#checks li[data-check='issuance']")
+    assert issuance.get_attribute("data-code") == "anchored"
+    # the anchoring shown comes from the issuance check, read because its code is anchored
+    assert "not anchored" not in page.locator("#document").inner_text()
     assert not page.locator("#document-note").is_visible()
     page.screenshot(path=str(screenshots / "verify-valid.png"), full_page=True)
 
@@ -82,6 +86,8 @@ def test_a_valid_and_a_tampered_certificate_uploaded_on_the_verifier_page(
     assert statuses["integrity"] == "invalid"
     assert page.locator("#verdict").inner_text().endswith("Not valid")
     assert "altered" in page.locator("#checks li[data-check='integrity']").inner_text()
+    integrity = page.locator("#checks li[data-check='integrity']")
+    assert integrity.get_attribute("data-code") == "target-hash-mismatch"
     assert page.locator("#document-note").is_visible()
     page.screenshot(path=str(screenshots / "verify-tampered.png"), full_page=True)
     page.close()

@@ -3,7 +3,9 @@
 - ``reference``: runs tests/reference/unixfs_reference.mjs (the official JS UnixFS
   importer and @ipld/car) with the node binary;
 - ``make_file``: deterministic files of any size, written fast from a seeded PRNG;
-- ``serve``: runs an ASGI app with uvicorn on a free 127.0.0.1 port in a thread.
+- ``serve``: runs an ASGI app with uvicorn on a free 127.0.0.1 port in a thread;
+- ``kubo``: a real Kubo daemon (bin/ipfs from `make engines`) on 127.0.0.1, closed to the
+  world (a private swarm of its own, no peers), stopped by PID after the test.
 """
 
 from __future__ import annotations
@@ -15,11 +17,22 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
+from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Any
 
 import pytest
 import uvicorn
+
+from ledger.chains import find_free_port
+from node.network import (
+    KuboNode,
+    PidFile,
+    audit_kubo_node,
+    consortium_networks,
+    engine_binary,
+    new_swarm_secret,
+)
 
 REPO = Path(__file__).resolve().parents[3]
 REFERENCE_SCRIPT = REPO / "tests" / "reference" / "unixfs_reference.mjs"
@@ -88,3 +101,27 @@ def serve() -> Iterator[Serve]:
     for server, thread in servers:
         server.should_exit = True
         thread.join()
+
+
+@pytest.fixture
+def kubo(tmp_path: Path) -> Iterator[KuboNode]:
+    pids = PidFile(tmp_path / "kubo.pids.json")
+    host = IPv4Address("127.0.0.1")
+    daemon = KuboNode(
+        engine_binary("kubo"),
+        tmp_path / "kubo-repo",
+        host=host,
+        swarm_port=find_free_port(),
+        api_port=find_free_port(),
+        swarm_secret=new_swarm_secret(),
+        pid_file=pids,
+    )
+    daemon.init()
+    daemon.start()
+    try:
+        yield daemon
+        assert audit_kubo_node(daemon, consortium_networks([host])) == []
+    finally:
+        daemon.stop()
+        pids.stop_all()
+        assert pids.entries() == []

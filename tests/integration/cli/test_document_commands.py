@@ -160,6 +160,7 @@ def test_check_against_another_chain_is_invalid(
     other = runner.invoke(app, ["check", wrapped, "--chain-id", "1", "--registry", REGISTRY])
     assert other.exit_code == 1
     assert "signature" in other.output
+    assert "(domain-mismatch)" in other.output
 
 
 def test_conceal_keeps_the_document_valid_and_removes_the_value(

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from certificates.schemas.samples import sample_document
-from node.cli.client_issue_inputs import (
+from node.cli.client.issue_inputs import (
     InvalidIssueInput,
     IssueState,
     StateMismatch,

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from certificates.encryption_keys import encryption_public_key
 from certificates.keystore import DEFAULT_SCRYPT_N, LIGHT_SCRYPT_N, decrypt_keystore
-from node.cli import keys
+from node.cli.local import keys
 
 PASSPHRASE = "correct horse battery staple"
 

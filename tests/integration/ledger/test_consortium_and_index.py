@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from certificates.errors import Refused
 from certificates.keccak import keccak256
 from certificates.merkle import MerkleTree
 from ledger import queries
@@ -116,7 +117,7 @@ def test_anchor_by_an_account_without_an_issuer_key_names_the_broken_rule(
     error = raised.value
     assert error.rule == "IssuerNotAuthorised"
     assert error.code == "not-authorised-on-chain"
-    assert error.http_status == 403
+    assert isinstance(error, Refused)
     assert f"issuer not authorised for coo/1 in VN at block {error.arguments['blockNumber']}" in (
         error.message
     )

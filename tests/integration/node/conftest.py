@@ -17,12 +17,12 @@ from fastapi.testclient import TestClient
 
 from certificates.json_types import JsonObject
 from certificates.schemas.samples import sample_document
-from node.app import create_app
-from node.roles import Role
+from node.access.roles import Role
+from node.chain.index_follower import sync_index
+from node.http.app import create_app
 from node.runtime import NodeRuntime
 from node.services import NodeServices
 from node.settings import NodeSettings
-from node.workers.indexer import sync_index
 
 #: scrypt cost for the dev keystores in tests (the default costs seconds per key)
 TEST_KDF_ITERATIONS = 2**10

@@ -30,18 +30,17 @@ from certificates.keccak import keccak256
 from certificates.schemas.samples import sample_document
 from ledger import Journal, ManagedAnvil, open_index
 from ledger.chains import anvil_binary, find_free_port
-from node.app import create_app
+from node.access.roles import Role
 from node.audit import check_report, load_report
+from node.chain.index_follower import sync_index
+from node.chain.ledger_link import LedgerLink, link_ledger
 from node.cli.main import app as docex
-from node.dev_consortium import keystore_path, load_or_create_key
-from node.inbox import ReceivedDocument
-from node.ledger_link import LedgerLink, link_ledger
-from node.lifecycle import DocumentLifecycle
-from node.roles import Role
+from node.dev.dev_consortium import keystore_path, load_or_create_key
+from node.http.app import create_app
+from node.receiving.inbox import ReceivedDocument
 from node.runtime import NodeRuntime
 from node.services import NodeServices
 from node.settings import NodeSettings
-from node.workers.indexer import sync_index
 
 pytestmark = pytest.mark.integration
 
@@ -164,7 +163,7 @@ def audited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuditedNode]:
         assert amended.status_code == 202, amended.text
         node.replacement_id = amended.json()["amendment"]["replacement"]
         anchor_pending()
-        assert DocumentLifecycle(services).complete_amendments() == 1
+        assert services.lifecycle.complete_amendments() == 1
         revoked = post(node, f"/v1/documents/{receipt_id}/revoke", {"reasonCode": 3}, "issuer")
         assert revoked.status_code == 200, revoked.text
         sync_index(ledger, services.metrics)

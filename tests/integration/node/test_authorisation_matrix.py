@@ -23,14 +23,14 @@ from certificates import BatchBuilder, validate_document
 from certificates.json_types import JsonObject
 from certificates.schemas.samples import sample_document
 from ledger import Journal, TransactionManager, open_index
-from node.app import create_app
-from node.dev_consortium import keystore_path, load_or_create_key
-from node.ledger_link import LedgerLink, link_ledger
-from node.roles import Role
+from node.access.roles import Role
+from node.chain.index_follower import sync_index
+from node.chain.ledger_link import LedgerLink, link_ledger
+from node.dev.dev_consortium import keystore_path, load_or_create_key
+from node.http.app import create_app
 from node.runtime import NodeRuntime
 from node.services import NodeServices
 from node.settings import NodeSettings
-from node.workers.indexer import sync_index
 
 pytestmark = pytest.mark.integration
 

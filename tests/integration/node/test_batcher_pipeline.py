@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from adapters import Cid
 from certificates.schemas.samples import sample_document
-from node.outbox import BatchRow, DocumentState
-from node.workers.indexer import sync_index
+from node.chain.index_follower import sync_index
+from node.issuing.outbox import BatchRow, DocumentState
 
 if TYPE_CHECKING:
     from conftest import NodeFactory, NodeUnderTest

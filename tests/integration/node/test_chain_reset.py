@@ -14,9 +14,9 @@ from certificates.json_types import JsonObject
 from certificates.schemas.samples import sample_document
 from ledger.chains import find_free_port
 from ledger.index_schema import ChainEvent
-from node.outbox import BatchState, DocumentState
-from node.workers.anchor_keeper import AnchorKeeper
-from node.workers.indexer import sync_index
+from node.chain.index_follower import sync_index
+from node.issuing.anchor_keeper import AnchorKeeper
+from node.issuing.outbox import BatchState, DocumentState
 
 if TYPE_CHECKING:
     from conftest import NodeUnderTest
@@ -38,6 +38,12 @@ def verdict(node: NodeUnderTest, document: Any) -> dict[str, str]:
     answer = node.client.post("/v1/verify", json=document)
     assert answer.status_code == 200, answer.text
     return {check["name"]: check["status"] for check in answer.json()["checks"]}
+
+
+def codes(node: NodeUnderTest, document: Any) -> dict[str, str]:
+    answer = node.client.post("/v1/verify", json=document)
+    assert answer.status_code == 200, answer.text
+    return {check["name"]: check["code"] for check in answer.json()["checks"]}
 
 
 def keeper_of(node: NodeUnderTest) -> AnchorKeeper:
@@ -153,6 +159,7 @@ def test_verification_is_not_green_while_a_restarted_chain_is_unchecked(
     ledger.restarts.restarting()  # what the chain supervisor says before restarting anvil
     doubted = verdict(node, anchored["document"])
     assert {doubted[name] for name in ("issuance", "issuer", "status", "recognition")} == {"error"}
+    assert set(codes(node, anchored["document"]).values()) == {"intact", "signed", "index-in-doubt"}
     assert doubted["integrity"] == "valid"
 
     token = ledger.restarts.pass_started()

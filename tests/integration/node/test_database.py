@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from node.database import open_database
+from node.db.schema import open_database
 
 pytestmark = pytest.mark.integration
 

@@ -4,7 +4,7 @@ database, and the node serves again once space returns.
 SQLite is made to run out of room for real with ``PRAGMA max_page_count`` on every
 connection of the node database (the same SQLITE_FULL a full file system gives, without
 mounting one; ``make soak`` fills a real tmpfs). ENOSPC from the file system is mapped the
-same way (a unit test of :func:`node.errors.storage_full_cause`).
+same way (a unit test of :func:`node.http.problems.storage_full_cause`).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from certificates.schemas.samples import sample_document
-from node.errors import storage_full_cause
-from node.outbox import SubmissionRow
+from node.http.problems import storage_full_cause
+from node.issuing.outbox import SubmissionRow
 
 if TYPE_CHECKING:
     from conftest import NodeUnderTest

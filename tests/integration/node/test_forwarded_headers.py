@@ -14,7 +14,7 @@ import pytest
 from fastapi import FastAPI, Request
 
 from ledger.chains import find_free_port
-from node.api_process import api_server
+from node.http.api_process import api_server
 from node.settings import NodeSettings
 
 pytestmark = pytest.mark.integration

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from node.inbox import ReceivedDocument
+from node.receiving.inbox import ReceivedDocument
 
 if TYPE_CHECKING:
     from conftest import NodeUnderTest

@@ -14,9 +14,9 @@ from certificates.json_types import JsonObject
 from certificates.schemas.samples import sample_document
 from ledger.chains import find_free_port
 from ledger.index_schema import Batch
-from node.database import open_database
-from node.outbox import DocumentState, NewDocument, Outbox, fingerprint
-from node.workers.indexer import sync_index
+from node.chain.index_follower import sync_index
+from node.db.schema import open_database
+from node.issuing.outbox import DocumentState, NewDocument, Outbox, fingerprint
 
 if TYPE_CHECKING:
     from conftest import NodeUnderTest

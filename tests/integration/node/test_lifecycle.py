@@ -14,11 +14,10 @@ from certificates import BatchBuilder, validate_document
 from certificates.json_types import JsonObject
 from certificates.schemas.samples import sample_document
 from ledger import Journal, TransactionManager, open_index
-from node.dev_consortium import keystore_path, load_or_create_key
-from node.inbox import ReceivedDocument
-from node.ledger_link import LedgerLink, link_ledger
-from node.lifecycle import DocumentLifecycle
-from node.workers.indexer import sync_index
+from node.chain.index_follower import sync_index
+from node.chain.ledger_link import LedgerLink, link_ledger
+from node.dev.dev_consortium import keystore_path, load_or_create_key
+from node.receiving.inbox import ReceivedDocument
 
 if TYPE_CHECKING:
     from conftest import NodeUnderTest
@@ -107,6 +106,7 @@ def test_an_issuer_revokes_its_document_and_verification_then_fails_status(
     sync(node)
     status = verdict_status(node, receipt["document"])
     assert status["status"] == "invalid"
+    assert status["code"] == "revoked"
     assert "revoked" in status["reason"]
 
 
@@ -208,7 +208,7 @@ def test_an_amendment_supersedes_the_original_once_both_are_anchored(
     assert response.status_code == 202, response.text
     replacement_id = response.json()["amendment"]["replacement"]
     assert response.headers["location"] == f"/v1/receipts/{replacement_id}"
-    lifecycle = DocumentLifecycle(node.services)
+    lifecycle = node.services.lifecycle
     assert lifecycle.complete_amendments() == 0  # the replacement is not anchored yet
     node.anchor_pending()
     assert lifecycle.complete_amendments() == 1
@@ -216,6 +216,7 @@ def test_an_amendment_supersedes_the_original_once_both_are_anchored(
     replacement = node.receipt(replacement_id).json()
     status = verdict_status(node, original["document"])
     assert status["status"] == "invalid"
+    assert status["code"] == "superseded"
     assert status["data"]["successorTargetHash"] == replacement["targetHash"]
     history = node.client.get(
         f"/v1/documents/{original['id']}/history", headers=node.auth("issuer")
@@ -527,3 +528,77 @@ def test_the_dev_agreement_is_listed(node: NodeUnderTest) -> None:
         a["verifierCountry"] == "KR" and a["issuerCountry"] == "VN" and a["inForce"]
         for a in agreements["agreements"]
     )
+
+
+def test_a_certificate_used_up_is_no_longer_in_force(node: NodeUnderTest, kr: LedgerLink) -> None:
+    wrapped = kr_document_to_vn(node, kr)
+    path = f"/v1/documents/{wrapped['targetHash']}/use"
+    assert verdict_status(node, wrapped)["code"] == "in-force"
+    body = {"declarationReference": "D-1", "quantity": 2, "allowedQuantity": 3, "document": wrapped}
+    assert post(node, path, body, "officer").status_code == 200
+    sync(node)
+    assert verdict_status(node, wrapped)["code"] == "in-force"  # 2 of 3: one left
+
+    body = {"declarationReference": "D-2", "quantity": 1, "document": wrapped}
+    assert post(node, path, body, "officer").status_code == 200
+    sync(node)
+
+    status = verdict_status(node, wrapped)
+    assert status["status"] == "invalid"
+    assert status["code"] == "used-up"
+    assert status["data"]["usedQuantity"] == 3
+    assert status["data"]["allowedQuantity"] == 3
+
+
+def test_a_permit_past_its_signed_validity_is_expired(node: NodeUnderTest) -> None:
+    permit = sample_document("permit/1", 1)
+    permit["validity"] = {"validFrom": "2024-01-01", "validUntil": "2024-03-31"}
+    permit["issueDate"] = "2023-12-20"
+    response = post(node, "/v1/documents", permit, "permit-issuer")
+    assert response.status_code == 202, response.text
+    node.anchor_pending()
+    receipt_id = response.json()["receipts"][0]["id"]
+    receipt = node.receipt(receipt_id, user="auditor").json()
+    assert receipt["status"] == "anchored"
+
+    status = verdict_status(node, receipt["document"])
+
+    assert status["status"] == "invalid"
+    assert status["code"] == "expired"
+    assert status["data"]["validUntil"] == "2024-03-31"
+
+
+def test_an_addressee_of_another_document_in_the_batch_cannot_use_this_one(
+    node: NodeUnderTest, kr: LedgerLink
+) -> None:
+    """KR posts two certificates in one batch, one to VN and one to SG: VN's officer may
+    act on the first only, though VN is an addressee of the batch."""
+    to_vn, to_sg = coo(41), coo(42)
+    for document, importer in ((to_vn, "VN"), (to_sg, "SG")):
+        document["issuingAuthority"] = {**document["issuingAuthority"], "country": "KR"}  # type: ignore[dict-item]
+        document["importingCountry"] = importer
+    builder = BatchBuilder()
+    builder.add(validate_document(to_vn))
+    builder.add(validate_document(to_sg))
+    signed = builder.sign(signing_key=kr.signing_key, domain=kr.domain)
+    kr.anchor("kr-pair", signed.anchor.root, "coo/1", 2, signed.anchor.addressees)
+    sync(node)
+    assert signed.anchor.addressees == ("SG", "VN")
+    for_vn, for_sg = (document.to_json() for document in signed)
+
+    refused = post(
+        node,
+        f"/v1/documents/{for_sg['targetHash']}/use",
+        {"declarationReference": "D-SG", "document": for_sg},
+        "officer",
+    )
+    node.problem(refused, 403, "not-authorised")
+    assert "not an addressee of this document" in refused.json()["detail"]
+
+    accepted = post(
+        node,
+        f"/v1/documents/{for_vn['targetHash']}/use",
+        {"declarationReference": "D-VN", "document": for_vn},
+        "officer",
+    )
+    assert accepted.status_code == 200, accepted.text

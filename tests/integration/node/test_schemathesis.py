@@ -19,8 +19,8 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Ok
 from schemathesis.specs.openapi.checks import status_code_conformance
 
-from node.app import create_app
-from node.roles import Role
+from node.access.roles import Role
+from node.http.app import create_app
 from node.runtime import NodeRuntime
 from node.settings import NodeSettings
 

@@ -29,14 +29,14 @@ from certificates import BatchBuilder, validate_document
 from certificates.json_types import JsonObject
 from certificates.schemas.samples import sample_document
 from ledger import Journal, open_index
-from node.app import create_app
-from node.dev_consortium import keystore_path, load_or_create_key
-from node.ledger_link import LedgerLink, link_ledger
-from node.roles import Role
+from node.access.roles import Role
+from node.chain.index_follower import sync_index
+from node.chain.ledger_link import LedgerLink, link_ledger
+from node.dev.dev_consortium import keystore_path, load_or_create_key
+from node.http.app import create_app
 from node.runtime import NodeRuntime
 from node.services import NodeServices
 from node.settings import NodeSettings
-from node.workers.indexer import sync_index
 
 pytestmark = pytest.mark.integration
 
@@ -270,10 +270,30 @@ def test_json_that_is_not_a_wrapped_document_verifies_as_invalid(target: Target,
     integrity = verdict["checks"][0]
     assert integrity["name"] == "integrity"
     assert integrity["status"] == "invalid"
+    assert integrity["code"] == "schema-invalid"
     assert "not a wrapped document" in integrity["reason"]
 
 
 # --- wrapped forgeries ----------------------------------------------------------------------
+
+
+#: the code each forgery's failing check answers with (docs/verification-codes.md)
+FORGERY_CODES: Final = {
+    "changed-value": "target-hash-mismatch",
+    "swapped-fields": "target-hash-mismatch",
+    "swapped-salts": "target-hash-mismatch",
+    "forged-proof": "proof-invalid",
+    "other-root": "proof-invalid",
+    "other-target-hash": "target-hash-mismatch",
+    "forged-concealed-field": "salts-invalid",
+    "wrong-signer": "signature-mismatch",
+    "forged-signature": "signature-mismatch",
+    "other-chain": "domain-mismatch",
+    "other-registry": "domain-mismatch",
+    "more-documents": "signature-mismatch",
+    "added-addressee": "signature-mismatch",
+    "other-version": "schema-invalid",
+}
 
 
 @pytest.mark.parametrize("forgery", corpus.FORGERIES, ids=lambda forgery: forgery.name)
@@ -294,6 +314,7 @@ def test_a_forged_wrapped_document_fails_the_check_it_attacks(target: Target, fo
         checks = {check["name"]: check for check in verdict["checks"]}
         assert verdict["valid"] is False
         assert checks[forgery.fails]["status"] == "invalid", checks
+        assert checks[forgery.fails]["code"] == FORGERY_CODES[forgery.name], checks
         assert checks[forgery.fails]["reason"]
 
 

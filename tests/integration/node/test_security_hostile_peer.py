@@ -27,11 +27,11 @@ from certificates import BatchBuilder, validate_document
 from certificates.json_types import JsonObject
 from certificates.schemas.samples import sample_document
 from ledger import Journal, open_index
-from node.confidential import seal_wrapped
-from node.dev_consortium import keystore_path, load_or_create_key
-from node.ledger_link import link_ledger
-from node.receiving_manifests import MANIFEST_FORMAT
-from node.workers.indexer import sync_index
+from node.chain.index_follower import sync_index
+from node.chain.ledger_link import link_ledger
+from node.consortium.member_directory import seal_wrapped
+from node.dev.dev_consortium import keystore_path, load_or_create_key
+from node.receiving.manifests import MANIFEST_FORMAT
 
 if TYPE_CHECKING:
     from conftest import NodeUnderTest

@@ -15,19 +15,22 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 
 from certificates import BatchBuilder, Eip712Domain, validate_document
 from certificates.json_types import JsonObject
 from certificates.schemas.samples import sample_document
 from ledger import Journal, TransactionManager, country_code, open_index, queries
 from ledger.chains import find_free_port
+from ledger.contracts import type_id
 from ledger.errors import ContractReverted, NotAuthorisedOnChain
-from node.app import create_app
-from node.dev_consortium import keystore_path, load_or_create_key
-from node.ledger_link import LedgerLink, link_ledger
+from ledger.index_schema import Batch
+from node.chain.index_follower import sync_index
+from node.chain.ledger_link import LedgerLink, link_ledger
+from node.dev.dev_consortium import keystore_path, load_or_create_key
+from node.http.app import create_app
 from node.runtime import NodeRuntime
 from node.settings import NodeSettings
-from node.workers.indexer import sync_index
 
 if TYPE_CHECKING:
     from conftest import NodeUnderTest
@@ -182,9 +185,14 @@ def test_a_batch_signed_before_its_keys_revocation_cannot_be_anchored_after_it_w
     assert backdated["by_name"]["integrity"]["status"] == "valid"
     assert backdated["by_name"]["signature"]["status"] == "valid"
     assert backdated["by_name"]["issuance"]["status"] == "invalid"
+    assert backdated["by_name"]["issuance"]["code"] == "batch-not-anchored"
     earlier = _verdict(node, next(iter(before)).to_json())
     assert _authentic(earlier), earlier["checks"]
     assert "coo/1 in KR" in earlier["by_name"]["issuer"]["reason"]
+    assert earlier["by_name"]["issuer"]["code"] == "authorised"
+    # VN recognises no KR certificate: genuine, but not recognised here
+    assert earlier["by_name"]["recognition"]["status"] == "invalid"
+    assert earlier["by_name"]["recognition"]["code"] == "no-agreement"
 
 
 def test_the_node_judges_a_batch_by_its_anchor_block_not_by_the_date_it_claims(
@@ -222,6 +230,61 @@ def test_the_node_judges_a_batch_by_its_anchor_block_not_by_the_date_it_claims(
     assert _authentic(_verdict(node, next(iter(batch)).to_json()))
 
 
+def _indexed_anyway(node: NodeUnderTest, batch: Any, issuer: str, country: str) -> None:
+    """An anchor the contract would refuse, in the index anyway (a contract bug, a hostile
+    RPC): what the node's own issuer check is there for."""
+    _sync(node)  # the members' keys, indexed
+    anchor = batch.anchor
+    with Session(_ledger(node).index) as session, session.begin():
+        session.add(
+            Batch(
+                root=anchor.root,
+                issuer_member=1,
+                type_id=type_id(anchor.document_type),
+                document_type=anchor.document_type,
+                issuer=bytes.fromhex(issuer[2:]),
+                submitter=bytes.fromhex(issuer[2:]),
+                issuer_country=country,
+                document_count=len(batch),
+                addressees=",".join(sorted(anchor.addressees)),
+                timestamp=1_767_225_600,
+                block_number=_ledger(node).head_block(),
+                log_index=0,
+                tx_hash=bytes(32),
+            )
+        )
+
+
+@pytest.mark.parametrize(
+    ("signer", "anchored_for", "country", "code"),
+    [
+        ("a stranger", "the signer", "KR", "issuer-not-authorised"),
+        ("KR", "the signer", "VN", "issuer-other-country"),
+        ("KR", "another account", "KR", "signer-mismatch"),
+    ],
+)
+def test_an_unauthorised_anchor_in_the_index_fails_the_issuer_check_with_its_code(
+    node: NodeUnderTest, tmp_path: Path, signer: str, anchored_for: str, country: str, code: str
+) -> None:
+    kr = _issuer_link(node, tmp_path, "KR")
+    if signer == "KR":
+        batch = _signed(kr, _kr_certificate(10))
+    else:  # a key no member holds
+        builder = BatchBuilder()
+        builder.add(validate_document(_kr_certificate(10)))
+        batch = builder.sign(signing_key=bytes(range(40, 72)), domain=kr.domain)
+    account = batch.signature.signer if anchored_for == "the signer" else "0x" + "12" * 20
+    _indexed_anyway(node, batch, account, country)
+
+    verdict = _verdict(node, next(iter(batch)).to_json())
+
+    assert verdict["valid"] is False
+    assert verdict["by_name"]["signature"]["status"] == "valid"
+    assert verdict["by_name"]["issuance"]["code"] == "anchored"
+    assert verdict["by_name"]["issuer"]["status"] == "invalid"
+    assert verdict["by_name"]["issuer"]["code"] == code, verdict["by_name"]["issuer"]
+
+
 # --- suspension ----------------------------------------------------------------------------
 
 
@@ -244,6 +307,7 @@ def test_a_suspended_members_earlier_documents_stay_valid_and_later_ones_are_ref
     refused = _verdict(node, next(iter(later)).to_json())
     assert refused["valid"] is False
     assert refused["by_name"]["issuance"]["status"] == "invalid"
+    assert refused["by_name"]["issuance"]["code"] == "batch-not-anchored"
 
 
 def test_a_suspended_member_cannot_issue_through_its_node_either(
@@ -288,7 +352,9 @@ def test_a_root_signature_made_for_another_deployment_fails_here(
     assert verdict["valid"] is False
     assert verdict["by_name"]["integrity"]["status"] == "valid"
     assert verdict["by_name"]["signature"]["status"] == "invalid"
+    assert verdict["by_name"]["signature"]["code"] == "domain-mismatch"
     assert verdict["by_name"]["issuance"]["status"] == "invalid"
+    assert verdict["by_name"]["issuance"]["code"] == "batch-not-anchored"
 
 
 def test_a_document_anchored_on_one_chain_is_not_issued_on_a_twin_chain(
@@ -321,6 +387,7 @@ def test_a_document_anchored_on_one_chain_is_not_issued_on_a_twin_chain(
     assert body["valid"] is False
     assert by_name["signature"]["status"] == "valid"
     assert by_name["issuance"]["status"] == "invalid"
+    assert by_name["issuance"]["code"] == "batch-not-anchored"
     assert "not anchored" in by_name["issuance"]["reason"]
 
 
@@ -345,3 +412,76 @@ def _relay(node: NodeUnderTest, batch: Any, relayer: str = "SG") -> None:
         batch.signature.value,
     )
     manager.transact(key.address, request)
+
+
+# --- what was signed must be what was anchored ------------------------------------------
+
+
+def _vn_permit_batch(link: LedgerLink, addressees: list[str]) -> Any:
+    permit = sample_document("permit/1", 1)
+    permit["addresseeCountries"] = addressees
+    return _signed(link, permit)
+
+
+def test_a_batch_signed_as_one_type_and_anchored_as_another_is_never_green(
+    node: NodeUnderTest,
+) -> None:
+    """The laundering attack: a key signs a permit/1 batch and anchors its root as coo/1
+    (a type it holds); the verdict must judge the signed type, not the anchored one."""
+    vn = _ledger(node)
+    batch = _vn_permit_batch(vn, ["SG"])
+    vn.anchor("launder-1", batch.anchor.root, "coo/1", len(batch), batch.anchor.addressees)
+    _sync(node)
+
+    verdict = _verdict(node, next(iter(batch)).to_json())
+
+    assert verdict["valid"] is False
+    assert verdict["by_name"]["issuance"]["code"] == "anchored"
+    assert verdict["by_name"]["issuer"]["code"] == "type-mismatch"
+
+
+def test_signed_addressees_other_than_the_anchored_ones_are_refused(node: NodeUnderTest) -> None:
+    vn = _ledger(node)
+    batch = _vn_permit_batch(vn, ["SG"])
+    vn.anchor("widen-1", batch.anchor.root, "permit/1", len(batch), ("SG", "TH"))
+    _sync(node)
+
+    verdict = _verdict(node, next(iter(batch)).to_json())
+
+    assert verdict["valid"] is False
+    assert verdict["by_name"]["issuer"]["code"] == "addressee-mismatch"
+
+
+def test_a_document_of_another_country_anchored_by_this_member_is_refused(
+    node: NodeUnderTest,
+) -> None:
+    """VN's key signs and anchors a certificate that states KR issued it."""
+    vn = _ledger(node)
+    batch = _signed(vn, _kr_certificate(31))
+    _anchor(vn, batch, "foreign-1")
+    _sync(node)
+
+    verdict = _verdict(node, next(iter(batch)).to_json())
+
+    assert verdict["valid"] is False
+    assert verdict["by_name"]["issuer"]["code"] == "country-mismatch"
+
+
+def test_concealing_the_country_does_not_hide_the_mismatch_once_revealed(
+    node: NodeUnderTest,
+) -> None:
+    """The on-chain answers are memoised per document; the binding is not: a concealed
+    copy seen first must not turn the revealed one green."""
+    vn = _ledger(node)
+    batch = _signed(vn, _kr_certificate(32))
+    _anchor(vn, batch, "foreign-2")
+    _sync(node)
+    document = next(iter(batch))
+    concealed = document.conceal(["/issuingAuthority/country"]).to_json()
+
+    first = _verdict(node, concealed)
+    revealed = _verdict(node, document.to_json())
+
+    assert first["by_name"]["issuer"]["code"] == "authorised"
+    assert revealed["by_name"]["issuer"]["code"] == "country-mismatch"
+    assert revealed["valid"] is False

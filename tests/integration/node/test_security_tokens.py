@@ -125,7 +125,7 @@ def _verify(node: NodeUnderTest, client: tuple[str, int] | None = None, **header
         return node.client.post("/v1/verify", json={}, headers=headers)
     from fastapi.testclient import TestClient
 
-    from node.app import create_app
+    from node.http.app import create_app
 
     other = TestClient(create_app(node.runtime.settings, node.services), client=client)
     return other.post("/v1/verify", json={}, headers=headers)

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from node.access.roles import Role
+from node.access.users import UserStore
 from node.cli.main import app
-from node.database import open_database
-from node.roles import Role
-from node.users import UserStore
+from node.db.schema import open_database
 
 runner = CliRunner()
 

@@ -27,6 +27,10 @@ def statuses(verdict: dict[str, Any]) -> dict[str, str]:
     return {check["name"]: check["status"] for check in verdict["checks"]}
 
 
+def codes(verdict: dict[str, Any]) -> dict[str, str]:
+    return {check["name"]: check["code"] for check in verdict["checks"]}
+
+
 def test_an_anchored_document_passes_every_check(node: NodeUnderTest) -> None:
     wrapped = issued_and_anchored(node)
 
@@ -41,6 +45,14 @@ def test_an_anchored_document_passes_every_check(node: NodeUnderTest) -> None:
         "status": "valid",
         "recognition": "valid",
     }
+    assert codes(verdict) == {
+        "integrity": "intact",
+        "signature": "signed",
+        "issuance": "anchored",
+        "issuer": "authorised",
+        "status": "in-force",
+        "recognition": "own-country",
+    }
 
 
 def test_a_document_changed_by_one_character_fails_integrity(node: NodeUnderTest) -> None:
@@ -52,6 +64,7 @@ def test_a_document_changed_by_one_character_fails_integrity(node: NodeUnderTest
     assert verdict["valid"] is False
     integrity = next(c for c in verdict["checks"] if c["name"] == "integrity")
     assert integrity["status"] == "invalid"
+    assert integrity["code"] == "target-hash-mismatch"
     assert "altered" in integrity["reason"]
 
 
@@ -74,6 +87,14 @@ def test_a_signed_but_never_anchored_batch_fails_issuance(node: NodeUnderTest) -
     assert statuses(verdict)["integrity"] == "valid"
     assert statuses(verdict)["issuance"] == "invalid"
     assert statuses(verdict)["recognition"] == "skipped"
+    assert codes(verdict) == {
+        "integrity": "intact",
+        "signature": "signed",
+        "issuance": "batch-not-anchored",
+        "issuer": "batch-not-anchored",
+        "status": "batch-not-anchored",
+        "recognition": "batch-not-anchored",
+    }
 
 
 def test_a_wrapped_document_uploaded_as_a_file_is_verified_the_same(node: NodeUnderTest) -> None:
@@ -96,6 +117,20 @@ def test_something_that_is_not_a_wrapped_document_fails_integrity_and_skips_the_
     assert verdict["valid"] is False
     assert statuses(verdict)["integrity"] == "invalid"
     assert set(statuses(verdict).values()) == {"invalid", "skipped"}
+    assert set(codes(verdict).values()) == {"schema-invalid"}
+
+
+def test_the_api_schema_shows_each_checks_code(node: NodeUnderTest) -> None:
+    paths = node.client.get("/openapi.json").json()["paths"]
+
+    for path, method in (("/v1/verify", "post"), ("/v1/verify/{ref}", "get")):
+        answer = paths[path][method]["responses"]["200"]["content"]["application/json"]
+        check = answer["schema"]["properties"]["checks"]["items"]
+        assert {"name", "status", "code", "reason", "data"} <= set(check["required"])
+        assert {"revoked", "superseded", "batch-not-anchored", "expired"} <= set(
+            check["properties"]["code"]["enum"]
+        )
+        assert "code" in answer["example"]["checks"][0]
 
 
 def test_verification_is_rate_limited_per_client_with_retry_after(make_node: Any) -> None:

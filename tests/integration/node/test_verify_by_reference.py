@@ -15,11 +15,10 @@ from certificates import BatchBuilder, validate_document
 from certificates.json_types import JsonObject
 from certificates.schemas.samples import sample_document
 from ledger import Journal, open_index
-from node.dev_consortium import keystore_path, load_or_create_key
-from node.inbox import ReceivedDocument
-from node.ledger_link import link_ledger
-from node.lifecycle import DocumentLifecycle
-from node.workers.indexer import sync_index
+from node.chain.index_follower import sync_index
+from node.chain.ledger_link import link_ledger
+from node.dev.dev_consortium import keystore_path, load_or_create_key
+from node.receiving.inbox import ReceivedDocument
 
 if TYPE_CHECKING:
     from conftest import NodeUnderTest
@@ -56,6 +55,10 @@ def by_reference(node: NodeUnderTest, ref: str) -> Any:
 
 def statuses(body: dict[str, Any]) -> dict[str, str]:
     return {check["name"]: check["status"] for check in body["checks"]}
+
+
+def codes(body: dict[str, Any]) -> dict[str, str]:
+    return {check["name"]: check["code"] for check in body["checks"]}
 
 
 def test_a_document_issued_here_verifies_by_receipt_id_target_hash_and_cid(
@@ -135,6 +138,7 @@ def test_a_revoked_document_fails_status_and_shows_the_revocation(node: NodeUnde
 
     assert body["valid"] is False
     assert statuses(body)["status"] == "invalid"
+    assert codes(body)["status"] == "revoked"
     assert [e["event"] for e in body["history"]][-1] == "DocumentRevoked"
     assert body["historyStatus"] == "revoked"
 
@@ -148,7 +152,7 @@ def test_a_superseded_document_links_to_its_replacement(node: NodeUnderTest) -> 
     )
     assert amended.status_code == 202, amended.text
     node.anchor_pending()
-    assert DocumentLifecycle(node.services).complete_amendments() == 1
+    assert node.services.lifecycle.complete_amendments() == 1
     assert node.services.ledger is not None
     sync_index(node.services.ledger, node.services.metrics)
     replacement = node.receipt(amended.json()["amendment"]["replacement"]).json()
@@ -157,6 +161,7 @@ def test_a_superseded_document_links_to_its_replacement(node: NodeUnderTest) -> 
 
     assert body["valid"] is False
     assert statuses(body)["status"] == "invalid"
+    assert codes(body)["status"] == "superseded"
     successor = body["supersededBy"]
     assert successor["targetHash"] == replacement["targetHash"]
     assert successor["link"] == f"{node.runtime.settings.base_url}/v/{replacement['targetHash']}"

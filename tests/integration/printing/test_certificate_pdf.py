@@ -21,11 +21,11 @@ from certificates import BatchBuilder, validate_document
 from certificates.json_types import JsonObject
 from certificates.schemas.samples import sample_document
 from ledger import Journal, open_index
+from node.chain.index_follower import sync_index
+from node.chain.ledger_link import link_ledger
 from node.cli.main import app as docex
-from node.dev_consortium import keystore_path, load_or_create_key
-from node.inbox import ReceivedDocument
-from node.ledger_link import link_ledger
-from node.workers.indexer import sync_index
+from node.dev.dev_consortium import keystore_path, load_or_create_key
+from node.receiving.inbox import ReceivedDocument
 
 if TYPE_CHECKING:
     from conftest import NodeUnderTest

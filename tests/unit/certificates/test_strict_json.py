@@ -262,3 +262,12 @@ def test_any_duplicated_key_is_rejected_at_its_path(key: str, value: JsonValue) 
     with pytest.raises(errors.DuplicateKey) as caught:
         parse_strict_json(f'{{"outer": {{{pair}, {pair}}}}}')
     assert caught.value.path == json_pointer(["outer", key])
+
+
+def test_an_error_at_the_whole_document_has_no_empty_location() -> None:
+    from certificates.errors import InvalidUtf8
+
+    error = InvalidUtf8("input is not valid UTF-8", path="")
+    assert str(error) == "input is not valid UTF-8"
+    assert error.path == ""
+    assert str(InvalidUtf8("bad", path="/a")) == "bad (at /a)"

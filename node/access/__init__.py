@@ -1,0 +1,1 @@
+"""access: see docs/node.md."""

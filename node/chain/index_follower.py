@@ -1,0 +1,53 @@
+"""Keeps the node's event index in step with the chain; reports the lag as a metric.
+
+After each pass the :class:`~node.issuing.anchor_keeper.AnchorKeeper` (when given) checks
+that every batch the node holds as anchored still is (a chain can lose blocks).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from certificates import DocexError
+from ledger import SyncReport
+from node.chain.ledger_link import LedgerLink
+from node.issuing.anchor_keeper import AnchorKeeper
+from node.observability.metrics import NodeMetrics
+
+_log = logging.getLogger("docex.node.indexer")
+
+
+def sync_index(ledger: LedgerLink, metrics: NodeMetrics) -> int:
+    """One indexer pass; returns the lag in blocks after it."""
+    return index_pass(ledger, metrics)[1]
+
+
+def index_pass(ledger: LedgerLink, metrics: NodeMetrics) -> tuple[SyncReport, int]:
+    """One indexer pass: what it did (a rollback?) and the lag after it (also a metric)."""
+    report = ledger.indexer.sync()
+    lag = max(ledger.head_block() - ledger.indexer.checkpoint(), 0)
+    metrics.indexer_lag.set(lag)
+    return report, lag
+
+
+def follow_chain(
+    ledger: LedgerLink,
+    metrics: NodeMetrics,
+    stop: threading.Event,
+    poll: float = 0.5,
+    keeper: AnchorKeeper | None = None,
+) -> None:
+    """Sync every ``poll`` seconds until ``stop``; an unreachable chain is retried."""
+    while not stop.is_set():
+        try:
+            token = ledger.restarts.pass_started()
+            report, _ = index_pass(ledger, metrics)
+            ledger.restarts.checked(token)
+            if keeper is not None:
+                keeper.check(rewound=report.reorged_to is not None)
+        except DocexError as error:
+            _log.warning("indexer will retry", extra={"error": str(error)})
+        except Exception:
+            _log.exception("indexer failed; retrying")
+        stop.wait(poll)

@@ -1,0 +1,1 @@
+"""consortium: see docs/node.md."""

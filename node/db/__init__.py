@@ -1,0 +1,1 @@
+"""db: see docs/node.md."""

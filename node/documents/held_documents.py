@@ -1,0 +1,154 @@
+"""The wrapped documents this node holds, found by reference: a receipt id, a target hash
+or a CID.
+
+A node holds the documents it issued (the outbox: ``submissions``, once signed) and the
+documents other members addressed to it (the inbox, opened when they came sealed). A
+reference names one of them:
+
+- a **receipt id** (32 hex digits), the ``id`` of ``POST /v1/documents``: issued here;
+- a **target hash** (``0x`` + 64 hex digits): issued here, or received;
+- a **CID** (CIDv0 ``Qm...`` or CIDv1 ``b...``) of the stored content: issued here or
+  received (for a confidential document, the CID of its envelope).
+
+Anything else is not a reference (:class:`InvalidReference`, 422).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Final
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from adapters import Cid, InvalidCid
+from certificates.errors import Invalid
+from certificates.hashes import canonical_hash
+from certificates.json_types import JsonValue
+from node.errors import DocumentNotAnchored, NodeError
+from node.issuing.outbox import DocumentState, SubmissionRow
+from node.receiving.inbox import InboxRow
+
+RECEIPT_ID: Final = re.compile(r"^[0-9a-f]{32}$")
+#: longer than any CID of a sha2-256 multihash in any base
+_MAX_REFERENCE: Final = 128
+
+
+class InvalidReference(Invalid, NodeError):
+    """The reference is neither a receipt id, a target hash nor a CID."""
+
+    code = "invalid-reference"
+
+
+class ReferenceKind(StrEnum):
+    RECEIPT_ID = "receiptId"
+    TARGET_HASH = "targetHash"
+    CID = "cid"
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    kind: ReferenceKind
+    #: the normalised text: lower-case hex, or the CID as given and in its canonical form
+    values: tuple[str, ...]
+
+
+class DocumentOrigin(StrEnum):
+    ISSUED = "issued"  # issued by this node's administration (outbox)
+    RECEIVED = "received"  # addressed to it by another member (inbox)
+
+
+@dataclass(frozen=True, slots=True)
+class HeldDocument:
+    """A wrapped document this node holds, and what the node knows about it."""
+
+    wrapped: JsonValue
+    target_hash: bytes
+    origin: DocumentOrigin
+    confidential: bool
+    issuer_country: str
+    cid: str | None
+    #: the receipt id for a document issued here
+    receipt_id: str | None
+
+
+def parse_reference(text: str) -> Reference:
+    """What ``text`` names, or :class:`InvalidReference`."""
+    if RECEIPT_ID.fullmatch(text):
+        return Reference(ReferenceKind.RECEIPT_ID, (text,))
+    target_hash = canonical_hash(text, lenient=True)  # as retyped from paper
+    if target_hash is not None:
+        return Reference(ReferenceKind.TARGET_HASH, (target_hash,))
+    if 0 < len(text) <= _MAX_REFERENCE:
+        try:
+            canonical = str(Cid.parse(text))
+        except (InvalidCid, ValueError):
+            pass
+        else:
+            return Reference(ReferenceKind.CID, tuple(dict.fromkeys((text, canonical))))
+    raise InvalidReference(
+        "a reference is a receipt id (32 hex digits), a target hash (0x + 64 hex digits) "
+        f"or a CID; {text[:80]!r} is none of these"
+    )
+
+
+def _issued(row: SubmissionRow, country: str) -> HeldDocument:
+    if row.wrapped_json is None or row.target_hash is None:
+        state = DocumentState(row.state)
+        if state is DocumentState.FAILED:
+            raise DocumentNotAnchored(f"document {row.id} failed to anchor: nothing to verify")
+        raise DocumentNotAnchored(
+            f"document {row.id} is {state.value}: it is not signed and anchored yet"
+        )
+    return HeldDocument(
+        wrapped=json.loads(row.wrapped_json),
+        target_hash=row.target_hash,
+        origin=DocumentOrigin.ISSUED,
+        confidential=row.confidential,
+        issuer_country=country,
+        cid=row.cid,
+        receipt_id=row.id,
+    )
+
+
+def _received(row: InboxRow) -> HeldDocument:
+    return HeldDocument(
+        wrapped=json.loads(row.wrapped_json),
+        target_hash=row.target_hash,
+        origin=DocumentOrigin.RECEIVED,
+        confidential=row.confidential,
+        issuer_country=row.issuer_country,
+        cid=row.cid,
+        receipt_id=None,
+    )
+
+
+def find_held_document(database: Engine, country: str, reference: Reference) -> HeldDocument | None:
+    """The document ``reference`` names among those this node (of ``country``) issued or
+    received; None when it holds none. A document issued here but not signed yet is
+    :class:`~node.errors.DocumentNotAnchored` (409)."""
+    with Session(database) as session:
+        if reference.kind is ReferenceKind.RECEIPT_ID:
+            submission = session.get(SubmissionRow, reference.values[0])
+            return None if submission is None else _issued(submission, country)
+        if reference.kind is ReferenceKind.TARGET_HASH:
+            target_hash = bytes.fromhex(reference.values[0][2:])
+            submission = session.scalars(
+                select(SubmissionRow).where(SubmissionRow.target_hash == target_hash).limit(1)
+            ).first()
+            if submission is not None:
+                return _issued(submission, country)
+            received = session.get(InboxRow, target_hash)
+            return None if received is None else _received(received)
+        submission = session.scalars(
+            select(SubmissionRow).where(SubmissionRow.cid.in_(reference.values)).limit(1)
+        ).first()
+        if submission is not None:
+            return _issued(submission, country)
+        received = session.scalars(
+            select(InboxRow).where(InboxRow.cid.in_(reference.values)).limit(1)
+        ).first()
+        return None if received is None else _received(received)

@@ -1,0 +1,152 @@
+"""Which document a printable certificate is of, who may print it, and the facts of its
+anchoring: the node's side of ``GET /v1/documents/{id}/certificate.pdf``.
+
+A document is named by its receipt id (issued here) or its target hash (issued here, or
+received in the inbox). Who may print it:
+
+- an **issuer**: the documents it issued itself (another issuer's, or another member's: 403);
+- a **customs officer**: documents addressed to this node's country (others: 403);
+- **auditors** and **admins**: any document this node holds.
+
+A document not anchored yet is 409: a certificate is printed only with its anchoring
+transaction and block, taken from the event index (or, for one issued here that the
+index has not reached yet, from its receipt).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from adapters.printing import AnchoringFacts, render_certificate
+from ledger import queries
+from node.access.roles import Role
+from node.access.users import Principal
+from node.errors import DocumentNotAnchored, DocumentNotFound, NotAuthorised
+from node.issuing.outbox import RECEIPT_ID, TARGET_HASH, DocumentState, Receipt
+from node.services import NodeServices
+
+
+@dataclass(frozen=True, slots=True)
+class PrintableDocument:
+    """An anchored document this node holds, ready to print."""
+
+    wrapped: dict[str, Any]
+    target_hash: bytes
+    anchoring: AnchoringFacts
+
+    @property
+    def target_hash_hex(self) -> str:
+        return "0x" + self.target_hash.hex()
+
+
+@dataclass(frozen=True, slots=True)
+class PrintedCertificate:
+    pdf: bytes
+    target_hash_hex: str
+    document_type: str
+
+
+def _addressees(wrapped: dict[str, Any]) -> list[str]:
+    addressees = wrapped.get("batch", {}).get("addressees", [])
+    return [code for code in addressees if isinstance(code, str)]
+
+
+def _indexed_anchoring(services: NodeServices, root: bytes) -> AnchoringFacts | None:
+    batch = queries.batch(services.ledger.index, root)
+    if batch is None:
+        return None
+    return AnchoringFacts(
+        tx_hash="0x" + batch.tx_hash.hex(),
+        block_number=batch.block_number,
+        anchored_at=datetime.fromtimestamp(batch.timestamp, UTC),
+    )
+
+
+def _officer_may_read(services: NodeServices, principal: Principal, addressees: list[str]) -> None:
+    country = services.settings.country
+    if principal.role is Role.CUSTOMS_OFFICER and country not in addressees:
+        raise NotAuthorised(
+            f"this node's country {country} is not an addressee of the document "
+            f"(addressees: {', '.join(addressees) or 'none'})"
+        )
+
+
+def _issued_document(
+    services: NodeServices, principal: Principal, receipt: Receipt
+) -> PrintableDocument:
+    if principal.role is Role.ISSUER and receipt.user_id != principal.user_id:
+        raise NotAuthorised("this document belongs to another issuer")
+    if (
+        receipt.state is not DocumentState.ANCHORED
+        or receipt.wrapped_json is None
+        or receipt.target_hash is None
+        or receipt.batch_root is None
+    ):
+        state = "pending" if receipt.state is DocumentState.BATCHED else receipt.state.value
+        raise DocumentNotAnchored(
+            f"document {receipt.id} is {state}: a certificate is printed once it is anchored"
+        )
+    wrapped = json.loads(receipt.wrapped_json)
+    _officer_may_read(services, principal, _addressees(wrapped))
+    anchoring = _indexed_anchoring(services, receipt.batch_root)
+    if anchoring is None:
+        if receipt.tx_hash is None or receipt.block_number is None:
+            raise DocumentNotAnchored(f"document {receipt.id} has no anchoring transaction yet")
+        anchoring = AnchoringFacts(
+            tx_hash=receipt.tx_hash,
+            block_number=receipt.block_number,
+            anchored_at=datetime.fromtimestamp(receipt.anchored_at or receipt.accepted_at, UTC),
+        )
+    return PrintableDocument(wrapped, receipt.target_hash, anchoring)
+
+
+def printable_document(
+    services: NodeServices, principal: Principal, document_id: str
+) -> PrintableDocument:
+    """The anchored document ``document_id`` names, if ``principal`` may print it:
+    :class:`DocumentNotFound` (404), :class:`NotAuthorised` (403) or
+    :class:`DocumentNotAnchored` (409) otherwise."""
+    named = document_id.lower()
+    if not (RECEIPT_ID.fullmatch(named) or TARGET_HASH.fullmatch(named)):
+        raise DocumentNotFound(
+            f"no document {document_id[:80]!r}: name it by its receipt id (32 hex digits) "
+            "or its target hash (0x + 64 hex digits)"
+        )
+    receipt = services.outbox.receipt_of(named)
+    if receipt is not None:
+        return _issued_document(services, principal, receipt)
+    received = (
+        services.inbox.document(bytes.fromhex(named[2:])) if TARGET_HASH.fullmatch(named) else None
+    )
+    if received is None:
+        raise DocumentNotFound(f"this node holds no document {document_id}")
+    if principal.role is Role.ISSUER:
+        raise NotAuthorised(
+            f"document {document_id} was issued by another member ({received.issuer_country})"
+        )
+    wrapped = json.loads(received.wrapped_json)
+    _officer_may_read(services, principal, _addressees(wrapped))
+    anchoring = _indexed_anchoring(services, received.batch_root)
+    if anchoring is None:
+        raise DocumentNotAnchored(
+            f"batch 0x{received.batch_root.hex()} is not in this node's event index"
+        )
+    return PrintableDocument(wrapped, received.target_hash, anchoring)
+
+
+def print_certificate(
+    services: NodeServices, principal: Principal, document_id: str
+) -> PrintedCertificate:
+    """The PDF of the document ``document_id`` names, its QR code carrying the public link
+    ``{base_url}/v/{target hash}``."""
+    document = printable_document(services, principal, document_id)
+    link = f"{services.settings.base_url}/v/{document.target_hash_hex}"
+    pdf = render_certificate(document.wrapped, document.anchoring, link)
+    return PrintedCertificate(
+        pdf=pdf,
+        target_hash_hex=document.target_hash_hex,
+        document_type=str(document.wrapped.get("batch", {}).get("documentType", "")),
+    )

@@ -1,0 +1,144 @@
+"""The FastAPI application: ``create_app(settings, services)``, nothing built at import.
+
+Routers (``node/http/routes/``) are thin and delegate to :class:`node.services.NodeServices`;
+every error becomes problem+json in :mod:`node.http.problems`; every request is logged as one
+JSON line and counted in the node's metrics.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+
+from fastapi import FastAPI
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from adapters.content.gateway_server import gateway_router
+from node.http.api_docs import api_docs_router
+from node.http.problems import install_problem_handlers
+from node.http.routes import (
+    audit,
+    batches,
+    certificates,
+    consortium,
+    documents,
+    health,
+    inbox,
+    lifecycle,
+    metrics,
+    receipts,
+    verification,
+    verification_by_reference,
+)
+from node.http.web import pages_router
+from node.observability.metrics import NodeMetrics
+from node.services import NodeServices
+from node.settings import NodeSettings
+
+_log = logging.getLogger("docex.node.http")
+
+API_DESCRIPTION = """
+A docex node: issue documents of the consortium's types (anchored on chain in batches),
+verify any wrapped document (public, rate-limited), follow receipts, fetch content over
+the IPFS trustless-gateway protocol at `/ipfs/{cid}`.
+
+Authenticate with a bearer token from `docex users add NAME --role ...` (the
+**Authorize** button). Errors are RFC 9457 `application/problem+json`.
+"""
+
+
+def _route_of(scope: Scope) -> str:
+    """The matched route's path template (set in the scope by the router)."""
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return str(path) if path is not None else "unmatched"
+
+
+class RequestLogAndMetrics:
+    """Every HTTP request counted, timed, tagged with ``X-Request-Id`` and logged as one
+    JSON line: a plain ASGI middleware (``BaseHTTPMiddleware`` costs a task group and
+    memory streams per request)."""
+
+    def __init__(self, app: ASGIApp, metrics: NodeMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request_id = ""
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                request_id = value.decode("latin-1")
+                break
+        if not request_id:
+            request_id = uuid.uuid4().hex
+        status = 500
+
+        async def send_tagged(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = MutableHeaders(scope=message)
+                headers["X-Request-Id"] = request_id
+            await send(message)
+
+        await self.app(scope, receive, send_tagged)
+        elapsed = time.perf_counter() - started
+        route = _route_of(scope)
+        self.metrics.http_requests.labels(scope["method"], route, str(status)).inc()
+        self.metrics.http_duration.labels(route).observe(elapsed)
+        if _log.isEnabledFor(logging.INFO):
+            client = scope.get("client")
+            _log.info(
+                "request",
+                extra={
+                    "request_id": request_id,
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 3),
+                    "client": client[0] if client else None,
+                },
+            )
+
+
+def create_app(settings: NodeSettings, services: NodeServices) -> FastAPI:
+    """The node's ASGI app over ``services`` (built by :mod:`node.runtime` or a test)."""
+    app = FastAPI(
+        title=f"docex node ({settings.country})",
+        version="1",
+        description=API_DESCRIPTION,
+        docs_url=None,  # served from the node itself: node/http/api_docs.py
+        redoc_url=None,
+    )
+    app.state.services = services
+    install_problem_handlers(app)
+    for module in (
+        verification,
+        verification_by_reference,
+        documents,
+        receipts,
+        batches,
+        inbox,
+        health,
+        metrics,
+        lifecycle,
+        consortium,
+        certificates,
+        audit,
+    ):
+        app.include_router(module.router)
+    app.include_router(api_docs_router(app.openapi_url or "/openapi.json", app.title))
+    # the verifier and issuer pages (node/http/web/): static files, read once here
+    app.include_router(pages_router())
+    if services.gateway_store is not None:
+        # the gateway's own router serves /ipfs/{cid}: its routes join the app's
+        app.router.routes.extend(gateway_router(services.gateway_store).routes)
+
+    app.add_middleware(RequestLogAndMetrics, metrics=services.metrics)
+    return app

@@ -1,0 +1,128 @@
+"""Every dependency the routers take, and every role alias: the access matrix in one file.
+
+The node's services and use cases are built once by the runtime
+(:class:`node.services.NodeServices`) and handed to the app; routers take them through
+the aliases below. Write access is decided by the node's own credentials
+(:mod:`node.access.users`); verifying a presented document is public and rate-limited per
+client address.
+
+============================  ==============================================
+alias                         roles admitted
+============================  ==============================================
+``Issuer``                    issuer
+``Addressee``                 customs officer
+``Admin``                     admin
+``ReceiptReader``             issuer, auditor, admin
+``ProposalReader``            admin, auditor
+``InboxReader``               customs officer, auditor, admin
+``AuditReader``               auditor, admin, issuer
+``HistoryReader``             issuer, customs officer, auditor, admin
+``AgreementReader``           issuer, customs officer, auditor, admin
+``CertificatePrinter``        issuer, customs officer, auditor, admin
+``VerificationAllowance``     anyone, within the per-address verify limit
+============================  ==============================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from node.access.roles import Role
+from node.access.users import Principal
+from node.audit.report import AuditReports
+from node.consortium.governance import Governance
+from node.documents.lifecycle import DocumentLifecycle
+from node.errors import NotAuthenticated, NotAuthorised
+from node.services import NodeServices
+
+_bearer = HTTPBearer(auto_error=False, description="A token from `docex users add`.")
+
+
+# --- the node's services and use cases (built once, at start) -------------------------
+
+
+async def get_services(request: Request) -> NodeServices:
+    services: NodeServices = request.app.state.services
+    return services
+
+
+Services = Annotated[NodeServices, Depends(get_services)]
+
+
+async def get_lifecycle(services: Services) -> DocumentLifecycle:
+    return services.lifecycle
+
+
+async def get_governance(services: Services) -> Governance:
+    return services.governance
+
+
+async def get_audit_reports(services: Services) -> AuditReports:
+    return services.audit
+
+
+Lifecycle = Annotated[DocumentLifecycle, Depends(get_lifecycle)]
+GovernanceDep = Annotated[Governance, Depends(get_governance)]
+Audits = Annotated[AuditReports, Depends(get_audit_reports)]
+
+
+# --- who is calling -------------------------------------------------------------------
+
+
+def current_principal(
+    services: Services,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The caller behind a live bearer token; 401 otherwise."""
+    if credentials is None:
+        raise NotAuthenticated("this endpoint needs a bearer token (Authorization: Bearer ...)")
+    principal = services.users.authenticate(credentials.credentials)
+    if principal is None:
+        raise NotAuthenticated("the bearer token is unknown or revoked")
+    return principal
+
+
+def require_role(*roles: Role) -> Callable[..., Principal]:
+    """A dependency admitting only principals of ``roles`` (403 for the others)."""
+    allowed = ", ".join(role.value for role in roles)
+
+    def dependency(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+        if principal.role not in roles:
+            raise NotAuthorised(f"role {principal.role.value} may not do this; allowed: {allowed}")
+        return principal
+
+    return dependency
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client is not None else "unknown"
+
+
+def verification_rate_limit() -> Callable[..., Coroutine[Any, Any, None]]:
+    async def dependency(request: Request, services: Services) -> None:
+        services.verify_limiter.take(client_address(request))
+
+    return dependency
+
+
+# --- the access matrix ------------------------------------------------------------------
+
+_EVERY_ROLE = (Role.ISSUER, Role.CUSTOMS_OFFICER, Role.AUDITOR, Role.ADMIN)
+
+Issuer = Annotated[Principal, Depends(require_role(Role.ISSUER))]
+Addressee = Annotated[Principal, Depends(require_role(Role.CUSTOMS_OFFICER))]
+Admin = Annotated[Principal, Depends(require_role(Role.ADMIN))]
+ReceiptReader = Annotated[Principal, Depends(require_role(Role.ISSUER, Role.AUDITOR, Role.ADMIN))]
+ProposalReader = Annotated[Principal, Depends(require_role(Role.ADMIN, Role.AUDITOR))]
+InboxReader = Annotated[
+    Principal, Depends(require_role(Role.CUSTOMS_OFFICER, Role.AUDITOR, Role.ADMIN))
+]
+AuditReader = Annotated[Principal, Depends(require_role(Role.AUDITOR, Role.ADMIN, Role.ISSUER))]
+HistoryReader = Annotated[Principal, Depends(require_role(*_EVERY_ROLE))]
+AgreementReader = Annotated[Principal, Depends(require_role(*_EVERY_ROLE))]
+CertificatePrinter = Annotated[Principal, Depends(require_role(*_EVERY_ROLE))]
+VerificationAllowance = Depends(verification_rate_limit())

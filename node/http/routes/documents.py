@@ -1,0 +1,197 @@
+"""``POST /v1/documents``: issue one or many documents (202, receipts to follow).
+
+Every document is validated against its schema, and the caller must be an issuer for
+its type, of this node's country, before anything is stored; then all of them and the
+answer are committed to the outbox in one transaction. An ``Idempotency-Key`` header
+makes a retry safe: the same key and body replays the first answer, the same key with
+another body is refused (422), and while the first is still in flight the retry gets 409.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Final
+
+from fastapi import APIRouter, Header, Query, Request, Response
+
+from certificates import validate_document
+from certificates.errors import DocexError, InvalidDocument, SchemaViolation
+from certificates.issuance_rules import check_anchorable
+from certificates.json_types import JsonValue
+from node.access.users import Principal
+from node.consortium.member_directory import MemberDirectory
+from node.errors import InvalidIdempotencyKey, NotAuthorised
+from node.http.bodies import read_json
+from node.http.deps import Issuer, Services
+from node.issuing.outbox import NewDocument, StoredResponse, fingerprint
+
+router = APIRouter(prefix="/v1", tags=["documents"])
+
+_MAX_KEY_LENGTH: Final = 255
+
+_REQUEST_BODY: Final[dict[str, Any]] = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "oneOf": [
+                    {"type": "object", "description": "One document (see /v1 schemas)."},
+                    {"type": "array", "items": {"type": "object"}, "minItems": 1},
+                ]
+            }
+        }
+    },
+}
+
+
+def _at(index: int, error: DocexError) -> DocexError:
+    """``error`` with its JSON Pointer moved under ``/index`` (many documents in one body)."""
+    error.path = f"/{index}{error.path or ''}"
+    if isinstance(error, SchemaViolation):
+        error.errors = tuple((f"/{index}{path}", message) for path, message in error.errors)
+    return error
+
+
+def _accepted(
+    principal: Principal,
+    country: str,
+    values: list[JsonValue],
+    many: bool,
+    today: date,
+    sealing: MemberDirectory | None = None,
+) -> list[NewDocument]:
+    """The validated documents; ``sealing`` (confidential) must know every recipient."""
+    documents: list[NewDocument] = []
+    for index, value in enumerate(values):
+        try:
+            validated = validate_document(value)
+        except InvalidDocument as error:
+            raise (_at(index, error) if many else error) from None
+        if not principal.may_issue(validated.type_id):
+            raise NotAuthorised(
+                f"{principal.name} may not issue {validated.type_id} documents",
+                path=f"/{index}/documentType" if many else "/documentType",
+            )
+        if validated.issuer_country() != country:
+            raise NotAuthorised(
+                f"this node issues for {country}; the document is issued in "
+                f"{validated.issuer_country()}"
+            )
+        try:
+            check_anchorable(validated, today)
+        except InvalidDocument as error:
+            raise (_at(index, error) if many else error) from None
+        if sealing is not None:
+            missing = sealing.missing((country, *validated.addressee_countries()))
+            if missing:
+                raise InvalidDocument(
+                    "cannot seal a confidential document: no encryption key recorded for "
+                    + ", ".join(missing),
+                    path=f"/{index}" if many else "",
+                )
+        documents.append(NewDocument.of(validated, confidential=sealing is not None))
+    return documents
+
+
+def _receipts_response(ids: list[str]) -> StoredResponse:
+    body = {
+        "receipts": [
+            {"id": receipt_id, "status": "pending", "url": f"/v1/receipts/{receipt_id}"}
+            for receipt_id in ids
+        ]
+    }
+    return StoredResponse(202, json.dumps(body, separators=(",", ":")).encode("utf-8"))
+
+
+def _response(stored: StoredResponse, replayed: bool) -> Response:
+    headers: dict[str, str] = {}
+    body = json.loads(stored.body)
+    receipts = body.get("receipts", [])
+    if len(receipts) == 1:
+        headers["Location"] = receipts[0]["url"]
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return Response(
+        stored.body, status_code=stored.status, media_type="application/json", headers=headers
+    )
+
+
+@router.post(
+    "/documents",
+    status_code=202,
+    summary="Issue documents",
+    description=(
+        "One document (a JSON object) or many (a JSON array), each of a type the caller "
+        "may issue. Answers 202 with one receipt URL per document once they are durable "
+        "in the outbox; a receipt stays `pending` until its batch root is mined. With "
+        "`confidential=true` the content is stored sealed (docex-envelope/1) for this "
+        "node's member and each addressee country's member only."
+    ),
+    openapi_extra={"requestBody": _REQUEST_BODY},
+    responses={
+        202: {"description": "Accepted; receipts pending."},
+        400: {"description": "Not strict JSON."},
+        401: {"description": "No or revoked token."},
+        403: {"description": "Not an issuer of this type or country."},
+        409: {"description": "The first request with this Idempotency-Key is in flight."},
+        413: {"description": "Body too large."},
+        415: {"description": "Not application/json."},
+        422: {"description": "Invalid document, or Idempotency-Key reused with another body."},
+    },
+)
+async def issue_documents(
+    request: Request,
+    services: Services,
+    principal: Issuer,
+    idempotency_key: Annotated[
+        str | None,
+        Header(alias="Idempotency-Key", description="Makes a retry safe (replays the answer)."),
+    ] = None,
+    confidential: Annotated[
+        bool,
+        Query(description="Store the documents sealed for the issuer and the addressees."),
+    ] = False,
+) -> Response:
+    settings = services.settings
+    value = await read_json(request, settings.max_body_bytes)
+    many = isinstance(value, list)
+    values: list[JsonValue] = value if isinstance(value, list) else [value]
+    if not values:
+        raise InvalidDocument("send at least one document", path="")
+    if len(values) > settings.max_documents_per_request:
+        raise InvalidDocument(
+            f"at most {settings.max_documents_per_request} documents per request", path=""
+        )
+    documents = _accepted(
+        principal,
+        settings.country,
+        values,
+        many,
+        datetime.now(UTC).date(),
+        services.members if confidential else None,
+    )
+    if idempotency_key is not None:
+        if not 1 <= len(idempotency_key) <= _MAX_KEY_LENGTH or not idempotency_key.isprintable():
+            raise InvalidIdempotencyKey(
+                f"an Idempotency-Key is 1 to {_MAX_KEY_LENGTH} printable characters"
+            )
+        stored = services.outbox.reserve_key(
+            principal.user_id, idempotency_key, fingerprint(documents)
+        )
+        if stored is not None:
+            return _response(stored, replayed=True)
+    try:
+        stored = services.outbox.enqueue(
+            principal.user_id,
+            documents,
+            _receipts_response,
+            idempotency_key,
+        )
+    except BaseException:
+        if idempotency_key is not None:
+            services.outbox.release_key(principal.user_id, idempotency_key)
+        raise
+    services.metrics.documents_accepted.inc(len(documents))
+    services.batcher.wake()
+    return _response(stored, replayed=False)

@@ -1,0 +1,1 @@
+"""issuing: see docs/node.md."""

@@ -1,0 +1,129 @@
+"""Keeps the node's "anchored" true: notices when the chain lost an anchor and acts.
+
+A chain can lose blocks the node already counted on: a managed anvil killed between two
+writes of its state file comes back a second in the past, a chain restarted without its
+state comes back empty. The event index notices first (its checkpoint's block hash no
+longer matches, :mod:`ledger.indexer` rolls back to the fork), so verification stops
+answering green for what is gone. :class:`AnchorKeeper` then brings the node's own
+records in line, after each indexer pass:
+
+1. the transaction manager re-sends every journalled transaction the chain no longer
+   holds, with its journalled signed bytes (:meth:`ledger.TransactionManager.replay_lost`):
+   the same transaction lands again, never a second one;
+2. every batch the outbox holds as anchored whose root is not in the index and whose
+   anchoring transaction has no receipt any more is flagged ``anchor-lost`` (batch and
+   documents, with the reason: receipts show it), and restored to ``anchored`` (with its
+   new block) once the replayed transaction is mined;
+3. when the chain refuses the replay, or the DocumentRegistry itself is gone (a reset
+   chain), the batch stays flagged with that reason for an operator: re-deploying a
+   consortium is not something a node does on its own.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from certificates import DocexError
+from ledger.index_schema import Batch
+from node.chain.ledger_link import LedgerLink
+from node.issuing.outbox import BatchAnchor, BatchState, Outbox
+
+_log = logging.getLogger("docex.node.anchor_keeper")
+
+LOST_REASON = (
+    "the chain no longer holds this batch's anchoring transaction (it lost blocks); "
+    "the transaction was re-sent from the journal"
+)
+REGISTRY_GONE_REASON = (
+    "the chain no longer holds the DocumentRegistry at {address} (a chain reset?): "
+    "this batch cannot be anchored again until the consortium is restored"
+)
+
+
+@dataclass
+class KeeperReport:
+    """One pass: batches flagged, batches restored, transactions replayed or refused."""
+
+    flagged: list[str] = field(default_factory=list)
+    restored: list[str] = field(default_factory=list)
+    replayed: tuple[str, ...] = ()
+    refused: dict[str, str] = field(default_factory=dict)
+
+
+class AnchorKeeper:
+    """Checks the outbox's anchored batches against the index and the chain.
+
+    A pass looks at the batches anchored above its watermark (the block up to which every
+    batch was last found in the index) and at those flagged ``anchor-lost``; all of them
+    on the first pass, after the index rolled back (``rewound``) and after a replay.
+    """
+
+    def __init__(self, outbox: Outbox, ledger: LedgerLink) -> None:
+        self.outbox = outbox
+        self.ledger = ledger
+        #: every batch anchored at or below this block was in the index; -1: check all
+        self._watermark = -1
+
+    def check(self, *, rewound: bool = False) -> KeeperReport:
+        replay = self.ledger.manager.replay_lost()
+        report = KeeperReport(replayed=replay.replayed, refused=dict(replay.refused))
+        if replay.replayed or replay.refused:
+            _log.warning(
+                "chain lost transactions; replayed from the journal",
+                extra={"replayed": list(replay.replayed), "refused": dict(replay.refused)},
+            )
+        if rewound or replay.replayed or replay.refused:
+            self._watermark = -1
+        checkpoint = self.ledger.indexer.checkpoint()
+        batches = self.outbox.batch_anchors(above_block=self._watermark)
+        indexed = self._indexed(b.root for b in batches)
+        missing = [b for b in batches if b.root not in indexed]
+        self._watermark = min([checkpoint, *((b.block_number or 0) - 1 for b in missing)])
+        registry_there: bool | None = None
+        for batch in missing:
+            key = self.ledger.anchor_key(batch.id)
+            try:
+                confirmed = self.ledger.manager.confirmed(key)
+            except DocexError as error:  # a conflict, a revert: the chain refused it
+                confirmed, reason = None, f"{error.code}: {error}"
+            else:
+                reason = replay.refused.get(key, LOST_REASON)
+            if confirmed is not None:
+                moved = confirmed.block_number != batch.block_number
+                if batch.state is BatchState.ANCHOR_LOST or moved:
+                    self.outbox.record_anchored(batch.id, confirmed.tx_hash, confirmed.block_number)
+                    report.restored.append(batch.id)
+                continue
+            if registry_there is None:
+                registry_there = self.ledger.registry_deployed()
+            if not registry_there:
+                reason = REGISTRY_GONE_REASON.format(address=self.ledger.documents.address)
+            if batch.state is not BatchState.ANCHOR_LOST:
+                self._flag(batch, reason)
+                report.flagged.append(batch.id)
+        return report
+
+    def _flag(self, batch: BatchAnchor, reason: str) -> None:
+        _log.error(
+            "anchor lost",
+            extra={"batch": batch.id, "root": "0x" + batch.root.hex(), "reason": reason},
+        )
+        self.outbox.record_anchor_lost(batch.id, reason)
+
+    def _indexed(self, roots: Iterable[bytes]) -> set[bytes]:
+        """Which of ``roots`` the index holds (in chunks: SQLite's parameter limit)."""
+        wanted = list(roots)
+        found: set[bytes] = set()
+        with Session(self.ledger.index) as session:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                found.update(
+                    bytes(root)
+                    for root in session.scalars(select(Batch.root).where(Batch.root.in_(chunk)))
+                )
+        return found

@@ -1,0 +1,624 @@
+"""The durable outbox: accepted documents, the batches they go into, idempotency keys.
+
+A document is committed here (SQLite, ``synchronous=FULL``) before the node answers 202,
+so a crash after the answer loses nothing. The batcher claims pending documents into a
+batch, records the signed batch (root, wrapped documents, CIDs) *before* it sends the
+anchor transaction, then records the anchor: on restart an open batch is wrapped again,
+a signed one is anchored under the same transaction key (the ledger's journal sends it
+at most once), so every accepted document is anchored exactly once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Final
+
+from sqlalchemy import (
+    Engine,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from certificates.schemas import ValidatedDocument
+from node.db.schema import NodeBase
+from node.errors import IdempotencyKeyInFlight, IdempotencyKeyReused
+
+
+class DocumentState(StrEnum):
+    PENDING = "pending"  # accepted, in no batch yet
+    BATCHED = "batched"  # in a batch that is being wrapped or anchored
+    ANCHORED = "anchored"  # its batch root is mined
+    FAILED = "failed"  # its batch could not be anchored (reason in the batch)
+    #: its batch was anchored, then the chain lost the block (node.issuing.anchor_keeper)
+    ANCHOR_LOST = "anchor-lost"
+
+
+class BatchState(StrEnum):
+    OPEN = "open"  # documents claimed, not signed yet
+    SIGNED = "signed"  # wrapped, stored, signed: the anchor is (being) sent
+    ANCHORED = "anchored"
+    FAILED = "failed"
+    ANCHOR_LOST = "anchor-lost"  # mined once, no longer on the chain (reason in error)
+
+
+class SubmissionRow(NodeBase):
+    __tablename__ = "outbox"
+    __table_args__ = (Index("outbox_pending", "state", "document_type", "accepted_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    document_type: Mapped[str] = mapped_column(String(64))
+    document_json: Mapped[bytes] = mapped_column(LargeBinary)
+    #: comma-separated countries the document is addressed to
+    addressees: Mapped[str] = mapped_column(String(512), default="")
+    #: stored sealed for the issuer and the addressees (node.consortium.member_directory)
+    confidential: Mapped[bool] = mapped_column(default=False, server_default="0")
+    accepted_at: Mapped[float]
+    state: Mapped[str] = mapped_column(String(16))
+    batch_id: Mapped[str | None] = mapped_column(ForeignKey("batches.id"), index=True)
+    position: Mapped[int | None]
+    target_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
+    cid: Mapped[str | None] = mapped_column(String(128))
+    wrapped_json: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class BatchRow(NodeBase):
+    __tablename__ = "batches"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    document_type: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    created_at: Mapped[float]
+    document_count: Mapped[int]
+    root: Mapped[bytes | None] = mapped_column(LargeBinary)
+    addressees: Mapped[str] = mapped_column(String(512), default="")
+    tx_hash: Mapped[str | None] = mapped_column(String(66))
+    block_number: Mapped[int | None]
+    anchored_at: Mapped[float | None]
+    error: Mapped[str | None] = mapped_column(String(2000))
+
+
+class IdempotencyRow(NodeBase):
+    __tablename__ = "idempotency_keys"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    body_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[float]
+    response_status: Mapped[int | None]
+    response_body: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResponse:
+    status: int
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class NewDocument:
+    document_type: str
+    #: the validated document's JSON (UTF-8), exactly what the batcher salts and hashes
+    document_json: bytes
+    addressees: tuple[str, ...] = ()
+    confidential: bool = False
+
+    @classmethod
+    def of(cls, validated: ValidatedDocument, *, confidential: bool = False) -> NewDocument:
+        return cls(
+            document_type=validated.type_id,
+            document_json=json.dumps(
+                validated.data, ensure_ascii=False, separators=(",", ":")
+            ).encode("utf-8"),
+            addressees=validated.addressee_countries(),
+            confidential=confidential,
+        )
+
+
+def fingerprint(documents: Sequence[NewDocument]) -> bytes:
+    """What an Idempotency-Key is bound to: the validated documents of the request (and
+    whether they are confidential; a plain request hashes as it always did)."""
+    digest = hashlib.sha256(b"\n".join(d.document_json for d in documents))
+    if any(d.confidential for d in documents):
+        digest.update(b"\nconfidential:" + bytes(d.confidential for d in documents))
+    return digest.digest()
+
+
+@dataclass(frozen=True, slots=True)
+class SignedDocument:
+    receipt_id: str
+    target_hash: bytes
+    cid: str
+    wrapped_json: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    id: str
+    user_id: int
+    document_type: str
+    state: DocumentState
+    accepted_at: float
+    target_hash: bytes | None
+    cid: str | None
+    wrapped_json: bytes | None
+    batch_id: str | None
+    batch_root: bytes | None
+    tx_hash: str | None
+    block_number: int | None
+    anchored_at: float | None
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedBatch:
+    id: str
+    document_type: str
+    state: BatchState
+    #: (receipt id, document JSON, addressees) in batch order
+    documents: tuple[tuple[str, bytes, tuple[str, ...]], ...]
+    root: bytes | None
+    addressees: tuple[str, ...]
+    #: receipt ids of the documents to store sealed
+    confidential: frozenset[str] = frozenset()
+    #: when the batch's first document was accepted (the anchoring-latency metric)
+    oldest_accepted_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BatchAnchor:
+    """Where the node believes a batch is anchored (or was, before the chain lost it)."""
+
+    id: str
+    root: bytes
+    state: BatchState
+    tx_hash: str | None
+    block_number: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class BatchDocumentEntry:
+    target_hash: bytes
+    cid: str
+    addressees: tuple[str, ...]
+    confidential: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AnchoredBatchDocuments:
+    root: bytes
+    document_type: str
+    documents: tuple[BatchDocumentEntry, ...]
+
+
+#: how a document issued here is named: its receipt id (``new_id``) or its target hash
+RECEIPT_ID: Final = re.compile(r"^[0-9a-f]{32}$")
+TARGET_HASH: Final = re.compile(r"^0x[0-9a-f]{64}$")
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def receipt_ids(accepted_at: float, count: int) -> list[str]:
+    """Receipt ids that sort in acceptance order (time, then position in the request),
+    so that batches take documents first come, first served: 32 hex characters."""
+    stamp = f"{int(accepted_at * 1_000_000):014x}"
+    return [f"{stamp}{position:06x}{secrets.token_hex(6)}" for position in range(count)]
+
+
+class Outbox:
+    """The outbox tables, each operation one database transaction."""
+
+    def __init__(self, engine: Engine, clock: Callable[[], float] = time.time) -> None:
+        self._engine = engine
+        self._clock = clock
+
+    # --- idempotency ---------------------------------------------------------------
+
+    def reserve_key(self, user_id: int, key: str, body_hash: bytes) -> StoredResponse | None:
+        """Claim ``key`` for this request, or return the first request's response.
+
+        Raises :class:`IdempotencyKeyReused` for another body under the same key and
+        :class:`IdempotencyKeyInFlight` while the first request has not finished.
+        """
+        with Session(self._engine) as session:
+            session.add(
+                IdempotencyRow(
+                    user_id=user_id,
+                    key=key,
+                    body_hash=body_hash,
+                    created_at=self._clock(),
+                    response_status=None,
+                    response_body=None,
+                )
+            )
+            try:
+                session.commit()
+                return None
+            except IntegrityError:
+                session.rollback()
+            row = session.get(IdempotencyRow, (user_id, key))
+            if row is None:  # released between our insert and our read: the caller may retry
+                raise IdempotencyKeyInFlight(f"a request with Idempotency-Key {key!r} just ended")
+            if row.body_hash != body_hash:
+                raise IdempotencyKeyReused(
+                    f"Idempotency-Key {key!r} was used with another request body"
+                )
+            if row.response_status is None or row.response_body is None:
+                raise IdempotencyKeyInFlight(
+                    f"the first request with Idempotency-Key {key!r} is still being processed"
+                )
+            return StoredResponse(row.response_status, row.response_body)
+
+    def release_key(self, user_id: int, key: str) -> None:
+        """Forget a reserved key whose request failed (nothing was stored under it)."""
+        with Session(self._engine) as session:
+            session.execute(
+                delete(IdempotencyRow).where(
+                    IdempotencyRow.user_id == user_id,
+                    IdempotencyRow.key == key,
+                    IdempotencyRow.response_status.is_(None),
+                )
+            )
+            session.commit()
+
+    # --- accepting documents -----------------------------------------------------------
+
+    def enqueue(
+        self,
+        user_id: int,
+        documents: Sequence[NewDocument],
+        respond: Callable[[list[str]], StoredResponse],
+        idempotency_key: str | None = None,
+    ) -> StoredResponse:
+        """Store ``documents`` as pending and, in the same transaction, the response
+        ``respond(receipt ids)`` under the idempotency key (if any)."""
+        now = self._clock()
+        ids = receipt_ids(now, len(documents))
+        response = respond(ids)
+        with Session(self._engine) as session:
+            # one executemany, not an ORM object per document: this runs on the API's
+            # thread for every request, and the unit of work was a quarter of its time
+            session.execute(
+                insert(SubmissionRow),
+                [
+                    {
+                        "id": receipt_id,
+                        "user_id": user_id,
+                        "document_type": document.document_type,
+                        "document_json": document.document_json,
+                        "addressees": ",".join(document.addressees),
+                        "confidential": document.confidential,
+                        "accepted_at": now,
+                        "state": DocumentState.PENDING.value,
+                        "batch_id": None,
+                        "position": None,
+                        "target_hash": None,
+                        "cid": None,
+                        "wrapped_json": None,
+                    }
+                    for receipt_id, document in zip(ids, documents, strict=True)
+                ],
+            )
+            if idempotency_key is not None:
+                row = session.get(IdempotencyRow, (user_id, idempotency_key))
+                if row is not None:
+                    row.response_status = response.status
+                    row.response_body = response.body
+            session.commit()
+        return response
+
+    # --- batching ----------------------------------------------------------------------
+
+    def pending_count(self) -> int:
+        with Session(self._engine) as session:
+            count = session.scalar(
+                select(func.count())
+                .select_from(SubmissionRow)
+                .where(SubmissionRow.state == DocumentState.PENDING.value)
+            )
+            return int(count or 0)
+
+    def claim_batch(self, batch_size: int, max_age: float, *, force: bool = False) -> str | None:
+        """Close a batch when one is due: ``batch_size`` pending documents of one type, or
+        the oldest pending one older than ``max_age`` seconds (or ``force``)."""
+        now = self._clock()
+        with Session(self._engine) as session:
+            # ids only: this runs every poll while documents arrive, and loading whole
+            # rows (with their documents) just to count them took the API's GIL time
+            pending = SubmissionRow.state == DocumentState.PENDING.value
+            oldest = session.execute(
+                select(SubmissionRow.accepted_at, SubmissionRow.document_type)
+                .where(pending)
+                .order_by(SubmissionRow.accepted_at, SubmissionRow.id)
+                .limit(1)
+            ).first()
+            if oldest is None:
+                return None
+            ids = list(
+                session.scalars(
+                    select(SubmissionRow.id)
+                    .where(pending, SubmissionRow.document_type == oldest.document_type)
+                    .order_by(SubmissionRow.accepted_at, SubmissionRow.id)
+                    .limit(batch_size)
+                )
+            )
+            if not force and len(ids) < batch_size and now - oldest.accepted_at < max_age:
+                return None
+            batch_id = new_id()
+            session.add(
+                BatchRow(
+                    id=batch_id,
+                    document_type=oldest.document_type,
+                    state=BatchState.OPEN.value,
+                    created_at=now,
+                    document_count=len(ids),
+                    root=None,
+                    addressees="",
+                    tx_hash=None,
+                    block_number=None,
+                    anchored_at=None,
+                    error=None,
+                )
+            )
+            session.flush()
+            session.execute(
+                update(SubmissionRow),
+                [
+                    {
+                        "id": receipt_id,
+                        "state": DocumentState.BATCHED.value,
+                        "batch_id": batch_id,
+                        "position": position,
+                    }
+                    for position, receipt_id in enumerate(ids)
+                ],
+            )
+            session.commit()
+            return batch_id
+
+    def unfinished_batches(self) -> list[str]:
+        """Batches claimed or signed but not anchored, oldest first (work to resume)."""
+        with Session(self._engine) as session:
+            return list(
+                session.scalars(
+                    select(BatchRow.id)
+                    .where(BatchRow.state.in_([BatchState.OPEN.value, BatchState.SIGNED.value]))
+                    .order_by(BatchRow.created_at, BatchRow.id)
+                )
+            )
+
+    def batch(self, batch_id: str) -> ClaimedBatch:
+        with Session(self._engine) as session:
+            row = session.get(BatchRow, batch_id)
+            if row is None:
+                raise KeyError(batch_id)
+            documents = session.execute(
+                select(
+                    SubmissionRow.id,
+                    SubmissionRow.document_json,
+                    SubmissionRow.addressees,
+                    SubmissionRow.confidential,
+                    SubmissionRow.accepted_at,
+                )
+                .where(SubmissionRow.batch_id == batch_id)
+                .order_by(SubmissionRow.position)
+            ).all()
+            return ClaimedBatch(
+                id=row.id,
+                document_type=row.document_type,
+                state=BatchState(row.state),
+                documents=tuple(
+                    (d.id, d.document_json, tuple(a for a in d.addressees.split(",") if a))
+                    for d in documents
+                ),
+                root=row.root,
+                addressees=tuple(a for a in row.addressees.split(",") if a),
+                confidential=frozenset(d.id for d in documents if d.confidential),
+                oldest_accepted_at=min((d.accepted_at for d in documents), default=None),
+            )
+
+    def anchored_batch_documents(self, root: bytes) -> AnchoredBatchDocuments | None:
+        """An anchored batch's documents in batch order (what its manifest lists)."""
+        with Session(self._engine) as session:
+            batch = session.scalars(
+                select(BatchRow).where(
+                    BatchRow.root == root, BatchRow.state == BatchState.ANCHORED.value
+                )
+            ).first()
+            if batch is None:
+                return None
+            rows = session.execute(
+                select(
+                    SubmissionRow.target_hash,
+                    SubmissionRow.cid,
+                    SubmissionRow.addressees,
+                    SubmissionRow.confidential,
+                )
+                .where(SubmissionRow.batch_id == batch.id)
+                .order_by(SubmissionRow.position)
+            ).all()
+            return AnchoredBatchDocuments(
+                root=root,
+                document_type=batch.document_type,
+                documents=tuple(
+                    BatchDocumentEntry(
+                        target_hash=row.target_hash or b"",
+                        cid=row.cid or "",
+                        addressees=tuple(a for a in row.addressees.split(",") if a),
+                        confidential=bool(row.confidential),
+                    )
+                    for row in rows
+                ),
+            )
+
+    def record_signed(
+        self,
+        batch_id: str,
+        root: bytes,
+        addressees: Sequence[str],
+        documents: Sequence[SignedDocument],
+    ) -> None:
+        with Session(self._engine) as session:
+            batch = session.get(BatchRow, batch_id)
+            assert batch is not None
+            assert batch.state == BatchState.OPEN.value
+            batch.root = root
+            batch.addressees = ",".join(addressees)
+            batch.state = BatchState.SIGNED.value
+            session.flush()
+            if documents:
+                # one executemany by primary key, not one ORM load per document
+                session.execute(
+                    update(SubmissionRow),
+                    [
+                        {
+                            "id": document.receipt_id,
+                            "target_hash": document.target_hash,
+                            "cid": document.cid,
+                            "wrapped_json": document.wrapped_json,
+                        }
+                        for document in documents
+                    ],
+                )
+            session.commit()
+
+    def record_anchored(self, batch_id: str, tx_hash: str, block_number: int) -> None:
+        with Session(self._engine) as session:
+            batch = session.get(BatchRow, batch_id)
+            assert batch is not None
+            batch.state = BatchState.ANCHORED.value
+            batch.tx_hash = tx_hash
+            batch.block_number = block_number
+            batch.anchored_at = self._clock()
+            batch.error = None  # an anchor lost and found again (anchor_keeper)
+            session.flush()
+            session.execute(
+                update(SubmissionRow)
+                .where(SubmissionRow.batch_id == batch_id)
+                .values(state=DocumentState.ANCHORED.value)
+                .execution_options(synchronize_session=False)
+            )
+            session.commit()
+
+    def batch_anchors(self, above_block: int = -1) -> list[BatchAnchor]:
+        """Batches anchored above ``above_block`` and every batch flagged ``anchor-lost``,
+        in anchoring order."""
+        anchored = (BatchRow.state == BatchState.ANCHORED.value) & (
+            BatchRow.block_number > above_block
+        )
+        lost = BatchRow.state == BatchState.ANCHOR_LOST.value
+        with Session(self._engine) as session:
+            rows = session.execute(
+                select(
+                    BatchRow.id,
+                    BatchRow.root,
+                    BatchRow.state,
+                    BatchRow.tx_hash,
+                    BatchRow.block_number,
+                )
+                .where(anchored | lost, BatchRow.root.is_not(None))
+                .order_by(BatchRow.block_number)
+            ).all()
+        return [
+            BatchAnchor(
+                row.id, bytes(row.root), BatchState(row.state), row.tx_hash, row.block_number
+            )
+            for row in rows
+        ]
+
+    def record_anchor_lost(self, batch_id: str, reason: str) -> None:
+        """Flag an anchored batch and its documents: the chain no longer holds its anchor."""
+        with Session(self._engine) as session:
+            batch = session.get(BatchRow, batch_id)
+            assert batch is not None
+            batch.state = BatchState.ANCHOR_LOST.value
+            batch.error = reason[:2000]
+            session.flush()
+            session.execute(
+                update(SubmissionRow)
+                .where(SubmissionRow.batch_id == batch_id)
+                .values(state=DocumentState.ANCHOR_LOST.value)
+                .execution_options(synchronize_session=False)
+            )
+            session.commit()
+
+    def record_failed(self, batch_id: str, error: str) -> None:
+        with Session(self._engine) as session:
+            batch = session.get(BatchRow, batch_id)
+            assert batch is not None
+            batch.state = BatchState.FAILED.value
+            batch.error = error[:2000]
+            for row in session.scalars(
+                select(SubmissionRow).where(SubmissionRow.batch_id == batch_id)
+            ):
+                row.state = DocumentState.FAILED.value
+            session.commit()
+
+    # --- receipts ----------------------------------------------------------------------
+
+    def receipt_id_of(self, target_hash: bytes) -> str | None:
+        """The receipt id of the document issued here with ``target_hash``."""
+        with Session(self._engine) as session:
+            found: str | None = session.scalars(
+                select(SubmissionRow.id).where(SubmissionRow.target_hash == target_hash).limit(1)
+            ).first()
+            return found
+
+    def receipt_of(self, document_id: str) -> Receipt | None:
+        """The receipt of a document issued here, named by its receipt id or its target
+        hash (``0x`` + 64 lower-case hex digits); None for anything else."""
+        if RECEIPT_ID.fullmatch(document_id):
+            return self.receipt(document_id)
+        if TARGET_HASH.fullmatch(document_id):
+            receipt_id = self.receipt_id_of(bytes.fromhex(document_id[2:]))
+            return self.receipt(receipt_id) if receipt_id is not None else None
+        return None
+
+    def receipt(self, receipt_id: str) -> Receipt | None:
+        with Session(self._engine) as session:
+            row = session.get(SubmissionRow, receipt_id)
+            if row is None:
+                return None
+            batch = session.get(BatchRow, row.batch_id) if row.batch_id is not None else None
+            return Receipt(
+                id=row.id,
+                user_id=row.user_id,
+                document_type=row.document_type,
+                state=DocumentState(row.state),
+                accepted_at=row.accepted_at,
+                target_hash=row.target_hash,
+                cid=row.cid,
+                wrapped_json=row.wrapped_json,
+                batch_id=row.batch_id,
+                batch_root=batch.root if batch is not None else None,
+                tx_hash=batch.tx_hash if batch is not None else None,
+                block_number=batch.block_number if batch is not None else None,
+                anchored_at=batch.anchored_at if batch is not None else None,
+                error=batch.error if batch is not None else None,
+            )
+
+    def count_by_state(self) -> dict[str, int]:
+        with Session(self._engine) as session:
+            rows = session.execute(
+                select(SubmissionRow.state, func.count()).group_by(SubmissionRow.state)
+            ).all()
+            return {state: int(count) for state, count in rows}

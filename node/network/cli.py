@@ -1,0 +1,126 @@
+"""``docex network up|status|down``: a consortium of members on this machine.
+
+Each member (default VN, KR, SG, TH) gets its own 127.0.0.x address, its own geth Clique
+signer and Kubo peer with keys of its own; the consortium contracts are deployed with
+the signers as the registry's first members. ``up`` stays in the foreground until
+Ctrl-C (then stops everything), or returns at once with ``--detach``; ``down`` stops
+every recorded process by PID.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from certificates.errors import DocexError
+from node.network.members import DEFAULT_CHAIN_ID, DEFAULT_COUNTRIES
+
+# The engines, eth-account and the ledger are imported inside the commands: registering
+# `docex network` costs the other docex commands nothing.
+
+network_app = typer.Typer(
+    name="network",
+    help="A consortium network on this machine: per member a geth signer and a Kubo peer.",
+    no_args_is_help=True,
+)
+
+RootOption = Annotated[
+    Path,
+    typer.Option("--root", help="Where the members' directories, PIDs and state live.",
+                 file_okay=False),
+]  # fmt: skip
+DEFAULT_ROOT = Path("data/network")
+
+
+def _fail(command: str, message: str, exit_code: int = 1) -> NoReturn:
+    typer.echo(f"docex network {command}: {message}", err=True)
+    raise typer.Exit(exit_code)
+
+
+@network_app.command("up")
+def up(
+    root: RootOption = DEFAULT_ROOT,
+    members: Annotated[
+        str, typer.Option("--members", help="Country codes of the members, comma-separated.")
+    ] = ",".join(DEFAULT_COUNTRIES),
+    chain_id: Annotated[int, typer.Option("--chain-id")] = DEFAULT_CHAIN_ID,
+    block_period: Annotated[int, typer.Option("--block-period", help="Seconds.")] = 1,
+    detach: Annotated[
+        bool, typer.Option("--detach", help="Return once up; `docex network down` stops it.")
+    ] = False,
+    light_kdf: Annotated[
+        bool,
+        typer.Option("--light-kdf", help="Cheap keystore encryption (throw-away networks)."),
+    ] = False,
+) -> None:
+    """Create (first time) or restart the network, deploy the contracts, check it is closed."""
+    from node.network.consortium import LIGHT_SCRYPT_N, Consortium
+    from node.network.geth import STANDARD_SCRYPT_N
+
+    consortium = Consortium(root)
+    countries = [code.strip().upper() for code in members.split(",") if code.strip()]
+    try:
+        deployment = consortium.up(
+            countries,
+            chain_id=chain_id,
+            block_period=block_period,
+            scrypt_n=LIGHT_SCRYPT_N if light_kdf else STANDARD_SCRYPT_N,
+        )
+    except DocexError as error:
+        _fail("up", f"{error.code}: {error.message}")
+    for member in consortium.members():
+        typer.echo(
+            f"{member.country}  {member.host}  geth {member.rpc_url}  "
+            f"kubo {member.kubo_api_url}  signer {member.signer}"
+        )
+    typer.echo(
+        f"chain {deployment.chain_id}: ConsortiumRegistry {deployment.consortium_registry}, "
+        f"DocumentRegistry {deployment.document_registry}"
+    )
+    if detach:
+        typer.echo(f"up; stop it with `docex network down --root {root}`")
+        return
+    typer.echo("up; Ctrl-C stops every member")
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    try:
+        stopped.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        consortium.down()
+        typer.echo("stopped")
+
+
+@network_app.command("status")
+def status(root: RootOption = DEFAULT_ROOT) -> None:
+    """Each member's geth and Kubo: running, answering, peered; or why not. Exit 1 if any is not."""
+    from node.network.consortium import Consortium
+
+    try:
+        report = Consortium(root).status()
+    except DocexError as error:
+        _fail("status", f"{error.code}: {error.message}")
+    for line in report:
+        state = "ok  " if line.healthy else "DOWN"
+        typer.echo(f"{line.member}  {line.engine:4}  {state}  {line.detail}")
+    if not all(line.healthy for line in report):
+        raise typer.Exit(1)
+
+
+@network_app.command("down")
+def down(root: RootOption = DEFAULT_ROOT) -> None:
+    """Stop every process the network recorded, by PID."""
+    from node.network.consortium import Consortium
+
+    stopped = Consortium(root).down()
+    typer.echo(f"stopped {', '.join(stopped)}" if stopped else "nothing was running")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``docex network ...`` to ``app``."""
+    app.add_typer(network_app)

@@ -1,0 +1,364 @@
+"""A consortium of N members on this machine, shaped like a real deployment.
+
+Each member is a host of its own (here its own 127.0.0.x address) running its own geth
+Clique signer and its own Kubo peer, with keys it made itself. Only public data crosses
+between members: signer addresses (the genesis, the registry's first members), enode
+URLs and peer ids (static peering). The swarm key is the one shared secret. Every process
+is recorded in one PID file; :meth:`Consortium.down` stops them by PID.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import secrets
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from ipaddress import IPv4Address, IPv4Network
+from pathlib import Path
+from typing import Any, Final
+
+from ledger.chains import JsonRpcChain, find_free_port
+from ledger.contracts import load_artifacts
+from ledger.deploy import ConsortiumConfig, Deployment, deploy_consortium
+from ledger.journal import Journal
+from ledger.keystores import signer_from_keystore
+from ledger.transactions import TransactionManager
+from node.network.addresses import consortium_networks
+from node.network.audit import Violation, audit_geth_node, audit_kubo_node
+from node.network.engines import engine_binary
+from node.network.errors import ClosedNetworkViolation, NetworkError
+from node.network.genesis import clique_genesis
+from node.network.geth import (
+    KEYSTORE_DIR,
+    PASSWORD_FILE,
+    STANDARD_SCRYPT_N,
+    GethNode,
+    GethPorts,
+    create_geth_keys,
+)
+from node.network.kubo import KuboNode, KuboPeer, new_swarm_secret
+from node.network.members import DEFAULT_CHAIN_ID, DEFAULT_COUNTRIES, MEMBER_NAMES
+from node.network.private_files import write_private
+from node.network.processes import PidFile, is_running
+
+STATE_FILE: Final = "network.json"
+PID_FILE: Final = "pids.json"
+SWARM_SECRET_FILE: Final = "swarm.secret"  # noqa: S105 - a file name
+#: geth's --lightkdf strength, for throw-away networks (demos, tests)
+LIGHT_SCRYPT_N: Final = 1 << 12
+_FUNDING_WEI: Final = 10**24
+
+
+@dataclass(frozen=True, slots=True)
+class MemberEndpoints:
+    """Where one member's engines listen (all on the member's own address)."""
+
+    country: str
+    host: str
+    geth_p2p: int
+    geth_http: int
+    geth_authrpc: int
+    kubo_swarm: int
+    kubo_api: int
+    signer: str = ""
+    enode: str = ""
+    peer_id: str = ""
+
+    @property
+    def rpc_url(self) -> str:
+        return f"http://{self.host}:{self.geth_http}"
+
+    @property
+    def kubo_api_url(self) -> str:
+        return f"http://{self.host}:{self.kubo_api}"
+
+
+@dataclass(frozen=True, slots=True)
+class EngineStatus:
+    member: str
+    engine: str
+    healthy: bool
+    detail: str
+
+
+class Consortium:
+    """The network kept under ``root``: one directory per member, the state, the PIDs."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.pid_file = PidFile(root / PID_FILE)
+
+    @property
+    def state_path(self) -> Path:
+        return self.root / STATE_FILE
+
+    def read_state(self) -> dict[str, Any]:
+        try:
+            state: dict[str, Any] = json.loads(self.state_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise NetworkError(f"no network under {self.root}: run `docex network up`") from None
+        return state
+
+    def members(self) -> list[MemberEndpoints]:
+        return [MemberEndpoints(**member) for member in self.read_state()["members"]]
+
+    def running(self) -> list[str]:
+        return [e.name for e in self.pid_file.entries() if is_running(e.pid, e.executable)]
+
+    # -- up -------------------------------------------------------------------------------
+
+    def up(
+        self,
+        countries: Sequence[str] = DEFAULT_COUNTRIES,
+        *,
+        chain_id: int = DEFAULT_CHAIN_ID,
+        block_period: int = 1,
+        scrypt_n: int = STANDARD_SCRYPT_N,
+    ) -> Deployment:
+        """Create the network (first time) or start it again, then check it is closed."""
+        if self.running():
+            raise NetworkError(f"the network under {self.root} is already up: {self.running()}")
+        try:
+            if not self.state_path.exists():
+                self._create(countries, chain_id, block_period, scrypt_n)
+            return self._start()
+        except BaseException:
+            self.down()  # Ctrl-C or a failure while starting leaves nothing running
+            raise
+
+    def _create(
+        self, countries: Sequence[str], chain_id: int, block_period: int, scrypt_n: int
+    ) -> None:
+        if len(set(countries)) != len(countries) or len(countries) < 2:
+            raise NetworkError("a consortium needs two or more distinct members")
+        self.root.mkdir(parents=True, exist_ok=True)
+        write_private(self.root / SWARM_SECRET_FILE, new_swarm_secret().hex())
+        planned = []
+        for index, country in enumerate(countries):
+            host = f"127.0.0.{index + 2}"
+            member_dir = self.root / country
+            # the member makes its own keys; only the public identity leaves its directory
+            identity = create_geth_keys(
+                member_dir / "geth", secrets.token_urlsafe(24), scrypt_n=scrypt_n
+            )
+            p2p, http, authrpc, swarm, api = (find_free_port(host) for _ in range(5))
+            planned.append(
+                MemberEndpoints(
+                    country,
+                    host,
+                    p2p,
+                    http,
+                    authrpc,
+                    swarm,
+                    api,
+                    signer=identity.signer,
+                    enode=identity.enode(IPv4Address(host), p2p),
+                )
+            )
+        genesis = clique_genesis(
+            chain_id=chain_id,
+            signers=[member.signer for member in planned],
+            alloc={member.signer: _FUNDING_WEI for member in planned},
+            block_period=block_period,
+        )
+        members = []
+        for member in planned:
+            kubo = self._kubo(member)
+            peer = kubo.init()
+            self._geth(member, planned).init(genesis)
+            members.append({**asdict(member), "peer_id": peer.peer_id})
+        self._write_state({"chain_id": chain_id, "block_period": block_period, "members": members})
+
+    def _start(self) -> Deployment:
+        state = self.read_state()
+        members = self.members()
+        geths = [self._geth(member, members) for member in members]
+        kubos = [self._kubo(member) for member in members]
+        for geth in geths:
+            geth.launch()
+        peers = {
+            m.country: KuboPeer(m.peer_id, (f"/ip4/{m.host}/tcp/{m.kubo_swarm}",)) for m in members
+        }
+        for member, kubo in zip(members, kubos, strict=True):
+            kubo.configure([peer for country, peer in peers.items() if country != member.country])
+            kubo.launch()
+        for geth in geths:
+            geth.wait_ready()
+        for kubo in kubos:
+            kubo.wait_ready()
+        _wait_for_peering(geths, kubos, peers)
+        allowed = self.allowed()
+        violations = [v for geth in geths for v in audit_geth_node(geth)]
+        violations += [v for kubo in kubos for v in audit_kubo_node(kubo, allowed)]
+        if violations:
+            raise ClosedNetworkViolation("; ".join(map(str, violations)))
+        deployment_file = self.root / "chain.json"
+        if deployment_file.exists():
+            return Deployment.read(self.root)
+        deployment = self._deploy(members, int(state["chain_id"]))
+        deployment.write(self.root)
+        return deployment
+
+    def _deploy(self, members: Sequence[MemberEndpoints], chain_id: int) -> Deployment:
+        """The registry's first members are the chain's signers, deployed by the first."""
+        first = self.root / members[0].country / "geth"
+        deployer = signer_from_keystore(
+            next((first / KEYSTORE_DIR).glob("*.json")), (first / PASSWORD_FILE).read_text()
+        )
+        config = ConsortiumConfig.model_validate(
+            {
+                "quorum": len(members) // 2 + 1,
+                "members": [
+                    {
+                        "country": m.country,
+                        "name": MEMBER_NAMES.get(m.country, f"{m.country} Customs"),
+                        "account": m.signer,
+                    }
+                    for m in members
+                ],
+            }
+        )
+        chain = JsonRpcChain(members[0].rpc_url)
+        journal = Journal(self.root / members[0].country / "transactions.sqlite")
+        try:
+            if chain.chain_id != chain_id:
+                raise NetworkError(f"{members[0].rpc_url} is not chain {chain_id}")
+            manager = TransactionManager(
+                chain, journal, [deployer], poll_interval=0.1, receipt_timeout=120.0
+            )
+            return deploy_consortium(manager, deployer.address, config, load_artifacts())
+        finally:
+            journal.close()
+            chain.close()
+
+    # -- status, down -------------------------------------------------------------------
+
+    def status(self) -> list[EngineStatus]:
+        """Each member's geth and Kubo: running, answering, peered; or why not."""
+        members = self.members()
+        recorded = {e.name: e for e in self.pid_file.entries()}
+        report = []
+        for member in members:
+            for engine in ("geth", "kubo"):
+                entry = recorded.get(f"{member.country}-{engine}")
+                if entry is None or not is_running(entry.pid, entry.executable):
+                    report.append(EngineStatus(member.country, engine, False, "not running"))
+                    continue
+                try:
+                    detail = self._probe(member, members, engine)
+                except NetworkError as error:  # running, but not answering: say why
+                    report.append(EngineStatus(member.country, engine, False, error.message))
+                    continue
+                report.append(EngineStatus(member.country, engine, True, detail))
+        return report
+
+    def _probe(
+        self, member: MemberEndpoints, members: Sequence[MemberEndpoints], engine: str
+    ) -> str:
+        if engine == "geth":
+            geth = self._geth(member, members)
+            return f"block {geth.block_number()}, {geth.peer_count()} peers, RPC {member.rpc_url}"
+        kubo = self._kubo(member)
+        return f"{len(kubo.connected_peers())} peers, API {member.kubo_api_url}"
+
+    def down(self) -> list[str]:
+        """Stop every recorded process by PID; the names of those that were running."""
+        return self.pid_file.stop_all()
+
+    def audit(self) -> list[Violation]:
+        members = self.members()
+        allowed = self.allowed()
+        found = [v for m in members for v in audit_geth_node(self._geth(m, members))]
+        found += [v for m in members for v in audit_kubo_node(self._kubo(m), allowed)]
+        return found
+
+    # -- the members' engines -----------------------------------------------------------
+
+    def geth(self, country: str) -> GethNode:
+        members = self.members()
+        return self._geth(next(m for m in members if m.country == country), members)
+
+    def kubo(self, country: str) -> KuboNode:
+        return self._kubo(next(m for m in self.members() if m.country == country))
+
+    def allowed(self) -> tuple[IPv4Network, ...]:
+        return consortium_networks(IPv4Address(m.host) for m in self.members())
+
+    def _geth(self, member: MemberEndpoints, members: Sequence[MemberEndpoints]) -> GethNode:
+        hosts = [IPv4Address(m.host) for m in members]
+        return GethNode(
+            engine_binary("geth"),
+            self.root / member.country / "geth",
+            host=IPv4Address(member.host),
+            ports=GethPorts(member.geth_p2p, member.geth_http, member.geth_authrpc),
+            chain_id=self._chain_id(),
+            static_nodes=[m.enode for m in members if m.country != member.country],
+            allowed=consortium_networks(hosts),
+            pid_file=self.pid_file,
+            name=f"{member.country}-geth",
+        )
+
+    def _kubo(self, member: MemberEndpoints) -> KuboNode:
+        return KuboNode(
+            engine_binary("kubo"),
+            self.root / member.country / "kubo",
+            host=IPv4Address(member.host),
+            swarm_port=member.kubo_swarm,
+            api_port=member.kubo_api,
+            swarm_secret=bytes.fromhex((self.root / SWARM_SECRET_FILE).read_text()),
+            pid_file=self.pid_file,
+            name=f"{member.country}-kubo",
+        )
+
+    def _chain_id(self) -> int:
+        return int(self.read_state()["chain_id"]) if self.state_path.exists() else 0
+
+    def _write_state(self, state: dict[str, Any]) -> None:
+        temporary = self.state_path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
+        temporary.replace(self.state_path)
+
+
+def _wait_for_peering(
+    geths: Sequence[GethNode],
+    kubos: Sequence[KuboNode],
+    peers: dict[str, KuboPeer],
+    timeout: float = 60.0,
+) -> None:
+    """Until every geth and every Kubo is connected to all the other members.
+
+    Kubo's Peering dials again only after a back-off, so missing peers are dialled
+    explicitly (a failed dial is retried on the next round, not fatal).
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        missing = []
+        for geth in geths:
+            if (count := geth.peer_count()) < len(geths) - 1:
+                missing.append(f"{geth.name}: {count} peers")
+        for kubo in kubos:
+            connected = {*kubo.connected_peers(), kubo.as_peer().peer_id}
+            absent = [peer for peer in peers.values() if peer.peer_id not in connected]
+            for peer in absent:
+                with contextlib.suppress(NetworkError):
+                    kubo.connect(peer)
+            if absent:
+                missing.append(f"{kubo.name}: {len(absent)} peers missing")
+        if not missing:
+            return
+        if time.monotonic() > deadline:
+            raise NetworkError(f"members not peered after {timeout} s: {'; '.join(missing)}")
+        time.sleep(0.5)
+
+
+def wait_for_blocks(consortium: Consortium, count: int, timeout: float = 60.0) -> int:
+    """The first member's block number once it is at least ``count``."""
+    first = consortium.geth(consortium.members()[0].country)
+    deadline = time.monotonic() + timeout
+    while (number := first.block_number()) < count:
+        if time.monotonic() > deadline:
+            raise NetworkError(f"block {number} after {timeout} s")
+        time.sleep(0.2)
+    return number

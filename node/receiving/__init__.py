@@ -1,0 +1,1 @@
+"""receiving: see docs/node.md."""

@@ -1,0 +1,350 @@
+"""The receiver: documents other members anchor for this node's country, fetched from the
+issuer's node, checked, opened, verified and filed in the inbox before the goods arrive.
+
+For each batch the index shows addressed to this country (ADR 0041):
+
+1. read the issuer node's batch manifest (``GET /v1/batches/0x<root>/manifest`` at the
+   peer gateway URL of the issuer's country) and check that its target hashes build the
+   anchored root;
+2. for each document addressed to us: fetch its CID through the trustless gateway
+   (``adapters.GatewayFetcher``, every block verified), open it with this member's key
+   if it is sealed, check it is the listed target hash of this root, and verify it
+   (offline checks and the on-chain ones, from the index);
+3. file it in the inbox only if it is authentic (integrity, signature, issuance and
+   issuer valid); anything else is reported against the peer and never filed.
+
+A peer that is down (unreachable, timeout, 5xx, manifest not there yet) is retried with
+exponential backoff, per batch; nothing is lost across restarts (the schedule lives in
+``node.sqlite``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Final
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from adapters import (
+    Cid,
+    EmbeddedContentStore,
+    FetchedDag,
+    GatewayFetcher,
+    InvalidCid,
+    PeerFetchFailed,
+)
+from certificates import CheckStatus, InvalidWrappedDocument, WrappedDocument, parse_strict_json
+from certificates.errors import DocexError, EnvelopeError, InvalidInput
+from certificates.json_types import JsonValue
+from ledger import queries
+from ledger.index_schema import Batch
+from node.chain.ledger_link import LedgerLink
+from node.consortium.member_directory import MemberSecret, is_envelope
+from node.receiving.inbox import DueBatch, Inbox, PeerReport, ReceivedDocument
+from node.receiving.manifests import (
+    BatchManifest,
+    InvalidManifest,
+    ManifestEntry,
+    manifest_path,
+    parse_manifest,
+)
+from node.verification.verifier import INTEGRITY, ISSUANCE, ISSUER, Verifier
+
+_log = logging.getLogger("docex.node.receiver")
+
+#: checks a document must pass to be filed: it is what the issuer anchored and signed
+AUTHENTICITY_CHECKS: Final = (INTEGRITY, "signature", ISSUANCE, ISSUER)
+#: a peer's failure to answer, as opposed to an answer that does not verify
+TRANSIENT_REASONS: Final = frozenset({"unreachable", "timeout", "http-status"})
+MAX_MANIFEST_BYTES: Final = 16 * 1024 * 1024
+MAX_WRAPPED_BYTES: Final = 16 * 1024 * 1024
+
+
+class _RetryLater(Exception):
+    """The batch cannot be finished now (peer down, index behind): try again later."""
+
+
+class _Refused(Exception):
+    """The peer's content does not verify: reported, never filed."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True, slots=True)
+class PassResult:
+    filed: int
+    refused: int
+    retrying: int
+
+
+class Receiver:
+    def __init__(
+        self,
+        country: str,
+        inbox: Inbox,
+        ledger: LedgerLink,
+        verifier: Verifier,
+        store: EmbeddedContentStore,
+        peers: Mapping[str, str],
+        secret: MemberSecret | None,
+        *,
+        base_backoff: float = 0.5,
+        max_backoff: float = 30.0,
+        timeout: float = 10.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.country = country
+        self.inbox = inbox
+        self.ledger = ledger
+        self.verifier = verifier
+        self.store = store
+        self.peers = {c: url.rstrip("/") for c, url in peers.items()}
+        self.secret = secret
+        self.base_backoff = base_backoff
+        self.max_backoff = max_backoff
+        self._clock = clock
+        self._http = httpx.Client(timeout=timeout, follow_redirects=False)
+        self._fetchers: dict[str, GatewayFetcher] = {}
+
+    def close(self) -> None:
+        self._http.close()
+        for fetcher in self._fetchers.values():
+            fetcher.close()
+
+    # --- the loop ------------------------------------------------------------------------
+
+    def run(self, stop: threading.Event, poll: float = 0.5) -> None:
+        """Loop until ``stop``; any failure is logged and retried, never fatal."""
+        while not stop.is_set():
+            try:
+                self.run_once()
+            except Exception:
+                _log.exception("receiver failed; retrying")
+            stop.wait(poll)
+
+    def run_once(self) -> PassResult:
+        """Track new batches addressed to us, then work on every due one."""
+        self.discover()
+        filed = refused = retrying = 0
+        for due in self.inbox.due():
+            try:
+                result = self._receive(due)
+            except _RetryLater as error:
+                delay = min(self.max_backoff, self.base_backoff * 2 ** min(due.attempts, 16))
+                self.inbox.retry_later(due.root, delay, str(error))
+                _log.info(
+                    "batch will be retried",
+                    extra={"root": "0x" + due.root.hex(), "delay": delay, "error": str(error)},
+                )
+                retrying += 1
+                continue
+            self.inbox.finish(due.root)
+            filed += result[0]
+            refused += result[1]
+        return PassResult(filed, refused, retrying)
+
+    def discover(self) -> int:
+        """Start tracking indexed batches addressed to this country by another member."""
+        since = max(self.inbox.highest_tracked_block(), 0)
+        with Session(self.ledger.index) as session:
+            rows = session.execute(
+                select(Batch.root, Batch.issuer_country, Batch.block_number, Batch.addressees)
+                .where(Batch.block_number >= since)
+                .order_by(Batch.block_number, Batch.log_index)
+            ).all()
+        addressed = [
+            (row.root, row.issuer_country, row.block_number)
+            for row in rows
+            if row.issuer_country != self.country and self.country in row.addressees.split(",")
+        ]
+        return self.inbox.track(addressed)
+
+    # --- one batch -----------------------------------------------------------------------
+
+    def _receive(self, due: DueBatch) -> tuple[int, int]:
+        record = queries.batch(self.ledger.index, due.root)
+        if record is None:  # reorganised away, or the index is being rebuilt
+            raise _RetryLater("the batch is not in the index")
+        peer = self.peers.get(record.issuer_country)
+        if peer is None:
+            raise _RetryLater(f"no peer gateway configured for {record.issuer_country}")
+        try:
+            manifest = self._manifest(
+                peer, record.root, record.document_type, record.document_count
+            )
+        except _Refused as refused:
+            self._report(peer, due, None, None, refused)
+            raise _RetryLater(f"manifest refused: {refused.detail}") from None
+        filed = refused_count = 0
+        waiting: list[str] = []
+        for entry in manifest.documents:
+            if self.country not in entry.addressees:
+                continue  # in the batch, addressed to another member
+            if self.inbox.has(entry.target_hash) or self.inbox.refused(due.root, entry.target_hash):
+                continue
+            try:
+                self._receive_document(peer, due, entry)
+                filed += 1
+            except _Refused as refused:
+                self._report(peer, due, entry.target_hash, entry.cid, refused)
+                refused_count += 1
+            except _RetryLater as error:
+                waiting.append(str(error))
+        if waiting:
+            raise _RetryLater(f"{len(waiting)} document(s) not received yet: {waiting[0]}")
+        return filed, refused_count
+
+    def _manifest(
+        self, peer: str, root: bytes, document_type: str, document_count: int
+    ) -> BatchManifest:
+        url = peer + manifest_path(root)
+        try:
+            response = self._http.get(url, headers={"Accept": "application/json"})
+        except httpx.HTTPError as error:
+            raise _RetryLater(f"{url}: {type(error).__name__}") from None
+        if response.status_code != 200:
+            # 404 is normal for a moment: the issuer records the anchor after it is mined
+            raise _RetryLater(f"{url} answered {response.status_code}")
+        if len(response.content) > MAX_MANIFEST_BYTES:
+            raise _Refused("invalid-manifest", f"manifest larger than {MAX_MANIFEST_BYTES} B")
+        try:
+            value = parse_strict_json(response.content, max_bytes=MAX_MANIFEST_BYTES)
+            return parse_manifest(
+                value, root=root, document_type=document_type, document_count=document_count
+            )
+        except (InvalidInput, InvalidManifest) as error:
+            raise _Refused("invalid-manifest", str(error)) from None
+
+    def _fetcher(self, peer: str) -> GatewayFetcher:
+        if peer not in self._fetchers:
+            self._fetchers[peer] = GatewayFetcher([peer])
+        return self._fetchers[peer]
+
+    def _content(
+        self, peer: str, due: DueBatch, entry: ManifestEntry
+    ) -> tuple[bytes, FetchedDag | None]:
+        """The listed content: from the store if held, else fetched (every block verified
+        against its CID) but not stored yet: None or the fetched DAG to keep once checked."""
+        try:
+            cid = Cid.parse(entry.cid)
+        except InvalidCid as error:
+            raise _Refused("invalid-cid", str(error)) from None
+        if self.store.has(cid):
+            return self.store.get(cid), None
+        try:
+            fetched = self._fetcher(peer).fetch(cid)
+        except PeerFetchFailed as error:
+            reasons = {rejection.reason for rejection in error.rejections}
+            if reasons <= TRANSIENT_REASONS:
+                raise _RetryLater(f"{entry.cid}: {', '.join(sorted(reasons))}") from None
+            # bad blocks: reported; the next attempt may get the content whole
+            detail = "; ".join(f"{r.reason}: {r.detail}" for r in error.rejections)
+            self._report(peer, due, None, entry.cid, _Refused("bad-content", detail))
+            raise _RetryLater(f"{entry.cid}: peer sent {', '.join(sorted(reasons))}") from None
+        try:
+            return fetched.content(), fetched
+        except DocexError as error:  # verified blocks that are not a UnixFS file
+            raise _Refused("not-a-wrapped-document", str(error)) from None
+
+    def _receive_document(self, peer: str, due: DueBatch, entry: ManifestEntry) -> None:
+        content, fetched = self._content(peer, due, entry)
+
+        def keep() -> None:
+            # stored only once it verified: a hostile peer's content never lands in the
+            # store (nor is served by this node's gateway)
+            if fetched is not None:
+                self.store.put_blocks(fetched.blocks)
+                self.store.pin(fetched.root)
+
+        self._check_and_file(due, entry, content, keep)
+
+    def _check_and_file(
+        self, due: DueBatch, entry: ManifestEntry, content: bytes, keep: Callable[[], None]
+    ) -> None:
+        sealed = is_envelope(content)
+        if sealed:
+            if self.secret is None:
+                raise _RetryLater("no member keystore to open sealed documents with")
+            try:
+                content = self.secret.open(content, due.root, entry.target_hash)
+            except EnvelopeError as error:
+                raise _Refused("cannot-open", str(error)) from None
+        try:
+            value: JsonValue = parse_strict_json(content, max_bytes=MAX_WRAPPED_BYTES)
+            wrapped = WrappedDocument.from_json(value)
+        except (InvalidInput, InvalidWrappedDocument) as error:
+            raise _Refused("not-a-wrapped-document", str(error)) from None
+        if wrapped.target_hash != entry.target_hash or wrapped.batch.anchor.root != due.root:
+            raise _Refused("wrong-document", "the content is not the listed document of this batch")
+        verdict = self.verifier.verify(value)
+        failed = [
+            check
+            for check in verdict.checks
+            if check.name in AUTHENTICITY_CHECKS and check.status is not CheckStatus.VALID
+        ]
+        if failed:
+            reasons = "; ".join(f"{check.name}: {check.reason}" for check in failed)
+            raise _Refused("not-verified", reasons)
+        keep()
+        self.inbox.file(
+            ReceivedDocument(
+                target_hash=entry.target_hash,
+                batch_root=due.root,
+                document_type=wrapped.document_type,
+                issuer_country=due.issuer_country,
+                issuer=wrapped.signature.signer,
+                cid=entry.cid,
+                confidential=sealed,
+                block_number=due.block_number,
+                received_at=self._clock(),
+                wrapped_json=content,
+                verdict_json=json.dumps(verdict.to_json(), separators=(",", ":")),
+                valid=verdict.valid,
+            )
+        )
+        _log.info(
+            "document received",
+            extra={
+                "targetHash": "0x" + entry.target_hash.hex(),
+                "issuerCountry": due.issuer_country,
+                "confidential": sealed,
+                "valid": verdict.valid,
+            },
+        )
+
+    # --- reports -------------------------------------------------------------------------
+
+    def _report(
+        self,
+        peer: str,
+        due: DueBatch,
+        target_hash: bytes | None,
+        cid: str | None,
+        refused: _Refused,
+    ) -> None:
+        _log.warning(
+            "peer reported",
+            extra={"peer": peer, "reason": refused.reason, "detail": refused.detail},
+        )
+        self.inbox.report(
+            PeerReport(
+                peer=peer,
+                issuer_country=due.issuer_country,
+                batch_root=due.root,
+                target_hash=target_hash,
+                cid=cid,
+                reason=refused.reason,
+                detail=refused.detail,
+                reported_at=self._clock(),
+            )
+        )

@@ -1,0 +1,1 @@
+"""verification: see docs/node.md."""

@@ -19,6 +19,7 @@ Added to ``coo/1``:
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, ClassVar, Literal, Self
 
 from pydantic import (
@@ -176,3 +177,6 @@ class CertificateOfOriginV2(DocumentModel):
 
     def addressee_countries(self) -> tuple[str, ...]:
         return (self.importing_country,)
+
+    def issued_on(self) -> date:
+        return self.issue_date

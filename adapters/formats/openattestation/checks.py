@@ -38,6 +38,7 @@ from adapters.formats.openattestation.wrapped import (
     salted_value_problem,
     unsalt,
 )
+from certificates.check_codes import CheckCode
 from certificates.json_types import JsonObject, JsonValue
 from certificates.verdict import CheckResult, CheckStatus, Verdict
 
@@ -115,7 +116,7 @@ def check_integrity(document: OaWrappedDocument) -> CheckResult:
     try:
         leaves = flatten(document.data)
     except NotDigestable as exc:
-        return CheckResult.invalid(OA_INTEGRITY, str(exc))
+        return CheckResult.invalid(OA_INTEGRITY, CheckCode.OA_NOT_DIGESTABLE, str(exc))
     unsalted = [
         f"data.{key}: {problem}"
         for key, value in leaves
@@ -130,12 +131,14 @@ def check_integrity(document: OaWrappedDocument) -> CheckResult:
     if problems:
         return CheckResult.invalid(
             OA_INTEGRITY,
+            CheckCode.OA_UNSALTED,
             f"{len(problems)} value(s) are not as OpenAttestation writes them: "
             + "; ".join(problems[:_MAX_REPORTED]),
             problems=list(problems[:_MAX_REPORTED]),
         )
     return CheckResult.valid(
         OA_INTEGRITY,
+        CheckCode.OA_SALTED,
         f"{len(leaves)} salted value(s) and {len(document.obfuscated_data)} obfuscated "
         "field(s) are well formed",
         visibleFields=len(leaves),
@@ -146,20 +149,32 @@ def check_integrity(document: OaWrappedDocument) -> CheckResult:
 def check_target_hash(document: OaWrappedDocument) -> CheckResult:
     claimed = document.signature.target_hash
     if not all(isinstance(entry, str) for entry in document.obfuscated_data):
-        return CheckResult.invalid(OA_TARGET_HASH, "privacy.obfuscatedData holds non-text entries")
+        return CheckResult.invalid(
+            OA_TARGET_HASH,
+            CheckCode.OA_NOT_DIGESTABLE,
+            "privacy.obfuscatedData holds non-text entries",
+        )
     try:
         digest = digest_document(document.data, [str(e) for e in document.obfuscated_data])
     except NotDigestable as exc:
-        return CheckResult.invalid(OA_TARGET_HASH, f"the data cannot be digested: {exc}")
+        return CheckResult.invalid(
+            OA_TARGET_HASH, CheckCode.OA_NOT_DIGESTABLE, f"the data cannot be digested: {exc}"
+        )
     if claimed != digest:  # OA compares the strings exactly
         return CheckResult.invalid(
             OA_TARGET_HASH,
+            CheckCode.TARGET_HASH_MISMATCH,
             "the document's data does not match its target hash: a value, a salt or the "
             "target hash was changed",
             targetHash=claimed if isinstance(claimed, str) else None,
             computedHash=digest,
         )
-    return CheckResult.valid(OA_TARGET_HASH, "the data matches the target hash", targetHash=digest)
+    return CheckResult.valid(
+        OA_TARGET_HASH,
+        CheckCode.OA_TARGET_HASH_MATCHES,
+        "the data matches the target hash",
+        targetHash=digest,
+    )
 
 
 def check_merkle_proof(document: OaWrappedDocument) -> CheckResult:
@@ -170,17 +185,22 @@ def check_merkle_proof(document: OaWrappedDocument) -> CheckResult:
     malformed = [where for where, value in named if not is_hex_hash(value)]
     if malformed:
         return CheckResult.invalid(
-            OA_MERKLE_PROOF, f"{malformed[0]} is not a 32-byte hex hash", field=malformed[0]
+            OA_MERKLE_PROOF,
+            CheckCode.PROOF_INVALID,
+            f"{malformed[0]} is not a 32-byte hex hash",
+            field=malformed[0],
         )
     target, root = _hash(signature.target_hash), _hash(signature.merkle_root)
     if root_from_proof(target, [_hash(step) for step in signature.proof]) != root:
         return CheckResult.invalid(
             OA_MERKLE_PROOF,
+            CheckCode.PROOF_INVALID,
             "the Merkle proof does not lead from the target hash to the Merkle root",
             merkleRoot=root.hex(),
         )
     return CheckResult.valid(
         OA_MERKLE_PROOF,
+        CheckCode.OA_PROOF_VALID,
         "the Merkle proof leads from the target hash to the Merkle root",
         merkleRoot=root.hex(),
         proofLength=len(signature.proof),
@@ -218,13 +238,16 @@ def check_issuer_identity(
     issuers: Sequence[OaIssuer], trusted: Sequence[TrustedDocumentStore]
 ) -> CheckResult:
     if not issuers:
-        return CheckResult.invalid(OA_ISSUER_IDENTITY, "the document names no issuer")
+        return CheckResult.invalid(
+            OA_ISSUER_IDENTITY, CheckCode.OA_NO_DOCUMENT_STORE, "the document names no issuer"
+        )
     by_address = {store.address.lower(): store for store in trusted}
     known: list[JsonValue] = []
     for issuer in issuers:
         if issuer.store is None:
             return CheckResult.invalid(
                 OA_ISSUER_IDENTITY,
+                CheckCode.OA_NO_DOCUMENT_STORE,
                 f"issuer {issuer.name or '(unnamed)'} names no document store "
                 "(DID-signed documents are not checked by this node)",
             )
@@ -232,6 +255,7 @@ def check_issuer_identity(
         if found is None:
             return CheckResult.invalid(
                 OA_ISSUER_IDENTITY,
+                CheckCode.OA_UNTRUSTED_STORE,
                 f"document store {issuer.store} (issuer {issuer.name or '(unnamed)'}) is not "
                 "on this node's list of trusted OpenAttestation document stores",
                 store=issuer.store,
@@ -240,6 +264,7 @@ def check_issuer_identity(
     names = ", ".join(str(entry["trustedAs"]) for entry in known if isinstance(entry, dict))
     return CheckResult.valid(
         OA_ISSUER_IDENTITY,
+        CheckCode.OA_TRUSTED_STORE,
         f"issued from document store(s) this node trusts: {names}",
         stores=known,
     )
@@ -251,6 +276,7 @@ def check_dns_identity(issuers: Sequence[OaIssuer]) -> CheckResult:
     where = ", ".join(locations) or "(none given)"
     return CheckResult.skipped(
         OA_DNS_IDENTITY,
+        CheckCode.DNS_UNREACHABLE,
         f"the issuer's identity proof ({', '.join(kinds) or 'none'} at {where}) needs a DNS "
         "lookup, which cannot be made from this closed network: it was not checked",
         locations=[*locations],
@@ -271,16 +297,22 @@ def check_issuance(
             issued = reader.is_issued(store, root)
         except Exception as exc:  # any chain failure is an error, never a pass
             return CheckResult.error(
-                OA_ISSUANCE, f"document store {store} could not be read: {exc}"
+                OA_ISSUANCE,
+                CheckCode.OA_STORE_UNREADABLE,
+                f"document store {store} could not be read: {exc}",
             )
         if not issued:
             return CheckResult.invalid(
                 OA_ISSUANCE,
+                CheckCode.BATCH_NOT_ANCHORED,
                 f"document store {store} has not issued Merkle root {root.hex()}",
                 store=store,
             )
     return CheckResult.valid(
-        OA_ISSUANCE, f"issued by document store(s) {', '.join(stores)}", merkleRoot=root.hex()
+        OA_ISSUANCE,
+        CheckCode.ANCHORED,
+        f"issued by document store(s) {', '.join(stores)}",
+        merkleRoot=root.hex(),
     )
 
 
@@ -294,7 +326,9 @@ def check_revocation(
     if not is_hex_hash(document.signature.target_hash) or not all(
         is_hex_hash(step) for step in document.signature.proof
     ):
-        return CheckResult.skipped(OA_REVOCATION, "the target hash or the proof is malformed")
+        return CheckResult.skipped(
+            OA_REVOCATION, CheckCode.PROOF_INVALID, "the target hash or the proof is malformed"
+        )
     assert reader is not None
     path = intermediate_hashes(
         _hash(document.signature.target_hash), [_hash(s) for s in document.signature.proof]
@@ -305,16 +339,21 @@ def check_revocation(
                 revoked = reader.is_revoked(store, document_hash)
             except Exception as exc:  # any chain failure is an error, never a pass
                 return CheckResult.error(
-                    OA_REVOCATION, f"document store {store} could not be read: {exc}"
+                    OA_REVOCATION,
+                    CheckCode.OA_STORE_UNREADABLE,
+                    f"document store {store} could not be read: {exc}",
                 )
             if revoked:
                 return CheckResult.invalid(
                     OA_REVOCATION,
+                    CheckCode.REVOKED,
                     f"document store {store} has revoked {document_hash.hex()}",
                     store=store,
                     revokedHash=document_hash.hex(),
                 )
-    return CheckResult.valid(OA_REVOCATION, "not revoked", checkedHashes=len(path))
+    return CheckResult.valid(
+        OA_REVOCATION, CheckCode.IN_FORCE, "not revoked", checkedHashes=len(path)
+    )
 
 
 def verify_openattestation(
@@ -361,15 +400,20 @@ def _cannot_ask(
     if document.did_signed or any(i.store_kind == "tokenRegistry" for i in issuers):
         return CheckResult.skipped(
             name,
+            CheckCode.OA_ISSUANCE_UNSUPPORTED,
             "DID-signed documents and transferable records (token registries) are not "
             "checked by this node",
         )
     if not stores or len(stores) != len(issuers):
-        return CheckResult.invalid(name, "an issuer names no document store")
+        return CheckResult.skipped(
+            name, CheckCode.OA_NO_DOCUMENT_STORE, "an issuer names no document store"
+        )
     if reader is None:
-        return CheckResult.skipped(name, "no chain is configured to read OA document stores")
+        return CheckResult.skipped(
+            name, CheckCode.NO_CHAIN, "no chain is configured to read OA document stores"
+        )
     if not is_hex_hash(document.signature.merkle_root):
-        return CheckResult.invalid(name, "the Merkle root is malformed")
+        return CheckResult.skipped(name, CheckCode.PROOF_INVALID, "the Merkle root is malformed")
     return None
 
 

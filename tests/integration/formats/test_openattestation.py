@@ -29,6 +29,7 @@ from adapters.formats.openattestation import (
     verify_openattestation,
 )
 from certificates import parse_strict_json
+from certificates.check_codes import CheckCode
 from certificates.verdict import CheckStatus
 
 RunReference = Callable[[str, dict[str, Any]], Any]
@@ -194,12 +195,22 @@ def test_verdicts_agree_with_openattestation(
         ours = _ours(document)
         assert ours.signature_valid, (name, ours.verdict.to_json())
         assert ours.verdict.check(OA_INTEGRITY).status is CheckStatus.VALID
+        assert [check.code for check in ours.verdict.checks[:3]] == [
+            CheckCode.OA_SALTED,
+            CheckCode.OA_TARGET_HASH_MATCHES,
+            CheckCode.OA_PROOF_VALID,
+        ]
 
     for name, (document, check) in tampered.items():
         assert verdicts[name] is False, name  # OA rejects every tampering
         ours = _ours(document)
         assert not ours.signature_valid, name
         assert ours.verdict.check(check).status is CheckStatus.INVALID, (name, check)
+        expected = {
+            OA_TARGET_HASH: CheckCode.TARGET_HASH_MISMATCH,
+            OA_MERKLE_PROOF: CheckCode.PROOF_INVALID,
+        }
+        assert ours.verdict.check(check).code is expected[check], name
         assert not ours.verdict.valid
 
 
@@ -232,11 +243,13 @@ def test_issuer_identity_comes_from_the_trusted_list_and_dns_is_never_passed(
     assert trusted.check(OA_ISSUER_IDENTITY).status is CheckStatus.VALID
     dns = trusted.check(OA_DNS_IDENTITY)
     assert dns.status is CheckStatus.SKIPPED
+    assert dns.code is CheckCode.DNS_UNREACHABLE
     assert "moit.example.vn" in dns.reason
     assert "closed network" in dns.reason
 
     untrusted = verify_openattestation(document, trusted_stores=[]).verdict
     assert untrusted.check(OA_ISSUER_IDENTITY).status is CheckStatus.INVALID
+    assert untrusted.check(OA_ISSUER_IDENTITY).code is CheckCode.OA_UNTRUSTED_STORE
     assert STORE in untrusted.check(OA_ISSUER_IDENTITY).reason
     assert not untrusted.valid
 
@@ -248,6 +261,7 @@ def test_without_a_chain_issuance_and_revocation_are_skipped_not_passed(
     for name in (OA_ISSUANCE, OA_REVOCATION):
         assert verdict.check(name).status is CheckStatus.SKIPPED
         assert "no chain" in verdict.check(name).reason
+        assert verdict.check(name).code is CheckCode.NO_CHAIN
 
 
 def test_unsalted_value_fails_integrity_though_it_hashes(
@@ -270,6 +284,7 @@ def test_unsalted_value_fails_integrity_though_it_hashes(
     assert ours.signature_valid
     integrity = ours.verdict.check(OA_INTEGRITY)
     assert integrity.status is CheckStatus.INVALID
+    assert integrity.code is CheckCode.OA_UNSALTED
     assert "data.certificateNumber" in integrity.reason
 
 
@@ -327,6 +342,7 @@ def test_issued_then_revoked_in_a_real_document_store(
     revoked = verdict(wrapped[1])
     assert revoked.check(OA_ISSUANCE).status is CheckStatus.VALID
     assert revoked.check(OA_REVOCATION).status is CheckStatus.INVALID
+    assert revoked.check(OA_REVOCATION).code is CheckCode.REVOKED
     assert wrapped[1]["signature"]["targetHash"] in revoked.check(OA_REVOCATION).reason
     assert verdict(wrapped[2]).check(OA_REVOCATION).status is CheckStatus.VALID
 
@@ -342,6 +358,7 @@ def test_a_contract_that_is_not_a_document_store_is_an_error(oa_documents: dict[
     reader = DocumentStoreCalls(lambda to, data: b"")
     verdict = verify_openattestation(oa_documents["wrapped"][0], document_store=reader).verdict
     assert verdict.check(OA_ISSUANCE).status is CheckStatus.ERROR
+    assert verdict.check(OA_ISSUANCE).code is CheckCode.OA_STORE_UNREADABLE
     assert "is it a DocumentStore" in verdict.check(OA_ISSUANCE).reason
 
 

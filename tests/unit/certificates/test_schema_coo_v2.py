@@ -80,3 +80,27 @@ def test_a_coo_1_document_is_not_a_coo_2_one() -> None:
     with pytest.raises(errors.SchemaViolation) as caught:
         validate_document(document)
     assert any(path.endswith("/originCountry") for path, _ in caught.value.errors)
+
+
+def test_coo_2_signs_its_issuer_country_addressee_and_issue_date_like_coo_1() -> None:
+    from datetime import date
+
+    from certificates.schemas import DOCUMENT_TYPES
+    from certificates.schemas.signed_facts import signed_addressees, signed_issuer_country
+
+    document = sample_certificate_of_origin_v2(5)
+    assert signed_issuer_country("coo/2", document) == "VN"
+    assert signed_addressees("coo/2", document) == (document["importingCountry"],)
+    assert signed_addressees("coo/2", document, concealed=["/importingCountry"]) is None
+    del document["importingCountry"]
+    assert signed_addressees("coo/2", document) is None  # required: absent is not "none"
+    validated = validate_document(sample_certificate_of_origin_v2(5))
+    assert validated.issued_on() == date.fromisoformat(str(validated.data["issueDate"]))
+    for type_id in DOCUMENT_TYPES:  # every type states its issuer country
+        assert signed_issuer_country(type_id, validate_document_sample(type_id)) is not None
+
+
+def validate_document_sample(type_id: str) -> JsonObject:
+    from certificates.schemas.samples import sample_document
+
+    return validate_document(sample_document(type_id, 2)).data

@@ -13,6 +13,8 @@ VENV_STAMP := $(VENV)/.stamp-installed
 NODE_STAMP := node_modules/.stamp-installed
 CONTRACTS_NODE_STAMP := contracts/node_modules/.stamp-installed
 BENCH_NODE_STAMP := bench/node_modules/.stamp-installed
+# What the standards tests compare with: OpenAttestation, Digital Bazaar status lists
+STANDARDS_NODE_STAMP := tests/reference/standards/node_modules/.stamp-installed
 # Debian packages, installed only when missing (we run as root), once per Makefile change.
 # The node needs the fonts printable certificates embed (DejaVu Sans for Latin and
 # Vietnamese, Nanum Gothic for Korean); the tests also need chromium (the browser test of
@@ -54,6 +56,10 @@ $(BENCH_NODE_STAMP): bench/package.json bench/package-lock.json
 	cd bench && $(NPM) ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+$(STANDARDS_NODE_STAMP): tests/reference/standards/package.json tests/reference/standards/package-lock.json
+	cd tests/reference/standards && $(NPM) ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 $(APT_STAMP): APT_WANTED = $(APT_PACKAGES)
 $(APT_TEST_STAMP): APT_WANTED = $(APT_TEST_PACKAGES)
 $(APT_STAMP) $(APT_TEST_STAMP): Makefile
@@ -76,7 +82,7 @@ lint: $(VENV_STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-test: setup $(APT_TEST_STAMP) lint engines
+test: setup $(APT_TEST_STAMP) $(STANDARDS_NODE_STAMP) lint engines
 	$(VENV)/bin/pytest
 
 run: setup
@@ -117,4 +123,4 @@ slither: $(CONTRACTS_NODE_STAMP) $(SLITHER_STAMP)
 	scripts/slither.sh $(VENV)/slither/bin/slither
 
 clean:
-	rm -rf $(VENV) node_modules contracts/node_modules bench/node_modules .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) node_modules contracts/node_modules bench/node_modules tests/reference/standards/node_modules .mypy_cache .ruff_cache .pytest_cache

@@ -101,6 +101,36 @@ class CheckCode(StrEnum):
     #: issuer: the addressees signed (batch or document) are not those anchored
     ADDRESSEE_MISMATCH = "addressee-mismatch"
 
+    # --- OpenAttestation v2 documents (adapters.formats.openattestation) --------------
+    #: oa-integrity: every visible value is salted, every obfuscated entry a hash
+    OA_SALTED = "oa-salted"
+    #: oa-integrity: a value is not salted (uuid:type:value) or an obfuscated entry is
+    #: not a 32-byte hash
+    OA_UNSALTED = "oa-unsalted"
+    #: oa-integrity, oa-target-hash: the data cannot be digested at all (a key with '.',
+    #: obfuscated entries that are not text); OA's own library fails on it too
+    OA_NOT_DIGESTABLE = "oa-not-digestable"
+    #: oa-target-hash: the visible values and obfuscated hashes digest to the target hash
+    #: (its failure is target-hash-mismatch)
+    OA_TARGET_HASH_MATCHES = "oa-target-hash-matches"
+    #: oa-merkle-proof: the proof leads from the target hash to the Merkle root (its
+    #: failure is proof-invalid)
+    OA_PROOF_VALID = "oa-proof-valid"
+    #: oa-issuer-identity: every issuer's document store is on this node's trusted list
+    OA_TRUSTED_STORE = "oa-trusted-store"
+    #: oa-issuer-identity: an issuer's document store is not on this node's trusted list
+    OA_UNTRUSTED_STORE = "oa-untrusted-store"
+    #: oa-issuer-identity (invalid), oa-issuance and oa-revocation (skipped): an issuer
+    #: names no document store
+    OA_NO_DOCUMENT_STORE = "oa-no-document-store"
+    #: oa-dns-identity: DNS cannot be reached from this network; never passed
+    DNS_UNREACHABLE = "dns-unreachable"
+    #: oa-issuance, oa-revocation: DID-signed documents and token registries are not
+    #: checked by this node
+    OA_ISSUANCE_UNSUPPORTED = "oa-issuance-unsupported"
+    #: oa-issuance, oa-revocation: the document store could not be read (error)
+    OA_STORE_UNREADABLE = "oa-store-unreadable"
+
     # --- reserved: published, not emitted yet -----------------------------------------
     #: an attachment no longer matches the hash the document commits to
     ATTACHMENT_CHANGED = "attachment-changed"

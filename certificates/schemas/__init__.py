@@ -6,8 +6,10 @@ type annotations (``from certificates.schemas.coo import CertificateOfOrigin``).
 
 from certificates.schemas.base import DocumentModel
 from certificates.schemas.coo import CertificateOfOrigin
+from certificates.schemas.coo_v2 import CertificateOfOriginV2
 from certificates.schemas.declaration import Declaration
 from certificates.schemas.permit import Permit
+from certificates.schemas.standards import FIELD_MAPPINGS, FieldMapping, mapping_table_markdown
 from certificates.schemas.validation import (
     DOCUMENT_TYPES,
     ValidatedDocument,
@@ -18,12 +20,16 @@ from certificates.schemas.validation import (
 
 __all__ = [
     "DOCUMENT_TYPES",
+    "FIELD_MAPPINGS",
     "CertificateOfOrigin",
+    "CertificateOfOriginV2",
     "Declaration",
     "DocumentModel",
+    "FieldMapping",
     "Permit",
     "ValidatedDocument",
     "document_json_schema",
+    "mapping_table_markdown",
     "parse_document",
     "validate_document",
 ]

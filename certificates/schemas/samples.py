@@ -17,6 +17,7 @@ from certificates.json_types import JsonObject, JsonValue
 __all__ = [
     "MAX_SAMPLE_ITEMS",
     "sample_certificate_of_origin",
+    "sample_certificate_of_origin_v2",
     "sample_declaration",
     "sample_document",
     "sample_permit",
@@ -337,6 +338,32 @@ def sample_certificate_of_origin(index: int, *, items: int = 3) -> JsonObject:
     return document
 
 
+def sample_certificate_of_origin_v2(index: int, *, items: int = 3) -> JsonObject:
+    """A ``coo/2``: the ``coo/1`` sample of the same index with the fields ``coo/2`` adds."""
+    document = sample_certificate_of_origin(index, items=items)
+    document["documentType"] = "coo/2"
+    transport = document["transport"]
+    assert isinstance(transport, dict)
+    transport["modeCode"] = "1"
+    lines = document["items"]
+    assert isinstance(lines, list)
+    for line in lines:
+        assert isinstance(line, dict)
+        quantity = line["quantity"]
+        assert isinstance(quantity, dict)
+        line["packages"] = {"count": int(str(quantity["value"])) // 50 + 1, "kindCode": "CT"}
+        line["originCountry"] = "VN"
+    if document["thirdPartyInvoicing"]:
+        document["thirdPartyOperator"] = {"name": "Mekong Trading Pte. Ltd.", "country": "SG"}
+    document |= {
+        "exhibition": False,
+        "deMinimis": index % 11 == 4,
+        "accumulation": index % 7 == 2,
+        "partialCumulation": False,
+    }
+    return document
+
+
 def sample_permit(index: int, *, items: int = 3) -> JsonObject:
     """A ``permit/1``: an export permit for odd ``index``, an import permit for even."""
     _check_arguments(index, items)
@@ -466,9 +493,10 @@ def sample_declaration(index: int, *, items: int = 3) -> JsonObject:
 
 
 def sample_document(type_id: str, index: int, *, items: int = 3) -> JsonObject:
-    """The sample of the given type id (``coo/1``, ``permit/1`` or ``declaration/1``)."""
+    """The sample of the given type id (``coo/1``, ``coo/2``, ``permit/1``, ``declaration/1``)."""
     generators = {
         "coo/1": sample_certificate_of_origin,
+        "coo/2": sample_certificate_of_origin_v2,
         "permit/1": sample_permit,
         "declaration/1": sample_declaration,
     }

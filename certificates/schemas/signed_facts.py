@@ -17,15 +17,19 @@ from certificates.json_types import JsonValue
 #: per type: where the issuing country, the addressees and the end of validity are
 _ISSUER_COUNTRY: Final = {
     "coo/1": ("issuingAuthority", "country"),
+    "coo/2": ("issuingAuthority", "country"),
     "permit/1": ("issuingMinistry", "country"),
     "declaration/1": ("customsOffice", "country"),
 }
 _ADDRESSEES: Final = {
     "coo/1": ("importingCountry",),
+    "coo/2": ("importingCountry",),
     "permit/1": ("addresseeCountries",),
     "declaration/1": ("addresseeCountries",),
 }
 _VALID_UNTIL: Final = {"permit/1": ("validity", "validUntil")}
+#: types whose addressee is required (absent means concealed or malformed, never "none")
+_ADDRESSEE_REQUIRED: Final = frozenset({"coo/1", "coo/2"})
 
 
 def _hidden(path: tuple[str, ...], concealed: Collection[str]) -> bool:
@@ -70,7 +74,7 @@ def signed_addressees(
         return (value,)
     if isinstance(value, list) and all(isinstance(code, str) for code in value):
         return tuple(sorted({str(code) for code in value}))
-    if value is None and type_id != "coo/1":
+    if value is None and type_id not in _ADDRESSEE_REQUIRED:
         return ()
     return None
 

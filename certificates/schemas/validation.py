@@ -14,6 +14,7 @@ from certificates.errors import InvalidDocument, SchemaViolation, UnknownDocumen
 from certificates.json_types import JsonObject, JsonValue
 from certificates.schemas.base import DocumentModel
 from certificates.schemas.coo import CertificateOfOrigin
+from certificates.schemas.coo_v2 import CertificateOfOriginV2
 from certificates.schemas.declaration import Declaration
 from certificates.schemas.permit import Permit
 from certificates.strict_json import DEFAULT_MAX_BYTES, json_pointer, parse_strict_json
@@ -28,7 +29,10 @@ __all__ = [
 
 #: Every document type docex knows, by versioned type id.
 DOCUMENT_TYPES: Final[Mapping[str, type[DocumentModel]]] = MappingProxyType(
-    {model.TYPE_ID: model for model in (CertificateOfOrigin, Permit, Declaration)}
+    {
+        model.TYPE_ID: model
+        for model in (CertificateOfOrigin, Permit, Declaration, CertificateOfOriginV2)
+    }
 )
 _JSON_SCHEMA_DIALECT: Final = "https://json-schema.org/draft/2020-12/schema"
 

@@ -33,7 +33,7 @@ def complete(words: str) -> list[str]:
 
 
 def test_document_types_and_countries_complete() -> None:
-    assert complete("docex issue --type co") == ["coo", "coo/1"]
+    assert complete("docex issue --type co") == ["coo", "coo/1", "coo/2"]
     assert "permit/1" in complete("docex issue --type p")
     assert complete("docex issue --to K") == ["KR", "KH"]
     assert complete("docex inbox --from S") == ["SG"]

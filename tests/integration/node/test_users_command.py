@@ -36,7 +36,7 @@ def test_an_added_issuer_token_authenticates_until_the_user_is_revoked(tmp_path:
     principal = store.authenticate(token)
     assert principal is not None
     assert principal.role is Role.ISSUER
-    assert principal.document_types == {"coo/1", "permit/1"}
+    assert principal.document_types == {"coo/1", "coo/2", "permit/1"}  # "coo": every version
 
     revoked = runner.invoke(app, ["users", "revoke", "moit", "--data-dir", str(tmp_path)])
 
@@ -44,7 +44,12 @@ def test_an_added_issuer_token_authenticates_until_the_user_is_revoked(tmp_path:
     assert store.authenticate(token) is None
     listed = runner.invoke(app, ["users", "list", "--json", "--data-dir", str(tmp_path)])
     assert json.loads(listed.output) == [
-        {"name": "moit", "role": "issuer", "documentTypes": ["coo/1", "permit/1"], "revoked": True}
+        {
+            "name": "moit",
+            "role": "issuer",
+            "documentTypes": ["coo/1", "coo/2", "permit/1"],
+            "revoked": True,
+        }
     ]
 
 

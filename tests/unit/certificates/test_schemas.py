@@ -27,15 +27,17 @@ from certificates.schemas import (
 from certificates.schemas.samples import (
     MAX_SAMPLE_ITEMS,
     sample_certificate_of_origin,
+    sample_certificate_of_origin_v2,
     sample_declaration,
     sample_document,
     sample_permit,
 )
 from certificates.strict_json import json_pointer
 
-TYPE_IDS = ("coo/1", "permit/1", "declaration/1")
+TYPE_IDS = ("coo/1", "permit/1", "declaration/1", "coo/2")
 SAMPLERS: dict[str, Callable[..., JsonObject]] = {
     "coo/1": sample_certificate_of_origin,
+    "coo/2": sample_certificate_of_origin_v2,
     "permit/1": sample_permit,
     "declaration/1": sample_declaration,
 }
@@ -55,6 +57,15 @@ OPTIONAL_FIELDS = frozenset(
         "addresseeCountries",
         "references",
         "targetHash",
+        # coo/2
+        "consignee",
+        "modeCode",
+        "packages",
+        "thirdPartyOperator",
+        "exhibition",
+        "deMinimis",
+        "accumulation",
+        "partialCumulation",
     }
 )
 
@@ -62,8 +73,14 @@ OPTIONAL_FIELDS = frozenset(
 def rich_sample(type_id: str) -> JsonObject:
     """A sample that has every optional field, so that every field can be removed."""
     document = SAMPLERS[type_id](12, items=2)  # index 12: producer, remarks-free, ...
-    if type_id == "coo/1":
+    if type_id in ("coo/1", "coo/2"):
         document["remarks"] = "Consolidated shipment."
+    if type_id == "coo/2":
+        document["consignee"] = {
+            "name": "Consignee Co.",
+            "address": "1 Harbour Rd",
+            "country": "SG",
+        }
     if type_id == "declaration/1":
         document["addresseeCountries"] = ["VN"]
         document = replaced(document, "/references/0/targetHash", "0x" + "ab" * 32)
@@ -241,7 +258,7 @@ def test_missing_document_type_is_an_unknown_document_type() -> None:
     assert all(type_id in caught.value.message for type_id in TYPE_IDS)
 
 
-@pytest.mark.parametrize("type_value", ["coo/2", "COO/1", "", 1, None, ["coo/1"]])
+@pytest.mark.parametrize("type_value", ["coo/99", "COO/1", "", 1, None, ["coo/1"]])
 def test_unknown_document_type_lists_the_known_types(type_value: JsonValue) -> None:
     document = sample_certificate_of_origin(0)
     document["documentType"] = type_value

@@ -101,6 +101,9 @@ class NodeSettings(BaseSettings):
     verify_burst: int = Field(default=100, ge=1)
     #: the most events one audit report (GET /v1/audit) may list; beyond, a 422
     audit_max_events: int = Field(default=10_000, ge=1)
+    #: OpenAttestation document stores this node trusts as issuers: address -> name
+    #: (TradeTrust documents verified here; DNS identity cannot be checked offline)
+    oa_trusted_stores: dict[str, str] = Field(default_factory=dict)
 
     # --- fault injection: TEST ONLY (make soak), never set in production --------------
     #: ``journalled:N`` or ``sent:N``: the node kills itself (SIGKILL) at that point of

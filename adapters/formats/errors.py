@@ -1,6 +1,6 @@
 """Errors of the outside-format adapters (OpenAttestation, Verifiable Credentials).
 
-Each carries a stable ``code`` and the ``http_status`` the node maps it to::
+Each carries a stable ``code`` and derives from a kind of :mod:`certificates.errors`::
 
     InvalidInput
     ├── UnrecognisedDocumentFormat       neither docex nor a format docex reads

@@ -133,9 +133,11 @@ def check_document(
 ) -> None:
     """Check a wrapped document offline: integrity and issuer signature.
 
-    Exit 0 valid, 1 invalid, 2 unreadable. With --chain-id and --registry the signature
-    must also be for that chain and registry.
+    A docex wrapped document or an OpenAttestation v2 (TradeTrust) one, recognised by
+    its content. Exit 0 valid, 1 invalid, 2 unreadable. With --chain-id and --registry
+    the signature of a docex document must also be for that chain and registry.
     """
+    from adapters.formats.openattestation import is_openattestation_v2
     from certificates.offline_checks import verify_offline_json
     from certificates.strict_json import parse_strict_json
 
@@ -150,12 +152,46 @@ def check_document(
         value = parse_strict_json(raw, max_bytes=MAX_WRAPPED_FILE_SIZE)
     except DocexError as error:
         fail(command, EXIT_UNREADABLE, f"{file}: {describe(error)}")
+    if is_openattestation_v2(value):
+        _check_openattestation(command, file, value, as_json)
     verdict, _ = verify_offline_json(value, expected)
     if as_json:
         typer.echo(json.dumps(verdict.to_json(), indent=2, ensure_ascii=False))
     else:
         _print_verdict(file, verdict)
     raise typer.Exit(EXIT_OK if verdict.valid else EXIT_INVALID)
+
+
+def _check_openattestation(command: str, file: Path, value: JsonValue, as_json: bool) -> None:
+    """OA's own offline checks, integrity and signature (salted values, obfuscated
+    fields, target hash, Merkle proof): what ``docex check`` answers for; the issuer's
+    identity, issuance and revocation need a node (``docex verify``)."""
+    from adapters.formats.openattestation import (
+        OA_INTEGRITY,
+        OA_MERKLE_PROOF,
+        OA_TARGET_HASH,
+        verify_openattestation,
+    )
+    from certificates.verdict import Verdict
+
+    try:
+        result = verify_openattestation(value)
+    except DocexError as error:
+        fail(command, EXIT_UNREADABLE, f"{file}: {describe(error)}")
+    offline = Verdict(
+        tuple(
+            check
+            for check in result.verdict.checks
+            if check.name in (OA_INTEGRITY, OA_TARGET_HASH, OA_MERKLE_PROOF)
+        )
+    )
+    if as_json:
+        answer = {**result.to_json(), **offline.to_json(), "format": "openattestation/2"}
+        typer.echo(json.dumps(answer, indent=2, ensure_ascii=False))
+    else:
+        _print_verdict(file, offline)
+        typer.echo("  issuer identity, issuance and revocation: run `docex verify` against a node")
+    raise typer.Exit(EXIT_OK if offline.valid else EXIT_INVALID)
 
 
 def conceal_fields(

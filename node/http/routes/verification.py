@@ -5,15 +5,21 @@ from __future__ import annotations
 from typing import Any, Final
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from starlette.datastructures import UploadFile
 from starlette.types import Message
 
+from adapters.formats.openattestation import is_openattestation_v2
 from certificates import CheckCode, CheckStatus, parse_strict_json
 from certificates.errors import InputTooLarge, InvalidInput
 from node.errors import UnsupportedMediaType
 from node.http.bodies import is_json, media_type, read_body, read_json
 from node.http.deps import Services, VerificationAllowance
+from node.verification.openattestation import (
+    OPENATTESTATION_V2,
+    verify_openattestation_document,
+)
 
 router = APIRouter(prefix="/v1", tags=["verification"])
 
@@ -151,6 +157,16 @@ async def verify(request: Request, services: Services) -> JSONResponse:
             "send the wrapped document as application/json, multipart/form-data (field "
             f"'file') or application/octet-stream, not {content_type or 'no content type'}"
         )
+    if is_openattestation_v2(value):
+        oa = await run_in_threadpool(
+            verify_openattestation_document,
+            value,
+            services.ledger.chain,
+            settings.oa_trusted_stores,
+        )
+        valid = oa.verdict.valid
+        services.metrics.verifications.labels("valid" if valid else "invalid").inc()
+        return JSONResponse({**oa.to_json(), "format": OPENATTESTATION_V2})
     verdict = services.verifier.verify(value)
     services.metrics.verifications.labels("valid" if verdict.valid else "invalid").inc()
     return JSONResponse(verdict.to_json())

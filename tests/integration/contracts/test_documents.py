@@ -781,3 +781,87 @@ def test_suspended_addressee_cannot_record_uses(consortium):
     consortium.govern(c.proposeSuspendMember(th.member_id), "VN", "SG")
     use = use_call(consortium.registry.functions, tree, targets, 0, th_terms, 1)
     assert consortium.chain.refused(th.account, use)[0] == "NotActiveAccount"
+
+
+# ------------------------------------------------------------------ the issuer check (attacks)
+
+PERMIT = keccak256(b"permit/1")
+
+
+def test_the_anchor_record_names_type_country_and_authority_at_the_anchor_block(consortium):
+    vn = consortium["VN"]
+    tree, targets = batch(2)
+    receipt = consortium.anchor(vn.issuer, tree.root, count=2, addressees=("SG", "TH"))
+    r = consortium.registry.functions
+    record = list(r.anchorRecord(tree.root).call())
+    assert record == [
+        vn.issuer.address,
+        vn.member_id,
+        b"VN",
+        COO,
+        receipt["blockNumber"],
+        [b"SG", b"TH"],
+        True,
+    ]
+    assert r.issuedAs(tree.root, targets[1], tree.proof(1), COO, b"VN").call()
+    assert not r.issuedAs(os.urandom(32), targets[1], tree.proof(1), COO, b"VN").call()
+    assert not r.issuedAs(tree.root, os.urandom(32), tree.proof(1), COO, b"VN").call()
+
+
+def test_a_revoked_right_is_not_laundered_through_another_type(consortium):
+    """Attack: VN's key loses permit/1, signs a permit and anchors its batch as coo/1 (a type
+    it still holds). The chain says the batch is coo/1: a verifier asking for the signed type
+    (permit/1) gets false."""
+    c = consortium.consortium.functions
+    vn = consortium["VN"]
+    consortium.govern(c.proposeAddKey(vn.member_id, vn.issuer.address, PERMIT), "VN", "SG")
+    consortium.govern(c.proposeRevokeKey(vn.member_id, vn.issuer.address, PERMIT), "VN", "SG")
+    tree, targets = batch(1)
+    consortium.anchor(vn.issuer, tree.root, document_type="coo/1")
+    r = consortium.registry.functions
+    assert not r.issuedAs(tree.root, targets[0], [], PERMIT, b"VN").call()
+    refused = consortium.chain.refused(
+        vn.issuer, r.anchorWithRoute(os.urandom(32), "permit/1", 1, [b"TH"])
+    )
+    assert refused[0] == "IssuerNotAuthorised"
+
+
+def test_another_issuing_country_is_not_green(consortium):
+    """Attack: a document signed as issued by SG, anchored by VN's key."""
+    vn = consortium["VN"]
+    tree, targets = batch(1)
+    consortium.anchor(vn.issuer, tree.root)
+    r = consortium.registry.functions
+    assert not r.issuedAs(tree.root, targets[0], [], COO, b"SG").call()
+    assert r.issuedAs(tree.root, targets[0], [], COO, b"VN").call()
+
+
+def test_a_relayed_anchor_records_the_signer_not_the_relayer(consortium):
+    """Attack (relayer): an SG member account relays VN's signed batch; the record names VN's
+    key and country, and the relayer gains nothing."""
+    vn, sg = consortium["VN"], consortium["SG"]
+    tree, targets = batch(1)
+    signature = signed(consortium, vn.issuer, tree.root)
+    r = consortium.registry.functions
+    consortium.chain.transact(sg.account, r.anchorSigned(tree.root, "coo/1", 1, [b"TH"], signature))
+    record = r.anchorRecord(tree.root).call()
+    assert (record[0], record[1], record[2]) == (vn.issuer.address, vn.member_id, b"VN")
+    assert not r.issuedAs(tree.root, targets[0], [], COO, b"SG").call()
+
+
+def test_authority_is_judged_at_the_anchor_block_not_today(consortium):
+    """Attack (amendment / re-anchor): a key suspended since cannot make an old batch red, and
+    a batch anchored after its suspension never existed; a re-anchor by another member of the
+    same document is recorded under that member's country."""
+    c = consortium.consortium.functions
+    vn, sg = consortium["VN"], consortium["SG"]
+    tree, targets = batch(1)
+    consortium.anchor(vn.issuer, tree.root)
+    consortium.govern(c.proposeSuspendMember(vn.member_id), "SG", "TH")
+    r = consortium.registry.functions
+    assert r.anchorRecord(tree.root).call()[6] is True
+    assert r.issuedAs(tree.root, targets[0], [], COO, b"VN").call()
+    copy = MerkleTree.build([targets[0], os.urandom(32)])
+    consortium.anchor(sg.issuer, copy.root, count=2)
+    assert not r.issuedAs(copy.root, targets[0], copy.proof(0), COO, b"VN").call()
+    assert r.issuedAs(copy.root, targets[0], copy.proof(0), COO, b"SG").call()

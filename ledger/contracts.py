@@ -17,6 +17,7 @@ from eth_abi.exceptions import EncodingError
 
 from certificates.keccak import keccak256
 from certificates.merkle import DocumentTerms
+from certificates.signing import checksum_address
 from ledger.abi_codec import ContractAbi
 from ledger.chains import Chain
 from ledger.errors import (
@@ -410,7 +411,7 @@ def anchor_record(
         chain, "anchorRecord", root, block=block
     )
     return AnchorRecord(
-        issuer=str(issuer),
+        issuer=checksum_address(str(issuer)),
         issuer_member=int(member),
         issuer_country=bytes(country).decode("ascii"),
         type_id=bytes(type_),

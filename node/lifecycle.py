@@ -42,7 +42,15 @@ from certificates import (
 from certificates.errors import DocexError
 from certificates.json_types import JsonObject, JsonValue
 from certificates.keccak import keccak256
-from ledger import ConfirmedTransaction, ContractReverted, TxRequest, queries
+from certificates.merkle import DocumentTerms
+from ledger import (
+    ConfirmedTransaction,
+    ContractReverted,
+    TxRequest,
+    country_code,
+    queries,
+    use_request,
+)
 from ledger.index_schema import Batch, ChainEvent
 from ledger.queries import BatchRecord
 from node.database import NodeBase
@@ -92,6 +100,10 @@ class AmendmentRow(NodeBase):
     error: Mapped[str | None] = mapped_column(String(2000))
 
 
+#: A document anchored without terms: no addressee can use or reject it on chain.
+NO_TERMS: Final = DocumentTerms((), 1)
+
+
 @dataclass(frozen=True, slots=True)
 class AnchoredDocument:
     """A document as the DocumentRegistry names it: its batch root and proof."""
@@ -99,6 +111,8 @@ class AnchoredDocument:
     target_hash: bytes
     root: bytes
     proof: tuple[bytes, ...]
+    #: its own addressees and allowance, as committed beside its leaf (none: not usable)
+    terms: DocumentTerms = NO_TERMS
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,10 +150,14 @@ def transaction_json(action: str, document_id: str, confirmed: ConfirmedTransact
 
 def _anchored_from_wrapped(wrapped_json: bytes) -> AnchoredDocument:
     wrapped = json.loads(wrapped_json)
+    terms = wrapped["batch"].get("terms")
     return AnchoredDocument(
         target_hash=bytes.fromhex(wrapped["targetHash"][2:]),
         root=bytes.fromhex(wrapped["batch"]["root"][2:]),
         proof=tuple(bytes.fromhex(sibling[2:]) for sibling in wrapped["batch"]["proof"]),
+        terms=NO_TERMS
+        if terms is None
+        else DocumentTerms(tuple(terms["addressees"]), int(terms["allowance"])),
     )
 
 
@@ -230,7 +248,12 @@ class DocumentLifecycle:
                 raise InvalidWrappedDocument(
                     f"the presented document fails {check.name}: {check.reason}", path="/document"
                 )
-        return AnchoredDocument(wrapped.target_hash, root, tuple(wrapped.batch.proof))
+        return AnchoredDocument(
+            wrapped.target_hash,
+            root,
+            tuple(wrapped.batch.proof),
+            wrapped.batch.terms or NO_TERMS,
+        )
 
     def _addressed_batch(self, document: AnchoredDocument) -> BatchRecord:
         """The document's batch, which must be addressed to this node's country."""
@@ -264,12 +287,20 @@ class DocumentLifecycle:
     ) -> JsonObject:
         """Send ``function`` (default: ``action``) of the DocumentRegistry for a document
         and a reason code (revoke, reject) under its journal key; the confirmed result."""
+        function = function or action
+        # a rejection proves the document's own addressees (its terms) beside its leaf
+        terms = (
+            ([country_code(c) for c in document.terms.addressees], document.terms.allowance)
+            if function == "recordRejection"
+            else ()
+        )
         request = self._ledger().documents.request(
             self._key(action, document, reason_code),
-            function or action,
+            function,
             document.root,
             document.target_hash,
             list(document.proof),
+            *terms,
             reason_code,
         )
         confirmed = self._send(request)
@@ -458,19 +489,20 @@ class DocumentLifecycle:
         self._addressed_batch(document)
         ledger = self._ledger()
         declaration_ref = keccak256(declaration_reference.encode("utf-8"))
-        if allowed_quantity is None:
-            status = queries.document_status(ledger.index, document.target_hash, root=document.root)
-            # the first use records the allowance; later ones need not repeat it
-            allowed_quantity = 0 if status.uses else 1
-        request = ledger.documents.request(
+        # the allowance is the one the issuer committed; a different one given here is
+        # passed on and refused by the chain (InvalidTermsProof)
+        terms = document.terms
+        if allowed_quantity is not None and allowed_quantity != terms.allowance:
+            terms = DocumentTerms(terms.addressees, allowed_quantity)
+        request = use_request(
+            ledger.documents,
             self._key("use", document, declaration_ref.hex(), quantity),
-            "recordUse",
-            document.root,
-            document.target_hash,
-            list(document.proof),
-            declaration_ref,
-            quantity,
-            allowed_quantity,
+            root=document.root,
+            target_hash=document.target_hash,
+            proof=document.proof,
+            terms=terms,
+            declaration_ref=declaration_ref,
+            quantity=quantity,
         )
         confirmed = self._send(request)
         return {

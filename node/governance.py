@@ -155,6 +155,8 @@ class Governance:
         for name, value in zip(names, values, strict=True):
             if name == "typeId":
                 body["documentType"] = type_names.get(value, "0x" + value.hex())
+            elif name == "publicKey":
+                body[name] = "0x" + value.hex()
             elif isinstance(value, bytes):
                 body[name] = value.decode("ascii", "replace")
             else:

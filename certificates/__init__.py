@@ -31,6 +31,8 @@ _EXPORTS = {
     # hashing, batches, signatures
     "SaltedDocument": "certificates.disclosure",
     "MerkleTree": "certificates.merkle",
+    "DocumentTerms": "certificates.merkle",
+    "terms_leaf": "certificates.merkle",
     "verify_proof": "certificates.merkle",
     "BatchAnchor": "certificates.signing",
     "Eip712Domain": "certificates.signing",
@@ -66,6 +68,7 @@ __all__ = [
     "CheckResult",
     "CheckStatus",
     "DocexError",
+    "DocumentTerms",
     "Eip712Domain",
     "Envelope",
     "EnvelopeError",
@@ -95,6 +98,7 @@ __all__ = [
     "recover_batch_signer",
     "seal",
     "sign_batch_anchor",
+    "terms_leaf",
     "validate_document",
     "verify_offline",
     "verify_proof",
@@ -126,7 +130,7 @@ if TYPE_CHECKING:
     )
     from certificates.keccak import keccak256
     from certificates.keystore import decrypt_keystore, encrypt_keystore
-    from certificates.merkle import MerkleTree, verify_proof
+    from certificates.merkle import DocumentTerms, MerkleTree, terms_leaf, verify_proof
     from certificates.offline_checks import check_integrity, check_signature, verify_offline
     from certificates.schemas import (
         DOCUMENT_TYPES,

@@ -31,7 +31,7 @@ from certificates.errors import DocexError, InvalidWrappedDocument
 from certificates.hashes import HASH_RE, to_hex
 from certificates.json_pointer import escape_token as _token
 from certificates.json_types import JsonObject, JsonValue
-from certificates.merkle import MAX_PROOF_LENGTH
+from certificates.merkle import MAX_PROOF_LENGTH, DocumentTerms, terms_leaf
 from certificates.signing import BatchAnchor, Eip712Domain, checksum_address
 
 FORMAT_VERSION = "docex-wrapped/1"
@@ -50,6 +50,9 @@ class BatchMembership:
 
     anchor: BatchAnchor
     proof: tuple[bytes, ...]
+    #: the document's own addressees and allowance, committed beside its leaf (the proof's
+    #: first hash is their terms leaf); None for a batch built without terms
+    terms: DocumentTerms | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +96,16 @@ class WrappedDocument:
                 "documentType": anchor.document_type,
                 "documentCount": anchor.document_count,
                 "addressees": list(anchor.addressees),
+                **(
+                    {
+                        "terms": {
+                            "addressees": list(self.batch.terms.addressees),
+                            "allowance": self.batch.terms.allowance,
+                        }
+                    }
+                    if self.batch.terms is not None
+                    else {}
+                ),
             },
             "signature": {
                 "type": SIGNATURE_TYPE,
@@ -132,6 +145,7 @@ class WrappedDocument:
             batch,
             "/batch",
             required={"root", "proof", "documentType", "documentCount", "addressees"},
+            optional={"terms"},
         )
         proof_items = _typed(batch["proof"], list, "/batch/proof", "an array")
         if len(proof_items) > MAX_PROOF_LENGTH:
@@ -150,6 +164,26 @@ class WrappedDocument:
                 ),
             ),
         )
+        terms = None
+        if "terms" in batch:
+            terms_json = _object(batch["terms"], "/batch/terms")
+            _only_keys(terms_json, "/batch/terms", required={"addressees", "allowance"})
+            codes = _typed(terms_json["addressees"], list, "/batch/terms/addressees", "an array")
+            terms = _build(
+                "/batch/terms",
+                lambda: DocumentTerms(
+                    addressees=tuple(
+                        _typed(code, str, f"/batch/terms/addressees/{i}", "text")
+                        for i, code in enumerate(codes)
+                    ),
+                    allowance=_integer(terms_json["allowance"], "/batch/terms/allowance"),
+                ),
+            )
+            if not proof or proof[0] != terms_leaf(_hash(top["targetHash"], "/targetHash"), terms):
+                raise InvalidWrappedDocument(
+                    "the terms are not the ones committed beside the document's leaf",
+                    path="/batch/terms",
+                )
         signature = _object(top["signature"], "/signature")
         _only_keys(signature, "/signature", required={"type", "signer", "value", "domain"})
         if signature["type"] != SIGNATURE_TYPE:
@@ -176,7 +210,7 @@ class WrappedDocument:
         return cls(
             salted=SaltedDocument(data=data, salts=salts, concealed=concealed),
             target_hash=_hash(top["targetHash"], "/targetHash"),
-            batch=BatchMembership(anchor=anchor, proof=proof),
+            batch=BatchMembership(anchor=anchor, proof=proof, terms=terms),
             signature=BatchSignature(
                 domain=domain,
                 signer=_address(signature["signer"], "/signature/signer"),

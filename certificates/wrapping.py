@@ -17,7 +17,7 @@ from typing import Protocol
 from certificates.disclosure import SALT_SIZE, RandomBytes, SaltedDocument, iter_fields
 from certificates.errors import InvalidDocument
 from certificates.json_types import JsonObject
-from certificates.merkle import MerkleTree
+from certificates.merkle import DocumentTerms, MerkleTree
 from certificates.signing import BatchAnchor, Eip712Domain, address_of, sign_batch_anchor
 from certificates.wrapped import BatchMembership, BatchSignature, WrappedDocument
 
@@ -47,6 +47,7 @@ class _Record:
     data_json: bytes
     salts: bytes
     target_hash: bytes
+    terms: DocumentTerms
 
 
 class BatchBuilder:
@@ -61,8 +62,10 @@ class BatchBuilder:
     def __len__(self) -> int:
         return len(self._records)
 
-    def add(self, document: IssuableDocument) -> bytes:
-        """Salt and hash ``document``; return its target hash."""
+    def add(self, document: IssuableDocument, *, allowance: int = 1) -> bytes:
+        """Salt and hash ``document``; return its target hash. Its terms (its own addressees
+        and ``allowance``, the total quantity its addressees may use: 1 for a single-use
+        certificate) are committed beside its leaf, where the DocumentRegistry checks them."""
         if self._document_type is None:
             self._document_type = document.type_id
         elif document.type_id != self._document_type:
@@ -78,6 +81,7 @@ class BatchBuilder:
                 ).encode("utf-8"),
                 salts=b"".join(salted.salts.values()),
                 target_hash=target,
+                terms=DocumentTerms(document.addressee_countries(), allowance),
             )
         )
         self._addressees.update(document.addressee_countries())
@@ -87,7 +91,9 @@ class BatchBuilder:
         """Build the Merkle tree and sign its root for ``domain``."""
         if self._document_type is None:
             raise InvalidDocument("a batch needs at least one document")
-        tree = MerkleTree.build([record.target_hash for record in self._records])
+        tree = MerkleTree.build_with_terms(
+            [(record.target_hash, record.terms) for record in self._records]
+        )
         anchor = BatchAnchor(
             root=tree.root,
             document_type=self._document_type,
@@ -138,7 +144,9 @@ class SignedBatch:
         return WrappedDocument(
             salted=SaltedDocument(data=data, salts=salts, concealed={}),
             target_hash=record.target_hash,
-            batch=BatchMembership(anchor=self.anchor, proof=self._tree.proof(index)),
+            batch=BatchMembership(
+                anchor=self.anchor, proof=self._tree.proof(index), terms=record.terms
+            ),
             signature=self.signature,
         )
 

@@ -5,12 +5,17 @@ The public surface other layers use; everything else in this package is private.
 
 from ledger.chains import Chain, EthTesterChain, JsonRpcChain, ManagedAnvil
 from ledger.contracts import (
+    AnchorRecord,
     Artifact,
     ContractBinding,
+    anchor_record,
     anchor_request,
     country_code,
+    issued_as,
     load_artifacts,
+    rejection_request,
     type_id,
+    use_request,
 )
 from ledger.deploy import ConsortiumConfig, Deployment, deploy_consortium, load_config
 from ledger.errors import (
@@ -39,6 +44,7 @@ from ledger.transactions import (
 
 __all__ = [
     "AlreadyRecorded",
+    "AnchorRecord",
     "Artifact",
     "Chain",
     "ChainRewound",
@@ -66,12 +72,16 @@ __all__ = [
     "TxRequest",
     "TxStatus",
     "WatchedContract",
+    "anchor_record",
     "anchor_request",
     "country_code",
     "deploy_consortium",
+    "issued_as",
     "load_artifacts",
     "load_config",
     "open_index",
+    "rejection_request",
     "signer_from_keystore",
     "type_id",
+    "use_request",
 ]

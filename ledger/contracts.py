@@ -16,6 +16,8 @@ from typing import Any
 from eth_abi.exceptions import EncodingError
 
 from certificates.keccak import keccak256
+from certificates.merkle import DocumentTerms
+from certificates.signing import checksum_address
 from ledger.abi_codec import ContractAbi
 from ledger.chains import Chain
 from ledger.errors import (
@@ -38,6 +40,19 @@ CALL_HINTS: Mapping[str, str] = {
         "DocumentRegistry.anchor takes (root, routeId, documentCount) since ADR 0021;"
         " build the transaction with ledger.anchor_request(...), or call"
         " anchorWithRoute(root, documentType, documentCount, addressees)"
+    ),
+    "recordUse": (
+        "DocumentRegistry.recordUse takes (root, targetHash, proof, addressees, allowance,"
+        " declarationRef, quantity): the document's own terms, proven in a batch built with"
+        " MerkleTree.build_with_terms; use ledger.use_request(...)"
+    ),
+    "recordRejection": (
+        "DocumentRegistry.recordRejection takes (root, targetHash, proof, addressees,"
+        " allowance, reasonCode); use ledger.rejection_request(...)"
+    ),
+    "proposeChangeQuorum": (
+        "the quorum is a fraction of the active members fixed at deployment"
+        " (ConsortiumRegistry.quorumNumerator/quorumDenominator); it cannot be changed"
     ),
 }
 
@@ -144,12 +159,37 @@ REVERT_RULES: Mapping[str, RevertRule] = {
     "MemberNotSuspended": RevertRule("member {memberId} is not suspended"),
     "UnknownMember": RevertRule("no member {memberId}", NotFoundOnChain),
     "TooFewMembers": RevertRule("a consortium needs at least two members, got {count}"),
-    "InvalidQuorum": RevertRule(
-        "quorum {quorum} is outside 2..{activeMembers} (the active members)"
+    "InvalidQuorumRule": RevertRule(
+        "quorum rule {numerator}/{denominator} over {proposalLifetime} blocks is invalid"
+        " (at least one half, less than one, a lifetime of at least one block)"
     ),
     "QuorumUnreachable": RevertRule(
-        "quorum {quorum} would be unreachable with {activeMembersAfter} active members"
+        "the last active member cannot be suspended ({activeMembersAfter} would remain)"
     ),
+    "QuorumNotReached": RevertRule(
+        "proposal {proposalId} has {approvals} of the {quorum} approvals it needs"
+    ),
+    "ConsentMissing": RevertRule(
+        "proposal {proposalId} acts for member {memberId}, which has not approved it",
+        NotAuthorisedOnChain,
+    ),
+    "ProposalExpired": RevertRule(
+        "proposal {proposalId} expired after block {deadline}", NotFoundOnChain
+    ),
+    "ProposalClosedAlready": RevertRule(
+        "proposal {proposalId} is closed (state {state})", AlreadyRecorded
+    ),
+    "AlreadyRejected": RevertRule(
+        "member {memberId} already voted no on proposal {proposalId}", AlreadyRecorded
+    ),
+    "NotProposer": RevertRule(
+        "member {memberId} did not make proposal {proposalId} (member {proposerMember} did)",
+        NotAuthorisedOnChain,
+    ),
+    "CountryTaken": RevertRule("{country} is already member {memberId}", AlreadyRecorded),
+    "NoMemberForCountry": RevertRule("no member for {country}", NotFoundOnChain),
+    "LastMember": RevertRule("member {memberId} is the last active member and cannot leave"),
+    "ZeroEncryptionKey": RevertRule("an encryption public key cannot be zero"),
     "InvalidCountryCode": RevertRule("{country} is not an ISO 3166-1 alpha-2 country code"),
     "EmptyName": RevertRule("a member needs a name"),
     "ZeroAccount": RevertRule("the zero address cannot be an account"),
@@ -224,7 +264,13 @@ REVERT_RULES: Mapping[str, RevertRule] = {
         NotAuthorisedOnChain,
     ),
     "NotAddressee": RevertRule(
-        "{country} ({account}) is not an addressee of batch {root}", NotAuthorisedOnChain
+        "{country} ({account}) is not an addressee of this document of batch {root}",
+        NotAuthorisedOnChain,
+    ),
+    "InvalidTermsProof": RevertRule(
+        "the addressees and allowance given are not the terms its issuer committed for"
+        " document {targetHash} in batch {root}",
+        NotAuthorisedOnChain,
     ),
     "SuccessorOfOtherMember": RevertRule(
         "successor batch {successorRoot} was anchored by member {successorMember},"
@@ -286,6 +332,118 @@ def anchor_request(
     return documents.request(
         key, "anchorWithRoute", root, document_type, document_count, codes, gas=gas
     )
+
+
+def use_request(
+    documents: ContractBinding,
+    key: str,
+    *,
+    root: bytes,
+    target_hash: bytes,
+    proof: Sequence[bytes],
+    terms: DocumentTerms,
+    declaration_ref: bytes,
+    quantity: int,
+    gas: int | None = None,
+) -> TxRequest:
+    """``recordUse``: one of the document's own addressees uses ``quantity`` of the allowance
+    its issuer committed in ``terms`` (proven by ``proof``, whose first hash is the terms
+    leaf of a tree built with :meth:`certificates.MerkleTree.build_with_terms`)."""
+    return documents.request(
+        key,
+        "recordUse",
+        root,
+        target_hash,
+        list(proof),
+        [country_code(c) for c in terms.addressees],
+        terms.allowance,
+        declaration_ref,
+        quantity,
+        gas=gas,
+    )
+
+
+def rejection_request(
+    documents: ContractBinding,
+    key: str,
+    *,
+    root: bytes,
+    target_hash: bytes,
+    proof: Sequence[bytes],
+    terms: DocumentTerms,
+    reason_code: int,
+    gas: int | None = None,
+) -> TxRequest:
+    """``recordRejection`` by one of the document's own addressees (as :func:`use_request`)."""
+    return documents.request(
+        key,
+        "recordRejection",
+        root,
+        target_hash,
+        list(proof),
+        [country_code(c) for c in terms.addressees],
+        terms.allowance,
+        reason_code,
+        gas=gas,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AnchorRecord:
+    """What the chain recorded for an anchored root (``DocumentRegistry.anchorRecord``): the
+    issuer key, its member and country, the document type id, the block, the batch's
+    addressees, and whether the key could issue that type for that country at that block."""
+
+    issuer: str
+    issuer_member: int
+    issuer_country: str
+    type_id: bytes
+    block_number: int
+    addressees: tuple[str, ...]
+    issuer_authorised: bool
+
+
+def anchor_record(
+    documents: ContractBinding, chain: Chain, root: bytes, *, block: int | str = "latest"
+) -> AnchorRecord:
+    """The chain's record of ``root``; raises :class:`NotFoundOnChain` when not anchored."""
+    ((issuer, member, country, type_, number, addressees, authorised),) = documents.call(
+        chain, "anchorRecord", root, block=block
+    )
+    return AnchorRecord(
+        issuer=checksum_address(str(issuer)),
+        issuer_member=int(member),
+        issuer_country=bytes(country).decode("ascii"),
+        type_id=bytes(type_),
+        block_number=int(number),
+        addressees=tuple(bytes(a).decode("ascii") for a in addressees),
+        issuer_authorised=bool(authorised),
+    )
+
+
+def issued_as(
+    documents: ContractBinding,
+    chain: Chain,
+    *,
+    root: bytes,
+    target_hash: bytes,
+    proof: Sequence[bytes],
+    document_type: str,
+    issuing_country: str,
+) -> bool:
+    """The chain's issuer check (``DocumentRegistry.issuedAs``): the document is in the
+    anchored batch, which was anchored as ``document_type`` by a key of ``issuing_country``'s
+    member holding that right at the anchor block. Pass what the issuer *signed*."""
+    (answer,) = documents.call(
+        chain,
+        "issuedAs",
+        root,
+        target_hash,
+        list(proof),
+        type_id(document_type),
+        country_code(issuing_country),
+    )
+    return bool(answer)
 
 
 def load_artifacts(build_dir: Path | None = None) -> dict[str, Artifact]:

@@ -1,13 +1,15 @@
 """Deploy a consortium from a configuration file and record where it lives.
 
 The configuration (TOML or JSON) names the members, their governance accounts and
-issuer keys, the quorum and the mutual-recognition agreements::
+issuer keys, the quorum rule and the mutual-recognition agreements::
 
-    quorum = 2
+    quorum_fraction = [1, 2]               # more than half of the voting members
+    proposal_lifetime_blocks = 100000      # a proposal can be voted on for this many blocks
     [[members]]
     country = "VN"
     name = "Viet Nam Customs"
     account = "0x..."                      # member (governance) account
+    encryption_key = "0x..."               # optional: X25519 public key, 32 bytes
     issuer_keys = [{ account = "0x...", document_type = "coo/1" }]
     [[agreements]]
     verifier = "TH"
@@ -29,7 +31,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from ledger.contracts import (
     CONSORTIUM_REGISTRY,
@@ -57,6 +66,7 @@ class MemberConfig(_Strict):
     country: str = Field(pattern=r"^[A-Z]{2}$")
     name: str = Field(min_length=1)
     account: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$")
+    encryption_key: str | None = Field(default=None, pattern=r"^0x[0-9a-fA-F]{64}$")
     issuer_keys: tuple[IssuerKeyConfig, ...] = ()
 
 
@@ -68,8 +78,19 @@ class AgreementConfig(_Strict):
     valid_until: int = Field(default=0, ge=0)
 
 
+def required_approvals(voters: int, fraction: tuple[int, int]) -> int:
+    """More than ``fraction`` of ``voters``, at least one (``ConsortiumRegistry`` rule)."""
+    numerator, denominator = fraction
+    return max(1, min(voters, voters * numerator // denominator + 1))
+
+
 class ConsortiumConfig(_Strict):
-    quorum: int = Field(ge=2)
+    #: the quorum: more than numerator/denominator of the voting members (>= 1/2, < 1)
+    quorum_fraction: tuple[int, int] = (1, 2)
+    proposal_lifetime_blocks: int = Field(default=100_000, ge=1, lt=2**64)
+    #: older configurations named an absolute quorum; accepted only when it is what the
+    #: fraction gives for the genesis members (so that no file changes meaning silently)
+    quorum: int | None = Field(default=None, ge=1)
     members: tuple[MemberConfig, ...] = Field(min_length=2)
     agreements: tuple[AgreementConfig, ...] = ()
     #: document types the node spells in messages (issuer keys' types are added)
@@ -83,6 +104,26 @@ class ConsortiumConfig(_Strict):
             raise ValueError("one member per country")
         return members
 
+    @field_validator("quorum_fraction")
+    @classmethod
+    def _fraction(cls, fraction: tuple[int, int]) -> tuple[int, int]:
+        numerator, denominator = fraction
+        if not (0 < denominator < 2**32 and 2 * numerator >= denominator > numerator):
+            raise ValueError("the quorum fraction is at least one half and less than one")
+        return fraction
+
+    @model_validator(mode="after")
+    def _legacy_quorum(self) -> ConsortiumConfig:
+        if self.quorum is not None:
+            expected = required_approvals(len(self.members), self.quorum_fraction)
+            if self.quorum != expected:
+                raise ValueError(
+                    f"quorum {self.quorum} is not what the quorum fraction "
+                    f"{self.quorum_fraction[0]}/{self.quorum_fraction[1]} gives for "
+                    f"{len(self.members)} members ({expected}): set quorum_fraction instead"
+                )
+        return self
+
     def all_document_types(self) -> list[str]:
         found = list(self.document_types)
         for member in self.members:
@@ -91,7 +132,15 @@ class ConsortiumConfig(_Strict):
         return sorted(set(found))
 
     def constructor_args(self) -> tuple[Any, ...]:
-        members = [(country_code(m.country), m.name, m.account) for m in self.members]
+        members = [
+            (
+                country_code(m.country),
+                m.name,
+                m.account,
+                bytes.fromhex(m.encryption_key[2:]) if m.encryption_key else b"\0" * 32,
+            )
+            for m in self.members
+        ]
         keys = [
             (index, key.account, type_id(key.document_type))
             for index, member in enumerate(self.members, start=1)
@@ -107,7 +156,8 @@ class ConsortiumConfig(_Strict):
             )
             for a in self.agreements
         ]
-        return members, keys, agreements, self.quorum
+        rule = (*self.quorum_fraction, self.proposal_lifetime_blocks)
+        return members, keys, agreements, rule
 
 
 def load_config(path: Path) -> ConsortiumConfig:

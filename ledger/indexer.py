@@ -231,7 +231,8 @@ def _member(kind: str) -> Callable[[DecodedEvent], Row]:
             "kind": kind,
             "country": _country(country) if isinstance(country, bytes) else None,
             "name": a.get("name"),
-            "proposal_id": a["proposalId"],
+            # a departure is the member's own act, not a proposal's
+            "proposal_id": a.get("proposalId", 0),
             **_stamp(e),
         }
 
@@ -282,6 +283,7 @@ PROJECTIONS: Mapping[str, Callable[[DecodedEvent], Row]] = {
     "MemberAdmitted": _member("admitted"),
     "MemberSuspended": _member("suspended"),
     "MemberReadmitted": _member("readmitted"),
+    "MemberLeft": _member("left"),
     "KeyAdded": _key("added"),
     "KeyRevoked": _key("revoked"),
     "AgreementAdded": _agreement("added"),

@@ -107,6 +107,20 @@ class Authority:
 
 
 @dataclass(frozen=True, slots=True)
+class EncryptionKeyRecord:
+    """One of a member's encryption public keys (X25519) as recorded on chain: ``key_id`` is
+    its 1-based place in the member's history; in force over blocks ``[valid_from,
+    valid_until)`` (``valid_until`` is ``OPEN_VALIDITY`` for the current key)."""
+
+    member_id: int
+    key_id: int
+    public_key: bytes
+    valid_from: int
+    valid_until: int
+    proposal_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class HistoryEntry:
     block_number: int
     log_index: int
@@ -329,3 +343,30 @@ def document_history(engine: Engine, target_hash: bytes) -> list[HistoryEntry]:
             HistoryEntry(r.block_number, r.log_index, r.tx_hash, r.name, json.loads(r.arguments))
             for r in rows
         ]
+
+
+def encryption_keys(engine: Engine, member_id: int) -> list[EncryptionKeyRecord]:
+    """Every encryption key of ``member_id`` (``EncryptionKeySet`` events), oldest first, so
+    that an envelope sealed for an older key id can still be opened."""
+    with Session(engine) as session:
+        rows = session.scalars(
+            select(ChainEvent)
+            .where(ChainEvent.name == "EncryptionKeySet")
+            .order_by(ChainEvent.block_number, ChainEvent.log_index)
+        ).all()
+    found = [json.loads(r.arguments) for r in rows]
+    mine = [a for a in found if int(a["memberId"]) == member_id]
+    keys: list[EncryptionKeyRecord] = []
+    for index, a in enumerate(mine):
+        until = int(mine[index + 1]["validFrom"]) if index + 1 < len(mine) else OPEN_VALIDITY
+        keys.append(
+            EncryptionKeyRecord(
+                member_id=member_id,
+                key_id=int(a["keyId"]),
+                public_key=bytes.fromhex(str(a["publicKey"])[2:]),
+                valid_from=int(a["validFrom"]),
+                valid_until=until,
+                proposal_id=int(a["proposalId"]),
+            )
+        )
+    return keys

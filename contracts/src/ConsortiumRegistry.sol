@@ -18,7 +18,8 @@ contract ConsortiumRegistry {
     enum MemberStatus {
         None,
         Active,
-        Suspended
+        Suspended,
+        Left
     }
 
     enum ProposalKind {
@@ -30,13 +31,18 @@ contract ConsortiumRegistry {
         RotateKey,
         RevokeKey,
         AddAgreement,
-        WithdrawAgreement
+        WithdrawAgreement,
+        SetEncryptionKey
     }
 
+    /// @dev `Expired` is never stored: a `Pending` proposal past its deadline reads as it.
     enum ProposalState {
         None,
         Pending,
-        Executed
+        Executed,
+        Rejected,
+        Withdrawn,
+        Expired
     }
 
     struct Grant {
@@ -53,6 +59,15 @@ contract ConsortiumRegistry {
         bytes2 country;
         string name;
         address account;
+        bytes32 encryptionKey;
+    }
+
+    /// @notice A member's X25519 public key for confidential envelopes, in force over the
+    /// blocks `[validFrom, validUntil)`; `keyId` is its 1-based position in the member's history.
+    struct EncryptionKey {
+        bytes32 publicKey;
+        uint64 validFrom;
+        uint64 validUntil;
     }
 
     struct GenesisKey {
@@ -97,26 +112,55 @@ contract ConsortiumRegistry {
         uint64 validUntil;
     }
 
+    /// @notice The quorum is more than `numerator / denominator` of the voting members (at
+    /// least one half, less than one); proposals can be voted on for `proposalLifetime` blocks.
+    struct QuorumRule {
+        uint32 numerator;
+        uint32 denominator;
+        uint64 proposalLifetime;
+    }
+
+    /// @notice What `proposalVotes` answers (see there).
+    struct ProposalVotes {
+        uint32 consenter;
+        uint32 excluded;
+        uint64 deadline;
+        uint32 approvals;
+        uint32 rejections;
+        uint32 required;
+    }
+
     struct IssuerKey {
         address account;
         bytes32 typeId;
     }
 
+    /// @dev `consenter`: the member whose own approval the action needs (its keys, its
+    /// country's agreements), 0 if none. `excluded`: the member a suspension targets, whose
+    /// vote is not counted. `deadline`: the last block in which it can be voted on.
     struct Proposal {
         ProposalKind kind;
         ProposalState state;
         uint32 proposerMember;
+        uint32 consenter;
+        uint32 excluded;
+        uint64 deadline;
         bytes payload;
         uint32[] approvers;
+        uint32[] rejecters;
     }
 
     /// @notice The reserved role id of a member account (governance); never a document type.
     bytes32 public constant MEMBER_ACCOUNT = bytes32(0);
-    /// @notice Nobody acts alone: at least two distinct members approve any change.
-    uint32 public constant MIN_QUORUM = 2;
     uint64 private constant OPEN = type(uint64).max;
 
-    uint32 public quorum;
+    /// @notice The quorum is more than `quorumNumerator / quorumDenominator` of the members
+    /// that vote on a proposal (the active members, less a suspension's target), fixed at
+    /// deployment: `floor(voters * numerator / denominator) + 1`, at most `voters`.
+    uint32 public immutable quorumNumerator;
+    uint32 public immutable quorumDenominator;
+    /// @notice A proposal can be voted on for this many blocks after the one that created it.
+    uint64 public immutable proposalLifetime;
     uint32 public memberCount;
     uint32 public activeMemberCount;
     uint256 public proposalCount;
@@ -136,6 +180,10 @@ contract ConsortiumRegistry {
     mapping(bytes32 agreementKey => AgreementWindow[]) private _agreements;
     mapping(uint256 proposalId => Proposal) private _proposals;
     mapping(uint256 proposalId => mapping(uint32 memberId => bool)) public hasApproved;
+    mapping(uint256 proposalId => mapping(uint32 memberId => bool)) public hasRejected;
+    /// @notice The member of each country (a country has one member, for ever).
+    mapping(bytes2 country => uint32 memberId) public memberOfCountry;
+    mapping(uint32 memberId => EncryptionKey[]) private _encryptionKeys;
 
     event ProposalCreated(
         uint256 indexed proposalId, uint32 indexed proposerMember, ProposalKind kind, bytes payload
@@ -144,12 +192,26 @@ contract ConsortiumRegistry {
         uint256 indexed proposalId, uint32 indexed memberId, uint32 approvals, uint32 quorum
     );
     event ProposalExecuted(uint256 indexed proposalId, ProposalKind kind);
+    event ProposalRejected(
+        uint256 indexed proposalId, uint32 indexed memberId, uint32 rejections, uint32 quorum
+    );
+    /// @notice A proposal ended without executing: `state` is `Rejected` or `Withdrawn`.
+    event ProposalClosed(uint256 indexed proposalId, ProposalState state);
+    event MemberLeft(uint32 indexed memberId);
+    event EncryptionKeySet(
+        uint32 indexed memberId,
+        uint32 keyId,
+        bytes32 publicKey,
+        uint64 validFrom,
+        uint256 proposalId
+    );
     event MemberAdmitted(
         uint32 indexed memberId, bytes2 indexed country, string name, uint256 proposalId
     );
     event MemberSuspended(uint32 indexed memberId, uint256 proposalId);
     event MemberReadmitted(uint32 indexed memberId, uint256 proposalId);
-    event QuorumChanged(uint32 oldQuorum, uint32 newQuorum, uint256 proposalId);
+    /// @notice Emitted once, by the constructor: the quorum fraction and proposal lifetime.
+    event QuorumRuleSet(uint32 numerator, uint32 denominator, uint64 proposalLifetime);
     event KeyAdded(
         uint32 indexed memberId,
         address indexed account,
@@ -187,8 +249,18 @@ contract ConsortiumRegistry {
     error MemberNotSuspended(uint32 memberId);
     error UnknownMember(uint32 memberId);
     error TooFewMembers(uint256 count);
-    error InvalidQuorum(uint32 quorum, uint32 activeMembers);
+    error InvalidQuorumRule(uint32 numerator, uint32 denominator, uint64 proposalLifetime);
     error QuorumUnreachable(uint32 quorum, uint32 activeMembersAfter);
+    error QuorumNotReached(uint256 proposalId, uint32 approvals, uint32 quorum);
+    error ConsentMissing(uint256 proposalId, uint32 memberId);
+    error ProposalExpired(uint256 proposalId, uint64 deadline);
+    error ProposalClosedAlready(uint256 proposalId, ProposalState state);
+    error AlreadyRejected(uint256 proposalId, uint32 memberId);
+    error NotProposer(uint256 proposalId, uint32 memberId, uint32 proposerMember);
+    error CountryTaken(bytes2 country, uint32 memberId);
+    error NoMemberForCountry(bytes2 country);
+    error LastMember(uint32 memberId);
+    error ZeroEncryptionKey();
     error EmptyName();
     error ZeroAccount();
     error AccountBoundToOtherMember(address account, uint32 memberId);
@@ -208,14 +280,27 @@ contract ConsortiumRegistry {
         GenesisMember[] memory members,
         GenesisKey[] memory keys,
         GenesisAgreement[] memory agreements,
-        uint32 initialQuorum
+        QuorumRule memory rule
     ) {
+        uint32 numerator = rule.numerator;
+        uint32 denominator = rule.denominator;
+        uint64 lifetime = rule.proposalLifetime;
         // solhint-disable-next-line avoid-tx-origin
         _deployer = tx.origin;
+        // more than half at least: two disjoint groups can never both reach the quorum
+        if (denominator == 0 || numerator >= denominator || 2 * uint64(numerator) < denominator
+            || lifetime == 0) revert InvalidQuorumRule(numerator, denominator, lifetime);
+        quorumNumerator = numerator;
+        quorumDenominator = denominator;
+        proposalLifetime = lifetime;
+        emit QuorumRuleSet(numerator, denominator, lifetime);
         if (members.length < 2) revert TooFewMembers(members.length);
         for (uint256 i = 0; i < members.length; i++) {
             _checkAdmit(members[i].country, members[i].name, members[i].account);
             _admit(members[i].country, members[i].name, members[i].account, 0);
+            if (members[i].encryptionKey != bytes32(0)) {
+                _setEncryptionKey(uint32(i + 1), members[i].encryptionKey, 0);
+            }
         }
         for (uint256 i = 0; i < keys.length; i++) {
             _checkAddKey(keys[i].memberId, keys[i].account, keys[i].typeId);
@@ -226,8 +311,6 @@ contract ConsortiumRegistry {
             _checkAddAgreement(a.verifierCountry, a.issuerCountry, a.typeId, a.validFrom, a.validUntil);
             _addAgreement(a.verifierCountry, a.issuerCountry, a.typeId, a.validFrom, a.validUntil, 0);
         }
-        _checkQuorum(initialQuorum);
-        _changeQuorum(initialQuorum, 0);
     }
 
     // ------------------------------------------------------------------ governance
@@ -237,30 +320,28 @@ contract ConsortiumRegistry {
         returns (uint256)
     {
         _checkAdmit(country, name, account);
-        return _propose(ProposalKind.AdmitMember, abi.encode(country, name, account));
+        return _propose(ProposalKind.AdmitMember, abi.encode(country, name, account), 0, 0);
     }
 
+    /// @notice Suspension for cause: the one action on a member taken without its approval
+    /// (it only removes rights). The target's vote is not counted.
     function proposeSuspendMember(uint32 memberId) external returns (uint256) {
         _checkSuspend(memberId);
-        return _propose(ProposalKind.SuspendMember, abi.encode(memberId));
+        return _propose(ProposalKind.SuspendMember, abi.encode(memberId), 0, memberId);
     }
 
     function proposeReadmitMember(uint32 memberId) external returns (uint256) {
         _checkReadmit(memberId);
-        return _propose(ProposalKind.ReadmitMember, abi.encode(memberId));
+        return _propose(ProposalKind.ReadmitMember, abi.encode(memberId), 0, 0);
     }
 
-    function proposeChangeQuorum(uint32 newQuorum) external returns (uint256) {
-        _checkQuorum(newQuorum);
-        return _propose(ProposalKind.ChangeQuorum, abi.encode(newQuorum));
-    }
-
+    /// @notice Keys of member `memberId` change only with its own approval plus the quorum.
     function proposeAddKey(uint32 memberId, address account, bytes32 typeId)
         external
         returns (uint256)
     {
         _checkAddKey(memberId, account, typeId);
-        return _propose(ProposalKind.AddKey, abi.encode(memberId, account, typeId));
+        return _propose(ProposalKind.AddKey, abi.encode(memberId, account, typeId), memberId, 0);
     }
 
     function proposeRotateKey(
@@ -271,7 +352,10 @@ contract ConsortiumRegistry {
     ) external returns (uint256) {
         _checkRotateKey(memberId, oldAccount, newAccount, typeId);
         return _propose(
-            ProposalKind.RotateKey, abi.encode(memberId, oldAccount, newAccount, typeId)
+            ProposalKind.RotateKey,
+            abi.encode(memberId, oldAccount, newAccount, typeId),
+            memberId,
+            0
         );
     }
 
@@ -280,7 +364,21 @@ contract ConsortiumRegistry {
         returns (uint256)
     {
         _checkRevokeKey(memberId, account, typeId);
-        return _propose(ProposalKind.RevokeKey, abi.encode(memberId, account, typeId));
+        return _propose(
+            ProposalKind.RevokeKey, abi.encode(memberId, account, typeId), memberId, 0
+        );
+    }
+
+    /// @notice Replaces member `memberId`'s encryption public key (X25519); the old one stays
+    /// in the history under its key id so that envelopes sealed for it can still be opened.
+    function proposeSetEncryptionKey(uint32 memberId, bytes32 publicKey)
+        external
+        returns (uint256)
+    {
+        _checkSetEncryptionKey(memberId, publicKey);
+        return _propose(
+            ProposalKind.SetEncryptionKey, abi.encode(memberId, publicKey), memberId, 0
+        );
     }
 
     function proposeAddAgreement(
@@ -293,7 +391,9 @@ contract ConsortiumRegistry {
         _checkAddAgreement(verifierCountry, issuerCountry, typeId, validFrom, validUntil);
         return _propose(
             ProposalKind.AddAgreement,
-            abi.encode(verifierCountry, issuerCountry, typeId, validFrom, validUntil)
+            abi.encode(verifierCountry, issuerCountry, typeId, validFrom, validUntil),
+            _recogniser(verifierCountry),
+            0
         );
     }
 
@@ -303,16 +403,76 @@ contract ConsortiumRegistry {
     {
         _checkWithdrawAgreement(verifierCountry, issuerCountry, typeId);
         return _propose(
-            ProposalKind.WithdrawAgreement, abi.encode(verifierCountry, issuerCountry, typeId)
+            ProposalKind.WithdrawAgreement,
+            abi.encode(verifierCountry, issuerCountry, typeId),
+            _recogniser(verifierCountry),
+            0
         );
     }
 
-    /// @notice Adds the approval of the caller's member; executes once the quorum is reached.
+    /// @notice Adds the approval of the caller's member; executes once the quorum is reached
+    /// (and the consenting member, if the action needs one, has approved).
     function approve(uint256 proposalId) external {
-        Proposal storage p = _pendingProposal(proposalId);
+        Proposal storage p = _openProposal(proposalId);
         uint32 memberId = _governingMember(msg.sender);
         if (hasApproved[proposalId][memberId]) revert AlreadyApproved(proposalId, memberId);
+        if (hasRejected[proposalId][memberId]) revert AlreadyRejected(proposalId, memberId);
         _approveAndMaybeExecute(proposalId, p, memberId);
+    }
+
+    /// @notice Votes no. The proposal ends `Rejected` when its consenting member votes no, or
+    /// when so many voters said no that the approvals can no longer reach the quorum.
+    function reject(uint256 proposalId) external {
+        Proposal storage p = _openProposal(proposalId);
+        uint32 memberId = _governingMember(msg.sender);
+        if (hasApproved[proposalId][memberId]) revert AlreadyApproved(proposalId, memberId);
+        if (hasRejected[proposalId][memberId]) revert AlreadyRejected(proposalId, memberId);
+        hasRejected[proposalId][memberId] = true;
+        p.rejecters.push(memberId);
+        uint32 rejections = rejectionCount(proposalId);
+        uint32 voters = _voters(p);
+        uint32 required = _required(voters);
+        emit ProposalRejected(proposalId, memberId, rejections, required);
+        if (memberId == p.consenter || rejections > voters - required) {
+            p.state = ProposalState.Rejected;
+            emit ProposalClosed(proposalId, ProposalState.Rejected);
+        }
+    }
+
+    /// @notice The proposer's member takes its proposal back.
+    function withdraw(uint256 proposalId) external {
+        Proposal storage p = _openProposal(proposalId);
+        uint32 memberId = _governingMember(msg.sender);
+        if (memberId != p.proposerMember) {
+            revert NotProposer(proposalId, memberId, p.proposerMember);
+        }
+        p.state = ProposalState.Withdrawn;
+        emit ProposalClosed(proposalId, ProposalState.Withdrawn);
+    }
+
+    /// @notice Executes a proposal whose approvals reach the quorum now (after members left or
+    /// were suspended, the quorum may have dropped below approvals already given).
+    function execute(uint256 proposalId) external {
+        Proposal storage p = _openProposal(proposalId);
+        _governingMember(msg.sender);
+        uint32 approvals = approvalCount(proposalId);
+        uint32 required = _required(_voters(p));
+        if (approvals < required) revert QuorumNotReached(proposalId, approvals, required);
+        if (p.consenter != 0 && !hasApproved[proposalId][p.consenter]) {
+            revert ConsentMissing(proposalId, p.consenter);
+        }
+        _executeProposal(proposalId, p);
+    }
+
+    /// @notice The caller's member leaves the consortium, for good: its accounts and keys lose
+    /// every right from the next block (their history stays), and the quorum is recomputed.
+    /// The last active member cannot leave.
+    function leaveConsortium() external {
+        uint32 memberId = _governingMember(msg.sender);
+        if (activeMemberCount <= 1) revert LastMember(memberId);
+        _setStatus(memberId, MemberStatus.Left);
+        activeMemberCount--;
+        emit MemberLeft(memberId);
     }
 
     /// @notice Binds the document registry, once: called by DocumentRegistry's constructor in
@@ -481,25 +641,76 @@ contract ConsortiumRegistry {
     {
         Proposal storage p = _proposals[proposalId];
         if (p.state == ProposalState.None) revert UnknownProposal(proposalId);
-        return (p.kind, p.state, p.proposerMember, p.payload);
+        return (p.kind, _stateOf(p), p.proposerMember, p.payload);
     }
 
-    function approvalCount(uint256 proposalId) public view returns (uint32 count) {
-        uint32[] storage approvers = _proposals[proposalId].approvers;
-        for (uint256 i = 0; i < approvers.length; i++) {
-            if (_members[approvers[i]].status == MemberStatus.Active) count++;
-        }
+    /// @notice The voting rules of a proposal as they stand now: the member whose approval it
+    /// needs (0: none), the member whose vote is not counted (a suspension's target), the last
+    /// block it can be voted on, the counted approvals and rejections, and the quorum.
+    function proposalVotes(uint256 proposalId) external view returns (ProposalVotes memory v) {
+        Proposal storage p = _proposals[proposalId];
+        if (p.state == ProposalState.None) revert UnknownProposal(proposalId);
+        v.consenter = p.consenter;
+        v.excluded = p.excluded;
+        v.deadline = p.deadline;
+        v.approvals = approvalCount(proposalId);
+        v.rejections = rejectionCount(proposalId);
+        v.required = _required(_voters(p));
+    }
+
+    /// @notice Distinct approving members that are active now (a suspension's target excluded).
+    function approvalCount(uint256 proposalId) public view returns (uint32) {
+        Proposal storage p = _proposals[proposalId];
+        return _countActive(p.approvers, p.excluded);
+    }
+
+    /// @notice Distinct members that voted no and are active now (a suspension's target excluded).
+    function rejectionCount(uint256 proposalId) public view returns (uint32) {
+        Proposal storage p = _proposals[proposalId];
+        return _countActive(p.rejecters, p.excluded);
+    }
+
+    /// @notice The approvals a proposal voted on by all active members needs now.
+    function quorum() external view returns (uint32) {
+        return _required(activeMemberCount);
+    }
+
+    /// @notice The approvals needed among `voters` voting members: more than the fraction.
+    function requiredApprovals(uint32 voters) external view returns (uint32) {
+        return _required(voters);
+    }
+
+    /// @notice The member's current encryption public key and its key id (0, 0: none).
+    function encryptionKey(uint32 memberId)
+        external
+        view
+        returns (uint32 keyId, bytes32 publicKey)
+    {
+        EncryptionKey[] storage history = _encryptionKeys[memberId];
+        if (history.length == 0) return (0, bytes32(0));
+        return (uint32(history.length), history[history.length - 1].publicKey);
+    }
+
+    /// @notice Every encryption key the member has had, oldest first (key id = index + 1).
+    function encryptionKeys(uint32 memberId) external view returns (EncryptionKey[] memory) {
+        return _encryptionKeys[memberId];
     }
 
     // ------------------------------------------------------------------ proposal machinery
 
-    function _propose(ProposalKind kind, bytes memory payload) private returns (uint256 proposalId) {
+    function _propose(ProposalKind kind, bytes memory payload, uint32 consenter, uint32 excluded)
+        private
+        returns (uint256 proposalId)
+    {
         uint32 memberId = _governingMember(msg.sender);
         proposalId = ++proposalCount;
         Proposal storage p = _proposals[proposalId];
         p.kind = kind;
         p.state = ProposalState.Pending;
         p.proposerMember = memberId;
+        p.consenter = consenter;
+        p.excluded = excluded;
+        p.deadline = uint64(block.number) + proposalLifetime;
         p.payload = payload;
         emit ProposalCreated(proposalId, memberId, kind, payload);
         _approveAndMaybeExecute(proposalId, p, memberId);
@@ -511,12 +722,18 @@ contract ConsortiumRegistry {
         hasApproved[proposalId][memberId] = true;
         p.approvers.push(memberId);
         uint32 approvals = approvalCount(proposalId);
-        emit ProposalApproved(proposalId, memberId, approvals, quorum);
-        if (approvals >= quorum) {
-            p.state = ProposalState.Executed;
-            _execute(proposalId, p.kind, p.payload);
-            emit ProposalExecuted(proposalId, p.kind);
+        uint32 required = _required(_voters(p));
+        emit ProposalApproved(proposalId, memberId, approvals, required);
+        if (approvals >= required && (p.consenter == 0 || hasApproved[proposalId][p.consenter]))
+        {
+            _executeProposal(proposalId, p);
         }
+    }
+
+    function _executeProposal(uint256 proposalId, Proposal storage p) private {
+        p.state = ProposalState.Executed;
+        _execute(proposalId, p.kind, p.payload);
+        emit ProposalExecuted(proposalId, p.kind);
     }
 
     function _execute(uint256 proposalId, ProposalKind kind, bytes memory payload) private {
@@ -537,10 +754,6 @@ contract ConsortiumRegistry {
             _setStatus(memberId, MemberStatus.Active);
             activeMemberCount++;
             emit MemberReadmitted(memberId, proposalId);
-        } else if (kind == ProposalKind.ChangeQuorum) {
-            uint32 newQuorum = abi.decode(payload, (uint32));
-            _checkQuorum(newQuorum);
-            _changeQuorum(newQuorum, proposalId);
         } else if (kind == ProposalKind.AddKey) {
             (uint32 memberId, address account, bytes32 typeId) =
                 abi.decode(payload, (uint32, address, bytes32));
@@ -562,17 +775,63 @@ contract ConsortiumRegistry {
                 abi.decode(payload, (bytes2, bytes2, bytes32, uint64, uint64));
             _checkAddAgreement(v, i, typeId, validFrom, validUntil);
             _addAgreement(v, i, typeId, validFrom, validUntil, proposalId);
-        } else {
+        } else if (kind == ProposalKind.WithdrawAgreement) {
             (bytes2 v, bytes2 i, bytes32 typeId) = abi.decode(payload, (bytes2, bytes2, bytes32));
             _checkWithdrawAgreement(v, i, typeId);
             _withdrawAgreement(v, i, typeId, proposalId);
+        } else {
+            // SetEncryptionKey (ChangeQuorum is retired: the quorum rule is fixed at deployment
+            // and no proposal of that kind can be made)
+            (uint32 memberId, bytes32 publicKey) = abi.decode(payload, (uint32, bytes32));
+            _checkSetEncryptionKey(memberId, publicKey);
+            _setEncryptionKey(memberId, publicKey, proposalId);
         }
     }
 
-    function _pendingProposal(uint256 proposalId) private view returns (Proposal storage p) {
+    /// @dev A proposal that can still be voted on: pending and not past its deadline.
+    function _openProposal(uint256 proposalId) private view returns (Proposal storage p) {
         p = _proposals[proposalId];
         if (p.state == ProposalState.None) revert UnknownProposal(proposalId);
         if (p.state == ProposalState.Executed) revert ProposalAlreadyExecuted(proposalId);
+        if (p.state != ProposalState.Pending) revert ProposalClosedAlready(proposalId, p.state);
+        if (block.number > p.deadline) revert ProposalExpired(proposalId, p.deadline);
+    }
+
+    function _stateOf(Proposal storage p) private view returns (ProposalState) {
+        if (p.state == ProposalState.Pending && block.number > p.deadline) {
+            return ProposalState.Expired;
+        }
+        return p.state;
+    }
+
+    /// @dev The members that vote on `p` now: the active ones, less a suspension's target.
+    function _voters(Proposal storage p) private view returns (uint32 voters) {
+        voters = activeMemberCount;
+        if (p.excluded != 0 && _members[p.excluded].status == MemberStatus.Active) voters--;
+    }
+
+    /// @dev More than `quorumNumerator / quorumDenominator` of `voters`, at least one.
+    function _required(uint32 voters) private view returns (uint32) {
+        uint256 required = uint256(voters) * quorumNumerator / quorumDenominator + 1;
+        if (required > voters) required = voters;
+        return required == 0 ? 1 : uint32(required);
+    }
+
+    function _countActive(uint32[] storage memberIds, uint32 excluded)
+        private
+        view
+        returns (uint32 count)
+    {
+        for (uint256 i = 0; i < memberIds.length; i++) {
+            uint32 m = memberIds[i];
+            if (m != excluded && _members[m].status == MemberStatus.Active) count++;
+        }
+    }
+
+    /// @dev The member whose country recognises: it must approve the agreement.
+    function _recogniser(bytes2 verifierCountry) private view returns (uint32 memberId) {
+        memberId = memberOfCountry[verifierCountry];
+        if (memberId == 0) revert NoMemberForCountry(verifierCountry);
     }
 
     /// @dev The member on whose behalf `account` governs: an open member-account grant now,
@@ -589,6 +848,7 @@ contract ConsortiumRegistry {
 
     function _checkAdmit(bytes2 country, string memory name, address account) private view {
         CountryCodes.check(country);
+        if (memberOfCountry[country] != 0) revert CountryTaken(country, memberOfCountry[country]);
         if (bytes(name).length == 0) revert EmptyName();
         _checkFreeAccount(account, 0);
     }
@@ -597,9 +857,8 @@ contract ConsortiumRegistry {
         if (_existingMember(memberId).status != MemberStatus.Active) {
             revert MemberNotActive(memberId);
         }
-        if (activeMemberCount - 1 < quorum) {
-            revert QuorumUnreachable(quorum, activeMemberCount - 1);
-        }
+        // the last active member cannot be suspended: nobody would be left to govern
+        if (activeMemberCount < 2) revert QuorumUnreachable(1, activeMemberCount - 1);
     }
 
     function _checkReadmit(uint32 memberId) private view {
@@ -608,10 +867,9 @@ contract ConsortiumRegistry {
         }
     }
 
-    function _checkQuorum(uint32 newQuorum) private view {
-        if (newQuorum < MIN_QUORUM || newQuorum > activeMemberCount) {
-            revert InvalidQuorum(newQuorum, activeMemberCount);
-        }
+    function _checkSetEncryptionKey(uint32 memberId, bytes32 publicKey) private view {
+        _existingMember(memberId);
+        if (publicKey == bytes32(0)) revert ZeroEncryptionKey();
     }
 
     function _checkAddKey(uint32 memberId, address account, bytes32 typeId) private view {
@@ -645,6 +903,7 @@ contract ConsortiumRegistry {
     ) private view {
         CountryCodes.check(verifierCountry);
         CountryCodes.check(issuerCountry);
+        _recogniser(verifierCountry);
         if (validUntil != 0 && validUntil <= validFrom) revert InvalidValidity(validFrom, validUntil);
         AgreementWindow[] storage windows =
             _agreements[_agreementKey(verifierCountry, issuerCountry, typeId)];
@@ -689,6 +948,7 @@ contract ConsortiumRegistry {
         Member storage m = _members[memberId];
         m.country = country;
         m.name = name;
+        memberOfCountry[country] = memberId;
         _setStatus(memberId, MemberStatus.Active);
         activeMemberCount++;
         emit MemberAdmitted(memberId, country, name, proposalId);
@@ -712,9 +972,13 @@ contract ConsortiumRegistry {
         _pushMember(memberId);
     }
 
-    function _changeQuorum(uint32 newQuorum, uint256 proposalId) private {
-        emit QuorumChanged(quorum, newQuorum, proposalId);
-        quorum = newQuorum;
+    /// @dev Closes the member's current encryption key at the next block and opens `publicKey`.
+    function _setEncryptionKey(uint32 memberId, bytes32 publicKey, uint256 proposalId) private {
+        EncryptionKey[] storage history = _encryptionKeys[memberId];
+        uint64 next = _nextBlock();
+        if (history.length > 0) history[history.length - 1].validUntil = next;
+        history.push(EncryptionKey({publicKey: publicKey, validFrom: next, validUntil: OPEN}));
+        emit EncryptionKeySet(memberId, uint32(history.length), publicKey, next, proposalId);
     }
 
     function _addKey(uint32 memberId, address account, bytes32 typeId, uint256 proposalId)

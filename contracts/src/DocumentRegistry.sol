@@ -53,6 +53,20 @@ contract DocumentRegistry is EIP712, IAnchorAuthorityCache {
         uint48 routeId;
     }
 
+    /// @notice What the chain recorded for an anchored root, for a verifier to compare with
+    /// what the issuer signed: the issuer key, its member and country, the document type, the
+    /// block, the batch's addressees (the union of its documents'), and whether the key held
+    /// the right to issue that type for that country at that block.
+    struct AnchorRecord {
+        address issuer;
+        uint32 issuerMember;
+        bytes2 issuerCountry;
+        bytes32 typeId;
+        uint64 blockNumber;
+        bytes2[] addressees;
+        bool issuerAuthorised;
+    }
+
     bytes32 public constant BATCH_ANCHOR_TYPEHASH = keccak256(
         "BatchAnchor(bytes32 root,string documentType,uint32 documentCount,bytes2[] addressees)"
     );
@@ -164,6 +178,7 @@ contract DocumentRegistry is EIP712, IAnchorAuthorityCache {
     error ZeroQuantity();
     error AllowanceMismatch(bytes32 targetHash, uint96 recorded, uint96 given);
     error OverUse(bytes32 targetHash, uint96 allowed, uint96 used, uint96 requested);
+    error InvalidTermsProof(bytes32 root, bytes32 targetHash);
 
     /// @dev Attaches to the consortium (only in a transaction sent by the consortium's
     /// deployer) and caches the anchoring rights of its issuer keys.
@@ -453,15 +468,19 @@ contract DocumentRegistry is EIP712, IAnchorAuthorityCache {
         );
     }
 
-    /// @notice Records that an addressee accepted `quantity` of the document against a
-    /// declaration. The first use sets the allowed total; over-use reverts.
+    /// @notice Records that one of the document's own addressees accepted `quantity` of it
+    /// against a declaration. The document's terms (its addressees and the allowance its issuer
+    /// set) are proven against the anchored root: `proof[0]` must be the terms leaf (see
+    /// `termsLeaf`), the sibling of the document's leaf. The first use records the allowance;
+    /// uses add up; an over-use reverts.
     function recordUse(
         bytes32 root,
         bytes32 targetHash,
         bytes32[] calldata proof,
+        bytes2[] calldata addressees,
+        uint96 allowance,
         bytes32 declarationRef,
-        uint96 quantity,
-        uint96 allowedQuantity
+        uint96 quantity
     ) external {
         Use memory use;
         use.root = root;
@@ -469,10 +488,10 @@ contract DocumentRegistry is EIP712, IAnchorAuthorityCache {
         use.declarationRef = declarationRef;
         use.quantity = quantity;
         (use.issuerMember, use.userMember, use.userCountry) =
-            _addresseeActing(root, targetHash, proof);
+            _addresseeActing(root, targetHash, proof, addressees, allowance);
         _requireCurrent(use.issuerMember, targetHash);
         (use.usedQuantity, use.allowedQuantity) =
-            _consume(use.issuerMember, targetHash, quantity, allowedQuantity);
+            _consume(use.issuerMember, targetHash, quantity, allowance);
         emit DocumentUsed(
             use.targetHash,
             use.issuerMember,
@@ -488,23 +507,23 @@ contract DocumentRegistry is EIP712, IAnchorAuthorityCache {
         );
     }
 
-    /// @dev Adds `quantity` to the document's used total, within its allowance (set here on
-    /// first use).
+    /// @dev Adds `quantity` to the document's used total, within the allowance its issuer
+    /// committed (recorded on first use; a different committed allowance later is refused).
     function _consume(
         uint32 issuerMember,
         bytes32 targetHash,
         uint96 quantity,
-        uint96 allowedQuantity
+        uint96 allowance
     ) private returns (uint96 used, uint96 allowed) {
         if (quantity == 0) revert ZeroQuantity();
         DocumentState storage state = _states[issuerMember][targetHash];
         allowed = state.allowedQuantity;
         if (allowed == 0) {
-            if (allowedQuantity == 0) revert ZeroQuantity();
-            allowed = allowedQuantity;
+            if (allowance == 0) revert ZeroQuantity();
+            allowed = allowance;
             state.allowedQuantity = allowed;
-        } else if (allowedQuantity != 0 && allowedQuantity != allowed) {
-            revert AllowanceMismatch(targetHash, allowed, allowedQuantity);
+        } else if (allowance != allowed) {
+            revert AllowanceMismatch(targetHash, allowed, allowance);
         }
         used = state.usedQuantity;
         if (quantity > allowed - used) revert OverUse(targetHash, allowed, used, quantity);
@@ -513,14 +532,17 @@ contract DocumentRegistry is EIP712, IAnchorAuthorityCache {
     }
 
     /// @notice Records that an addressee rejected the document, with a reason code.
+    /// Only one of the document's own addressees, proven as for `recordUse`.
     function recordRejection(
         bytes32 root,
         bytes32 targetHash,
         bytes32[] calldata proof,
+        bytes2[] calldata addressees,
+        uint96 allowance,
         uint32 reasonCode
     ) external {
         (uint32 issuerMember, uint32 rejecterMember, bytes2 rejecterCountry) =
-            _addresseeActing(root, targetHash, proof);
+            _addresseeActing(root, targetHash, proof, addressees, allowance);
         emit DocumentRejected(
             targetHash,
             issuerMember,
@@ -598,6 +620,62 @@ contract DocumentRegistry is EIP712, IAnchorAuthorityCache {
         );
     }
 
+    /// @notice What the chain recorded for `root` (see `AnchorRecord`); reverts `NotAnchored`.
+    function anchorRecord(bytes32 root) public view returns (AnchorRecord memory r) {
+        Anchor memory a = _anchorOf(root);
+        uint256 word = _authority[_authorityKey(a.issuer, a.routeId >> _SEQ_BITS)];
+        r.issuer = a.issuer;
+        r.issuerMember = uint32(word >> _MEMBER_SHIFT);
+        r.issuerCountry = bytes2(uint16(word >> _COUNTRY_SHIFT));
+        r.typeId = _keys[(a.routeId >> _SEQ_BITS) - 1].typeId;
+        r.blockNumber = a.blockNumber;
+        r.addressees = _routeAddressees[a.routeId];
+        r.issuerAuthorised =
+            consortium.isAuthorised(a.issuer, r.typeId, r.issuerCountry, a.blockNumber);
+    }
+
+    /// @notice The issuer check a verifier runs: `targetHash` is provably in the anchored batch
+    /// `root`, the batch was anchored as `typeId` by a key of `issuingCountry`'s member, and
+    /// that key held the right to issue `typeId` for `issuingCountry` at the anchor block.
+    /// (`typeId` and `issuingCountry` are what the document's issuer signed.)
+    function issuedAs(
+        bytes32 root,
+        bytes32 targetHash,
+        bytes32[] calldata proof,
+        bytes32 typeId,
+        bytes2 issuingCountry
+    ) external view returns (bool) {
+        if (_anchors[root] == 0 || !proves(root, targetHash, proof)) return false;
+        AnchorRecord memory r = anchorRecord(root);
+        return r.typeId == typeId && r.issuerCountry == issuingCountry && r.issuerAuthorised;
+    }
+
+    /// @notice Whether `proof` ties the document and its terms (addressees, allowance) to
+    /// `root`: what `recordUse` / `recordRejection` check.
+    function provesTerms(
+        bytes32 root,
+        bytes32 targetHash,
+        bytes32[] calldata proof,
+        bytes2[] calldata addressees,
+        uint96 allowance
+    ) external view returns (bool) {
+        return proof.length > 0 && proof[0] == termsLeaf(targetHash, addressees, allowance)
+            && proves(root, targetHash, proof);
+    }
+
+    /// @notice A document's terms leaf: `keccak256(0x02 ‖ targetHash ‖ uint256(allowance) ‖
+    /// addressees, each left-aligned in 32 bytes)`, paired with the document's leaf in the
+    /// batch tree (certificates/merkle.py).
+    function termsLeaf(bytes32 targetHash, bytes2[] calldata addressees, uint96 allowance)
+        public
+        pure
+        returns (bytes32)
+    {
+        return keccak256(
+            abi.encodePacked(bytes1(0x02), targetHash, uint256(allowance), addressees)
+        );
+    }
+
     function isAnchored(bytes32 root) external view returns (bool) {
         return _anchors[root] != 0;
     }
@@ -646,17 +724,21 @@ contract DocumentRegistry is EIP712, IAnchorAuthorityCache {
         }
     }
 
-    /// @dev Checks the proof and that the caller is an active account of a member whose
-    /// country is an addressee of the batch.
-    function _addresseeActing(bytes32 root, bytes32 targetHash, bytes32[] calldata proof)
-        private
-        view
-        returns (uint32 issuerMember, uint32 callerMember, bytes2 callerCountry)
-    {
+    /// @dev Checks the proof, that it starts with the document's terms leaf, and that the
+    /// caller is an active account of a member whose country is one of *this document's*
+    /// addressees (not merely an addressee of another document of the batch).
+    function _addresseeActing(
+        bytes32 root,
+        bytes32 targetHash,
+        bytes32[] calldata proof,
+        bytes2[] calldata addressees,
+        uint96 allowance
+    ) private view returns (uint32 issuerMember, uint32 callerMember, bytes2 callerCountry) {
         issuerMember = _provenBatchMember(root, targetHash, proof);
+        if (proof.length == 0 || proof[0] != termsLeaf(targetHash, addressees, allowance)) {
+            revert InvalidTermsProof(root, targetHash);
+        }
         (callerMember, callerCountry,) = _activeCaller();
-        Anchor memory a = _unpack(_anchors[root]);
-        bytes2[] storage addressees = _routeAddressees[a.routeId];
         for (uint256 i = 0; i < addressees.length; i++) {
             if (addressees[i] == callerCountry) return (issuerMember, callerMember, callerCountry);
         }

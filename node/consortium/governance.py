@@ -56,8 +56,9 @@ PROPOSAL_KINDS: Final = (
     ("revokeKey", ("memberId", "account", "typeId")),
     ("addAgreement", ("verifierCountry", "issuerCountry", "typeId", "validFrom", "validUntil")),
     ("withdrawAgreement", ("verifierCountry", "issuerCountry", "typeId")),
+    ("setEncryptionKey", ("memberId", "publicKey")),
 )
-PROPOSAL_STATES: Final = ("none", "pending", "executed")
+PROPOSAL_STATES: Final = ("none", "pending", "executed", "rejected", "withdrawn", "expired")
 PROPOSAL_CREATED: Final = keccak256(b"ProposalCreated(uint256,uint32,uint8,bytes)")
 
 
@@ -153,6 +154,8 @@ class Governance:
         for name, value in zip(names, values, strict=True):
             if name == "typeId":
                 body["documentType"] = type_names.get(value, "0x" + value.hex())
+            elif name == "publicKey":
+                body[name] = "0x" + value.hex()
             elif isinstance(value, bytes):
                 body[name] = value.decode("ascii", "replace")
             else:
@@ -216,7 +219,13 @@ class Governance:
             case SuspendMember() | ReadmitMember():
                 return (action.member_id,)
             case ChangeQuorum():
-                return (action.quorum,)
+                # the contracts fix the quorum as a fraction of the active members
+                raise InvalidRequestBody(
+                    "the quorum is a fraction of the active members fixed at deployment; "
+                    "it cannot be changed by a proposal",
+                    path="/action",
+                    errors=(("/action", "changeQuorum is no longer a proposal"),),
+                )
             case AddKey() | RevokeKey():
                 return (action.member_id, action.account, self._type_id(action.document_type))
             case RotateKey():

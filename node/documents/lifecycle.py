@@ -42,8 +42,15 @@ from certificates import (
 from certificates.errors import DocexError
 from certificates.json_types import JsonObject, JsonValue
 from certificates.keccak import keccak256
-from certificates.schemas.signed_facts import signed_addressees
-from ledger import ConfirmedTransaction, ContractReverted, TxRequest, queries
+from certificates.merkle import DocumentTerms
+from ledger import (
+    ConfirmedTransaction,
+    ContractReverted,
+    TxRequest,
+    country_code,
+    queries,
+    use_request,
+)
 from ledger.index_schema import Batch, ChainEvent
 from ledger.queries import BatchRecord
 from node.access.roles import Role
@@ -80,6 +87,10 @@ class AmendmentState(StrEnum):
     FAILED = "failed"  # a document failed to anchor, or the chain refused the supersede
 
 
+#: A document anchored without terms: no addressee can use or reject it on chain.
+NO_TERMS: Final = DocumentTerms((), 1)
+
+
 @dataclass(frozen=True, slots=True)
 class AnchoredDocument:
     """A document as the DocumentRegistry names it: its batch root and proof."""
@@ -87,8 +98,8 @@ class AnchoredDocument:
     target_hash: bytes
     root: bytes
     proof: tuple[bytes, ...]
-    #: the document's own addressees as it shows them; None: concealed
-    addressees: tuple[str, ...] | None = None
+    #: its own addressees and allowance, as committed beside its leaf (none: not usable)
+    terms: DocumentTerms = NO_TERMS
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,13 +137,14 @@ def transaction_json(action: str, document_id: str, confirmed: ConfirmedTransact
 
 def _anchored_from_wrapped(wrapped_json: bytes) -> AnchoredDocument:
     wrapped = json.loads(wrapped_json)
+    terms = wrapped["batch"].get("terms")
     return AnchoredDocument(
         target_hash=bytes.fromhex(wrapped["targetHash"][2:]),
         root=bytes.fromhex(wrapped["batch"]["root"][2:]),
         proof=tuple(bytes.fromhex(sibling[2:]) for sibling in wrapped["batch"]["proof"]),
-        addressees=signed_addressees(
-            wrapped["batch"]["documentType"], wrapped["data"], list(wrapped.get("concealed", {}))
-        ),
+        terms=NO_TERMS
+        if terms is None
+        else DocumentTerms(tuple(terms["addressees"]), int(terms["allowance"])),
     )
 
 
@@ -237,9 +249,7 @@ class DocumentLifecycle:
             wrapped.target_hash,
             root,
             tuple(wrapped.batch.proof),
-            signed_addressees(
-                wrapped.document_type, wrapped.salted.data, tuple(wrapped.salted.concealed)
-            ),
+            wrapped.batch.terms or NO_TERMS,
         )
 
     def _addressed_batch(self, document: AnchoredDocument) -> BatchRecord:
@@ -257,16 +267,14 @@ class DocumentLifecycle:
                 f"this node's country {country} is not an addressee of the document "
                 f"(addressees: {', '.join(batch.addressees)})"
             )
-        if document.addressees is None:
-            raise NotAuthorised(
-                "the document's addressees are concealed: present it with its addressee "
-                "countries shown to use or reject it"
-            )
-        if country not in document.addressees:
+        # the document's own addressees, as its issuer committed them beside its leaf (the
+        # chain refuses a use or rejection that does not prove them)
+        own = document.terms.addressees
+        if country not in own:
             raise NotAuthorised(
                 f"this node's country {country} is not an addressee of this document "
-                f"(its addressees: {', '.join(document.addressees) or 'none'}), only of "
-                "another document in its batch"
+                f"(its addressees: {', '.join(own) or 'none'}), only of another document "
+                "in its batch"
             )
         return batch
 
@@ -287,12 +295,20 @@ class DocumentLifecycle:
     ) -> JsonObject:
         """Send ``function`` (default: ``action``) of the DocumentRegistry for a document
         and a reason code (revoke, reject) under its journal key; the confirmed result."""
+        function = function or action
+        # a rejection proves the document's own addressees (its terms) beside its leaf
+        terms = (
+            ([country_code(c) for c in document.terms.addressees], document.terms.allowance)
+            if function == "recordRejection"
+            else ()
+        )
         request = self._ledger.documents.request(
             self._key(action, document, reason_code),
-            function or action,
+            function,
             document.root,
             document.target_hash,
             list(document.proof),
+            *terms,
             reason_code,
         )
         confirmed = self._send(request)
@@ -480,19 +496,20 @@ class DocumentLifecycle:
         self._addressed_batch(document)
         ledger = self._ledger
         declaration_ref = keccak256(declaration_reference.encode("utf-8"))
-        if allowed_quantity is None:
-            status = queries.document_status(ledger.index, document.target_hash, root=document.root)
-            # the first use records the allowance; later ones need not repeat it
-            allowed_quantity = 0 if status.uses else 1
-        request = ledger.documents.request(
+        # the allowance is the one the issuer committed; a different one given here is
+        # passed on and refused by the chain (InvalidTermsProof)
+        terms = document.terms
+        if allowed_quantity is not None and allowed_quantity != terms.allowance:
+            terms = DocumentTerms(terms.addressees, allowed_quantity)
+        request = use_request(
+            ledger.documents,
             self._key("use", document, declaration_ref.hex(), quantity),
-            "recordUse",
-            document.root,
-            document.target_hash,
-            list(document.proof),
-            declaration_ref,
-            quantity,
-            allowed_quantity,
+            root=document.root,
+            target_hash=document.target_hash,
+            proof=document.proof,
+            terms=terms,
+            declaration_ref=declaration_ref,
+            quantity=quantity,
         )
         confirmed = self._send(request)
         return {

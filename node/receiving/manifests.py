@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-from certificates import MerkleTree
+from certificates import DocumentTerms, MerkleTree
 from certificates.hashes import HASH_RE
 from certificates.json_types import JsonObject, JsonValue
 from node.issuing.outbox import AnchoredBatchDocuments
@@ -36,6 +36,8 @@ class ManifestEntry:
     cid: str
     addressees: tuple[str, ...]
     confidential: bool
+    #: the allowance committed beside the document's leaf (absent from a manifest: 1)
+    allowance: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,14 +108,28 @@ def parse_manifest(
             raise InvalidManifest(f"{where}/cid is not a CID")
         if not all(isinstance(c, str) and _COUNTRY.match(c) for c in addressees):
             raise InvalidManifest(f"{where}/addressees are not country codes")
+        codes = [str(c) for c in addressees]
+        if codes != sorted(set(codes)):
+            raise InvalidManifest(f"{where}/addressees are not sorted and distinct")
+        allowance = raw.get("allowance", 1)
+        if (
+            not isinstance(allowance, int)
+            or isinstance(allowance, bool)
+            or not 0 < allowance < 2**96
+        ):
+            raise InvalidManifest(f"{where}/allowance is not a positive integer below 2**96")
         entries.append(
             ManifestEntry(
                 bytes.fromhex(target[2:]),
                 cid,
-                tuple(str(c) for c in addressees),
+                tuple(codes),
                 confidential,
+                allowance,
             )
         )
-    if MerkleTree.build([entry.target_hash for entry in entries]).root != root:
+    documents = [
+        (entry.target_hash, DocumentTerms(entry.addressees, entry.allowance)) for entry in entries
+    ]
+    if MerkleTree.build_with_terms(documents).root != root:
         raise InvalidManifest("the listed target hashes do not build the anchored root")
     return BatchManifest(root, document_type, tuple(entries))

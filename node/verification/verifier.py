@@ -381,7 +381,11 @@ class Verifier:
             return issuer, status
         unbound = check_bound_to_anchor(document, batch)
         today = datetime.fromtimestamp(self._clock(), UTC).date()
-        return unbound or issuer, check_expiry(document, status, today)
+        # an unauthorised signer is reported as such; an authorised one must also have
+        # anchored what it signed
+        if issuer.status is CheckStatus.VALID and unbound is not None:
+            issuer = unbound
+        return issuer, check_expiry(document, status, today)
 
     def _on_chain_facts(
         self, document: WrappedDocument, state: IndexState

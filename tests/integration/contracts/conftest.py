@@ -41,6 +41,8 @@ COO = "coo/1"
 PERMIT = "permit/1"
 MEMBER_ACCOUNT = b"\0" * 32
 GAS = 8_000_000
+#: The quorum rule of the test consortia: more than half, proposals open for 50 blocks.
+QUORUM_RULE = (1, 2, 50)
 GAS_PRICE = 5 * 10**9
 
 
@@ -251,7 +253,8 @@ class MemberKeys:
 @dataclass
 class Consortium:
     """A deployed ConsortiumRegistry + DocumentRegistry with three members (VN, SG, TH),
-    quorum 2, a coo/1 issuer key each, and TH recognising coo/1 from VN."""
+    a quorum of more than half (2 of 3), a coo/1 issuer key each, and TH recognising coo/1
+    from VN."""
 
     chain: Chain
     consortium: Contract
@@ -299,22 +302,33 @@ class Consortium:
         return int(lookup.call())
 
 
-def deploy_consortium(chain: Chain) -> Consortium:
+def encryption_key(code: str, n: int = 1) -> bytes:
+    """A stand-in X25519 public key (the contract stores 32 bytes, it never uses them)."""
+    return keccak256(f"{code}-encryption-{n}".encode())
+
+
+def deploy_consortium(
+    chain: Chain,
+    codes: tuple[str, ...] = ("VN", "SG", "TH"),
+    rule: tuple[int, int, int] = QUORUM_RULE,
+) -> Consortium:
     deployer = new_account("deployer")
     outsider = new_account("outsider")
-    codes = ("VN", "SG", "TH")
     members = {
         code: MemberKeys(i + 1, code, new_account(f"{code}-member"), new_account(f"{code}-issuer"))
         for i, code in enumerate(codes)
     }
     chain.fund(deployer, outsider, *(a for m in members.values() for a in (m.account, m.issuer)))
     genesis_members = [
-        (m.country, f"{m.code} administration", m.account.address) for m in members.values()
+        (m.country, f"{m.code} administration", m.account.address, encryption_key(m.code))
+        for m in members.values()
     ]
     genesis_keys = [(m.member_id, m.issuer.address, type_id(COO)) for m in members.values()]
-    genesis_agreements = [(country("TH"), country("VN"), type_id(COO), 0, 0)]
+    genesis_agreements = (
+        [(country("TH"), country("VN"), type_id(COO), 0, 0)] if "TH" in members else []
+    )
     consortium = chain.deploy(
-        deployer, "ConsortiumRegistry", genesis_members, genesis_keys, genesis_agreements, 2
+        deployer, "ConsortiumRegistry", genesis_members, genesis_keys, genesis_agreements, rule
     )
     registry = chain.deploy(deployer, "DocumentRegistry", consortium.address)
     chain.mine()

@@ -12,7 +12,7 @@ from eth_account.messages import encode_typed_data
 from web3.logs import DISCARD
 
 from certificates.keccak import keccak256
-from certificates.merkle import MerkleTree
+from certificates.merkle import DocumentTerms, MerkleTree, terms_leaf
 from certificates.signing import BatchAnchor, Eip712Domain, sign_batch_anchor
 
 pytestmark = pytest.mark.integration
@@ -36,6 +36,34 @@ def batch(count):
     targets = documents(count)
     tree = MerkleTree.build(targets)
     return tree, targets
+
+
+def terms_batch(*terms):
+    """A batch tree with terms: one document per `DocumentTerms`."""
+    targets = documents(len(terms))
+    return MerkleTree.build_with_terms(list(zip(targets, terms, strict=True))), targets
+
+
+def codes(terms):
+    return [c.encode() for c in terms.addressees]
+
+
+def use_call(r, tree, targets, index, terms, quantity, declaration=None):
+    return r.recordUse(
+        tree.root,
+        targets[index],
+        tree.proof(index),
+        codes(terms),
+        terms.allowance,
+        declaration or os.urandom(32),
+        quantity,
+    )
+
+
+def reject_call(r, tree, targets, index, terms, reason=3):
+    return r.recordRejection(
+        tree.root, targets[index], tree.proof(index), codes(terms), terms.allowance, reason
+    )
 
 
 def log(consortium, name, receipt):
@@ -485,7 +513,8 @@ def test_issuer_member_revokes_with_a_proof_and_revocation_is_final(consortium):
         targets[3],
     )
     # Re-anchoring the same document in a new batch does not revive it.
-    again = MerkleTree.build([targets[3], os.urandom(32)])
+    th_terms = DocumentTerms(("TH",), 1)
+    again = MerkleTree.build_with_terms([(targets[3], th_terms), (os.urandom(32), th_terms)])
     consortium.anchor(vn.issuer, again.root, count=2)
     successor_target = os.urandom(32)
     successor = MerkleTree.build([successor_target])
@@ -494,7 +523,7 @@ def test_issuer_member_revokes_with_a_proof_and_revocation_is_final(consortium):
         again.root, targets[3], again.proof(0), successor.root, successor_target, []
     )
     assert consortium.chain.refused(vn.account, supersede)[0] == "DocumentIsRevoked"
-    use = r.recordUse(again.root, targets[3], again.proof(0), os.urandom(32), 1, 1)
+    use = r.recordUse(again.root, targets[3], again.proof(0), [b"TH"], 1, os.urandom(32), 1)
     assert consortium.chain.refused(consortium["TH"].account, use) == (
         "DocumentIsRevoked",
         targets[3],
@@ -555,7 +584,8 @@ def test_another_member_anchoring_the_same_document_cannot_touch_the_issuers_rec
 
 def test_issuer_supersedes_a_document_with_its_amendment(consortium):
     vn = consortium["VN"]
-    tree, targets = batch(3)
+    th_terms = DocumentTerms(("TH",), 1)
+    tree, targets = terms_batch(th_terms, th_terms, th_terms)
     consortium.anchor(vn.issuer, tree.root, count=3)
     r = consortium.registry.functions
     amended = documents(1)[0]
@@ -574,7 +604,7 @@ def test_issuer_supersedes_a_document_with_its_amendment(consortium):
         targets[1],
         amended,
     )
-    use = r.recordUse(tree.root, targets[1], tree.proof(1), os.urandom(32), 1, 1)
+    use = use_call(r, tree, targets, 1, th_terms, 1)
     assert consortium.chain.refused(consortium["TH"].account, use)[0] == "DocumentIsSuperseded"
     # A superseded document can still be revoked, and then never comes back.
     consortium.chain.transact(vn.account, r.revoke(tree.root, targets[1], tree.proof(1), 9))
@@ -605,14 +635,15 @@ def test_supersede_refuses_itself_and_successors_of_other_members(consortium):
 # ------------------------------------------------------------------ uses and rejections
 
 
-def test_addressee_records_uses_up_to_the_allowance(consortium):
+def test_addressee_records_uses_up_to_the_allowance_its_issuer_committed(consortium):
     vn, th = consortium["VN"], consortium["TH"]
-    tree, targets = batch(3)
+    hundred = DocumentTerms(("TH",), 100)
+    tree, targets = terms_batch(DocumentTerms(("TH",), 1), DocumentTerms(("TH",), 7), hundred)
     consortium.anchor(vn.issuer, tree.root, count=3, addressees=("TH",))
     r = consortium.registry.functions
     declaration = os.urandom(32)
     receipt = consortium.chain.transact(
-        th.account, r.recordUse(tree.root, targets[2], tree.proof(2), declaration, 60, 100)
+        th.account, use_call(r, tree, targets, 2, hundred, 60, declaration)
     )
     (event,) = log(consortium, "DocumentUsed", receipt)
     assert (event["declarationRef"], event["userMember"], event["userCountry"]) == (
@@ -621,43 +652,67 @@ def test_addressee_records_uses_up_to_the_allowance(consortium):
         b"TH",
     )
     assert (event["quantity"], event["usedQuantity"], event["allowedQuantity"]) == (60, 60, 100)
-    over = r.recordUse(tree.root, targets[2], tree.proof(2), os.urandom(32), 41, 0)
+    over = use_call(r, tree, targets, 2, hundred, 41)
     assert consortium.chain.refused(th.account, over) == ("OverUse", targets[2], 100, 60, 41)
-    mismatch = r.recordUse(tree.root, targets[2], tree.proof(2), os.urandom(32), 1, 500)
-    assert consortium.chain.refused(th.account, mismatch) == (
-        "AllowanceMismatch",
-        targets[2],
-        100,
-        500,
-    )
-    consortium.chain.transact(
-        th.issuer, r.recordUse(tree.root, targets[2], tree.proof(2), os.urandom(32), 40, 100)
-    )
+    consortium.chain.transact(th.issuer, use_call(r, tree, targets, 2, hundred, 40))
     assert r.documentState(vn.member_id, targets[2]).call()[2:] == [100, 100]
-    last = r.recordUse(tree.root, targets[2], tree.proof(2), os.urandom(32), 1, 0)
+    last = use_call(r, tree, targets, 2, hundred, 1)
     assert consortium.chain.refused(th.account, last) == ("OverUse", targets[2], 100, 100, 1)
 
 
-def test_single_use_certificate_is_used_once(consortium):
+def test_the_user_never_picks_the_allowance(consortium):
+    """Attack: the addressee claims a larger allowance than the issuer committed (or another
+    document's allowance): the terms leaf does not match and the use is refused."""
     vn, th = consortium["VN"], consortium["TH"]
-    (target,) = documents(1)
-    tree = MerkleTree.build([target])
-    consortium.anchor(vn.issuer, tree.root)
+    single = DocumentTerms(("TH",), 1)
+    tree, targets = terms_batch(single, DocumentTerms(("TH",), 1000))
+    consortium.anchor(vn.issuer, tree.root, count=2)
     r = consortium.registry.functions
-    consortium.chain.transact(th.account, r.recordUse(tree.root, target, [], os.urandom(32), 1, 1))
-    again = r.recordUse(tree.root, target, [], os.urandom(32), 1, 1)
-    assert consortium.chain.refused(th.account, again) == ("OverUse", target, 1, 1, 1)
-    zero = r.recordUse(tree.root, target, [], os.urandom(32), 0, 1)
+    for claimed in (DocumentTerms(("TH",), 1000), DocumentTerms(("TH",), 2)):
+        inflated = use_call(r, tree, targets, 0, claimed, 2)
+        assert consortium.chain.refused(th.account, inflated) == (
+            "InvalidTermsProof",
+            tree.root,
+            targets[0],
+        )
+    consortium.chain.transact(th.account, use_call(r, tree, targets, 0, single, 1))
+    again = use_call(r, tree, targets, 0, single, 1)
+    assert consortium.chain.refused(th.account, again) == ("OverUse", targets[0], 1, 1, 1)
+    zero = use_call(r, tree, targets, 1, DocumentTerms(("TH",), 1000), 0)
     assert consortium.chain.refused(th.account, zero) == ("ZeroQuantity",)
 
 
-def test_only_an_addressee_records_uses_and_rejections(consortium):
-    vn, sg, th = consortium["VN"], consortium["SG"], consortium["TH"]
-    tree, targets = batch(2)
-    consortium.anchor(vn.issuer, tree.root, count=2, addressees=("TH",))
+def test_a_reanchored_document_with_another_allowance_cannot_reset_the_limit(consortium):
+    """Attack (re-anchor): the same document anchored again with a larger allowance; the
+    allowance recorded at the first use stands."""
+    vn, th = consortium["VN"], consortium["TH"]
+    one = DocumentTerms(("TH",), 1)
+    tree, targets = terms_batch(one)
+    consortium.anchor(vn.issuer, tree.root)
     r = consortium.registry.functions
-    use = r.recordUse(tree.root, targets[0], tree.proof(0), os.urandom(32), 1, 1)
-    reject = r.recordRejection(tree.root, targets[0], tree.proof(0), 3)
+    consortium.chain.transact(th.account, use_call(r, tree, targets, 0, one, 1))
+    more = DocumentTerms(("TH",), 50)
+    again = MerkleTree.build_with_terms([(targets[0], more)])
+    consortium.anchor(vn.issuer, again.root)
+    call = use_call(r, again, targets, 0, more, 1)
+    assert consortium.chain.refused(th.account, call) == (
+        "AllowanceMismatch",
+        targets[0],
+        1,
+        50,
+    )
+
+
+def test_only_the_documents_own_addressee_records_uses_and_rejections(consortium):
+    """Attack: SG is an addressee of another document of the same batch (and of the batch),
+    not of this one; it can neither use nor reject this one, even claiming to be."""
+    vn, sg, th = consortium["VN"], consortium["SG"], consortium["TH"]
+    for_th, for_sg = DocumentTerms(("TH",), 1), DocumentTerms(("SG",), 1)
+    tree, targets = terms_batch(for_th, for_sg)
+    consortium.anchor(vn.issuer, tree.root, count=2, addressees=("SG", "TH"))
+    r = consortium.registry.functions
+    use = use_call(r, tree, targets, 0, for_th, 1)
+    reject = reject_call(r, tree, targets, 0, for_th)
     for call in (use, reject):
         assert consortium.chain.refused(sg.account, call) == (
             "NotAddressee",
@@ -667,6 +722,19 @@ def test_only_an_addressee_records_uses_and_rejections(consortium):
         )
         assert consortium.chain.refused(vn.account, call)[0] == "NotAddressee"
         assert consortium.chain.refused(consortium.outsider, call)[0] == "NotActiveAccount"
+    # claiming SG among the document's addressees does not match what the issuer committed
+    forged = DocumentTerms(("SG", "TH"), 1)
+    for call in (
+        use_call(r, tree, targets, 0, forged, 1),
+        reject_call(r, tree, targets, 0, forged),
+    ):
+        assert consortium.chain.refused(sg.account, call)[0] == "InvalidTermsProof"
+    # nor does presenting the other document's terms (SG) for this document
+    for call in (
+        use_call(r, tree, targets, 0, for_sg, 1),
+        reject_call(r, tree, targets, 0, for_sg),
+    ):
+        assert consortium.chain.refused(sg.account, call)[0] == "InvalidTermsProof"
     receipt = consortium.chain.transact(th.account, reject)
     (event,) = log(consortium, "DocumentRejected", receipt)
     assert (
@@ -674,21 +742,126 @@ def test_only_an_addressee_records_uses_and_rejections(consortium):
         event["issuerMember"],
         event["rejecterMember"],
         event["reasonCode"],
-    ) == (
-        targets[0],
-        vn.member_id,
-        th.member_id,
-        3,
-    )
+    ) == (targets[0], vn.member_id, th.member_id, 3)
+    consortium.chain.transact(sg.account, use_call(r, tree, targets, 1, for_sg, 1))
+
+
+def test_a_batch_without_terms_leaves_cannot_be_used(consortium):
+    """A tree without terms commits to no addressee: nobody can use or reject from it."""
+    vn, th = consortium["VN"], consortium["TH"]
+    tree, targets = batch(2)
+    consortium.anchor(vn.issuer, tree.root, count=2)
+    r = consortium.registry.functions
+    th_terms = DocumentTerms(("TH",), 1)
+    for call in (
+        use_call(r, tree, targets, 0, th_terms, 1),
+        reject_call(r, tree, targets, 0, th_terms),
+    ):
+        assert consortium.chain.refused(th.account, call)[0] == "InvalidTermsProof"
+
+
+def test_terms_leaf_matches_the_contract(consortium):
+    r = consortium.registry.functions
+    target = os.urandom(32)
+    terms = DocumentTerms(("KR", "SG", "TH"), 12345)
+    assert r.termsLeaf(target, codes(terms), terms.allowance).call() == terms_leaf(target, terms)
+    tree = MerkleTree.build_with_terms([(target, terms)])
+    assert tree.proof(0) == (terms_leaf(target, terms),)
+    consortium.anchor(consortium["VN"].issuer, tree.root, addressees=("KR", "SG", "TH"))
+    assert r.provesTerms(tree.root, target, list(tree.proof(0)), codes(terms), 12345).call()
+    assert r.proves(tree.root, target, list(tree.proof(0))).call()
 
 
 def test_suspended_addressee_cannot_record_uses(consortium):
     c = consortium.consortium.functions
     vn, th = consortium["VN"], consortium["TH"]
-    tree, targets = batch(2)
+    th_terms = DocumentTerms(("TH",), 1)
+    tree, targets = terms_batch(th_terms, th_terms)
     consortium.anchor(vn.issuer, tree.root, count=2, addressees=("TH",))
     consortium.govern(c.proposeSuspendMember(th.member_id), "VN", "SG")
-    use = consortium.registry.functions.recordUse(
-        tree.root, targets[0], tree.proof(0), os.urandom(32), 1, 1
-    )
+    use = use_call(consortium.registry.functions, tree, targets, 0, th_terms, 1)
     assert consortium.chain.refused(th.account, use)[0] == "NotActiveAccount"
+
+
+# ------------------------------------------------------------------ the issuer check (attacks)
+
+PERMIT = keccak256(b"permit/1")
+
+
+def test_the_anchor_record_names_type_country_and_authority_at_the_anchor_block(consortium):
+    vn = consortium["VN"]
+    tree, targets = batch(2)
+    receipt = consortium.anchor(vn.issuer, tree.root, count=2, addressees=("SG", "TH"))
+    r = consortium.registry.functions
+    record = list(r.anchorRecord(tree.root).call())
+    assert record == [
+        vn.issuer.address,
+        vn.member_id,
+        b"VN",
+        COO,
+        receipt["blockNumber"],
+        [b"SG", b"TH"],
+        True,
+    ]
+    assert r.issuedAs(tree.root, targets[1], tree.proof(1), COO, b"VN").call()
+    assert not r.issuedAs(os.urandom(32), targets[1], tree.proof(1), COO, b"VN").call()
+    assert not r.issuedAs(tree.root, os.urandom(32), tree.proof(1), COO, b"VN").call()
+
+
+def test_a_revoked_right_is_not_laundered_through_another_type(consortium):
+    """Attack: VN's key loses permit/1, signs a permit and anchors its batch as coo/1 (a type
+    it still holds). The chain says the batch is coo/1: a verifier asking for the signed type
+    (permit/1) gets false."""
+    c = consortium.consortium.functions
+    vn = consortium["VN"]
+    consortium.govern(c.proposeAddKey(vn.member_id, vn.issuer.address, PERMIT), "VN", "SG")
+    consortium.govern(c.proposeRevokeKey(vn.member_id, vn.issuer.address, PERMIT), "VN", "SG")
+    tree, targets = batch(1)
+    consortium.anchor(vn.issuer, tree.root, document_type="coo/1")
+    r = consortium.registry.functions
+    assert not r.issuedAs(tree.root, targets[0], [], PERMIT, b"VN").call()
+    refused = consortium.chain.refused(
+        vn.issuer, r.anchorWithRoute(os.urandom(32), "permit/1", 1, [b"TH"])
+    )
+    assert refused[0] == "IssuerNotAuthorised"
+
+
+def test_another_issuing_country_is_not_green(consortium):
+    """Attack: a document signed as issued by SG, anchored by VN's key."""
+    vn = consortium["VN"]
+    tree, targets = batch(1)
+    consortium.anchor(vn.issuer, tree.root)
+    r = consortium.registry.functions
+    assert not r.issuedAs(tree.root, targets[0], [], COO, b"SG").call()
+    assert r.issuedAs(tree.root, targets[0], [], COO, b"VN").call()
+
+
+def test_a_relayed_anchor_records_the_signer_not_the_relayer(consortium):
+    """Attack (relayer): an SG member account relays VN's signed batch; the record names VN's
+    key and country, and the relayer gains nothing."""
+    vn, sg = consortium["VN"], consortium["SG"]
+    tree, targets = batch(1)
+    signature = signed(consortium, vn.issuer, tree.root)
+    r = consortium.registry.functions
+    consortium.chain.transact(sg.account, r.anchorSigned(tree.root, "coo/1", 1, [b"TH"], signature))
+    record = r.anchorRecord(tree.root).call()
+    assert (record[0], record[1], record[2]) == (vn.issuer.address, vn.member_id, b"VN")
+    assert not r.issuedAs(tree.root, targets[0], [], COO, b"SG").call()
+
+
+def test_authority_is_judged_at_the_anchor_block_not_today(consortium):
+    """Attack (amendment / re-anchor): a key suspended since cannot make an old batch red, and
+    a batch anchored after its suspension never existed; a re-anchor by another member of the
+    same document is recorded under that member's country."""
+    c = consortium.consortium.functions
+    vn, sg = consortium["VN"], consortium["SG"]
+    tree, targets = batch(1)
+    consortium.anchor(vn.issuer, tree.root)
+    consortium.govern(c.proposeSuspendMember(vn.member_id), "SG", "TH")
+    r = consortium.registry.functions
+    assert r.anchorRecord(tree.root).call()[6] is True
+    assert r.issuedAs(tree.root, targets[0], [], COO, b"VN").call()
+    copy = MerkleTree.build([targets[0], os.urandom(32)])
+    consortium.anchor(sg.issuer, copy.root, count=2)
+    assert not r.issuedAs(copy.root, targets[0], copy.proof(0), COO, b"VN").call()
+    assert r.issuedAs(copy.root, targets[0], copy.proof(0), COO, b"SG").call()

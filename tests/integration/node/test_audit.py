@@ -156,8 +156,12 @@ def audited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuditedNode]:
             key,
         )
         declaration = keccak256(b"KR-IMP-2026-0001")
-        kr_sends(kr, "kr-use-1", "recordUse", root, target, proof, declaration, 1, 2)
-        kr_sends(kr, "kr-reject-1", "recordRejection", root, target, proof, 5)
+        # the document's own terms, committed beside its leaf by its issuer
+        terms = wrapped["batch"]["terms"]
+        codes = [c.encode("ascii") for c in terms["addressees"]]
+        allowance = terms["allowance"]
+        kr_sends(kr, "kr-use-1", "recordUse", root, target, proof, codes, allowance, declaration, 1)
+        kr_sends(kr, "kr-reject-1", "recordRejection", root, target, proof, codes, allowance, 5)
 
         amended = post(node, f"/v1/documents/{receipt_id}/amend", coo_to_kr(2), "issuer")
         assert amended.status_code == 202, amended.text

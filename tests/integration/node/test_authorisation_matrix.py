@@ -21,7 +21,9 @@ from fastapi.testclient import TestClient
 
 from certificates import BatchBuilder, validate_document
 from certificates.json_types import JsonObject
+from certificates.keccak import keccak256
 from certificates.schemas.samples import sample_document
+from certificates.signing import checksum_address
 from ledger import Journal, TransactionManager, open_index
 from node.access.roles import Role
 from node.chain.index_follower import sync_index
@@ -166,7 +168,15 @@ class Node:
         key = f"kr-propose-{self.next_index()}"
         self.kr_member.transact(
             self.kr_member_address,
-            self.ledger.consortium.request(key, "proposeChangeQuorum", 2),
+            # KR proposes a new member account of its own (its consent; VN's approval
+            # executes it): always valid again, with a fresh account each time
+            self.ledger.consortium.request(
+                key,
+                "proposeAddKey",
+                2,
+                checksum_address("0x" + keccak256(key.encode())[:20].hex()),
+                bytes(32),
+            ),
         )
         (count,) = self.ledger.consortium.call(self.ledger.chain, "proposalCount")
         return int(count)
@@ -276,7 +286,8 @@ def _list_proposals(node: Node) -> Request:
 
 
 def _propose(node: Node) -> Request:
-    return ("POST", "/v1/consortium/proposals", {"action": "changeQuorum", "quorum": 2})
+    body = {"action": "admitMember", "country": "JP", "name": "JP", "account": "0x" + "22" * 20}
+    return ("POST", "/v1/consortium/proposals", body)
 
 
 def _approve(node: Node) -> Request:

@@ -64,13 +64,16 @@ def kr_link(node: NodeUnderTest, tmp_path: Path) -> LedgerLink:
     )
 
 
-def kr_document_to_vn(node: NodeUnderTest, kr: LedgerLink, index: int = 1) -> JsonObject:
-    """A certificate of origin KR issued to VN, anchored and in the VN node's index."""
+def kr_document_to_vn(
+    node: NodeUnderTest, kr: LedgerLink, index: int = 1, allowance: int = 1
+) -> JsonObject:
+    """A certificate of origin KR issued to VN (with the allowance KR commits for its use),
+    anchored and in the VN node's index."""
     document = coo(index)
     document["issuingAuthority"] = {**document["issuingAuthority"], "country": "KR"}  # type: ignore[dict-item]
     document["importingCountry"] = "VN"
     builder = BatchBuilder()
-    builder.add(validate_document(document))
+    builder.add(validate_document(document), allowance=allowance)
     signed = builder.sign(signing_key=kr.signing_key, domain=kr.domain)
     kr.anchor(f"kr-{index}", signed.anchor.root, "coo/1", 1, signed.anchor.addressees)
     sync(node)
@@ -266,7 +269,7 @@ def test_an_amendment_by_another_issuer_or_of_another_type_is_refused_and_stores
 def test_a_customs_officer_uses_a_document_addressed_to_its_country(
     node: NodeUnderTest, kr: LedgerLink
 ) -> None:
-    wrapped = kr_document_to_vn(node, kr)
+    wrapped = kr_document_to_vn(node, kr, allowance=3)
     path = f"/v1/documents/{wrapped['targetHash']}/use"
 
     response = post(
@@ -336,7 +339,7 @@ def test_over_use_is_409_with_the_contracts_reason(node: NodeUnderTest, kr: Ledg
 
 
 def test_the_same_use_repeated_is_recorded_once(node: NodeUnderTest, kr: LedgerLink) -> None:
-    wrapped = kr_document_to_vn(node, kr)
+    wrapped = kr_document_to_vn(node, kr, allowance=5)
     path = f"/v1/documents/{wrapped['targetHash']}/use"
     body = {"declarationReference": "D-1", "allowedQuantity": 5, "document": wrapped}
 
@@ -458,10 +461,11 @@ def kr_member(node: NodeUnderTest, tmp_path: Path) -> tuple[TransactionManager, 
 def test_an_admin_proposes_an_agreement_and_it_executes_at_quorum(
     node: NodeUnderTest, tmp_path: Path
 ) -> None:
+    # VN (this node) recognises coo/1 from SG: an agreement needs the recogniser's approval
     proposal = {
         "action": "addAgreement",
-        "verifierCountry": "SG",
-        "issuerCountry": "VN",
+        "verifierCountry": "VN",
+        "issuerCountry": "SG",
         "documentType": "coo/1",
         "validFrom": 0,
     }
@@ -484,8 +488,8 @@ def test_an_admin_proposes_an_agreement_and_it_executes_at_quorum(
     sync(node)
     agreements = node.client.get("/v1/consortium/agreements", headers=node.auth("officer")).json()
     assert {
-        "verifierCountry": "SG",
-        "issuerCountry": "VN",
+        "verifierCountry": "VN",
+        "issuerCountry": "SG",
         "documentType": "coo/1",
         "validFrom": 0,
         "validUntil": 0,
@@ -497,13 +501,22 @@ def test_an_admin_approves_another_members_proposal(node: NodeUnderTest, tmp_pat
     manager, account = kr_member(node, tmp_path)
     ledger = node.services.ledger
     assert ledger is not None
-    manager.transact(account, ledger.consortium.request("kr-propose", "proposeChangeQuorum", 3))
+    newcomer = "0x" + "11" * 20
+    manager.transact(
+        account,
+        ledger.consortium.request("kr-propose", "proposeAdmitMember", b"JP", "JP", newcomer),
+    )
 
     response = post(node, "/v1/consortium/proposals/1/approve", {}, "admin")
 
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "executed"
-    assert response.json()["proposal"] == {"action": "changeQuorum", "quorum": 3}
+    assert response.json()["proposal"] == {
+        "action": "admitMember",
+        "country": "JP",
+        "name": "JP",
+        "account": newcomer,
+    }
 
 
 def test_an_unknown_proposal_is_404_and_a_bad_one_422(node: NodeUnderTest) -> None:
@@ -531,10 +544,10 @@ def test_the_dev_agreement_is_listed(node: NodeUnderTest) -> None:
 
 
 def test_a_certificate_used_up_is_no_longer_in_force(node: NodeUnderTest, kr: LedgerLink) -> None:
-    wrapped = kr_document_to_vn(node, kr)
+    wrapped = kr_document_to_vn(node, kr, allowance=3)
     path = f"/v1/documents/{wrapped['targetHash']}/use"
     assert verdict_status(node, wrapped)["code"] == "in-force"
-    body = {"declarationReference": "D-1", "quantity": 2, "allowedQuantity": 3, "document": wrapped}
+    body = {"declarationReference": "D-1", "quantity": 2, "document": wrapped}
     assert post(node, path, body, "officer").status_code == 200
     sync(node)
     assert verdict_status(node, wrapped)["code"] == "in-force"  # 2 of 3: one left

@@ -8,11 +8,13 @@ from hypothesis import strategies as st
 
 from certificates.keccak import keccak256
 from certificates.merkle import (
+    DocumentTerms,
     InvalidMerkleInput,
     MerkleTree,
     leaf_hash,
     node_hash,
     root_from_proof,
+    terms_leaf,
     verify_proof,
 )
 
@@ -124,3 +126,31 @@ def test_every_leaf_of_a_large_batch_verifies() -> None:
         for leaf, proof in zip(leaves, tree.proofs(), strict=True)
     )
     assert max(len(proof) for proof in tree.proofs()) == 10
+
+
+def test_a_tree_with_terms_pairs_each_leaf_with_its_terms_leaf() -> None:
+    """The document proof still verifies as before; its first hash is the terms leaf."""
+    documents = targets(5, seed=7)
+    terms = [
+        DocumentTerms((code * 2,), allowance)
+        for code, allowance in zip("ABCDE", range(1, 6), strict=True)
+    ]
+    tree = MerkleTree.build_with_terms(list(zip(documents, terms, strict=True)))
+    assert tree.size == 5
+    for index, (target, own) in enumerate(zip(documents, terms, strict=True)):
+        proof = tree.proof(index)
+        assert proof[0] == terms_leaf(target, own)
+        assert verify_proof(target, proof, tree.root)
+    single = MerkleTree.build_with_terms([(documents[0], terms[0])])
+    assert single.root == node_hash(leaf_hash(documents[0]), terms_leaf(documents[0], terms[0]))
+
+
+@pytest.mark.parametrize(
+    ("addressees", "allowance"),
+    [(("TH", "SG"), 1), (("TH", "TH"), 1), (("th",), 1), (("TH",), 0), (("TH",), 2**96)],
+)
+def test_terms_are_sorted_country_codes_and_a_positive_allowance(
+    addressees: tuple[str, ...], allowance: int
+) -> None:
+    with pytest.raises(InvalidMerkleInput):
+        DocumentTerms(addressees, allowance)

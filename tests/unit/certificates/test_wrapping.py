@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from certificates.errors import InvalidDocument
+from certificates.errors import InvalidDocument, InvalidWrappedDocument
 from certificates.offline_checks import verify_offline
 from certificates.schemas import validate_document
 from certificates.schemas.samples import (
@@ -100,3 +100,23 @@ def test_manifest_lists_every_target_hash_with_its_file() -> None:
         "0x" + target.hex() for target in batch.target_hashes()
     ]
     assert manifest["documents"][2]["file"] == "c.wrapped.json"  # type: ignore[index,call-overload]
+
+
+def test_each_document_carries_its_own_terms_and_they_cannot_be_swapped() -> None:
+    """Per-document addressees: the terms committed beside a document's leaf are its own, and
+    a wrapped document claiming other terms is refused."""
+    first = sample_certificate_of_origin(1)
+    second = {**sample_certificate_of_origin(2), "importingCountry": "SG"}
+    builder = BatchBuilder()
+    builder.add(validate_document(first))
+    builder.add(validate_document(second), allowance=4)
+    one, two = builder.sign(signing_key=KEY, domain=DOMAIN)
+    assert one.batch.terms is not None
+    assert two.batch.terms is not None
+    assert (two.batch.terms.addressees, two.batch.terms.allowance) == (("SG",), 4)
+    assert one.batch.terms.addressees != two.batch.terms.addressees
+    as_json = json.loads(json.dumps(one.to_json()))
+    assert WrappedDocument.from_json(as_json) == one
+    as_json["batch"]["terms"] = {"addressees": ["SG"], "allowance": 4}
+    with pytest.raises(InvalidWrappedDocument):
+        WrappedDocument.from_json(as_json)

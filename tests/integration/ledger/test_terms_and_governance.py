@@ -1,0 +1,153 @@
+"""The ledger's bindings of per-document terms, the issuer check, encryption keys and leaving."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+from sqlalchemy import Engine
+
+from certificates.keccak import keccak256
+from certificates.merkle import DocumentTerms, MerkleTree
+from ledger import anchor_record, issued_as, queries, rejection_request, use_request
+from ledger.contracts import anchor_request
+from ledger.deploy import ConsortiumConfig
+from ledger.errors import NotAuthorisedOnChain
+
+if TYPE_CHECKING:
+    from conftest import Consortium
+
+TH_ONCE = DocumentTerms(("TH",), 1)
+TH_FIVE = DocumentTerms(("TH",), 5)
+VN_ONLY = DocumentTerms(("VN",), 1)
+
+
+def anchored(consortium: Consortium, seed: str, *terms: DocumentTerms) -> MerkleTree:
+    targets = [keccak256(f"{seed}-{i}".encode()) for i in range(len(terms))]
+    tree = MerkleTree.build_with_terms(list(zip(targets, terms, strict=True)))
+    request = anchor_request(
+        consortium.documents,
+        consortium.under_test.chain,
+        f"anchor-{seed}",
+        consortium.vn_issuer,
+        tree.root,
+        "coo/1",
+        tree.size,
+        ["TH", "VN"],
+    )
+    consortium.manager.transact(consortium.vn_issuer, request)
+    return tree
+
+
+def test_a_documents_own_addressee_uses_it_within_the_committed_allowance(
+    consortium: Consortium, index_engine: Engine
+) -> None:
+    tree = anchored(consortium, "use", TH_FIVE, VN_ONLY)
+    target = keccak256(b"use-0")
+
+    def use(key: str, quantity: int, terms: DocumentTerms = TH_FIVE) -> None:
+        request = use_request(
+            consortium.documents,
+            key,
+            root=tree.root,
+            target_hash=target,
+            proof=tree.proof(0),
+            terms=terms,
+            declaration_ref=keccak256(key.encode()),
+            quantity=quantity,
+        )
+        consortium.manager.transact(consortium.th_member, request)
+
+    use("use-1", 2)
+    use("use-2", 3)
+    consortium.indexer(index_engine).sync()
+    status = queries.document_status(index_engine, target, root=tree.root)
+    assert [(u.quantity, u.used_quantity, u.allowed_quantity) for u in status.uses] == [
+        (2, 2, 5),
+        (3, 5, 5),
+    ]
+    with pytest.raises(NotAuthorisedOnChain) as raised:
+        use("use-3", 1, DocumentTerms(("TH",), 50))
+    assert raised.value.rule == "InvalidTermsProof"
+    assert "not the terms its issuer committed" in raised.value.message
+
+
+def test_an_addressee_of_another_document_of_the_batch_cannot_reject_this_one(
+    consortium: Consortium,
+) -> None:
+    tree = anchored(consortium, "reject", TH_ONCE, VN_ONLY)
+    request = rejection_request(
+        consortium.documents,
+        "reject-by-vn",
+        root=tree.root,
+        target_hash=keccak256(b"reject-0"),
+        proof=tree.proof(0),
+        terms=TH_ONCE,
+        reason_code=4,
+    )
+    with pytest.raises(NotAuthorisedOnChain) as raised:
+        consortium.manager.transact(consortium.vn_member, request)
+    assert raised.value.rule == "NotAddressee"
+
+
+def test_the_anchor_record_and_the_issuer_check(consortium: Consortium) -> None:
+    tree = anchored(consortium, "record", TH_ONCE)
+    chain = consortium.under_test.chain
+    record = anchor_record(consortium.documents, chain, tree.root)
+    assert (record.issuer, record.issuer_country, record.addressees) == (
+        consortium.vn_issuer,
+        "VN",
+        ("TH", "VN"),
+    )
+    assert record.type_id == keccak256(b"coo/1")
+    assert record.issuer_authorised
+
+    def check(document_type: str, country: str) -> bool:
+        return issued_as(
+            consortium.documents,
+            chain,
+            root=tree.root,
+            target_hash=keccak256(b"record-0"),
+            proof=tree.proof(0),
+            document_type=document_type,
+            issuing_country=country,
+        )
+
+    assert check("coo/1", "VN")
+    assert not check("permit/1", "VN")
+    assert not check("coo/1", "TH")
+
+
+def test_encryption_keys_and_departures_are_indexed(
+    consortium: Consortium, index_engine: Engine
+) -> None:
+    chain = consortium.under_test.chain
+    first, second = keccak256(b"vn-x25519-1"), keccak256(b"vn-x25519-2")
+    for n, key in enumerate((first, second)):
+        propose = consortium.consortium.request(f"enc-{n}", "proposeSetEncryptionKey", 1, key)
+        consortium.manager.transact(consortium.vn_member, propose)
+        (count,) = consortium.consortium.call(chain, "proposalCount")
+        approve = consortium.consortium.request(f"enc-{n}-th", "approve", count)
+        consortium.manager.transact(consortium.th_member, approve)
+    leave = consortium.consortium.request("leave", "leaveConsortium")
+    # TH leaves; VN stays the only active member
+    consortium.manager.transact(consortium.th_member, leave)
+    consortium.indexer(index_engine).sync()
+    keys = queries.encryption_keys(index_engine, 1)
+    assert [(k.key_id, k.public_key) for k in keys] == [(1, first), (2, second)]
+    assert keys[0].valid_until == keys[1].valid_from
+    head = int(chain.request("eth_blockNumber"), 16)
+    (active,) = consortium.consortium.call(chain, "activeMemberCount")
+    assert active == 1
+    authority = queries.authority_at(index_engine, consortium.th_member, "coo/1", "TH", head)
+    assert not authority.authorised
+
+
+def test_a_legacy_absolute_quorum_must_be_what_the_fraction_gives() -> None:
+    members = [{"country": c, "name": c, "account": "0x" + f"{i:040x}"} for i, c in enumerate("AB")]
+    members = [{**m, "country": m["country"] * 2} for m in members]
+    ConsortiumConfig.model_validate({"quorum": 2, "members": members})
+    with pytest.raises(ValueError, match="quorum 1 is not what the quorum fraction"):
+        ConsortiumConfig.model_validate({"quorum": 1, "members": members})
+    with pytest.raises(ValueError, match="at least one half"):
+        ConsortiumConfig.model_validate({"quorum_fraction": (1, 3), "members": members})

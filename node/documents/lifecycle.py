@@ -40,6 +40,7 @@ from certificates import (
     verify_proof,
 )
 from certificates.errors import DocexError
+from certificates.hashes import to_hex
 from certificates.json_types import JsonObject, JsonValue
 from certificates.keccak import keccak256
 from certificates.merkle import DocumentTerms
@@ -122,10 +123,6 @@ class Amendment:
         }
 
 
-def _hex(value: bytes) -> str:
-    return "0x" + value.hex()
-
-
 def transaction_json(action: str, document_id: str, confirmed: ConfirmedTransaction) -> JsonObject:
     return {
         "id": document_id,
@@ -154,7 +151,7 @@ def _json_safe(value: Any) -> JsonValue:
     if isinstance(value, list | tuple):
         return [_json_safe(item) for item in value]
     if isinstance(value, bytes):
-        return _hex(value)
+        return to_hex(value)
     if isinstance(value, str | int | float | bool) or value is None:
         return value
     return str(value)
@@ -228,7 +225,7 @@ class DocumentLifecycle:
         except InvalidWrappedDocument as error:
             error.path = f"/document{error.path or ''}"
             raise
-        if _hex(wrapped.target_hash) != document_id:
+        if to_hex(wrapped.target_hash) != document_id:
             raise InvalidWrappedDocument(
                 f"the wrapped document's target hash is not {document_id}",
                 path="/document/targetHash",
@@ -259,7 +256,7 @@ class DocumentLifecycle:
         batch = queries.batch(self._ledger.index, document.root)
         if batch is None:
             raise DocumentNotAnchored(
-                f"batch {_hex(document.root)} is not anchored as far as this node's index knows"
+                f"batch {to_hex(document.root)} is not anchored as far as this node's index knows"
             )
         country = self._country
         if country not in batch.addressees:
@@ -314,7 +311,7 @@ class DocumentLifecycle:
         confirmed = self._send(request)
         return {
             **transaction_json(outcome, document_id, confirmed),
-            "targetHash": _hex(document.target_hash),
+            "targetHash": to_hex(document.target_hash),
             "reasonCode": reason_code,
         }
 
@@ -514,8 +511,8 @@ class DocumentLifecycle:
         confirmed = self._send(request)
         return {
             **transaction_json("used", document_id, confirmed),
-            "targetHash": _hex(document.target_hash),
-            "declarationRef": _hex(declaration_ref),
+            "targetHash": to_hex(document.target_hash),
+            "declarationRef": to_hex(declaration_ref),
             "quantity": quantity,
         }
 
@@ -576,7 +573,7 @@ class DocumentLifecycle:
         times = self._block_times(ledger, entries)
         body.update(
             {
-                "targetHash": _hex(target_hash),
+                "targetHash": to_hex(target_hash),
                 "status": status.state,
                 "events": [
                     {
@@ -584,7 +581,7 @@ class DocumentLifecycle:
                         "blockNumber": entry.block_number,
                         "logIndex": entry.log_index,
                         "timestamp": times.get(entry.block_number),
-                        "txHash": _hex(entry.tx_hash),
+                        "txHash": to_hex(entry.tx_hash),
                         "arguments": _json_safe(entry.arguments),
                     }
                     for entry in entries
@@ -594,8 +591,8 @@ class DocumentLifecycle:
         if status.superseded_by is not None:
             successor, successor_root = status.superseded_by
             body["supersededBy"] = {
-                "targetHash": _hex(successor),
-                "root": _hex(successor_root),
+                "targetHash": to_hex(successor),
+                "root": to_hex(successor_root),
                 "receipt": self._outbox.receipt_id_of(successor),
             }
         return body

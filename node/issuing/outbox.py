@@ -35,6 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from certificates.hashes import HASH_RE
 from certificates.schemas import ValidatedDocument
 from node.db.tables import BatchRow as BatchRow
 from node.db.tables import DocumentNumberRow
@@ -174,7 +175,7 @@ class AnchoredBatchDocuments:
 
 #: how a document issued here is named: its receipt id (``new_id``) or its target hash
 RECEIPT_ID: Final = re.compile(r"^[0-9a-f]{32}$")
-TARGET_HASH: Final = re.compile(r"^0x[0-9a-f]{64}$")
+TARGET_HASH: Final = HASH_RE
 
 
 def new_id() -> str:

@@ -33,6 +33,7 @@ from certificates import (
     WrappedDocument,
     verify_offline,
 )
+from certificates.hashes import to_hex
 from certificates.json_types import JsonValue
 from certificates.schemas.signed_facts import (
     signed_addressees,
@@ -92,16 +93,12 @@ def index_state_reader(index: Engine, stream: str) -> Callable[[], IndexState]:
     return read
 
 
-def _hex(value: bytes) -> str:
-    return "0x" + value.hex()
-
-
 def check_issuance(document: WrappedDocument, batch: BatchRecord | None, at: int) -> CheckResult:
     if batch is None:
         return CheckResult.invalid(
             ISSUANCE,
             CheckCode.BATCH_NOT_ANCHORED,
-            f"batch root {_hex(document.batch.anchor.root)} is not anchored on chain "
+            f"batch root {to_hex(document.batch.anchor.root)} is not anchored on chain "
             f"(index at block {at})",
         )
     return CheckResult.valid(
@@ -110,7 +107,7 @@ def check_issuance(document: WrappedDocument, batch: BatchRecord | None, at: int
         f"batch root anchored in block {batch.block_number}",
         blockNumber=batch.block_number,
         timestamp=batch.timestamp,
-        txHash=_hex(batch.tx_hash),
+        txHash=to_hex(batch.tx_hash),
         issuerCountry=batch.issuer_country,
     )
 
@@ -233,9 +230,9 @@ def check_status(
         return CheckResult.invalid(
             STATUS,
             CheckCode.SUPERSEDED,
-            f"superseded by the amendment {_hex(successor)}",
-            successorTargetHash=_hex(successor),
-            successorRoot=_hex(successor_root),
+            f"superseded by the amendment {to_hex(successor)}",
+            successorTargetHash=to_hex(successor),
+            successorRoot=to_hex(successor_root),
         )
     if status.uses and 0 < status.uses[-1].allowed_quantity <= status.used_quantity:
         return CheckResult.invalid(

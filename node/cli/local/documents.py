@@ -14,16 +14,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from certificates.errors import DocexError
 from certificates.json_types import JsonValue
 from node.cli.exits import EXIT_INVALID, EXIT_OK, EXIT_REFUSED, EXIT_UNREADABLE, describe, fail
 from node.cli.local.key_files import unlock_signing_key
-from node.cli.local.local_files import read_limited
+from node.cli.local.local_files import UnreadableFile, read_bounded, read_limited
 
 if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress
+
     from certificates.signing import Eip712Domain
     from certificates.verdict import Verdict
 
@@ -74,6 +75,8 @@ def wrap_documents(
     Writes OUTPUT/<name>.wrapped.json per document and OUTPUT/batch-manifest.json.
     One invalid document aborts the batch, naming its file and JSON path.
     """
+    from rich.console import Console
+
     from certificates.schemas import parse_document
     from certificates.wrapping import BatchBuilder
 
@@ -126,36 +129,69 @@ def wrap_documents(
 
 
 def check_document(
-    file: Annotated[Path, typer.Argument(help="A wrapped document (.wrapped.json).")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print the verdict as JSON.")] = False,
+    files: Annotated[
+        list[Path], typer.Argument(help="Wrapped documents (.wrapped.json), one or many.")
+    ],
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print the verdict as JSON (several files: one JSON array of "
+            "{file, verdict} or {file, error}).",
+        ),
+    ] = False,
     chain_id: ChainIdOption = None,
     registry: RegistryOption = None,
 ) -> None:
-    """Check a wrapped document offline: integrity and issuer signature.
+    """Check wrapped documents offline: integrity and issuer signature.
 
-    Exit 0 valid, 1 invalid, 2 unreadable. With --chain-id and --registry the signature
-    must also be for that chain and registry.
+    One result per file; the exit status is the worst of them: 0 all valid, 1 one
+    invalid, 2 one unreadable. With --chain-id and --registry the signature must also
+    be for that chain and registry.
     """
-    from certificates.offline_checks import verify_offline_json
-    from certificates.strict_json import parse_strict_json
-
     command = "check"
     expected = None
     if chain_id is not None or registry is not None:
         if chain_id is None or registry is None:
             fail(command, EXIT_UNREADABLE, "give both --chain-id and --registry, or neither")
         expected = _domain(command, chain_id, registry)
-    raw = read_limited(command, file, MAX_WRAPPED_FILE_SIZE)
+    worst = EXIT_OK
+    answers: list[dict[str, JsonValue]] = []
+    for file in files:
+        try:
+            verdict = _check_file(file, expected)
+        except UnreadableFile as error:
+            worst = max(worst, EXIT_UNREADABLE)
+            if as_json:
+                answers.append({"file": str(file), "error": str(error)})
+            else:
+                typer.echo(f"docex {command}: {error}", err=True)
+            continue
+        worst = max(worst, EXIT_OK if verdict.valid else EXIT_INVALID)
+        if as_json:
+            answers.append({"file": str(file), "verdict": verdict.to_json()})
+        else:
+            _print_verdict(file, verdict)
+    if as_json:
+        # one file: its verdict alone, as before many files were taken
+        single = answers[0].get("verdict") if len(answers) == 1 else None
+        shown = single if single is not None else answers
+        typer.echo(json.dumps(shown, indent=2, ensure_ascii=False))
+    raise typer.Exit(worst)
+
+
+def _check_file(file: Path, expected: Eip712Domain | None) -> Verdict:
+    """The offline verdict on one wrapped document file; UnreadableFile if it is not one."""
+    from certificates.offline_checks import verify_offline_json
+    from certificates.strict_json import parse_strict_json
+
+    raw = read_bounded(file, MAX_WRAPPED_FILE_SIZE)
     try:
         value = parse_strict_json(raw, max_bytes=MAX_WRAPPED_FILE_SIZE)
     except DocexError as error:
-        fail(command, EXIT_UNREADABLE, f"{file}: {describe(error)}")
+        raise UnreadableFile(f"{file}: {describe(error)}") from error
     verdict, _ = verify_offline_json(value, expected)
-    if as_json:
-        typer.echo(json.dumps(verdict.to_json(), indent=2, ensure_ascii=False))
-    else:
-        _print_verdict(file, verdict)
-    raise typer.Exit(EXIT_OK if verdict.valid else EXIT_INVALID)
+    return verdict
 
 
 def conceal_fields(
@@ -205,6 +241,8 @@ def _write_json(path: Path, value: JsonValue) -> None:
 
 
 def _progress(console: Console) -> Progress:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -224,6 +262,8 @@ _MARK = {
 
 
 def _print_verdict(file: Path, verdict: Verdict) -> None:
+    from rich.console import Console
+
     console = Console()
     headline = "[bold green]VALID[/bold green]" if verdict.valid else "[bold red]INVALID[/]"
     console.print(f"{file}: {headline}")

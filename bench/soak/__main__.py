@@ -14,16 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench.soak.results import RESULTS, ScenarioResult, SoakContext, write_results
-
-#: scenario name -> module under bench.soak.scenarios (each with ``run(context)``)
-SCENARIOS = {
-    "load": "load",
-    "chain-killed": "chain_killed",
-    "chain-reset": "chain_reset",
-    "node-killed": "node_killed",
-    "peer-gateway": "peer_gateway",
-    "disk-full": "disk_full",
-}
+from bench.soak.scenarios import SCENARIOS
 
 
 def _run_one(name: str, context: SoakContext) -> list[ScenarioResult]:
@@ -68,11 +59,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--write", action="store_true", help="write the results even with --only or --smoke"
     )
+    parser.add_argument("--list", action="store_true", help="print the scenario names and stop")
     parser.add_argument("--keep", action="store_true", help="keep the scratch directory")
     parser.add_argument(
         "--workdir", type=Path, help="scratch directory to use (default: a new temporary one)"
     )
     options = parser.parse_args(argv)
+    if options.list:
+        print("\n".join(SCENARIOS))
+        return 0
     names = options.only or list(SCENARIOS)
     mode = "quick" if options.quick else "smoke" if options.smoke else "full"
     if options.workdir is not None:

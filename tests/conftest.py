@@ -21,6 +21,8 @@ _CHEAP = frozenset(
 )
 
 
+# first: xdist's own hook (registered after this file) reads the groups to schedule by
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         layer = Path(item.path).relative_to(_HERE).parts[0]

@@ -82,8 +82,11 @@ lint: $(VENV_STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
+# independent tests on both cores (pytest-xdist); the tests of a module that share a
+# costly fixture stay on one worker (tests/conftest.py). TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
 test: setup $(APT_TEST_STAMP) $(STANDARDS_NODE_STAMP) lint engines
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadgroup --durations=30
 
 run: setup
 	$(VENV)/bin/docex run
@@ -91,8 +94,9 @@ run: setup
 bench: setup $(BENCH_NODE_STAMP)
 	$(PY) -m bench
 
-# not part of `make test`: minutes of real processes (bench/soak/), results in
-# bench/results/reliability.json and docs/reliability.md, then the slow security tests
+# minutes of real processes (bench/soak/), results merged into
+# bench/results/reliability.json and docs/reliability.md, then the slow security tests;
+# `make test` runs every scenario once at its smallest size (tests/e2e/soak/)
 SOAK_ARGS ?=
 soak: setup
 	status=0; \

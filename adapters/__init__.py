@@ -3,23 +3,30 @@
 The public surface other layers may use; the rest is private and may change.
 """
 
-from adapters.content import (
-    CarReader,
-    Cid,
-    ContentStat,
-    ContentStore,
-    EmbeddedContentStore,
-    FetchedDag,
-    FetchLimits,
-    GatewayFetcher,
-    ImportedFile,
-    ImportLayout,
-    KuboContentStore,
-    KuboVersion,
-    import_bytes,
-    import_stream,
-    write_car,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from adapters.content import (
+        CarReader,
+        Cid,
+        ContentStat,
+        ContentStore,
+        EmbeddedContentStore,
+        FetchedDag,
+        FetchLimits,
+        GatewayFetcher,
+        ImportedFile,
+        ImportLayout,
+        KuboContentStore,
+        KuboVersion,
+        import_bytes,
+        import_stream,
+        write_car,
+    )
+
 from adapters.errors import (
     BlockCorrupted,
     BlockMismatch,
@@ -34,6 +41,37 @@ from adapters.errors import (
     PeerFetchFailed,
     PeerRejection,
 )
+
+#: the content names, loaded on first use (PEP 562) so that importing ``adapters.errors``
+#: or one content module does not load httpx and every store
+_CONTENT = frozenset(
+    [
+        "CarReader",
+        "Cid",
+        "ContentStat",
+        "ContentStore",
+        "EmbeddedContentStore",
+        "FetchedDag",
+        "FetchLimits",
+        "GatewayFetcher",
+        "ImportedFile",
+        "ImportLayout",
+        "KuboContentStore",
+        "KuboVersion",
+        "import_bytes",
+        "import_stream",
+        "write_car",
+    ]
+)
+
+
+def __getattr__(name: str) -> object:
+    if name not in _CONTENT:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module("adapters.content"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "BlockCorrupted",

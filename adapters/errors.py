@@ -1,6 +1,6 @@
 """Errors the adapters raise: content stores, CAR files, peer gateways, Kubo.
 
-Each carries a stable ``code`` and the ``http_status`` the node maps it to.
+Each carries a stable ``code`` and derives from a kind of :mod:`certificates.errors`.
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ from typing import Any, Protocol, runtime_checkable
 from eth_abi.abi import encode as abi_encode
 
 from ledger.errors import ChainProcessError, RpcError, RpcUnreachable
+from ledger.process_records import PidFile, describe_process, listening_pid
 from ledger.rpc import JsonRpcClient, RetryPolicy
 
 #: The public development mnemonic of anvil, ganache and hardhat: never for real funds.
@@ -141,10 +142,14 @@ class ManagedAnvil:
 
     ``anvil --state FILE`` loads the file on start and writes it every
     ``state_interval`` seconds and on a clean stop, so a restarted node finds its chain.
+    The running anvil is recorded in ``anvil.pid`` (PID, start time, command line): a
+    start after a ``kill -9`` of its owner stops the anvil that owner left running on
+    this state file (SIGTERM: it writes its state), and never a process it did not start.
     """
 
     STATE_FILE = "anvil-state.json"
     LOG_FILE = "anvil.log"
+    PID_FILE = "anvil.pid"
 
     def __init__(
         self,
@@ -182,6 +187,21 @@ class ManagedAnvil:
     def pid(self) -> int | None:
         return self._process.pid if self._process is not None else None
 
+    @property
+    def pid_file(self) -> PidFile:
+        return PidFile(self.data_dir / self.PID_FILE)
+
+    def stop_leftover(self) -> int | None:
+        """Stop the anvil a previous owner started on this state file and left running
+        (its owner was killed); its PID, or None when there was none. A recorded PID now
+        held by another process, or an anvil on another state file, is left alone."""
+        leftover = self.pid_file.running()
+        if leftover is None or str(self.state_file) not in leftover.command:
+            return None
+        leftover.stop()
+        self.pid_file.forget()
+        return leftover.pid
+
     def command(self) -> list[str]:
         args = [
             str(self.executable),
@@ -210,7 +230,7 @@ class ManagedAnvil:
         if not self.executable.exists():
             raise ChainProcessError(f"anvil not found at {self.executable} (run `make setup`)")
         if not _port_is_free(self.port):
-            raise ChainProcessError(f"127.0.0.1:{self.port} is already in use")
+            raise ChainProcessError(self._port_taken())
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with (self.data_dir / self.LOG_FILE).open("ab") as log:
             self._process = subprocess.Popen(  # noqa: S603 - fixed executable, no shell
@@ -220,6 +240,7 @@ class ManagedAnvil:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+        self.pid_file.record(self._process.pid)
         attempts = max(int(self.startup_timeout / 0.05), 1)
         chain = JsonRpcChain(self.url, retry=RetryPolicy(attempts=attempts, max_delay=0.05))
         try:
@@ -262,10 +283,21 @@ class ManagedAnvil:
             raise
         return True
 
+    def _port_taken(self) -> str:
+        holder = listening_pid(self.port)
+        who = describe_process(holder) if holder is not None else "a process not visible here"
+        return (
+            f"127.0.0.1:{self.port} is already in use by {who}, which this node did not "
+            f"start ({self.pid_file.describe()}); stop that process, or give the managed "
+            "anvil another port (--anvil-port, DOCEX_ANVIL_PORT)"
+        )
+
     def stop(self, timeout: float = 10.0) -> None:
         """Stop anvil by PID: SIGTERM (anvil writes its state), SIGKILL if it lingers."""
         process, self._process = self._process, None
         if process is None or process.poll() is not None:
+            if process is not None:
+                self.pid_file.forget()
             return
         # anvil runs in a session of its own (start_new_session): its process group id is
         # its PID, and the group holds any child a wrapper script may have spawned
@@ -284,6 +316,7 @@ class ManagedAnvil:
         if _group_alive(group):
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(group, signal.SIGKILL)
+        self.pid_file.forget()
 
     def __enter__(self) -> ManagedAnvil:
         return self

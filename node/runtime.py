@@ -28,6 +28,7 @@ from ledger import (
 )
 from ledger.chains import anvil_binary, dev_private_keys
 from ledger.keystores import signer_from_key
+from ledger.process_records import PidFile
 from ledger.transactions import SendHook
 from node.access.rate_limit import TokenBuckets
 from node.access.users import UserStore
@@ -271,6 +272,14 @@ class NodeRuntime:
             self._anvil = ManagedAnvil(
                 anvil_binary(NODE_MODULES), settings.data_dir / "anvil", port=settings.anvil_port
             )
+            # a previous `docex run` on this data dir was killed and left its anvil
+            # running (`docex run` refuses to start while that run itself is alive)
+            leftover = self._anvil.stop_leftover()
+            if leftover is not None:
+                _log.warning(
+                    "stopped the managed anvil a killed run left running",
+                    extra={"pid": leftover},
+                )
             chain = self._anvil.start()
         elif settings.chain is ChainKind.RPC:
             assert settings.rpc_url is not None
@@ -319,6 +328,7 @@ def build_services(
         max_latency=settings.batch_max_latency_ms / 1000,
         country=settings.country,
         members=members,
+        wrapping_pid_file=PidFile(settings.pids_dir / "wrapping.pid"),
     )
     return NodeServices(
         settings=settings,

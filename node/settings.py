@@ -218,6 +218,12 @@ class NodeSettings(BaseSettings):
         return self.data_dir / "transactions.sqlite"
 
     @property
+    def pids_dir(self) -> Path:
+        """PID files of ``docex run`` and the processes it starts (the managed anvil's is
+        in its own directory), so that a start after a ``kill -9`` finds them."""
+        return self.data_dir / "pids"
+
+    @property
     def content_dir(self) -> Path:
         return self.data_dir / "content"
 

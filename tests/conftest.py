@@ -1,4 +1,12 @@
-"""Suite-wide: mark tests by the layer folder they live in (tests/integration, tests/e2e)."""
+"""Suite-wide: mark tests by the layer folder they live in (tests/integration, tests/e2e),
+and keep together, under pytest-xdist, the tests that share a costly fixture.
+
+``make test`` runs ``pytest -n 2 --dist loadgroup``: tests are spread one by one over the
+workers, except that the tests of a module using a module- or session-scoped fixture (a
+consortium of nodes, a node with a corpus, a browser) form one group and run on one
+worker, so that fixture is built once. Every test takes its own free ports
+(``find_free_port``) and temporary directories: none shares a port or a file with another.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +15,14 @@ from pathlib import Path
 import pytest
 
 _HERE = Path(__file__).parent
+_SHARED_SCOPES = ("module", "session", "package")
+_CHEAP = frozenset(
+    {"tmp_path_factory", "tmpdir_factory", "worker_id", "testrun_uid", "record_testsuite_property"}
+)
 
 
+# first: xdist's own hook (registered after this file) reads the groups to schedule by
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         layer = Path(item.path).relative_to(_HERE).parts[0]
@@ -16,3 +30,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.integration)
         elif layer == "e2e":
             item.add_marker(pytest.mark.e2e)
+        if _uses_a_shared_fixture(item):
+            item.add_marker(pytest.mark.xdist_group(str(Path(item.path).relative_to(_HERE))))
+
+
+def _uses_a_shared_fixture(item: pytest.Item) -> bool:
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return False
+    return any(
+        definition.scope in _SHARED_SCOPES
+        for name, definitions in info.name2fixturedefs.items()
+        # pytest's and xdist's own session fixtures cost nothing to build twice
+        if name not in _CHEAP
+        for definition in definitions
+    )

@@ -3,15 +3,60 @@
 The trustless-gateway *server* (:mod:`adapters.content.gateway_server`, an ASGI router)
 is imported from its module by the HTTP edge only, so that importing the store does not
 load a web framework.
+
+The names below are loaded on first use (PEP 562): ``docex cid`` needs the importer,
+not httpx and the stores, and a command starts in the time its own imports take.
 """
 
-from adapters.content.car import CarReader, write_car
-from adapters.content.cid import DAG_PB, RAW, Cid
-from adapters.content.embedded import EmbeddedContentStore
-from adapters.content.gateway_fetcher import FetchedDag, FetchLimits, GatewayFetcher
-from adapters.content.kubo import KuboContentStore, KuboVersion
-from adapters.content.store import ContentStat, ContentStore
-from adapters.content.unixfs_importer import ImportedFile, ImportLayout, import_bytes, import_stream
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from adapters.content.car import CarReader, write_car
+    from adapters.content.cid import DAG_PB, RAW, Cid
+    from adapters.content.embedded import EmbeddedContentStore
+    from adapters.content.gateway_fetcher import FetchedDag, FetchLimits, GatewayFetcher
+    from adapters.content.kubo import KuboContentStore, KuboVersion
+    from adapters.content.store import ContentStat, ContentStore
+    from adapters.content.unixfs_importer import (
+        ImportedFile,
+        ImportLayout,
+        import_bytes,
+        import_stream,
+    )
+
+#: public name -> the module that defines it
+_HOMES = {
+    "CarReader": "car",
+    "write_car": "car",
+    "DAG_PB": "cid",
+    "RAW": "cid",
+    "Cid": "cid",
+    "EmbeddedContentStore": "embedded",
+    "FetchedDag": "gateway_fetcher",
+    "FetchLimits": "gateway_fetcher",
+    "GatewayFetcher": "gateway_fetcher",
+    "KuboContentStore": "kubo",
+    "KuboVersion": "kubo",
+    "ContentStat": "store",
+    "ContentStore": "store",
+    "ImportedFile": "unixfs_importer",
+    "ImportLayout": "unixfs_importer",
+    "import_bytes": "unixfs_importer",
+    "import_stream": "unixfs_importer",
+}
+
+
+def __getattr__(name: str) -> object:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "DAG_PB",

@@ -1,4 +1,5 @@
-"""``python -m bench.soak [--quick] [--only NAME ...]``: run the reliability scenarios."""
+"""``python -m bench.soak [--quick | --smoke] [--only NAME ...]``: run the reliability
+scenarios."""
 
 from __future__ import annotations
 
@@ -12,17 +13,8 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.soak.results import ScenarioResult, SoakContext, write_results
-
-#: scenario name -> module under bench.soak.scenarios (each with ``run(context)``)
-SCENARIOS = {
-    "load": "load",
-    "chain-killed": "chain_killed",
-    "chain-reset": "chain_reset",
-    "node-killed": "node_killed",
-    "peer-gateway": "peer_gateway",
-    "disk-full": "disk_full",
-}
+from bench.soak.results import RESULTS, ScenarioResult, SoakContext, write_results
+from bench.soak.scenarios import SCENARIOS
 
 
 def _run_one(name: str, context: SoakContext) -> list[ScenarioResult]:
@@ -47,7 +39,14 @@ def _run_one(name: str, context: SoakContext) -> list[ScenarioResult]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.soak", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="fewer trials, a 15 s load")
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="3 trials each, a 15 s load")
+    size.add_argument(
+        "--smoke",
+        action="store_true",
+        help="every scenario once, a 5 s load (what `make test` runs; never written to "
+        "the results unless --write)",
+    )
     parser.add_argument(
         "--only", action="append", choices=sorted(SCENARIOS), help="run only this scenario"
     )
@@ -57,11 +56,24 @@ def main(argv: list[str] | None = None) -> int:
         help="do not write bench/results/reliability.json and docs/reliability.md "
         "(the default with --only)",
     )
+    parser.add_argument(
+        "--write", action="store_true", help="write the results even with --only or --smoke"
+    )
+    parser.add_argument("--list", action="store_true", help="print the scenario names and stop")
     parser.add_argument("--keep", action="store_true", help="keep the scratch directory")
+    parser.add_argument(
+        "--workdir", type=Path, help="scratch directory to use (default: a new temporary one)"
+    )
     options = parser.parse_args(argv)
+    if options.list:
+        print("\n".join(SCENARIOS))
+        return 0
     names = options.only or list(SCENARIOS)
-    workdir = Path(tempfile.mkdtemp(prefix="docex-soak-"))
-    context = SoakContext(workdir=workdir, quick=options.quick)
+    mode = "quick" if options.quick else "smoke" if options.smoke else "full"
+    if options.workdir is not None:
+        options.workdir.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix="docex-soak-", dir=options.workdir))
+    context = SoakContext(workdir=workdir, mode=mode)
     results: list[ScenarioResult] = []
     try:
         for name in names:
@@ -76,9 +88,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"scratch directory kept: {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
-    if not (options.no_write or options.only):
-        write_results(results, quick=options.quick)
-        print("wrote bench/results/reliability.json and docs/reliability.md")
+    if options.write or not (options.no_write or options.only or options.smoke):
+        write_results(results, mode=mode)
+        print(f"merged into {RESULTS.relative_to(RESULTS.parents[2])} and docs/reliability.md")
     failed = [r.title for r in results if r.failed]
     if failed:
         print(f"soak FAILED: {', '.join(failed)}")

@@ -7,7 +7,9 @@ import itertools
 import json
 import sqlite3
 import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -61,6 +63,34 @@ def post_documents(
     if answer.status_code != 202:
         return answer.status_code, []
     return 202, [receipt["id"] for receipt in answer.json()["receipts"]]
+
+
+def anchored_receipts(
+    client: httpx.Client, token: str, receipt_ids: list[str], timeout: float = 60.0
+) -> list[dict[str, Any]]:
+    """The receipts of ``receipt_ids`` once each reads ``anchored``, in order.
+
+    A receipt reads ``anchored`` (with ``targetHash``, ``document``, ...) only once the
+    node's event index holds its anchor, a poll after the outbox records it mined:
+    until then it reads ``pending`` without those keys. RuntimeError after ``timeout``.
+    """
+    auth = {"Authorization": f"Bearer {token}"}
+    deadline = time.monotonic() + timeout
+    receipts: list[dict[str, Any]] = []
+    for receipt_id in receipt_ids:
+        while True:
+            answer = client.get(f"/v1/receipts/{receipt_id}", headers=auth)
+            answer.raise_for_status()
+            receipt: dict[str, Any] = answer.json()
+            if receipt["status"] == "anchored":
+                receipts.append(receipt)
+                break
+            if receipt["status"] != "pending":
+                raise RuntimeError(f"receipt {receipt_id} reads {receipt['status']}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"receipt {receipt_id} not anchored in {timeout:.0f} s")
+            time.sleep(0.1)
+    return receipts
 
 
 def journal_unfinished(data_dir: Path) -> int:

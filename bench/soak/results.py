@@ -32,35 +32,58 @@ class ScenarioResult:
         return self.outcome == "fail"
 
 
+#: the sizes a soak runs at: ``full`` (``make soak``, about 10 minutes), ``quick`` (about
+#: 4), ``smoke`` (every scenario once, the smallest that still proves it: ``make test``)
+MODES = ("full", "quick", "smoke")
+
+
 @dataclass
 class SoakContext:
-    """What every scenario gets: a scratch directory and the mode."""
+    """What every scenario gets: a scratch directory and the mode (one of ``MODES``)."""
 
     workdir: Path
-    quick: bool
+    mode: str = "full"
 
-    def trials(self, full: int, quick: int) -> int:
-        return quick if self.quick else full
+    def size(self, full: float, quick: float, smoke: float) -> float:
+        """The figure for this mode (a duration, a count)."""
+        return {"full": full, "quick": quick, "smoke": smoke}[self.mode]
+
+    def trials(self, full: int, quick: int, smoke: int = 1) -> int:
+        return int(self.size(full, quick, smoke))
 
     def log(self, message: str) -> None:
         print(f"  {time.strftime('%H:%M:%S')} {message}", flush=True)
 
 
-def write_results(results: Sequence[ScenarioResult], *, quick: bool) -> dict[str, Any]:
-    report = {
-        "mode": "quick" if quick else "full",
-        "generated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "machine": {
-            "python": platform.python_version(),
-            "cpus": _cpus(),
-            "platform": platform.platform(),
-        },
-        "passed": not any(r.failed for r in results),
-        "scenarios": [asdict(r) for r in results],
-    }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    PAGE.write_text(render_page(report), encoding="utf-8")
+def write_results(
+    results: Sequence[ScenarioResult], *, mode: str, path: Path = RESULTS, page: Path = PAGE
+) -> dict[str, Any]:
+    """Merge ``results`` into the report at ``path`` and regenerate ``page`` from it.
+
+    A scenario run now replaces the entry of the same name; entries of scenarios not run
+    now, and top-level keys this writer does not own, are kept as they were.
+    """
+    report: dict[str, Any] = load_report(path) if path.exists() else {}
+    fresh = [asdict(r) | {"mode": mode} for r in results]
+    names = {entry["name"] for entry in fresh}
+    kept = [s for s in report.get("scenarios", []) if s.get("name") not in names]
+    scenarios = fresh + kept
+    report.update(
+        {
+            "mode": mode,
+            "generated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "machine": {
+                "python": platform.python_version(),
+                "cpus": _cpus(),
+                "platform": platform.platform(),
+            },
+            "passed": not any(s["outcome"] == "fail" for s in scenarios),
+            "scenarios": scenarios,
+        }
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    page.write_text(render_page(report), encoding="utf-8")
     return report
 
 
@@ -101,8 +124,10 @@ def render_page(report: dict[str, Any]) -> str:
     ]
     for scenario in report["scenarios"]:
         figures = "<br>".join(f"{k}: {_figure(v)}" for k, v in scenario["figures"].items())
+        mode = scenario.get("mode", report["mode"])
+        title = scenario["title"] if mode == report["mode"] else f"{scenario['title']} ({mode})"
         lines.append(
-            f"| {scenario['title']} | **{scenario['outcome']}** | {figures or '-'} "
+            f"| {title} | **{scenario['outcome']}** | {figures or '-'} "
             f"| {scenario['seconds']:.0f} |"
         )
     notes = [(s["title"], n) for s in report["scenarios"] for n in s["notes"]]

@@ -21,7 +21,9 @@ listens. An API-only process:
 Per process, not shared: the verify rate limit's buckets (a client may get up to N times
 the rate) and the ``/metrics`` counters (each scrape sees the process that answered).
 An API-only process stops when the first one does (SIGTERM by PID), and by itself if
-the first one disappears (checked every half second).
+the first one disappears (checked every half second). It leaves Ctrl-C to the first
+process (the terminal sends it to the whole process group), and exits with status 0 on
+SIGTERM, without the traceback or the death by signal a re-raised signal would give.
 """
 
 from __future__ import annotations
@@ -141,6 +143,10 @@ def serve_api_only(
     from node.runtime import NodeRuntime
 
     configure_logging(settings.log_level)
+    # uvicorn handles both signals while it serves, then re-raises the one it caught:
+    # ignored (SIGINT) or a clean exit (SIGTERM) here, in start-up too
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _exit_cleanly)
     _stop_with_parent(parent)
     runtime = NodeRuntime(settings)
     try:
@@ -154,6 +160,10 @@ def serve_api_only(
         server.run(sockets=[listener])
     finally:
         runtime.stop()
+
+
+def _exit_cleanly(_signum: int, _frame: object) -> None:
+    raise SystemExit(0)
 
 
 def _stop_with_parent(parent: int) -> None:

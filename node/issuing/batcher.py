@@ -52,6 +52,7 @@ from typing import TypeVar
 from adapters import ContentStore, EmbeddedContentStore
 from certificates import DocexError
 from ledger import ContractReverted, LedgerError
+from ledger.process_records import PidFile
 from node.chain.ledger_link import LedgerLink
 from node.consortium.member_directory import MemberDirectory, seal_wrapped
 from node.issuing.outbox import BatchState, ClaimedBatch, Outbox, SignedDocument
@@ -113,6 +114,7 @@ class Batcher:
         country: str = "",
         members: MemberDirectory | None = None,
         clock: Callable[[], float] = time.time,
+        wrapping_pid_file: PidFile | None = None,
     ) -> None:
         self.outbox = outbox
         self.store = store
@@ -124,6 +126,8 @@ class Batcher:
         self.members = members or MemberDirectory(())
         self._clock = clock
         self._wake = threading.Event()
+        #: where the wrapping child's PID is recorded (``docex run``), if anywhere
+        self.wrapping_pid_file = wrapping_pid_file
 
     def wake(self) -> None:
         """Look for a due batch now (called when documents are accepted)."""
@@ -168,7 +172,7 @@ class Batcher:
         ]
         for stage in stages:
             stage.start()
-        wrapping = WrappingProcess()
+        wrapping = WrappingProcess(self.wrapping_pid_file)
         try:
             self._until_done(stop, wrapping.start)
             self._sign_stage(to_store, stop, wrapping)

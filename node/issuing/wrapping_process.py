@@ -11,6 +11,13 @@ documents' JSON, the issuer key and the EIP-712 domain, and returns the root and
 wrapped documents, which the batcher stores and commits as before (a crash of either
 process leaves the batch open in the outbox; it is wrapped again on restart). A child
 that dies is replaced on the next batch.
+
+The child ignores SIGINT: a Ctrl-C at the terminal reaches the whole process group, and
+the node stops its child itself (``close``), after the batch in hand; it exits by itself
+when the node is gone. It is spawned with SIGINT blocked, so a Ctrl-C while it is still
+importing stays pending until it ignores the signal (no ``KeyboardInterrupt``
+traceback). Its PID is recorded (``pid_file``) so that the next ``docex run`` stops it
+should it outlive a ``kill -9`` of the node.
 """
 
 from __future__ import annotations
@@ -18,15 +25,20 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import signal
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from certificates import BatchBuilder
 from certificates.json_types import JsonObject
 from certificates.signing import Eip712Domain
+
+if TYPE_CHECKING:
+    from ledger.process_records import PidFile
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,13 +90,12 @@ def wrap_and_sign(job: BatchToWrap) -> WrappedBatch:
     )
 
 
-def _ready() -> None:
-    """A task that only makes the pool start its child."""
-
-
 def _exit_with_parent(parent: int) -> None:
     """In the child: exit as soon as the node is gone (a ``kill -9`` of the node leaves
-    no orphan behind; a pool only notices a dead parent when it next reads a task)."""
+    no orphan behind; a pool only notices a dead parent when it next reads a task), and
+    leave Ctrl-C to the node (a pending one is discarded here)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -97,14 +108,15 @@ def _exit_with_parent(parent: int) -> None:
 class WrappingProcess:
     """One child process that runs :func:`wrap_and_sign`, started on first use."""
 
-    def __init__(self) -> None:
+    def __init__(self, pid_file: PidFile | None = None) -> None:
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
+        self._pid_file = pid_file
 
     def start(self) -> None:
         """Start the child now (it takes about a second to import), not on the first
         batch, whose documents would wait for it."""
-        self._running_pool().submit(_ready)
+        self._running_pool()
 
     def wrap(self, job: BatchToWrap) -> WrappedBatch:
         """:func:`wrap_and_sign` in the child; a dead child raises ``BrokenProcessPool``
@@ -128,7 +140,19 @@ class WrappingProcess:
                     initializer=_exit_with_parent,
                     initargs=(os.getpid(),),
                 )
+                # the first task spawns the child, from this thread: with SIGINT blocked
+                # here, the child starts with it blocked (masks are inherited)
+                blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+                try:
+                    child_pid = self._pool.submit(os.getpid)
+                finally:
+                    signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+                child_pid.add_done_callback(self._record)
             return self._pool
+
+    def _record(self, child_pid: Future[int]) -> None:
+        if self._pid_file is not None and child_pid.exception() is None:
+            self._pid_file.record(child_pid.result())
 
     def close(self) -> None:
         """Stop the child (it finishes the batch it is wrapping, if any)."""
@@ -136,3 +160,5 @@ class WrappingProcess:
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+            if self._pid_file is not None:
+                self._pid_file.forget()

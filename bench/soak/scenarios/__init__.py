@@ -1,1 +1,11 @@
-"""Soak scenarios: each ``run(context)`` returns its result(s)."""
+"""The reliability scenarios, one module each, every one with ``run(context)``."""
+
+#: scenario name -> module under bench.soak.scenarios, in the order a soak runs them
+SCENARIOS = {
+    "load": "load",
+    "chain-killed": "chain_killed",
+    "chain-reset": "chain_reset",
+    "node-killed": "node_killed",
+    "peer-gateway": "peer_gateway",
+    "disk-full": "disk_full",
+}

@@ -17,7 +17,7 @@ import time
 import httpx
 
 from bench.soak.chain_audit import audit_anchors
-from bench.soak.issuing import issue
+from bench.soak.issuing import anchored_receipts, issue
 from bench.soak.processes import NodeProcess
 from bench.soak.results import ScenarioResult, SoakContext
 from bench.soak.scenarios.chain_reset import FAST_VERIFY
@@ -51,7 +51,7 @@ class _Tally:
 def run(context: SoakContext) -> ScenarioResult:
     result = ScenarioResult("load", TITLE)
     started = time.monotonic()
-    seconds = 15.0 if context.quick else 60.0
+    seconds = context.size(60.0, 15.0, 5.0)
     anvil_port = find_free_port()
     data_dir = context.workdir / "load" / "vn"
     node = NodeProcess(
@@ -62,15 +62,12 @@ def run(context: SoakContext) -> ScenarioResult:
     tally = _Tally()
     try:
         token = node.sample_token()
-        auth = {"Authorization": f"Bearer {token}"}
         with httpx.Client(base_url=node.base, timeout=60) as client:
             _, pool_ids = issue(client, token, VERIFY_POOL)
             tally.accepted += pool_ids
             if node.wait_all_anchored(len(pool_ids), timeout=60) is None:
                 raise RuntimeError("the verification pool was not anchored")
-            pool = [
-                client.get(f"/v1/receipts/{r}", headers=auth).json()["document"] for r in pool_ids
-            ]
+            pool = [r["document"] for r in anchored_receipts(client, token, pool_ids)]
             deadline = time.monotonic() + 30
             while not client.post("/v1/verify", json=pool[-1]).json()["valid"]:
                 if time.monotonic() > deadline:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.soak.issuing import issue_documents
+from bench.soak.issuing import anchored_receipts, issue_documents
 from bench.soak.processes import NodeProcess, start_anvil
 from bench.soak.results import ScenarioResult, SoakContext
 from certificates.schemas.samples import sample_document
@@ -109,7 +109,7 @@ def _kr_filed_hashes(data_dir: Path) -> set[str]:
 def run(context: SoakContext) -> ScenarioResult:
     result = ScenarioResult("peer-gateway", TITLE)
     started = time.monotonic()
-    phase = 3.0 if context.quick else 15.0
+    phase = context.size(15.0, 3.0, 2.0)
     home = context.workdir / "peer-gateway"
     anvil = start_anvil(home / "anvil")
     chain = ["--chain", "rpc", "--rpc-url", anvil.url]
@@ -139,10 +139,7 @@ def run(context: SoakContext) -> ScenarioResult:
             ids = issue_documents(client, token, documents)
             if vn.wait_all_anchored(len(ids), timeout=60) is None:
                 raise RuntimeError("VN did not anchor the documents")
-            auth = {"Authorization": f"Bearer {token}"}
-            expected = {
-                client.get(f"/v1/receipts/{r}", headers=auth).json()["targetHash"] for r in ids
-            }
+            expected = {r["targetHash"] for r in anchored_receipts(client, token, ids)}
 
         time.sleep(phase)  # 1. down: nothing listens on the proxy port
         filed_down, _ = _kr_counts(kr.data_dir)

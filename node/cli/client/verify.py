@@ -1,4 +1,4 @@
-"""``docex verify FILE|REF``: ask a node for the verdict on a document (online checks).
+"""``docex verify FILE|REF ...``: ask a node for the verdict on documents (online checks).
 
 - ``FILE``, a wrapped document (``docex-wrapped/1``), is sent to ``POST /v1/verify``;
 - ``REF``, a receipt id (32 hex digits), a target hash (``0x`` + 64 hex digits) or a CID
@@ -10,8 +10,10 @@ status, recognition) in green or red with each outcome's stable code
 Both endpoints are public: no token needed. ``docex check`` is the offline counterpart
 (integrity and signature only, no node).
 
-Exit codes: **0** valid, **1** invalid (a check failed), **2** error (unreadable file,
-unknown reference, unreachable node, a refusal such as 429).
+Several documents are verified one after the other over one connection, each with its
+own result; the exit code is the worst of them: **0** all valid, **1** one invalid (a
+check failed), **2** one error (unreadable file, unknown reference, unreachable node, a
+refusal such as 429).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Annotated, Any, Final
+from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import typer
 
@@ -27,10 +29,13 @@ from node.cli.client.node_client import (
     NodeClientError,
     NodeOption,
     TokenOption,
-    exit_on_client_error,
+    describe_client_error,
 )
-from node.cli.exits import EXIT_INVALID, EXIT_OK, EXIT_UNREADABLE, fail
+from node.cli.exits import EXIT_INVALID, EXIT_OK, EXIT_UNREADABLE
 from node.cli.settings_options import ConfigOption
+
+if TYPE_CHECKING:
+    from node.cli.client.node_client import NodeClient
 
 #: receipt id, target hash, CIDv0 (Qm...) or CIDv1 (base32 b...)
 REFERENCE: Final = re.compile(
@@ -46,50 +51,87 @@ def register(app: typer.Typer) -> None:
 
 
 def verify_document(
-    document: Annotated[
-        str,
+    documents: Annotated[
+        list[str],
         typer.Argument(
-            help="A wrapped document file, or a receipt id / target hash / CID the node holds.",
-            metavar="FILE|REF",
+            help="Wrapped document files, or receipt ids / target hashes / CIDs the node "
+            "holds; one or many.",
+            metavar="FILE|REF...",
         ),
     ],
-    as_json: Annotated[bool, typer.Option("--json", help="Print the node's JSON answer.")] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print the node's JSON answer (several documents: one JSON array of "
+            "{document, answer} or {document, error}).",
+        ),
+    ] = False,
     node: NodeOption = None,
     token: TokenOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Verify a document with a node: exit 0 valid, 1 invalid, 2 error."""
+    """Verify documents with a node: exit 0 all valid, 1 one invalid, 2 one error."""
     from node.cli.client.node_client import open_client
-    from node.cli.local.local_files import read_limited
 
     command = "verify"
+    worst = EXIT_OK
+    answers: list[dict[str, Any]] = []
+    with open_client(command, config, node, token) as client:
+        for document in documents:
+            try:
+                answer = _verify_one(client, document)
+            except _NotVerified as error:
+                worst = max(worst, EXIT_UNREADABLE)
+                if as_json:
+                    answers.append({"document": document, "error": str(error)})
+                else:
+                    typer.echo(f"docex {command}: {document}: {error}", err=True)
+                continue
+            worst = max(worst, EXIT_OK if answer.get("valid") is True else EXIT_INVALID)
+            if as_json:
+                answers.append({"document": document, "answer": answer})
+            else:
+                if len(documents) > 1:
+                    typer.echo(f"{document}:")
+                _print_verdict(answer)
+    if as_json:
+        # one document: the node's answer alone, as before many were taken
+        single = answers[0].get("answer") if len(answers) == 1 else None
+        shown = single if single is not None else answers
+        typer.echo(json.dumps(shown, indent=2, ensure_ascii=False))
+    raise typer.Exit(worst)
+
+
+class _NotVerified(Exception):
+    """No verdict for one document: unreadable, not a reference, or the node's error."""
+
+
+def _verify_one(client: NodeClient, document: str) -> dict[str, Any]:
+    """The node's answer on one wrapped document file or reference."""
+    from node.cli.local.local_files import UnreadableFile, read_bounded
+
     path = Path(document)
     body: bytes | None = None
     if path.is_file():
-        body = read_limited(command, path, MAX_FILE_BYTES, what="wrapped document")
+        try:
+            body = read_bounded(path, MAX_FILE_BYTES, what="wrapped document")
+        except UnreadableFile as error:
+            raise _NotVerified(str(error)) from error
     elif not REFERENCE.match(document):
-        fail(
-            command,
-            EXIT_UNREADABLE,
-            f"{document}: no such file, and not a receipt id, target hash (0x...) or CID",
-        )
+        raise _NotVerified("no such file, and not a receipt id, target hash (0x...) or CID")
     try:
-        with open_client(command, config, node, token) as client:
-            if body is not None:
-                headers = {"Content-Type": "application/octet-stream"}
-                verdict = client.request("POST", "/v1/verify", content=body, headers=headers)
-            else:
-                verdict = client.request("GET", f"/v1/verify/{document}")
-            answer: dict[str, Any] = verdict.json()
+        if body is not None:
+            headers = {"Content-Type": "application/octet-stream"}
+            verdict = client.request("POST", "/v1/verify", content=body, headers=headers)
+        else:
+            verdict = client.request("GET", f"/v1/verify/{document}")
+        answer: dict[str, Any] = verdict.json()
     except NodeClientError as error:
-        exit_on_client_error(command, error, EXIT_UNREADABLE)
-    except ValueError:
-        fail(command, EXIT_UNREADABLE, "the node's answer is not JSON")
-    if as_json:
-        typer.echo(json.dumps(answer, indent=2, ensure_ascii=False))
-    else:
-        _print_verdict(answer)
-    raise typer.Exit(EXIT_OK if answer.get("valid") is True else EXIT_INVALID)
+        raise _NotVerified(describe_client_error(error)) from error
+    except ValueError as error:
+        raise _NotVerified("the node's answer is not JSON") from error
+    return answer
 
 
 def _print_verdict(answer: dict[str, Any]) -> None:

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 # The ledger (web3, py-evm) is imported inside the commands that use it: other docex
 # commands, such as `docex cid` with its memory budget, do not pay for it.
-NODE_MODULES = Path(__file__).resolve().parents[2] / "node_modules"
+NODE_MODULES = Path(__file__).resolve().parents[3] / "node_modules"
 JOURNAL_FILE = "transactions.sqlite"
 
 chain_app = typer.Typer(

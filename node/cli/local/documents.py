@@ -14,16 +14,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from certificates.errors import DocexError
-from certificates.json_types import JsonValue
+from certificates.json_types import JsonObject, JsonValue
 from node.cli.exits import EXIT_INVALID, EXIT_OK, EXIT_REFUSED, EXIT_UNREADABLE, describe, fail
 from node.cli.local.key_files import unlock_signing_key
-from node.cli.local.local_files import read_limited
+from node.cli.local.local_files import UnreadableFile, read_bounded, read_limited
 
 if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress
+
     from certificates.signing import Eip712Domain
     from certificates.verdict import Verdict
 
@@ -44,6 +45,10 @@ RegistryOption = Annotated[
     str | None,
     typer.Option("--registry", help="DocumentRegistry address (EIP-712 verifying contract)."),
 ]
+
+
+#: the format name a verdict on an OA document carries
+OPENATTESTATION_V2 = "openattestation/2"
 
 
 def register(app: typer.Typer) -> None:
@@ -74,6 +79,8 @@ def wrap_documents(
     Writes OUTPUT/<name>.wrapped.json per document and OUTPUT/batch-manifest.json.
     One invalid document aborts the batch, naming its file and JSON path.
     """
+    from rich.console import Console
+
     from certificates.schemas import parse_document
     from certificates.wrapping import BatchBuilder
 
@@ -126,43 +133,79 @@ def wrap_documents(
 
 
 def check_document(
-    file: Annotated[Path, typer.Argument(help="A wrapped document (.wrapped.json).")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print the verdict as JSON.")] = False,
+    files: Annotated[
+        list[Path], typer.Argument(help="Wrapped documents (.wrapped.json), one or many.")
+    ],
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print the verdict as JSON (several files: one JSON array of "
+            "{file, verdict} or {file, error}).",
+        ),
+    ] = False,
     chain_id: ChainIdOption = None,
     registry: RegistryOption = None,
 ) -> None:
-    """Check a wrapped document offline: integrity and issuer signature.
+    """Check wrapped documents offline: integrity and issuer signature.
 
-    A docex wrapped document or an OpenAttestation v2 (TradeTrust) one, recognised by
-    its content. Exit 0 valid, 1 invalid, 2 unreadable. With --chain-id and --registry
-    the signature of a docex document must also be for that chain and registry.
+    Each a docex wrapped document or an OpenAttestation v2 (TradeTrust) one, recognised
+    by its content. One result per file; the exit status is the worst of them: 0 all
+    valid, 1 one invalid, 2 one unreadable. With --chain-id and --registry the signature
+    of a docex document must also be for that chain and registry.
     """
-    from adapters.formats.openattestation import is_openattestation_v2
-    from certificates.offline_checks import verify_offline_json
-    from certificates.strict_json import parse_strict_json
-
     command = "check"
     expected = None
     if chain_id is not None or registry is not None:
         if chain_id is None or registry is None:
             fail(command, EXIT_UNREADABLE, "give both --chain-id and --registry, or neither")
         expected = _domain(command, chain_id, registry)
-    raw = read_limited(command, file, MAX_WRAPPED_FILE_SIZE)
+    worst = EXIT_OK
+    answers: list[dict[str, JsonValue]] = []
+    for file in files:
+        try:
+            verdict, shown = _check_file(file, expected)
+        except UnreadableFile as error:
+            worst = max(worst, EXIT_UNREADABLE)
+            if as_json:
+                answers.append({"file": str(file), "error": str(error)})
+            else:
+                typer.echo(f"docex {command}: {error}", err=True)
+            continue
+        worst = max(worst, EXIT_OK if verdict.valid else EXIT_INVALID)
+        if as_json:
+            answers.append({"file": str(file), "verdict": shown})
+        else:
+            _print_verdict(file, verdict)
+            if shown.get("format") == OPENATTESTATION_V2:
+                typer.echo("  issuer identity, issuance, revocation: `docex verify` against a node")
+    if as_json:
+        # one file: its verdict alone, as before many files were taken
+        single = answers[0].get("verdict") if len(answers) == 1 else None
+        output = single if single is not None else answers
+        typer.echo(json.dumps(output, indent=2, ensure_ascii=False))
+    raise typer.Exit(worst)
+
+
+def _check_file(file: Path, expected: Eip712Domain | None) -> tuple[Verdict, JsonObject]:
+    """The offline verdict on one wrapped document file, and its JSON; UnreadableFile if
+    it is not one."""
+    from adapters.formats.openattestation import is_openattestation_v2
+    from certificates.offline_checks import verify_offline_json
+    from certificates.strict_json import parse_strict_json
+
+    raw = read_bounded(file, MAX_WRAPPED_FILE_SIZE)
     try:
         value = parse_strict_json(raw, max_bytes=MAX_WRAPPED_FILE_SIZE)
     except DocexError as error:
-        fail(command, EXIT_UNREADABLE, f"{file}: {describe(error)}")
+        raise UnreadableFile(f"{file}: {describe(error)}") from error
     if is_openattestation_v2(value):
-        _check_openattestation(command, file, value, as_json)
+        return _check_openattestation(file, value)
     verdict, _ = verify_offline_json(value, expected)
-    if as_json:
-        typer.echo(json.dumps(verdict.to_json(), indent=2, ensure_ascii=False))
-    else:
-        _print_verdict(file, verdict)
-    raise typer.Exit(EXIT_OK if verdict.valid else EXIT_INVALID)
+    return verdict, verdict.to_json()
 
 
-def _check_openattestation(command: str, file: Path, value: JsonValue, as_json: bool) -> None:
+def _check_openattestation(file: Path, value: JsonValue) -> tuple[Verdict, JsonObject]:
     """OA's own offline checks, integrity and signature (salted values, obfuscated
     fields, target hash, Merkle proof): what ``docex check`` answers for; the issuer's
     identity, issuance and revocation need a node (``docex verify``)."""
@@ -177,7 +220,7 @@ def _check_openattestation(command: str, file: Path, value: JsonValue, as_json: 
     try:
         result = verify_openattestation(value)
     except DocexError as error:
-        fail(command, EXIT_UNREADABLE, f"{file}: {describe(error)}")
+        raise UnreadableFile(f"{file}: {describe(error)}") from error
     offline = Verdict(
         tuple(
             check
@@ -185,13 +228,7 @@ def _check_openattestation(command: str, file: Path, value: JsonValue, as_json: 
             if check.name in (OA_INTEGRITY, OA_TARGET_HASH, OA_MERKLE_PROOF)
         )
     )
-    if as_json:
-        answer = {**result.to_json(), **offline.to_json(), "format": "openattestation/2"}
-        typer.echo(json.dumps(answer, indent=2, ensure_ascii=False))
-    else:
-        _print_verdict(file, offline)
-        typer.echo("  issuer identity, issuance and revocation: run `docex verify` against a node")
-    raise typer.Exit(EXIT_OK if offline.valid else EXIT_INVALID)
+    return offline, {**result.to_json(), **offline.to_json(), "format": OPENATTESTATION_V2}
 
 
 def conceal_fields(
@@ -241,6 +278,8 @@ def _write_json(path: Path, value: JsonValue) -> None:
 
 
 def _progress(console: Console) -> Progress:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -260,6 +299,8 @@ _MARK = {
 
 
 def _print_verdict(file: Path, verdict: Verdict) -> None:
+    from rich.console import Console
+
     console = Console()
     headline = "[bold green]VALID[/bold green]" if verdict.valid else "[bold red]INVALID[/]"
     console.print(f"{file}: {headline}")

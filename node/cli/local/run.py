@@ -1,16 +1,23 @@
 """``docex run``: start this node on its configured (by default embedded) components.
 
 On the defaults: a managed anvil chain in ``<data dir>/anvil``, the dev consortium (VN,
-KR, SG) deployed on first start, the VN node's API on 127.0.0.1:8000. Ctrl-C stops the
-API, the workers and the anvil this command started (by PID); the next run resumes on
-the persisted state.
+KR, SG) deployed on first start, the VN node's API on 127.0.0.1:8000. Ctrl-C (SIGINT)
+and SIGTERM (systemd, ``docker stop``) both stop the API, the workers and every process
+this command started (by PID); the next run resumes on the persisted state.
+
+Each process it starts is recorded in a PID file (PID, start time, command line: see
+``ledger.process_records``): this one in ``<data dir>/pids/docex-run.pid``, the API-only
+and wrapping processes beside it, the managed anvil in ``<data dir>/anvil/anvil.pid``.
+A start refuses while the recorded ``docex run`` still runs; after a ``kill -9`` of it,
+the next start stops what it left running, and never a process it did not start.
 """
 
 from __future__ import annotations
 
-import contextlib
 import gc
+import logging
 import os
+import signal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -22,9 +29,14 @@ from node.cli.exits import EXIT_REFUSED, describe, fail
 from node.cli.settings_options import ConfigOption, DataDirOption, settings_for
 
 if TYPE_CHECKING:
+    from multiprocessing.process import BaseProcess
+
     from node.access.users import UserStore
+    from node.settings import NodeSettings
 
 SAMPLE_USER = "sample-issuer"
+RUN_PID_FILE = "docex-run.pid"
+_log = logging.getLogger("docex.node")
 
 
 def register(app: typer.Typer) -> None:
@@ -43,6 +55,64 @@ def _sample_token(users: UserStore) -> str:
         return ""
     return users.add(
         SAMPLE_USER, Role.ISSUER, document_types_from(["coo", "permit", "declaration"])
+    )
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM stops the node as Ctrl-C does (KeyboardInterrupt): the ``finally`` of
+    :func:`run_node` stops every process it started. uvicorn catches both signals while it
+    serves and re-raises the one it caught once it has shut down: with this handler that
+    is a KeyboardInterrupt too, not the default action that ends the process at once."""
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+
+
+def _ignore_stop_signals() -> None:
+    """While stopping: a second Ctrl-C or SIGTERM must not cut the clean-up short (each
+    step is bounded by a timeout; SIGKILL still ends everything, and the next start
+    cleans up after it)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def _claim_data_dir(settings: NodeSettings) -> None:
+    """Refuse while another ``docex run`` uses this data dir; otherwise stop what a
+    killed one left running (by its PID files) and record this process."""
+    from ledger.process_records import PidFile
+
+    pids = settings.pids_dir
+    run_record = PidFile(pids / RUN_PID_FILE)
+    live = run_record.running()
+    if live is not None and live.pid != os.getpid():
+        fail(
+            "run",
+            EXIT_REFUSED,
+            f"another docex run (PID {live.pid}) is using {settings.data_dir.resolve()} "
+            f"({run_record.path}); stop it first (kill -TERM {live.pid})",
+        )
+    for path in sorted(pids.glob("*.pid")) if pids.is_dir() else []:
+        if path.name == RUN_PID_FILE:
+            continue
+        leftover = PidFile(path).running()
+        if leftover is not None:
+            leftover.stop()
+            _log.warning(
+                "stopped a process a killed run left running",
+                extra={"pid": leftover.pid, "pid_file": str(path)},
+            )
+        PidFile(path).forget()
+    run_record.record(os.getpid())
+
+
+def _port_in_use(settings: NodeSettings, error: OSError) -> str:
+    from ledger.process_records import describe_process, listening_pid
+
+    holder = listening_pid(settings.port)
+    who = describe_process(holder) if holder is not None else "a process not visible here"
+    return (
+        f"cannot listen on {settings.host}:{settings.port}: {error.strerror or error}; "
+        f"held by {who}, which this node did not start (its processes are recorded in "
+        f"{settings.pids_dir}); stop that process or choose another port (--port, "
+        "DOCEX_PORT)"
     )
 
 
@@ -104,8 +174,6 @@ def run_node(
 ) -> None:
     """Start the node service (chain, content store, API)."""
     # The service stack (FastAPI, uvicorn, web3) loads here, not when `docex` starts.
-    from multiprocessing.process import BaseProcess
-
     from node.http.api_process import (
         ApiProcessFailed,
         api_server,
@@ -132,8 +200,11 @@ def run_node(
         api_workers=api_workers,
     )
     configure_logging(settings.log_level)
+    _stop_on_sigterm()
+    _claim_data_dir(settings)
     runtime = NodeRuntime(settings)
     api_processes: list[BaseProcess] = []
+    stopped_by_signal = False
     try:
         try:
             services = runtime.open()
@@ -148,7 +219,7 @@ def run_node(
                 settings.host, settings.port, shared=settings.api_workers > 1
             )
         except OSError as error:
-            fail("run", EXIT_REFUSED, f"cannot listen on {settings.host}:{settings.port}: {error}")
+            fail("run", EXIT_REFUSED, _port_in_use(settings, error))
         if settings.api_workers > 1:
             chain_url = runtime.chain_url
             if chain_url is None:
@@ -159,6 +230,7 @@ def run_node(
                 )
             except ApiProcessFailed as error:
                 fail("run", EXIT_REFUSED, str(error))
+            _record_api_processes(settings, api_processes)
         # start-up's objects (web3, SQLAlchemy, pydantic, schemas) never become garbage:
         # out of the collector's way, full collections stay short (verify's p99)
         gc.collect()
@@ -190,11 +262,38 @@ def run_node(
                 f"  API          {settings.api_workers} processes: PID {os.getpid()} (with the "
                 f"workers); API only: {others}"
             )
-        lines.append("Ctrl-C stops the node.")
+        lines.append(f"Ctrl-C or kill -TERM {os.getpid()} stops the node.")
         typer.echo("\n".join(lines))
-        # uvicorn re-raises the Ctrl-C it handled once it has shut down: done, cleanly
-        with contextlib.suppress(KeyboardInterrupt):
+        # uvicorn re-raises the signal it handled once it has shut down: done, cleanly
+        try:
             server.run(sockets=[listener])
+        except KeyboardInterrupt:
+            stopped_by_signal = True
+    except KeyboardInterrupt:
+        stopped_by_signal = True  # during start-up
     finally:
+        _ignore_stop_signals()
         stop_api_processes(api_processes)
         runtime.stop()
+        _forget_records(settings)
+    if stopped_by_signal:
+        typer.echo("docex node stopped.", err=True)
+
+
+def _record_api_processes(settings: NodeSettings, processes: list[BaseProcess]) -> None:
+    from ledger.process_records import PidFile
+
+    for process in processes:
+        if process.pid is not None:
+            PidFile(settings.pids_dir / f"{process.name}.pid").record(process.pid)
+
+
+def _forget_records(settings: NodeSettings) -> None:
+    """Every process this run started is stopped: its PID files go, this run's last."""
+    from ledger.process_records import PidFile
+
+    if settings.pids_dir.is_dir():
+        for path in settings.pids_dir.glob("*.pid"):
+            if path.name != RUN_PID_FILE:
+                PidFile(path).forget()
+    PidFile(settings.pids_dir / RUN_PID_FILE).forget()

@@ -26,10 +26,20 @@ def register(app: typer.Typer) -> None:
 
 
 def _store(command: str, config: ConfigOption, data_dir: DataDirOption) -> UserStore:
+    """The users of an existing node's database; refuses (never creates an empty one,
+    whose tokens no node would know) when the data dir holds no node."""
     from node.access.users import UserStore
     from node.db import open_database
 
     settings = settings_for(command, config, data_dir=data_dir)
+    if not settings.database_path.is_file():
+        fail(
+            command,
+            EXIT_REFUSED,
+            f"no node data in {settings.data_dir.resolve()} (no {settings.database_path.name}"
+            "): start the node there first (docex run), or name its data directory with "
+            "--data-dir or DOCEX_DATA_DIR",
+        )
     return UserStore(open_database(settings.database_path))
 
 

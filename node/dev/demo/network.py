@@ -32,7 +32,7 @@ from node.dev.demo.failures import DemoAborted
 from node.dev.dev_consortium import keystore_path, load_or_create_key
 
 #: npm installs anvil under the repository's node_modules (``make setup``)
-NODE_MODULES: Final = Path(__file__).resolve().parents[2] / "node_modules"
+NODE_MODULES: Final = Path(__file__).resolve().parents[3] / "node_modules"
 COUNTRIES: Final = ("VN", "KR", "SG")
 #: how long a node may take to print its start-up lines / answer on its port
 START_TIMEOUT: Final = 120.0

@@ -125,6 +125,20 @@ def test_issue_a_batch_wait_and_verify(consortium: Consortium, tmp_path: Path) -
     assert tampered_json.returncode == 1
     assert json.loads(tampered_json.stdout)["valid"] is False
 
+    # many at once, over one connection: one result each, exit with the worst
+    many = [str(wrapped), receipts[1]["id"], str(tampered)]
+    several = docex("verify", *many, "--json", "--node", consortium.vn.base)
+    assert several.returncode == 1, several.stderr
+    answers = json.loads(several.stdout)
+    assert [a["document"] for a in answers] == many
+    assert [a["answer"]["valid"] for a in answers] == [True, True, False]
+    unknown = "0x" + "cd" * 32
+    with_error = docex("verify", str(wrapped), unknown, "--node", consortium.vn.base)
+    assert with_error.returncode == 2
+    assert f"{wrapped}:" in with_error.stdout
+    assert "VALID" in with_error.stdout
+    assert f"docex verify: {unknown}:" in with_error.stderr
+
     # the same command again sends nothing new: every document is in the state file
     again = docex("issue", str(batch), "--json", env=env)
     assert again.returncode == 0, again.stderr

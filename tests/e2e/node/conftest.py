@@ -4,6 +4,7 @@ dir, port and keys, started by the test and stopped by PID (SIGINT, SIGKILL if i
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import signal
@@ -27,8 +28,16 @@ class NodeProcess:
     """One ``docex run`` process: its printed lines, its API, stopped by its PID."""
 
     def __init__(
-        self, data_dir: Path, port: int, args: list[str], env: dict[str, str] | None = None
+        self,
+        data_dir: Path,
+        port: int,
+        args: list[str],
+        env: dict[str, str] | None = None,
+        *,
+        new_session: bool = False,
     ) -> None:
+        """``new_session``: in a process group of its own, so that a test can send a
+        Ctrl-C to the whole group, as a terminal does, without reaching pytest."""
         clean = {k: v for k, v in os.environ.items() if not k.startswith("DOCEX_")}
         self.data_dir = data_dir
         self.port = port
@@ -43,6 +52,7 @@ class NodeProcess:
             text=True,
             env={**clean, **(env or {})},
             cwd=REPO,
+            start_new_session=new_session,
         )
         self.lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
@@ -58,6 +68,35 @@ class NodeProcess:
 
     def _log_tail(self) -> str:
         return self.log_path.read_text(errors="replace")[-3000:]
+
+    @property
+    def stderr(self) -> str:
+        """What it wrote on stderr (its JSON log lines, and any traceback)."""
+        return self.log_path.read_text(errors="replace")
+
+    def descendants(self) -> set[int]:
+        """Every process under this one (the managed anvil, API and wrapping processes,
+        multiprocessing's helpers), from /proc."""
+        parents: dict[int, int] = {}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                with contextlib.suppress(OSError, ValueError, IndexError):
+                    stat = (entry / "stat").read_text()
+                    parents[int(entry.name)] = int(stat[stat.rindex(")") + 2 :].split()[1])
+        found: set[int] = set()
+        frontier = {self.process.pid}
+        while frontier:
+            children = {pid for pid, parent in parents.items() if parent in frontier}
+            frontier = children - found
+            found |= children
+        return found
+
+    def wait(self, timeout: float = 90.0) -> int:
+        """Its exit status, once it has ended by itself."""
+        try:
+            return self.process.wait(timeout=timeout)
+        finally:
+            self.log.close()
 
     def wait_for_line(self, prefix: str, timeout: float = 180.0) -> str:
         deadline = time.monotonic() + timeout
@@ -114,8 +153,9 @@ class NodeProcess:
             self.log.close()
 
     def kill(self) -> None:
-        """``kill -9`` by PID."""
-        os.kill(self.process.pid, signal.SIGKILL)
+        """``kill -9`` by PID (nothing if it has ended)."""
+        if self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGKILL)
         self.process.wait()
         self.log.close()
 
@@ -157,3 +197,25 @@ def launch(tmp_path: Path, anvil: ManagedAnvil) -> Iterator[Launcher]:
     for node in started:
         if node.process.poll() is None:
             node.interrupt()
+
+
+@pytest.fixture
+def launch_on_own_chain(tmp_path: Path) -> Iterator[Launcher]:
+    """``launch(name, anvil_port, *args)``: ``docex run`` on its own managed anvil (the
+    default chain), data in tmp/name, in a session of its own; killed by PID at the end
+    if a test left it running."""
+    started: list[NodeProcess] = []
+
+    def start(name: str, anvil_port: int, *args: str, port: int | None = None) -> NodeProcess:
+        node = NodeProcess(
+            tmp_path / name,
+            port or find_free_port(),
+            ["--anvil-port", str(anvil_port), *args],
+            new_session=True,
+        )
+        started.append(node)
+        return node
+
+    yield start
+    for node in started:
+        node.kill()

@@ -149,6 +149,35 @@ def test_check_exit_codes_valid_invalid_unreadable(
     assert runner.invoke(app, ["check", str(tmp_path / "missing.json")]).exit_code == 2
 
 
+def test_check_takes_many_files_one_result_each_and_exits_with_the_worst(
+    tmp_path: Path, keystore: tuple[Path, Path]
+) -> None:
+    files = write_documents(
+        tmp_path / "in", [sample_certificate_of_origin(0), sample_certificate_of_origin(1)]
+    )
+    assert wrap(keystore, files, tmp_path / "out").exit_code == 0  # type: ignore[attr-defined]
+    good = [str(tmp_path / "out" / f"doc-{i}.wrapped.json") for i in (0, 1)]
+    document = json.loads(Path(good[0]).read_text())
+    document["data"]["remarks"] = "altered after issue"
+    tampered = tmp_path / "tampered.json"
+    tampered.write_text(json.dumps(document))
+    missing = str(tmp_path / "missing.json")
+
+    all_valid = runner.invoke(app, ["check", *good])
+    one_invalid = runner.invoke(app, ["check", *good, str(tampered)])
+    one_unreadable = runner.invoke(app, ["check", missing, str(tampered), *good, "--json"])
+
+    assert all_valid.exit_code == 0, all_valid.output
+    assert all_valid.output.count("VALID") == 2  # one headline per file
+    assert one_invalid.exit_code == 1
+    assert one_invalid.output.count("INVALID") == 1
+    assert one_unreadable.exit_code == 2
+    results = json.loads(one_unreadable.stdout)
+    assert [r["file"] for r in results] == [missing, str(tampered), *good]
+    assert "cannot read" in results[0]["error"]
+    assert [r["verdict"]["valid"] for r in results[1:]] == [False, True, True]
+
+
 def test_check_against_another_chain_is_invalid(
     tmp_path: Path, keystore: tuple[Path, Path]
 ) -> None:

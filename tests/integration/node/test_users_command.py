@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from node.access.roles import Role
@@ -15,7 +16,27 @@ from node.db.schema import open_database
 runner = CliRunner()
 
 
-def test_an_added_issuer_token_authenticates_until_the_user_is_revoked(tmp_path: Path) -> None:
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    """A data dir holding a node's database, as ``docex run`` leaves it."""
+    open_database(tmp_path / "node.sqlite").dispose()
+    return tmp_path
+
+
+@pytest.mark.parametrize("command", [["add", "x", "--role", "auditor"], ["list"], ["token", "x"]])
+def test_users_commands_refuse_a_directory_without_node_data(
+    tmp_path_factory: pytest.TempPathFactory, command: list[str]
+) -> None:
+    empty = tmp_path_factory.mktemp("not-a-node")
+
+    result = runner.invoke(app, ["users", *command, "--data-dir", str(empty)])
+
+    assert result.exit_code == 1
+    assert f"no node data in {empty.resolve()}" in result.output
+    assert list(empty.iterdir()) == []  # no empty database created
+
+
+def test_an_added_issuer_token_authenticates_until_the_user_is_revoked(data_dir: Path) -> None:
     added = runner.invoke(
         app,
         [
@@ -27,22 +48,22 @@ def test_an_added_issuer_token_authenticates_until_the_user_is_revoked(tmp_path:
             "--types",
             "coo,permit",
             "--data-dir",
-            str(tmp_path),
+            str(data_dir),
         ],
     )
     assert added.exit_code == 0, added.output
     token = added.output.strip()
-    store = UserStore(open_database(tmp_path / "node.sqlite"))
+    store = UserStore(open_database(data_dir / "node.sqlite"))
     principal = store.authenticate(token)
     assert principal is not None
     assert principal.role is Role.ISSUER
     assert principal.document_types == {"coo/1", "coo/2", "permit/1"}  # "coo": every version
 
-    revoked = runner.invoke(app, ["users", "revoke", "moit", "--data-dir", str(tmp_path)])
+    revoked = runner.invoke(app, ["users", "revoke", "moit", "--data-dir", str(data_dir)])
 
     assert revoked.exit_code == 0, revoked.output
     assert store.authenticate(token) is None
-    listed = runner.invoke(app, ["users", "list", "--json", "--data-dir", str(tmp_path)])
+    listed = runner.invoke(app, ["users", "list", "--json", "--data-dir", str(data_dir)])
     assert json.loads(listed.output) == [
         {
             "name": "moit",
@@ -53,19 +74,19 @@ def test_an_added_issuer_token_authenticates_until_the_user_is_revoked(tmp_path:
     ]
 
 
-def test_tokens_are_stored_hashed_never_in_clear(tmp_path: Path) -> None:
+def test_tokens_are_stored_hashed_never_in_clear(data_dir: Path) -> None:
     token = runner.invoke(
-        app, ["users", "add", "audit", "--role", "auditor", "--data-dir", str(tmp_path)]
+        app, ["users", "add", "audit", "--role", "auditor", "--data-dir", str(data_dir)]
     ).output.strip()
 
-    for database_file in tmp_path.glob("node.sqlite*"):
+    for database_file in data_dir.glob("node.sqlite*"):
         assert token.encode() not in database_file.read_bytes()
 
 
-def test_a_role_that_takes_no_document_types_refuses_them(tmp_path: Path) -> None:
+def test_a_role_that_takes_no_document_types_refuses_them(data_dir: Path) -> None:
     result = runner.invoke(
         app,
-        ["users", "add", "x", "--role", "auditor", "--types", "coo", "--data-dir", str(tmp_path)],
+        ["users", "add", "x", "--role", "auditor", "--types", "coo", "--data-dir", str(data_dir)],
     )
 
     assert result.exit_code == 1

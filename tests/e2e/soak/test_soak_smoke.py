@@ -1,0 +1,54 @@
+"""Every ``make soak`` scenario at its smallest size (``python -m bench.soak --smoke``),
+so that a change that breaks one fails ``make test``; the full and quick runs, and the
+published figures, stay in ``make soak``. One test per scenario: pytest-xdist spreads
+them over the workers. Nothing is written to bench/results/ (``--smoke`` never writes).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def _scenarios() -> list[str]:
+    """The scenario names, from ``bench.soak`` itself (bench/ is not an installed package)."""
+    listed = subprocess.run(
+        [sys.executable, "-c", "from bench.soak.scenarios import SCENARIOS; print(*SCENARIOS)"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return listed.stdout.split()
+
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize("scenario", _scenarios())
+def test_the_soak_scenario_holds_at_smoke_size(scenario: str, tmp_path: Path) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.soak",
+            "--smoke",
+            "--only",
+            scenario,
+            "--workdir",
+            str(tmp_path),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-6000:]
+    assert "soak passed" in done.stdout

@@ -236,6 +236,13 @@ def test_docex_render_writes_the_certificate(
     assert refused.exit_code == 1
     assert "403" in refused.output
     assert output.read_bytes().startswith(b"%PDF-")  # a refusal leaves the file alone
+    korean = tmp_path / "cert-ko.pdf"
+    korean_arguments = ["render", receipt["id"], "-o", str(korean), "--lang", "ko"]
+    in_korean = runner.invoke(
+        docex, [*korean_arguments, "--node", url, "--token", node.tokens["issuer"]]
+    )
+    assert in_korean.exit_code == 0, in_korean.output
+    assert "원산지증명서" in pdf_words(korean.read_bytes())
 
 
 def test_docex_render_with_no_node_listening_exits_2(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ phone sizes go to ``tests/artifacts/web/``."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -193,3 +194,46 @@ def test_a_printed_certificate_uploaded_is_verified_by_its_link(
     page.wait_for_selector("#verdict.invalid")
     assert "QR code" in page.locator("#verdict-detail").inner_text()
     page.close()
+
+
+def test_an_amended_certificate_shows_when_and_its_replacement(
+    vn_node: Any, browser: Any, screenshots: Path
+) -> None:
+    receipt = anchored_certificate(vn_node, 23)
+    replacement = dict(receipt["document"]["data"])
+    replacement["remarks"] = "Amended: corrected gross weight."
+    auth = {"Authorization": f"Bearer {vn_node.token}"}
+    with httpx.Client(base_url=vn_node.base, timeout=60) as client:
+        amended = client.post(
+            f"/v1/documents/{receipt['id']}/amend", json=replacement, headers=auth
+        )
+        assert amended.status_code == 202, amended.text
+        deadline = time.monotonic() + 120
+        status: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            verdict = client.get(f"/v1/verify/{receipt['targetHash']}").json()
+            status = next(c for c in verdict["checks"] if c["name"] == "status")
+            if status["code"] == "superseded":
+                break
+            time.sleep(0.5)
+    assert status["code"] == "superseded", status
+    successor = verdict["supersededBy"]["targetHash"]
+    t = Messages("vi")
+    context = browser.new_context(locale="vi-VN", viewport=PHONE)
+    page = context.new_page()
+
+    page.goto(f"{vn_node.base}/v/{receipt['targetHash']}")
+    page.wait_for_selector("html[data-language='vi']")
+
+    notice = page.locator("#status-notice")
+    notice.wait_for()
+    assert notice.get_attribute("data-code") == "superseded"
+    assert t("notice.superseded").split("{date}")[0].strip() in notice.inner_text()
+    assert page.locator("#replacement-link").inner_text() == successor
+    assert t("event.DocumentSuperseded") in page.locator("#history").inner_text()
+    assert_above_the_fold(page)
+    page.screenshot(path=str(screenshots / "verify-amended-vi-phone.png"))
+    page.locator("#replacement-link").click()
+    page.wait_for_url(f"**/verify?ref={successor}")
+    assert check_statuses(page) == dict.fromkeys(CHECKS, "valid")
+    context.close()

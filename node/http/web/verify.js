@@ -239,6 +239,24 @@ function changedFields(presented, held) {
     .map((pointer) => ({ pointer, presented: at(presented.data, pointer), original: at(held, pointer) }));
 }
 
+// the labels of a document's top-level fields, for naming a changed field in words
+const FIELD_LABELS = {
+  certificateNumber: "doc.number", permitNumber: "doc.number", declarationNumber: "doc.number",
+  exporter: "doc.exporter", producer: "doc.producer", importer: "doc.importer",
+  holder: "doc.holder", declarant: "doc.declarant", customsOffice: "doc.customsOffice",
+  importingCountry: "doc.importingCountry", ftaForm: "doc.ftaForm", transport: "doc.transport",
+  items: "doc.goods", goods: "doc.goods", issueDate: "doc.issueDate", remarks: "doc.remarks",
+  validity: "doc.validity", conditions: "doc.conditions", kind: "doc.kind",
+  issuingAuthority: "doc.issuer", issuingMinistry: "doc.issuer", references: "doc.references",
+};
+
+/** A changed field in words: its top-level field's label, then the rest of its path. */
+function fieldName(pointer) {
+  const [, top, ...rest] = pointer.split("/");
+  const label = FIELD_LABELS[top] ? t(FIELD_LABELS[top]) : top;
+  return [label, ...rest.map((part) => (/^\d+$/.test(part) ? `#${Number(part) + 1}` : part))].join(" › ");
+}
+
 function shownValue(value) {
   if (value === undefined) return t("changed.absent");
   return typeof value === "string" ? value : JSON.stringify(value);
@@ -262,7 +280,8 @@ function showChanged(comparison) {
       el(
         "tr",
         { "data-field": change.pointer },
-        el("th", { scope: "row", class: "mono" }, change.pointer),
+        el("th", { scope: "row" }, fieldName(change.pointer), el("br"),
+          el("span", { class: "mono pointer" }, change.pointer)),
         el("td", {}, shownValue(change.presented)),
         el("td", {}, shownValue(change.original)),
       ),
@@ -433,9 +452,15 @@ async function verifyFile(file) {
     await verifyPrinted(bytes);
     return;
   }
+  const presented = parsedOrNull(new TextDecoder().decode(bytes));
+  if (presented === null) {
+    // neither a PDF nor JSON: say what is expected rather than the parser's complaint
+    showProblem({ key: "verify.notJson" });
+    return;
+  }
   const form = new FormData();
   form.append("file", file, file.name);
-  await verifyBody(form, null, parsedOrNull(new TextDecoder().decode(bytes)));
+  await verifyBody(form, null, presented);
 }
 
 function setUpForms() {

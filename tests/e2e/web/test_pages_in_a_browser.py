@@ -117,6 +117,7 @@ def test_a_valid_and_a_tampered_certificate_uploaded_on_the_verifier_page(
     original = receipt["document"]["data"]["exporter"]["name"]
     assert changed.locator("td").nth(0).inner_text() == original + "."
     assert changed.locator("td").nth(1).inner_text() == original
+    assert "Exporter \u203a name" in changed.locator("th").inner_text()
     page.screenshot(path=str(screenshots / "verify-tampered.png"), full_page=True)
     page.close()
 

@@ -193,6 +193,14 @@ def test_a_printed_certificate_uploaded_is_verified_by_its_link(
     page.get_by_role("button", name="Verify the file").click()
     page.wait_for_selector("#verdict.invalid")
     assert "QR code" in page.locator("#verdict-detail").inner_text()
+
+    # neither a PDF nor JSON: what the page expects, not a parser's complaint
+    garbage = tmp_path / "photo.jpg"
+    garbage.write_bytes(bytes([0xFF, 0xD8, 0xFF, 0xE0]) + b"\x00" * 64)
+    page.set_input_files("#file", str(garbage))
+    page.get_by_role("button", name="Verify the file").click()
+    page.wait_for_selector("#verdict-detail:has-text('not JSON')")
+    assert "UTF-8" not in page.locator("#verdict-detail").inner_text()
     page.close()
 
 

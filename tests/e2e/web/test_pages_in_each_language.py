@@ -245,3 +245,21 @@ def test_an_amended_certificate_shows_when_and_its_replacement(
     page.wait_for_url(f"**/verify?ref={successor}")
     assert check_statuses(page) == dict.fromkeys(CHECKS, "valid")
     context.close()
+
+
+def test_the_folded_forms_open_from_the_keyboard(
+    vn_node: Any, browser: Any, certificate: dict[str, Any]
+) -> None:
+    page = browser.new_page(viewport=PHONE)
+    page.goto(f"{vn_node.base}/v/{certificate['targetHash']}")
+    check_statuses(page)
+    assert not page.locator("#ref").is_visible()
+
+    page.locator("#inputs-box > summary").focus()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+
+    assert page.locator("#inputs-box").get_attribute("open") is not None
+    assert page.evaluate("document.activeElement.id") == "ref"
+    assert page.locator("#ref").input_value() == certificate["targetHash"]
+    page.close()

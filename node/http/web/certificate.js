@@ -69,7 +69,9 @@ function table(caption, headings, rows) {
       { class: "goods" },
       el("caption", {}, caption),
       el("thead", {}, el("tr", {}, headings.map((heading) => el("th", { scope: "col" }, t(heading))))),
-      el("tbody", {}, rows.map((cells) => el("tr", {}, cells.map((cell) => el("td", {}, cell ?? ""))))),
+      // each cell names its column too: on a phone the rows stack as cards (docex.css)
+      el("tbody", {}, rows.map((cells) => el("tr", {}, cells.map((cell, index) =>
+        el("td", { "data-label": t(headings[index]) }, cell ?? ""))))),
     ),
   );
 }

@@ -282,8 +282,8 @@ function showChanged(comparison) {
         { "data-field": change.pointer },
         el("th", { scope: "row" }, fieldName(change.pointer), el("br"),
           el("span", { class: "mono pointer" }, change.pointer)),
-        el("td", {}, shownValue(change.presented)),
-        el("td", {}, shownValue(change.original)),
+        el("td", { "data-label": t("changed.presented") }, shownValue(change.presented)),
+        el("td", { "data-label": t("changed.original") }, shownValue(change.original)),
       ),
     ),
   );

@@ -5,16 +5,17 @@ by the issuing authority's electronic signature instead of a stamp.
 
 from __future__ import annotations
 
+from adapters.languages import Messages
 from adapters.printing.printed_fields import PrintedFields
 from adapters.printing.sheet import Box, CertificateSheet, SheetHeading
 
 _ITEM_HEADINGS = (
-    "5. Item",
-    "6. Marks and numbers, number and kind of packages",
-    "7. Description of goods (HS code)",
-    "8. Origin criterion",
-    "9. Quantity, gross weight and FOB value",
-    "10. Invoice number and date",
+    "print.coo.item5",
+    "print.coo.item6",
+    "print.coo.item7",
+    "print.coo.item8",
+    "print.coo.item9",
+    "print.coo.item10",
 )
 _ITEM_WEIGHTS = (0.6, 2.0, 3.4, 1.1, 1.9, 1.7)
 
@@ -23,15 +24,18 @@ def _mark(fields: PrintedFields, pointer: str) -> str:
     return "[x]" if fields.value(pointer) is True else "[ ]"
 
 
-def coo_heading(fields: PrintedFields) -> SheetHeading:
+def coo_heading(fields: PrintedFields, t: Messages) -> SheetHeading:
     return SheetHeading(
-        title="CERTIFICATE OF ORIGIN",
+        title=t("print.coo.title"),
         subtitle=fields.text("/ftaForm"),
         lines=(
-            f"Reference No. {fields.text('/certificateNumber')}",
-            f"Issued in {fields.text('/issuingAuthority/country')}, "
-            f"importing country {fields.text('/importingCountry')}",
-            f"Issue date {fields.text('/issueDate')}",
+            t("print.coo.reference", number=fields.text("/certificateNumber")),
+            t(
+                "print.coo.issuedIn",
+                country=fields.text("/issuingAuthority/country"),
+                importing=fields.text("/importingCountry"),
+            ),
+            t("print.coo.issueDate", date=fields.text("/issueDate")),
         ),
     )
 
@@ -55,56 +59,53 @@ def _item_row(fields: PrintedFields, index: int) -> list[str]:
     ]
 
 
-def draw_coo(sheet: CertificateSheet, fields: PrintedFields, signer: str) -> None:
+def draw_coo(sheet: CertificateSheet, fields: PrintedFields, signer: str, t: Messages) -> None:
     transport = "\n".join(
         (
-            f"Departure date: {fields.text('/transport/departureDate')}",
-            f"Vessel / flight: {fields.text('/transport/vesselOrFlight')}",
-            f"Port of loading: {fields.port('/transport/portOfLoading')}",
-            f"Port of discharge: {fields.port('/transport/portOfDischarge')}",
+            t("print.coo.departure", value=fields.text("/transport/departureDate")),
+            t("print.coo.vessel", value=fields.text("/transport/vesselOrFlight")),
+            t("print.coo.loading", value=fields.port("/transport/portOfLoading")),
+            t("print.coo.discharge", value=fields.port("/transport/portOfDischarge")),
         )
     )
     exporter, consignee = fields.party("/exporter"), fields.party("/importer")
     official_use = "\n".join(
         (
-            f"{_mark(fields, '/backToBack')} Back-to-back (movement certificate)",
-            f"{_mark(fields, '/thirdPartyInvoicing')} Third-party invoicing",
-            f"{_mark(fields, '/issuedRetroactively')} Issued retroactively",
+            f"{_mark(fields, '/backToBack')} {t('print.coo.backToBack')}",
+            f"{_mark(fields, '/thirdPartyInvoicing')} {t('print.coo.thirdParty')}",
+            f"{_mark(fields, '/issuedRetroactively')} {t('print.coo.retroactive')}",
         )
     )
-    sheet.boxes(
-        Box("1. Goods consigned from (exporter's name, address, country)", exporter),
-        Box("2. Goods consigned to (consignee's name, address, country)", consignee),
-    )
-    sheet.boxes(
-        Box("3. Means of transport and route (as far as known)", transport),
-        Box("4. For official use", official_use),
-    )
+    sheet.boxes(Box(t("print.coo.box1"), exporter), Box(t("print.coo.box2"), consignee))
+    sheet.boxes(Box(t("print.coo.box3"), transport), Box(t("print.coo.box4"), official_use))
     producer = fields.party("/producer")
     if producer:
-        sheet.boxes(Box("Producer (name, address, country)", producer))
+        sheet.boxes(Box(t("print.coo.producer"), producer))
     rows = [_item_row(fields, index) for index in range(fields.count("/items"))]
     if not rows and fields.is_concealed("/items"):
-        rows = [["", "", "[concealed]", "", "", ""]]
-    sheet.item_table(_ITEM_HEADINGS, rows, _ITEM_WEIGHTS)
+        rows = [["", "", fields.concealed_mark, "", "", ""]]
+    sheet.item_table([t(key) for key in _ITEM_HEADINGS], rows, _ITEM_WEIGHTS)
     remarks = fields.text("/remarks")
     if remarks:
-        sheet.boxes(Box("Remarks", remarks))
+        sheet.boxes(Box(t("print.coo.remarks"), remarks))
     authority = fields.authority("/issuingAuthority")
     sheet.boxes(
         Box(
-            "11. Importing country",
-            f"{fields.text('/importingCountry')}\nForm: {fields.text('/ftaForm')}",
+            t("print.coo.box11"),
+            f"{fields.text('/importingCountry')}\n"
+            + t("print.coo.form", form=fields.text("/ftaForm")),
             weight=0.7,
         ),
         Box(
-            "12. Certification by the issuing authority",
-            "It is hereby certified, on the basis of control carried out, that the "
-            "declaration by the exporter is correct.\n"
-            f"{authority}\n"
-            f"Date of issue: {fields.text('/issueDate')}\n"
-            f"Signed electronically (EIP-712) by {signer}; no stamp or handwritten "
-            "signature: scan the QR code to verify this certificate against the chain.",
+            t("print.coo.box12"),
+            "\n".join(
+                (
+                    t("print.coo.certified"),
+                    authority,
+                    t("print.dateOfIssue", date=fields.text("/issueDate")),
+                    t("print.coo.signed", signer=signer),
+                )
+            ),
             weight=1.3,
         ),
     )

@@ -3,30 +3,40 @@ items and the documents it relies on."""
 
 from __future__ import annotations
 
+from adapters.languages import Messages
 from adapters.printing.printed_fields import PrintedFields
 from adapters.printing.sheet import Box, CertificateSheet, SheetHeading
 
 
-def declaration_heading(fields: PrintedFields) -> SheetHeading:
-    kind = fields.text("/kind")
+def declaration_heading(fields: PrintedFields, t: Messages) -> SheetHeading:
+    kind = fields.value("/kind")
     return SheetHeading(
-        title="CUSTOMS DECLARATION",
-        subtitle=f"{kind.capitalize()} declaration" if kind else "",
+        title=t("print.declaration.title"),
+        subtitle=t(f"print.declaration.kind.{kind}") if kind in ("import", "export") else "",
         lines=(
-            f"Declaration No. {fields.text('/declarationNumber')}",
-            f"Lodged in {fields.text('/customsOffice/country')} on {fields.text('/issueDate')}",
+            t("print.declaration.number", number=fields.text("/declarationNumber")),
+            t(
+                "print.declaration.lodgedIn",
+                country=fields.text("/customsOffice/country"),
+                date=fields.text("/issueDate"),
+            ),
         ),
     )
 
 
-def draw_declaration(sheet: CertificateSheet, fields: PrintedFields, signer: str) -> None:
-    office = (
-        f"{fields.text('/customsOffice/name')}\nCode: {fields.text('/customsOffice/code')}\n"
-        f"Country: {fields.text('/customsOffice/country')}"
+def draw_declaration(
+    sheet: CertificateSheet, fields: PrintedFields, signer: str, t: Messages
+) -> None:
+    office = "\n".join(
+        (
+            fields.text("/customsOffice/name"),
+            t("print.declaration.code", code=fields.text("/customsOffice/code")),
+            t("print.declaration.country", country=fields.text("/customsOffice/country")),
+        )
     )
     sheet.boxes(
-        Box("1. Declarant (name, address, country)", fields.party("/declarant"), weight=1.4),
-        Box("2. Customs office", office),
+        Box(t("print.declaration.box1"), fields.party("/declarant"), weight=1.4),
+        Box(t("print.declaration.box2"), office),
     )
     rows = []
     for index in range(fields.count("/items")):
@@ -41,11 +51,15 @@ def draw_declaration(sheet: CertificateSheet, fields: PrintedFields, signer: str
                 fields.text(f"{item}/originCountry"),
             ]
         )
-    sheet.item_table(
-        ("3. Item", "HS code", "Description", "Quantity", "Customs value", "Origin"),
-        rows,
-        (0.6, 1.1, 3.4, 1.3, 1.4, 0.8),
-    )
+    headings = [
+        t("print.declaration.item"),
+        t("print.hsCode"),
+        t("print.declaration.description"),
+        t("print.declaration.quantity"),
+        t("print.declaration.value"),
+        t("print.declaration.origin"),
+    ]
+    sheet.item_table(headings, rows, (0.6, 1.1, 3.4, 1.3, 1.4, 0.8))
     references = []
     for index in range(fields.count("/references")):
         reference = f"/references/{index}"
@@ -58,14 +72,18 @@ def draw_declaration(sheet: CertificateSheet, fields: PrintedFields, signer: str
             ]
         )
     if references:
-        sheet.item_table(
-            ("4. Document type", "Number", "Issued in", "Target hash"),
-            references,
-            (1.0, 1.6, 0.8, 4.2),
-        )
+        reference_headings = [
+            t("print.declaration.refType"),
+            t("print.declaration.refNumber"),
+            t("print.declaration.refIssuedIn"),
+            t("print.declaration.refTargetHash"),
+        ]
+        sheet.item_table(reference_headings, references, (1.0, 1.6, 0.8, 4.2))
     sheet.boxes(
         Box(
-            "5. Lodged",
-            f"Date: {fields.text('/issueDate')}\nSigned electronically (EIP-712) by {signer}.",
+            t("print.declaration.box5"),
+            t("print.declaration.date", date=fields.text("/issueDate"))
+            + "\n"
+            + t("print.declaration.signed", signer=signer),
         )
     )

@@ -16,3 +16,10 @@ class PrintingFontsMissing(DocexError):
     """A font the certificate embeds is not installed (``make setup`` installs it)."""
 
     code = "printing-fonts-missing"
+
+
+class PrintedCertificateGiven(InvalidInput):
+    """A PDF (a printed certificate) where a wrapped document was expected: it is
+    verified by its QR code or target hash, not as a file."""
+
+    code = "printed-certificate"

@@ -3,36 +3,48 @@ signed for the issuing ministry."""
 
 from __future__ import annotations
 
+from adapters.languages import Messages
 from adapters.printing.printed_fields import PrintedFields
 from adapters.printing.sheet import Box, CertificateSheet, SheetHeading
 
 
-def permit_heading(fields: PrintedFields) -> SheetHeading:
-    kind = fields.text("/kind").upper()
+def permit_heading(fields: PrintedFields, t: Messages) -> SheetHeading:
+    kind = fields.value("/kind")
     return SheetHeading(
-        title=f"{kind} PERMIT" if kind and kind != "[CONCEALED]" else "PERMIT",
+        title=t(f"print.permit.title.{kind}")
+        if kind in ("import", "export")
+        else t("print.permit.title"),
         subtitle=fields.authority("/issuingMinistry"),
         lines=(
-            f"Permit No. {fields.text('/permitNumber')}",
-            f"Issued in {fields.text('/issuingMinistry/country')} on {fields.text('/issueDate')}",
+            t("print.permit.number", number=fields.text("/permitNumber")),
+            t(
+                "print.permit.issuedIn",
+                country=fields.text("/issuingMinistry/country"),
+                date=fields.text("/issueDate"),
+            ),
         ),
     )
 
 
-def draw_permit(sheet: CertificateSheet, fields: PrintedFields, signer: str) -> None:
+def draw_permit(sheet: CertificateSheet, fields: PrintedFields, signer: str, t: Messages) -> None:
     addressees = fields.value("/addresseeCountries")
     sent_to = (
         ", ".join(addressees)
         if isinstance(addressees, list)
-        else fields.text("/addresseeCountries", "none")
+        else fields.text("/addresseeCountries", t("print.permit.none"))
     )
     sheet.boxes(
-        Box("1. Permit holder (name, address, country)", fields.party("/holder"), weight=1.4),
+        Box(t("print.permit.box1"), fields.party("/holder"), weight=1.4),
         Box(
-            "2. Validity",
-            f"From: {fields.text('/validity/validFrom')}\n"
-            f"Until: {fields.text('/validity/validUntil')} (included)\n"
-            f"Kind: {fields.text('/kind')}\nSent to: {sent_to}",
+            t("print.permit.box2"),
+            "\n".join(
+                (
+                    t("print.permit.from", date=fields.text("/validity/validFrom")),
+                    t("print.permit.until", date=fields.text("/validity/validUntil")),
+                    t("print.permit.kind", kind=fields.text("/kind")),
+                    t("print.permit.sentTo", countries=sent_to),
+                )
+            ),
         ),
     )
     rows = [
@@ -45,22 +57,31 @@ def draw_permit(sheet: CertificateSheet, fields: PrintedFields, signer: str) -> 
         for index in range(fields.count("/goods"))
     ]
     if not rows and fields.is_concealed("/goods"):
-        rows = [["", "", "[concealed]", ""]]
-    headings = ("3. No.", "HS code", "Description of goods", "Quantity allowed")
+        rows = [["", "", fields.concealed_mark, ""]]
+    headings = [
+        t("print.permit.no"),
+        t("print.hsCode"),
+        t("print.permit.description"),
+        t("print.permit.quantity"),
+    ]
     sheet.item_table(headings, rows, (0.5, 1.1, 4.6, 1.6))
     conditions = fields.lines("/conditions")
     sheet.boxes(
         Box(
-            "4. Conditions",
-            "\n".join(f"{n}. {text}" for n, text in enumerate(conditions, 1)) or "None.",
+            t("print.permit.box4"),
+            "\n".join(f"{n}. {text}" for n, text in enumerate(conditions, 1))
+            or t("print.permit.noConditions"),
         )
     )
     sheet.boxes(
         Box(
-            "5. Issued by",
-            f"{fields.authority('/issuingMinistry')}\n"
-            f"Date of issue: {fields.text('/issueDate')}\n"
-            f"Signed electronically (EIP-712) by {signer}; scan the QR code to verify this "
-            "permit against the chain.",
+            t("print.permit.box5"),
+            "\n".join(
+                (
+                    fields.authority("/issuingMinistry"),
+                    t("print.dateOfIssue", date=fields.text("/issueDate")),
+                    t("print.permit.signed", signer=signer),
+                )
+            ),
         )
     )

@@ -20,6 +20,8 @@ class PrintedFields:
 
     data: Mapping[str, Any]
     concealed: frozenset[str]
+    #: what a concealed field prints as, in the certificate's language
+    concealed_mark: str = CONCEALED
 
     def value(self, pointer: str) -> Any:
         """The JSON value at ``pointer`` (``/a/0/b``), or None when absent."""
@@ -42,12 +44,12 @@ class PrintedFields:
         """The field as printed: its text, ``[concealed]``, or ``absent``."""
         value = self.value(pointer)
         if value is None:
-            return CONCEALED if self.is_concealed(pointer) else absent
+            return self.concealed_mark if self.is_concealed(pointer) else absent
         if isinstance(value, bool):
             return "yes" if value else "no"
         if isinstance(value, str | int):
             return str(value)
-        return CONCEALED if self.is_concealed(pointer) else absent
+        return self.concealed_mark if self.is_concealed(pointer) else absent
 
     def count(self, pointer: str) -> int:
         """The length of the array at ``pointer`` (0 when absent)."""
@@ -57,7 +59,7 @@ class PrintedFields:
     def party(self, pointer: str) -> str:
         """A party (name, address, identifier, country) as lines of a form box."""
         if self.value(pointer) is None:
-            return CONCEALED if self.is_concealed(pointer) else ""
+            return self.concealed_mark if self.is_concealed(pointer) else ""
         lines = [self.text(f"{pointer}/name")]
         address = self.text(f"{pointer}/address")
         if address:
@@ -79,7 +81,7 @@ class PrintedFields:
     def measure(self, pointer: str) -> str:
         """A quantity or weight: ``1000 KGM``."""
         if self.value(pointer) is None:
-            return CONCEALED if self.is_concealed(pointer) else ""
+            return self.concealed_mark if self.is_concealed(pointer) else ""
         return " ".join(
             part for part in (self.text(f"{pointer}/value"), self.text(f"{pointer}/unit")) if part
         )
@@ -87,7 +89,7 @@ class PrintedFields:
     def money(self, pointer: str) -> str:
         """A monetary amount: ``USD 435.00``."""
         if self.value(pointer) is None:
-            return CONCEALED if self.is_concealed(pointer) else ""
+            return self.concealed_mark if self.is_concealed(pointer) else ""
         return " ".join(
             part
             for part in (self.text(f"{pointer}/currency"), self.text(f"{pointer}/amount"))
@@ -97,7 +99,7 @@ class PrintedFields:
     def port(self, pointer: str) -> str:
         """A port: ``Cat Lai, Ho Chi Minh City (VNCLI)``."""
         if self.value(pointer) is None:
-            return CONCEALED if self.is_concealed(pointer) else ""
+            return self.concealed_mark if self.is_concealed(pointer) else ""
         name = self.text(f"{pointer}/name")
         code = self.text(f"{pointer}/unLocode")
         return f"{name} ({code})" if code else name
@@ -106,5 +108,5 @@ class PrintedFields:
         """An array of text (permit conditions) as printed lines."""
         value = self.value(pointer)
         if not isinstance(value, list):
-            return [CONCEALED] if self.is_concealed(pointer) else []
+            return [self.concealed_mark] if self.is_concealed(pointer) else []
         return [self.text(f"{pointer}/{index}") for index in range(len(value))]

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from adapters.languages import DEFAULT_LANGUAGE, Messages
 from adapters.printing.coo_form import coo_heading, draw_coo
 from adapters.printing.declaration_form import declaration_heading, draw_declaration
 from adapters.printing.errors import UnprintableDocument
@@ -46,8 +47,8 @@ class AnchoringFacts:
 
 @dataclass(frozen=True, slots=True)
 class _DocumentForm:
-    heading: Callable[[PrintedFields], SheetHeading]
-    draw: Callable[[CertificateSheet, PrintedFields, str], None]
+    heading: Callable[[PrintedFields, Messages], SheetHeading]
+    draw: Callable[[CertificateSheet, PrintedFields, str, Messages], None]
 
 
 _FORMS: Final[Mapping[str, _DocumentForm]] = {
@@ -59,23 +60,35 @@ _FORMS: Final[Mapping[str, _DocumentForm]] = {
 PRINTABLE_TYPES: Final = tuple(_FORMS)
 
 
-def _footer_lines(wrapped: WrappedDocument, anchoring: AnchoringFacts, link: str) -> list[str]:
+def _footer_lines(
+    wrapped: WrappedDocument, anchoring: AnchoringFacts, link: str, t: Messages
+) -> list[str]:
     anchor = wrapped.batch.anchor
     signature = wrapped.signature
     when = anchoring.anchored_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+    def label(key: str) -> str:
+        return t(f"print.footer.{key}").ljust(13) + " "
+
     lines = [
-        f"Verify        {link}",
-        f"Target hash   {to_hex(wrapped.target_hash)}   ({anchor.document_type})",
-        f"Batch root    {to_hex(anchor.root)}   ({anchor.document_count} documents)",
-        f"Anchoring tx  {anchoring.tx_hash}   block {anchoring.block_number}   {when}",
-        f"Signer        {signature.signer} (EIP-712)   chain id {signature.domain.chain_id}"
-        f"   registry {signature.domain.verifying_contract}",
+        f"{label('verify')}{link}",
+        f"{label('targetHash')}{to_hex(wrapped.target_hash)}   ({anchor.document_type})",
+        f"{label('batchRoot')}{to_hex(anchor.root)}   "
+        f"({t('print.footer.documents', count=anchor.document_count)})",
+        f"{label('anchoring')}{anchoring.tx_hash}   "
+        f"{t('print.footer.block', block=anchoring.block_number)}   {when}",
+        f"{label('signer')}{signature.signer} (EIP-712)   "
+        f"{t('print.footer.chainId', chain=signature.domain.chain_id)}"
+        f"   {t('print.footer.registry', registry=signature.domain.verifying_contract)}",
     ]
     concealed = sorted(wrapped.salted.concealed)
     if concealed:
         listed = ", ".join(concealed[:_LISTED_CONCEALED])
         more = len(concealed) - _LISTED_CONCEALED
-        lines.append(f"Concealed     {listed}" + (f" and {more} more" if more > 0 else ""))
+        lines.append(
+            f"{label('concealed')}{listed}"
+            + (f" {t('print.footer.more', count=more)}" if more > 0 else "")
+        )
     return lines
 
 
@@ -84,11 +97,14 @@ def render_certificate(
     anchoring: AnchoringFacts,
     link: str,
     fonts: CertificateFonts = DEBIAN_FONTS,
+    language: str = DEFAULT_LANGUAGE,
 ) -> bytes:
     """The PDF of ``wrapped_json`` (a ``docex-wrapped/1`` document) with a QR code of
-    ``link``. The same inputs give the same bytes (the PDF's dates are the anchoring
-    time). :class:`UnprintableDocument` for anything that is not a wrapped document of a
-    known type; :class:`PrintingFontsMissing` when the fonts are not installed."""
+        ``link``. The same inputs give the same bytes (the PDF's dates are the anchoring
+        time). :class:`UnprintableDocument` for anything that is not a wrapped document of a
+        known type; :class:`PrintingFontsMissing` when the fonts are not installed. docex's own
+    words (labels, box titles, footer) are in ``language`` (``en``, ``vi``, ``ko``); the
+    document's field values are printed as issued."""
     try:
         wrapped = WrappedDocument.from_json(dict(wrapped_json))
     except InvalidWrappedDocument as error:
@@ -99,14 +115,22 @@ def render_certificate(
             f"no printed form for document type {wrapped.document_type!r}; "
             f"printable: {', '.join(PRINTABLE_TYPES)}"
         )
-    fields = PrintedFields(data=wrapped.salted.data, concealed=frozenset(wrapped.salted.concealed))
+    t = Messages(language)
+    fields = PrintedFields(
+        data=wrapped.salted.data,
+        concealed=frozenset(wrapped.salted.concealed),
+        concealed_mark=t("print.concealed"),
+    )
+    heading = replace(
+        form.heading(fields, t), scan_label=t("print.scan"), page_label=t("print.page")
+    )
     sheet = CertificateSheet(
-        heading=form.heading(fields),
+        heading=heading,
         qr_code=link_qr_code(link),
-        footer_lines=_footer_lines(wrapped, anchoring, link),
+        footer_lines=_footer_lines(wrapped, anchoring, link, t),
         fonts=installed_fonts(fonts),
         created=anchoring.anchored_at.astimezone(UTC),
     )
     sheet.add_page()
-    form.draw(sheet, fields, wrapped.signature.signer)
+    form.draw(sheet, fields, wrapped.signature.signer, t)
     return sheet.document_bytes()

@@ -46,6 +46,10 @@ class SheetHeading:
     subtitle: str
     #: short lines under the title: reference number, issuing country, ...
     lines: tuple[str, ...]
+    #: under the QR code, in the certificate's language
+    scan_label: str = "Scan to verify"
+    #: the page number line, ``{page}`` and ``{pages}`` filled in
+    page_label: str = "Page {page} of {pages}"
 
 
 class CertificateSheet(FPDF):
@@ -69,13 +73,19 @@ class CertificateSheet(FPDF):
         self.add_font("mono", "", fonts.mono)
         self.add_font("fallback", "", fonts.fallback)
         self.add_font("fallback", "B", fonts.fallback_bold)
-        self.set_fallback_fonts(["fallback"])
+        # DejaVu Sans for the Vietnamese letters DejaVu Sans Mono lacks (footer labels),
+        # then Nanum Gothic for Hangul
+        self.set_fallback_fonts(["text", "fallback"])
         self.set_margins(MARGIN, MARGIN, MARGIN)
         self.set_auto_page_break(auto=True, margin=FOOTER_HEIGHT)
         # a fixed date (the anchoring time) makes the same document print the same bytes
         self.set_creation_date(created)
         self.set_creator("docex")
         self.set_title(f"{heading.title} {heading.lines[0] if heading.lines else ''}".strip())
+        # the verification link, readable without the QR code: a verifier page given this
+        # PDF finds it in the document information (the content streams are compressed)
+        self.set_subject(qr_code.link)
+        self.set_keywords(f"docex-verify {qr_code.link}")
         self.set_text_color(*_INK)
         self.set_draw_color(60, 60, 60)
         self.set_line_width(0.25)
@@ -99,7 +109,7 @@ class CertificateSheet(FPDF):
             self.multi_cell(text_width, 4.2, line, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.set_font("text", "", 6.5)
         self.set_xy(PAGE_WIDTH - MARGIN - QR_SIZE, top - 2 + QR_SIZE - 1)
-        self.cell(QR_SIZE, 3, "Scan to verify", align="C")
+        self.cell(QR_SIZE, 3, self._heading.scan_label, align="C")
         self.set_xy(MARGIN, max(self.get_y() + 4, top + QR_SIZE + 4))
 
     def footer(self) -> None:
@@ -110,13 +120,16 @@ class CertificateSheet(FPDF):
         for line in self._footer_lines:
             self.cell(CONTENT_WIDTH, 2.9, line, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.set_font("text", "", 6.5)
+        page_line = self._heading.page_label.replace("{page}", str(self.page_no()))
         self.cell(
-            CONTENT_WIDTH, 3, f"Page {self.page_no()} of {{nb}}", align="R", new_x=XPos.LMARGIN
+            CONTENT_WIDTH, 3, page_line.replace("{pages}", "{nb}"), align="R", new_x=XPos.LMARGIN
         )
 
     def _draw_qr_code(self, x: float, y: float) -> None:
         side = self._qr_code.modules_per_side + 2 * QUIET_ZONE_MODULES
         module = QR_SIZE / side
+        # on screen, a click on the QR code opens the link
+        self.link(x, y, QR_SIZE, QR_SIZE, self._qr_code.link)
         self.set_fill_color(0, 0, 0)
         for row_index, row in enumerate(self._qr_code.rows):
             top = y + (row_index + QUIET_ZONE_MODULES) * module

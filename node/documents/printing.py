@@ -138,13 +138,13 @@ def printable_document(
 
 
 def print_certificate(
-    services: NodeServices, principal: Principal, document_id: str
+    services: NodeServices, principal: Principal, document_id: str, language: str = "en"
 ) -> PrintedCertificate:
     """The PDF of the document ``document_id`` names, its QR code carrying the public link
-    ``{base_url}/v/{target hash}``."""
+    ``{base_url}/v/{target hash}``, its own words in ``language``."""
     document = printable_document(services, principal, document_id)
     link = f"{services.settings.base_url}/v/{document.target_hash_hex}"
-    pdf = render_certificate(document.wrapped, document.anchoring, link)
+    pdf = render_certificate(document.wrapped, document.anchoring, link, language=language)
     return PrintedCertificate(
         pdf=pdf,
         target_hash_hex=document.target_hash_hex,

@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 import typer
 
+from adapters.languages import LANGUAGES
 from node.cli.client.node_client import (
     NodeClientError,
     NodeOption,
@@ -59,15 +60,24 @@ def render(
         typer.Option("--output", "-o", help="PDF file to write ('-' for standard output)."),
     ],
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    language: Annotated[
+        str,
+        typer.Option(
+            "--lang",
+            help="Language of the certificate's labels: en, vi or ko (field values as issued).",
+        ),
+    ] = "en",
     node: NodeOption = None,
     token: TokenOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Download the printable certificate (PDF with a verification QR code) of a document."""
     to_stdout = str(output) == "-"
+    if language not in LANGUAGES:
+        raise typer.BadParameter(f"one of {', '.join(LANGUAGES)}", param_hint="--lang")
     if not to_stdout and output.exists() and not force:
         fail(_COMMAND, EXIT_REFUSED, f"{output} exists; pass --force to overwrite it")
-    path = f"/v1/documents/{quote(document_id, safe='')}/certificate.pdf"
+    path = f"/v1/documents/{quote(document_id, safe='')}/certificate.pdf?lang={language}"
     with open_client(_COMMAND, config, node, token) as client:
         try:
             response = client.request(

@@ -8,11 +8,12 @@ page for the document (``{base_url}/v/{target hash}``).
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Annotated, Any, Final
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response
 
+from adapters.languages import LANGUAGES, preferred_language
 from node.documents.printing import print_certificate
 from node.http.deps import CertificatePrinter, Services
 
@@ -46,18 +47,29 @@ _RESPONSES: Final[dict[int | str, Any]] = {
         "A certificate of origin or a permit in its familiar form layout (a declaration in "
         "a plain one), with a QR code of the document's public verification link and, in "
         "small type, the target hash, batch root, anchoring transaction and block. For the "
-        "document's issuer, customs officers of an addressee country, auditors and admins."
+        "document's issuer, customs officers of an addressee country, auditors and admins. "
+        "Its labels are in `lang` (en, vi, ko), else in the first of them `Accept-Language` "
+        "asks for, else English; the document's field values are printed as issued."
     ),
     response_class=Response,
     responses=_RESPONSES,
 )
 def certificate_pdf(
-    document_id: str, services: Services, principal: CertificatePrinter
+    document_id: str,
+    services: Services,
+    principal: CertificatePrinter,
+    lang: Annotated[str | None, Query(description="en, vi or ko")] = None,
+    accept_language: Annotated[str | None, Header()] = None,
 ) -> Response:
-    printed = print_certificate(services, principal, document_id)
+    language = lang if lang in LANGUAGES else preferred_language(accept_language)
+    printed = print_certificate(services, principal, document_id, language)
     filename = f"{printed.document_type.replace('/', '-')}-{printed.target_hash_hex[2:18]}.pdf"
     return Response(
         printed.pdf,
         media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+        headers={
+            "Content-Disposition": f'inline; filename="{filename}"',
+            "Content-Language": language,
+            "Vary": "Accept-Language",
+        },
     )

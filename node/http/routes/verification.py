@@ -11,6 +11,7 @@ from starlette.datastructures import UploadFile
 from starlette.types import Message
 
 from adapters.formats.openattestation import is_openattestation_v2
+from adapters.printing import PrintedCertificateGiven, is_pdf, printed_target_hash
 from certificates import CheckCode, CheckStatus, parse_strict_json
 from certificates.errors import InputTooLarge, InvalidInput
 from node.errors import UnsupportedMediaType
@@ -95,6 +96,22 @@ _VERDICT_EXAMPLE: Final = {
 }
 
 
+def _not_a_printed_certificate(content: bytes) -> bytes:
+    """``content``, unless it is a PDF: then a clear error naming how to verify it."""
+    if not is_pdf(content):
+        return content
+    target_hash = printed_target_hash(content)
+    if target_hash is None:
+        raise PrintedCertificateGiven(
+            "this is a PDF, not a wrapped document (docex-wrapped/1): to verify a printed "
+            "certificate, scan its QR code, or verify the target hash printed at its foot"
+        )
+    raise PrintedCertificateGiven(
+        "this is a printed certificate (PDF), not a wrapped document: verify it by its "
+        f"reference, GET /v1/verify/{target_hash} (what its QR code opens)"
+    )
+
+
 async def _uploaded_file(request: Request, limit: int) -> bytes:
     raw = await read_body(request, limit + _MULTIPART_OVERHEAD)
 
@@ -144,12 +161,12 @@ async def verify(request: Request, services: Services) -> JSONResponse:
         value = await read_json(request, settings.max_body_bytes)
     elif content_type == "multipart/form-data":
         value = parse_strict_json(
-            await _uploaded_file(request, settings.max_upload_bytes),
+            _not_a_printed_certificate(await _uploaded_file(request, settings.max_upload_bytes)),
             max_bytes=settings.max_upload_bytes,
         )
     elif content_type == "application/octet-stream":
         value = parse_strict_json(
-            await read_body(request, settings.max_upload_bytes),
+            _not_a_printed_certificate(await read_body(request, settings.max_upload_bytes)),
             max_bytes=settings.max_upload_bytes,
         )
     else:

@@ -1,6 +1,7 @@
 // The issuer page: a token and one document -> POST /v1/documents, then the receipt
 // followed until the batch is anchored, then the printable certificate and verify link.
-import { call, chainTime, el, fill } from "./show.js";
+import { call, el, fill } from "./show.js";
+import { chainTime, setUpLanguages, t } from "./i18n.js";
 
 const POLL_MS = 1000;
 const GIVE_UP_AFTER_MS = 5 * 60 * 1000;
@@ -29,43 +30,44 @@ function fact(term, value, mono = false) {
 function showReceipt(receipt) {
   fill(
     $("receipt"),
-    fact("Receipt", receipt.id, true),
-    fact("Status", receipt.status),
-    fact("Target hash", receipt.targetHash, true),
-    fact("Batch root", receipt.batchRoot, true),
-    fact("Block", receipt.blockNumber),
-    fact("Anchored", receipt.anchoredAt ? chainTime(receipt.anchoredAt) : null),
-    fact("Transaction", receipt.txHash, true),
-    fact("Content (CID)", receipt.cid, true),
+    fact(t("issue.receipt"), receipt.id, true),
+    fact(t("issue.status"), receipt.status),
+    fact(t("fact.targetHash"), receipt.targetHash, true),
+    fact(t("fact.batchRoot"), receipt.batchRoot, true),
+    fact(t("issue.block"), receipt.blockNumber),
+    fact(t("issue.anchoredAt"), receipt.anchoredAt ? chainTime(receipt.anchoredAt) : null),
+    fact(t("fact.tx"), receipt.txHash, true),
+    fact(t("fact.cid"), receipt.cid, true),
   );
 }
 
 async function certificateLink(receipt) {
-  const answer = await fetch(`v1/documents/${receipt.id}/certificate.pdf`, { headers: authorization() })
+  const language = document.documentElement.lang;
+  const answer = await fetch(`v1/documents/${receipt.id}/certificate.pdf?lang=${language}`, { headers: authorization() })
     .catch(() => null);
   if (!answer || !answer.ok) {
     return el("span", { class: "hint", id: "certificate-missing" },
-      "The printable certificate is not available from this node.");
+      t("issue.noPdf"));
   }
   const url = URL.createObjectURL(await answer.blob());
   return el("a", { href: url, download: `certificate-${receipt.id}.pdf`, id: "certificate-link" },
-    "Download the printable certificate (PDF)");
+    t("issue.downloadPdf"));
 }
 
 async function showAnchored(receipt) {
-  const section = outcome("Anchored: the document is issued", false);
+  const section = outcome(t("issue.anchored"), false);
   showReceipt(receipt);
-  const verify = el("a", { href: `v/${receipt.targetHash}`, id: "verify-link" }, "Open its verification page");
+  const verify = el("a", { href: `v/${receipt.targetHash}`, id: "verify-link" }, t("issue.openVerify"));
   const share = el("span", { class: "mono" }, new URL(`v/${receipt.targetHash}`, document.baseURI).href);
   fill($("links"), verify, share, await certificateLink(receipt));
-  $("progress").textContent = "Anchored.";
+  $("progress").textContent = t("issue.anchoredShort");
   section.focus();
 }
 
 async function follow(receiptUrl, started) {
   const answer = await call(receiptUrl.replace(/^\//, ""), { headers: authorization() });
   if (!answer.ok || !answer.body) {
-    outcome("Could not read the receipt", true);
+    outcome(t("issue.receiptUnreadable"), true);
     fill($("links"), answer.message);
     $("progress").textContent = answer.message;
     return;
@@ -75,13 +77,13 @@ async function follow(receiptUrl, started) {
   if (receipt.status === "anchored") {
     await showAnchored(receipt);
   } else if (receipt.status === "failed") {
-    outcome("The batch failed to anchor", true);
-    fill($("links"), receipt.error || "See the node's log.");
-    $("progress").textContent = "Failed.";
+    outcome(t("issue.failed"), true);
+    fill($("links"), receipt.error || t("issue.seeLog"));
+    $("progress").textContent = t("issue.failedShort");
   } else if (Date.now() - started > GIVE_UP_AFTER_MS) {
-    $("progress").textContent = "Still pending after 5 minutes; check the receipt later.";
+    $("progress").textContent = t("issue.stillPending");
   } else {
-    $("progress").textContent = `Accepted; waiting for the anchor (${receipt.status})…`;
+    $("progress").textContent = t("issue.waiting", { status: receipt.status });
     window.setTimeout(() => follow(receiptUrl, started), POLL_MS);
   }
 }
@@ -90,18 +92,18 @@ async function submit(event) {
   event.preventDefault();
   const text = $("document").value.trim();
   if (!$("token").value.trim()) {
-    $("progress").textContent = "Enter your access token first.";
+    $("progress").textContent = t("issue.tokenFirst");
     $("token").focus();
     return;
   }
   if (!text) {
-    $("progress").textContent = "Enter or load a document first.";
+    $("progress").textContent = t("issue.documentFirst");
     $("document").focus();
     return;
   }
   const query = $("confidential").checked ? "?confidential=true" : "";
   $("submit").disabled = true;
-  $("progress").textContent = "Submitting…";
+  $("progress").textContent = t("issue.submitting");
   const answer = await call(`v1/documents${query}`, {
     method: "POST",
     headers: { "Content-Type": "application/json", ...authorization() },
@@ -109,7 +111,7 @@ async function submit(event) {
   });
   $("submit").disabled = false;
   if (!answer.ok || !answer.body) {
-    const section = outcome("Not accepted", true);
+    const section = outcome(t("issue.notAccepted"), true);
     fill($("receipt"));
     fill($("links"), answer.message);
     $("progress").textContent = answer.message;
@@ -117,20 +119,31 @@ async function submit(event) {
     return;
   }
   const [first] = answer.body.receipts;
-  outcome("Accepted", false);
+  outcome(t("issue.accepted"), false);
   fill($("links"));
   await follow(first.url, Date.now());
 }
 
+function fillTypes() {
+  const chosen = $("type").value;
+  fill($("type"), Object.keys(samples).map((type) => el("option", { value: type }, `${t(`type.${type}`)} (${type})`)));
+  if (chosen) $("type").value = chosen;
+}
+
 async function setUp() {
-  const answer = await call("web/samples.json");
-  samples = answer.ok && answer.body ? answer.body : {};
-  fill($("type"), Object.keys(samples).map((type) => el("option", { value: type }, type)));
-  $("load-sample").addEventListener("click", () => {
-    const sample = samples[$("type").value];
+  // the buttons work from the start; a click before the samples arrive waits for them
+  const loaded = call("web/samples.json").then((answer) => {
+    samples = answer.ok && answer.body ? answer.body : {};
+  });
+  $("load-sample").addEventListener("click", async () => {
+    await loaded;
+    const sample = samples[$("type").value || Object.keys(samples)[0]];
     if (sample) $("document").value = JSON.stringify(sample, null, 2);
   });
   $("issue-form").addEventListener("submit", submit);
+  await setUpLanguages(fillTypes);
+  await loaded;
+  fillTypes();
 }
 
 setUp();

@@ -1,6 +1,12 @@
 """The node's web pages: ``GET /verify`` (verifier), ``GET /v/{ref}`` (the short link a QR
 code carries: a redirect to the verifier page for that reference), ``GET /issue`` (issuer
-page), their assets under ``/web/`` and ``/web/samples.json`` (a sample document per type).
+page), their assets under ``/web/``, ``/web/samples.json`` (a sample document per type)
+and ``/web/i18n/{language}.json`` (the message catalogues of :mod:`adapters.languages`).
+
+Languages: a page is served with ``<html lang>`` set to the first of English,
+Vietnamese and Korean its ``Accept-Language`` asks for; the page's switch overrides it
+and is remembered in the browser (``localStorage``), and the scripts take every word from
+the catalogue (a document's own field values are shown as issued).
 
 The pages are static files of this package (plain HTML, CSS and JavaScript: no build
 step, no external CDN, nothing fetched from outside the node); they talk to the node's
@@ -14,12 +20,13 @@ from __future__ import annotations
 
 import json
 from importlib import resources
-from typing import Final
+from typing import Annotated, Final
 from urllib.parse import quote
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, Header, HTTPException
 from fastapi.responses import Response
 
+from adapters.languages import LANGUAGES, catalogue_bytes, preferred_language
 from certificates.schemas import DOCUMENT_TYPES
 from certificates.schemas.samples import sample_document
 
@@ -42,6 +49,8 @@ ASSETS: Final = {
     "verify.js": "text/javascript; charset=utf-8",
     "issue.js": "text/javascript; charset=utf-8",
     "show.js": "text/javascript; charset=utf-8",
+    "i18n.js": "text/javascript; charset=utf-8",
+    "certificate.js": "text/javascript; charset=utf-8",
 }
 _HTML: Final = "text/html; charset=utf-8"
 
@@ -52,6 +61,14 @@ def _file(name: str) -> bytes:
 
 def _answer(content: bytes, media_type: str) -> Response:
     return Response(content, media_type=media_type, headers=SECURITY_HEADERS)
+
+
+def _page(content: bytes, accept_language: str | None) -> Response:
+    """A page in the language ``Accept-Language`` prefers (its ``<html lang>``)."""
+    language = preferred_language(accept_language)
+    html = content.replace(b'<html lang="en">', f'<html lang="{language}">'.encode(), 1)
+    headers = {**SECURITY_HEADERS, "Content-Language": language, "Vary": "Accept-Language"}
+    return Response(html, media_type=_HTML, headers=headers)
 
 
 def _samples() -> bytes:
@@ -66,14 +83,22 @@ def pages_router() -> APIRouter:
     pages = {path: _file(name) for path, name in PAGES.items()}
     assets = {name: _file(name) for name in ASSETS}
     samples = _samples()
+    catalogues = {language: catalogue_bytes(language) for language in LANGUAGES}
 
     @router.get("/verify")
-    def verifier_page() -> Response:
-        return _answer(pages["verify"], _HTML)
+    def verifier_page(accept_language: Annotated[str | None, Header()] = None) -> Response:
+        return _page(pages["verify"], accept_language)
 
     @router.get("/issue")
-    def issuer_page() -> Response:
-        return _answer(pages["issue"], _HTML)
+    def issuer_page(accept_language: Annotated[str | None, Header()] = None) -> Response:
+        return _page(pages["issue"], accept_language)
+
+    @router.get("/web/i18n/{language}.json")
+    def message_catalogue(language: str) -> Response:
+        content = catalogues.get(language)
+        if content is None:
+            raise HTTPException(404, f"no catalogue for language {language[:16]!r}")
+        return _answer(content, "application/json")
 
     @router.get("/v/{ref}")
     def short_link(ref: str) -> Response:

@@ -1,5 +1,6 @@
 // What the docex pages share: building elements (text only, never HTML strings),
-// reading the node's answers (JSON or RFC 9457 problem+json), formatting chain times.
+// reading the node's answers (JSON or RFC 9457 problem+json). Words and times in the
+// page's language: i18n.js.
 
 /** An element with attributes and children (strings become text nodes). */
 export function el(tag, attributes = {}, ...children) {
@@ -22,12 +23,6 @@ export function fill(node, ...children) {
   for (const child of children.flat()) {
     if (child !== null && child !== undefined) node.append(child);
   }
-}
-
-/** A chain time (seconds since 1970) as a readable UTC date and time. */
-export function chainTime(seconds) {
-  if (typeof seconds !== "number") return "time unknown";
-  return new Date(seconds * 1000).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
 }
 
 /** A readable sentence from a problem+json answer (title, detail, field errors). */

@@ -37,6 +37,18 @@ def anchored_certificate(node: Any, index: int) -> dict[str, Any]:
     raise AssertionError("the certificate was never anchored")
 
 
+def assert_above_the_fold(page: Any) -> None:
+    """The verdict and its sentence lie wholly within the first screen, unscrolled."""
+    assert page.evaluate("window.scrollY") == 0
+    viewport = page.viewport_size
+    for selector in ("#verdict", "#verdict-detail"):
+        box = page.locator(selector).bounding_box()
+        assert box is not None, selector
+        assert box["y"] >= 0, selector
+        assert box["y"] + box["height"] <= viewport["height"], (selector, box)
+        assert box["x"] + box["width"] <= viewport["width"], (selector, box)
+
+
 def check_statuses(page: Any) -> dict[str, str]:
     page.wait_for_selector("#checks li.check")
     items = page.locator("#checks li.check")
@@ -70,11 +82,20 @@ def test_a_valid_and_a_tampered_certificate_uploaded_on_the_verifier_page(
     assert check_statuses(page) == dict.fromkeys(CHECKS, "valid")
     assert page.locator("#verdict").inner_text().endswith("Valid document")
     page.wait_for_selector("#history li[data-event='BatchAnchored']")
-    assert receipt["targetHash"] in page.locator("#document").inner_text()
+    # the technical facts are one click away: in a closed details element
+    assert receipt["targetHash"] in str(page.locator("#document").text_content())
+    assert not page.locator("#document").is_visible()
+    certificate = page.locator("#certificate").inner_text()
+    form = receipt["document"]["data"]["ftaForm"]
+    assert f"Certificate of origin ({form})" in certificate
+    assert receipt["document"]["data"]["certificateNumber"] in certificate
+    assert receipt["document"]["data"]["exporter"]["name"] in certificate
+    assert "coo/1" not in certificate
+    assert not page.locator("#fields").is_visible()  # no raw JSON unless asked for
     issuance = page.locator("#checks li[data-check='issuance']")
     assert issuance.get_attribute("data-code") == "anchored"
     # the anchoring shown comes from the issuance check, read because its code is anchored
-    assert "not anchored" not in page.locator("#document").inner_text()
+    assert "not recorded" not in str(page.locator("#document").text_content())
     assert not page.locator("#document-note").is_visible()
     page.screenshot(path=str(screenshots / "verify-valid.png"), full_page=True)
 
@@ -84,11 +105,19 @@ def test_a_valid_and_a_tampered_certificate_uploaded_on_the_verifier_page(
 
     statuses = check_statuses(page)
     assert statuses["integrity"] == "invalid"
-    assert page.locator("#verdict").inner_text().endswith("Not valid")
+    assert "Not valid" in page.locator("#verdict").inner_text()
     assert "altered" in page.locator("#checks li[data-check='integrity']").inner_text()
     integrity = page.locator("#checks li[data-check='integrity']")
     assert integrity.get_attribute("data-code") == "target-hash-mismatch"
     assert page.locator("#document-note").is_visible()
+    # the node holds the original: the altered field is named, with both values
+    changed = page.locator("#changed-rows tr[data-field='/exporter/name']")
+    changed.wait_for()
+    assert page.locator("#changed-rows tr").count() == 1
+    original = receipt["document"]["data"]["exporter"]["name"]
+    assert changed.locator("td").nth(0).inner_text() == original + "."
+    assert changed.locator("td").nth(1).inner_text() == original
+    assert "Exporter \u203a name" in changed.locator("th").inner_text()
     page.screenshot(path=str(screenshots / "verify-tampered.png"), full_page=True)
     page.close()
 
@@ -104,9 +133,12 @@ def test_a_short_link_opens_the_verdict_on_a_phone_screen(
     assert page.url.endswith(f"/verify?ref={receipt['targetHash']}")
     assert check_statuses(page) == dict.fromkeys(CHECKS, "valid")
     assert page.locator("#history li").first.get_attribute("data-event") == "BatchAnchored"
-    assert "VN" in page.locator("#document").inner_text()
+    assert "VN" in page.locator("#certificate").inner_text()
     # nothing wider than the phone: no sideways scrolling
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    # the verdict is on the first screen, the forms folded below it
+    assert_above_the_fold(page)
+    assert page.locator("#inputs-box").get_attribute("open") is None
     page.screenshot(path=str(screenshots / "verify-link-phone.png"), full_page=True)
     page.close()
 

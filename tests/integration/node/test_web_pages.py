@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from certificates import validate_document
+from certificates import CheckCode, validate_document
 from certificates.schemas import DOCUMENT_TYPES
 
 if TYPE_CHECKING:
@@ -88,3 +88,44 @@ def test_the_pages_are_not_in_the_api_schema(node: NodeUnderTest) -> None:
 
     assert "/v1/verify/{ref}" in paths
     assert not {"/verify", "/issue", "/v/{ref}", "/web/{name}"} & set(paths)
+
+
+@pytest.mark.parametrize(
+    ("accept_language", "language"),
+    [
+        ("vi-VN,vi;q=0.9,en;q=0.8", "vi"),
+        ("ko", "ko"),
+        ("fr-FR,ko;q=0.7,vi;q=0.5", "ko"),
+        ("fr-FR,de;q=0.5", "en"),
+        (None, "en"),
+    ],
+)
+@pytest.mark.parametrize("path", ["/verify", "/issue"])
+def test_a_page_is_served_in_the_language_accept_language_prefers(
+    node: NodeUnderTest, path: str, accept_language: str | None, language: str
+) -> None:
+    headers = {"Accept-Language": accept_language} if accept_language else {}
+
+    response = node.client.get(path, headers=headers)
+
+    assert f'<html lang="{language}">' in response.text
+    assert response.headers["content-language"] == language
+    assert "accept-language" in response.headers["vary"].lower()
+    assert "unsafe-inline" not in response.headers["content-security-policy"]
+
+
+def test_each_language_has_its_catalogue_with_every_key_and_check_code(
+    node: NodeUnderTest,
+) -> None:
+    english = node.client.get("/web/i18n/en.json").json()
+    for language in ("en", "vi", "ko"):
+        response = node.client.get(f"/web/i18n/{language}.json")
+        assert response.status_code == 200
+        assert response.headers["x-content-type-options"] == "nosniff"
+        messages = response.json()
+        assert set(messages) == set(english), language
+        # a plain-language reason for every published check code
+        for code in CheckCode:
+            assert messages[f"code.{code.value}"], (language, code)
+    assert node.client.get("/web/i18n/fr.json").status_code == 404
+    assert node.client.get("/web/i18n/..%2Fen.json").status_code == 404

@@ -236,6 +236,13 @@ def test_docex_render_writes_the_certificate(
     assert refused.exit_code == 1
     assert "403" in refused.output
     assert output.read_bytes().startswith(b"%PDF-")  # a refusal leaves the file alone
+    korean = tmp_path / "cert-ko.pdf"
+    korean_arguments = ["render", receipt["id"], "-o", str(korean), "--lang", "ko"]
+    in_korean = runner.invoke(
+        docex, [*korean_arguments, "--node", url, "--token", node.tokens["issuer"]]
+    )
+    assert in_korean.exit_code == 0, in_korean.output
+    assert "원산지증명서" in pdf_words(korean.read_bytes())
 
 
 def test_docex_render_with_no_node_listening_exits_2(tmp_path: Path) -> None:
@@ -246,3 +253,58 @@ def test_docex_render_with_no_node_listening_exits_2(tmp_path: Path) -> None:
 
     assert result.exit_code == 2
     assert not (tmp_path / "c.pdf").exists()
+
+
+def pdf_words(pdf: bytes) -> str:
+    return "".join(
+        "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split()
+    )
+
+
+@pytest.mark.parametrize(
+    ("asked", "language", "own_words"),
+    [
+        ({"params": {"lang": "vi"}}, "vi", ["GIẤYCHỨNGNHẬNXUẤTXỨ", "Quétđểxácminh"]),
+        ({"params": {"lang": "ko"}}, "ko", ["원산지증명서", "스캔하여검증"]),
+        ({"headers": {"Accept-Language": "ko-KR,ko;q=0.9,en;q=0.5"}}, "ko", ["원산지증명서"]),
+        ({"headers": {"Accept-Language": "vi"}}, "vi", ["Hànggửitừ"]),
+        ({}, "en", ["CERTIFICATEOFORIGIN", "Scantoverify"]),
+    ],
+)
+def test_the_certificate_prints_in_the_language_asked_for(
+    node: NodeUnderTest, asked: dict[str, Any], language: str, own_words: list[str]
+) -> None:
+    receipt = anchored(node, coo(importingCountry="KR"))
+    headers = {**node.auth("issuer"), **asked.get("headers", {})}
+
+    response = node.client.get(
+        f"/v1/documents/{receipt['targetHash']}/certificate.pdf",
+        headers=headers,
+        params=asked.get("params", {}),
+    )
+
+    assert response.status_code == 200
+    assert response.headers["content-language"] == language
+    text = pdf_words(response.content)
+    for words in own_words:
+        assert words in text, (language, words)
+    # the field values as issued, in every language
+    exporter = receipt["document"]["data"]["exporter"]["name"]
+    assert "".join(exporter.split()) in text
+
+
+def test_a_printed_certificate_posted_for_verification_names_its_reference(
+    node: NodeUnderTest,
+) -> None:
+    receipt = anchored(node, coo())
+    pdf = certificate(node, receipt["targetHash"]).content
+
+    response = node.client.post(
+        "/v1/verify", files={"file": ("certificate.pdf", pdf, "application/pdf")}
+    )
+
+    assert response.status_code == 400
+    problem = response.json()
+    assert problem["code"] == "printed-certificate"
+    assert receipt["targetHash"] in problem["detail"]
+    assert "UTF-8" not in problem["detail"]

@@ -41,6 +41,7 @@ from node.consortium.governance import Governance, member_keystore_path
 from node.consortium.member_directory import MemberDirectory, MemberSecret
 from node.db import open_database
 from node.documents.lifecycle import DocumentLifecycle, follow_amendments
+from node.documents.printing import CertificatePrinting
 from node.errors import InvalidSettings
 from node.issuing.anchor_keeper import AnchorKeeper
 from node.issuing.batcher import Batcher
@@ -50,6 +51,7 @@ from node.receiving.inbox import Inbox
 from node.receiving.receiver import Receiver
 from node.services import NodeServices
 from node.settings import NodeSettings
+from node.verification.by_reference import ReferenceVerification
 from node.verification.verifier import ChainView, Verifier, index_state_reader
 
 _log = logging.getLogger("docex.node")
@@ -330,6 +332,16 @@ def build_services(
         members=members,
         wrapping_pid_file=PidFile(settings.pids_dir / "wrapping.pid"),
     )
+    verifier = Verifier(settings.country, chain_view)
+    lifecycle = DocumentLifecycle(
+        country=settings.country,
+        database=database,
+        outbox=outbox,
+        inbox=inbox,
+        ledger=ledger,
+        metrics=metrics,
+        wake_batcher=batcher.wake,
+    )
     return NodeServices(
         settings=settings,
         database=database,
@@ -337,22 +349,14 @@ def build_services(
         outbox=outbox,
         store=store,
         gateway_store=gateway_store,
-        verifier=Verifier(settings.country, chain_view),
+        verifier=verifier,
         metrics=metrics,
         verify_limiter=TokenBuckets(settings.verify_rate_per_second, settings.verify_burst),
         ledger=ledger,
         batcher=batcher,
         inbox=inbox,
         members=members,
-        lifecycle=DocumentLifecycle(
-            country=settings.country,
-            database=database,
-            outbox=outbox,
-            inbox=inbox,
-            ledger=ledger,
-            metrics=metrics,
-            wake_batcher=batcher.wake,
-        ),
+        lifecycle=lifecycle,
         governance=Governance(
             ledger,
             member_keystore=member_keystore_path(settings.keystore_path, settings.country),
@@ -363,5 +367,21 @@ def build_services(
             database=database,
             outbox=outbox,
             ledger=ledger,
+        ),
+        references=ReferenceVerification(
+            country=settings.country,
+            base_url=settings.base_url,
+            database=database,
+            index=ledger.index,
+            verifier=verifier,
+            metrics=metrics,
+            lifecycle=lifecycle,
+        ),
+        printing=CertificatePrinting(
+            country=settings.country,
+            base_url=settings.base_url,
+            outbox=outbox,
+            inbox=inbox,
+            index=ledger.index,
         ),
     )

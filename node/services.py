@@ -20,11 +20,13 @@ from node.chain.ledger_link import LedgerLink
 from node.consortium.governance import Governance
 from node.consortium.member_directory import MemberDirectory
 from node.documents.lifecycle import DocumentLifecycle
+from node.documents.printing import CertificatePrinting
 from node.issuing.batcher import Batcher
 from node.issuing.outbox import Outbox
 from node.observability.metrics import NodeMetrics
 from node.receiving.inbox import Inbox
 from node.settings import NodeSettings
+from node.verification.by_reference import ReferenceVerification
 from node.verification.verifier import Verifier
 
 
@@ -49,3 +51,5 @@ class NodeServices:
     lifecycle: DocumentLifecycle
     governance: Governance
     audit: AuditReports
+    references: ReferenceVerification
+    printing: CertificatePrinting

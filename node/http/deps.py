@@ -36,8 +36,10 @@ from node.access.users import Principal
 from node.audit.report import AuditReports
 from node.consortium.governance import Governance
 from node.documents.lifecycle import DocumentLifecycle
+from node.documents.printing import CertificatePrinting
 from node.errors import NotAuthenticated, NotAuthorised
 from node.services import NodeServices
+from node.verification.by_reference import ReferenceVerification
 
 _bearer = HTTPBearer(auto_error=False, description="A token from `docex users add`.")
 
@@ -65,9 +67,19 @@ async def get_audit_reports(services: Services) -> AuditReports:
     return services.audit
 
 
+async def get_reference_verification(services: Services) -> ReferenceVerification:
+    return services.references
+
+
+async def get_certificate_printing(services: Services) -> CertificatePrinting:
+    return services.printing
+
+
 Lifecycle = Annotated[DocumentLifecycle, Depends(get_lifecycle)]
 GovernanceDep = Annotated[Governance, Depends(get_governance)]
 Audits = Annotated[AuditReports, Depends(get_audit_reports)]
+References = Annotated[ReferenceVerification, Depends(get_reference_verification)]
+Printing = Annotated[CertificatePrinting, Depends(get_certificate_printing)]
 
 
 # --- who is calling -------------------------------------------------------------------

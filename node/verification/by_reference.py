@@ -17,6 +17,8 @@ from __future__ import annotations
 import logging
 from typing import Any, Final
 
+from sqlalchemy import Engine
+
 from certificates.errors import DocexError
 from certificates.json_types import JsonObject, JsonValue
 from certificates.schemas.signed_facts import signed_addressees
@@ -24,7 +26,8 @@ from ledger import queries
 from node.documents.held_documents import HeldDocument, find_held_document, parse_reference
 from node.documents.lifecycle import DocumentLifecycle
 from node.errors import DocumentNotFound, NotReady
-from node.services import NodeServices
+from node.observability.metrics import NodeMetrics
+from node.verification.verifier import Verifier
 
 _log = logging.getLogger("docex.node.verify")
 
@@ -60,7 +63,7 @@ def _own_addressees(wrapped: JsonValue) -> list[str] | None:
     return list(own) if own else None
 
 
-def document_summary(services: NodeServices, held: HeldDocument) -> JsonObject:
+def document_summary(base_url: str, index: Engine, held: HeldDocument) -> JsonObject:
     """What the page shows of ``held`` beside the checks; never confidential content."""
     wrapped = held.wrapped
     batch_json = _member(wrapped, "batch")
@@ -76,12 +79,11 @@ def document_summary(services: NodeServices, held: HeldDocument) -> JsonObject:
         "signer": _member(_member(wrapped, "signature"), "signer"),
         "origin": held.origin.value,
         "confidential": held.confidential,
-        "link": public_link(services.settings.base_url, held.target_hash),
+        "link": public_link(base_url, held.target_hash),
         "anchoring": None,
     }
-    ledger = services.ledger
     if isinstance(root, str):
-        batch = queries.batch(ledger.index, bytes.fromhex(root[2:]))
+        batch = queries.batch(index, bytes.fromhex(root[2:]))
         if batch is not None:
             summary["issuerCountry"] = batch.issuer_country
             summary["anchoring"] = {
@@ -102,9 +104,7 @@ def document_summary(services: NodeServices, held: HeldDocument) -> JsonObject:
     return summary
 
 
-def _history(
-    services: NodeServices, lifecycle: DocumentLifecycle, held: HeldDocument
-) -> JsonObject:
+def _history(base_url: str, lifecycle: DocumentLifecycle, held: HeldDocument) -> JsonObject:
     document_id = held.receipt_id or "0x" + held.target_hash.hex()
     try:
         found = lifecycle.provenance(document_id)
@@ -118,37 +118,59 @@ def _history(
         body["supersededBy"] = {
             "targetHash": successor["targetHash"],
             "root": successor.get("root"),
-            "link": public_link(services.settings.base_url, successor_hash),
+            "link": public_link(base_url, successor_hash),
         }
     return body
 
 
-def verify_by_reference(
-    services: NodeServices, lifecycle: DocumentLifecycle, reference_text: str
-) -> JsonObject:
-    """The verdict, document summary and history of the held document ``reference_text``
-    names (422 not a reference, 404 not held here, 409 issued but not signed yet)."""
-    reference = parse_reference(reference_text)
-    held = find_held_document(services.database, services.settings.country, reference)
-    if held is None:
-        raise DocumentNotFound(
-            f"this node holds no document {reference_text} (neither issued here nor received)"
-        )
-    verdict = services.verifier.verify(held.wrapped)
-    services.metrics.verifications.labels("valid" if verdict.valid else "invalid").inc()
-    body: dict[str, Any] = {
-        **verdict.to_json(),
-        "reference": {"kind": reference.kind.value, "value": reference.values[0]},
-        "document": document_summary(services, held),
-    }
-    try:
-        history = _history(services, lifecycle, held)
-    except DocexError as error:
-        # the verdict stands without its timeline (e.g. the chain did not give a block time)
-        _log.warning("history not available", extra={"error": str(error)})
-        history = {"status": None, "events": []}
-    body["history"] = history["events"]
-    body["historyStatus"] = history["status"]
-    if "supersededBy" in history:
-        body["supersededBy"] = history["supersededBy"]
-    return body
+class ReferenceVerification:
+    """``GET /v1/verify/{ref}``: the verdict, summary and history of a document this node
+    holds, named by receipt id, target hash or CID. Built once by the runtime."""
+
+    def __init__(
+        self,
+        *,
+        country: str,
+        base_url: str,
+        database: Engine,
+        index: Engine,
+        verifier: Verifier,
+        metrics: NodeMetrics,
+        lifecycle: DocumentLifecycle,
+    ) -> None:
+        self._country = country
+        self._base_url = base_url
+        self._database = database
+        self._index = index
+        self._verifier = verifier
+        self._metrics = metrics
+        self._lifecycle = lifecycle
+
+    def verify(self, reference_text: str) -> JsonObject:
+        """The verdict, document summary and history of the held document
+        ``reference_text`` names (422 not a reference, 404 not held here, 409 issued but
+        not signed yet)."""
+        reference = parse_reference(reference_text)
+        held = find_held_document(self._database, self._country, reference)
+        if held is None:
+            raise DocumentNotFound(
+                f"this node holds no document {reference_text} (neither issued here nor received)"
+            )
+        verdict = self._verifier.verify(held.wrapped)
+        self._metrics.verifications.labels("valid" if verdict.valid else "invalid").inc()
+        body: dict[str, Any] = {
+            **verdict.to_json(),
+            "reference": {"kind": reference.kind.value, "value": reference.values[0]},
+            "document": document_summary(self._base_url, self._index, held),
+        }
+        try:
+            history = _history(self._base_url, self._lifecycle, held)
+        except DocexError as error:
+            # the verdict stands without its timeline (e.g. no block time from the chain)
+            _log.warning("history not available", extra={"error": str(error)})
+            history = {"status": None, "events": []}
+        body["history"] = history["events"]
+        body["historyStatus"] = history["status"]
+        if "supersededBy" in history:
+            body["supersededBy"] = history["supersededBy"]
+        return body

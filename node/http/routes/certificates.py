@@ -14,8 +14,7 @@ from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response
 
 from adapters.languages import LANGUAGES, preferred_language
-from node.documents.printing import print_certificate
-from node.http.deps import CertificatePrinter, Services
+from node.http.deps import CertificatePrinter, Printing
 
 router = APIRouter(prefix="/v1", tags=["documents"])
 
@@ -56,13 +55,13 @@ _RESPONSES: Final[dict[int | str, Any]] = {
 )
 def certificate_pdf(
     document_id: str,
-    services: Services,
+    printing: Printing,
     principal: CertificatePrinter,
     lang: Annotated[str | None, Query(description="en, vi or ko")] = None,
     accept_language: Annotated[str | None, Header()] = None,
 ) -> Response:
     language = lang if lang in LANGUAGES else preferred_language(accept_language)
-    printed = print_certificate(services, principal, document_id, language)
+    printed = printing.print_certificate(principal, document_id, language)
     filename = f"{printed.document_type.replace('/', '-')}-{printed.target_hash_hex[2:18]}.pdf"
     return Response(
         printed.pdf,

@@ -9,9 +9,8 @@ from typing import Final
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from node.http.deps import Lifecycle, Services, VerificationAllowance
+from node.http.deps import References, VerificationAllowance
 from node.http.routes.verification import VERDICT_SCHEMA
-from node.verification.by_reference import verify_by_reference
 
 router = APIRouter(prefix="/v1", tags=["verification"])
 
@@ -78,5 +77,5 @@ _EXAMPLE: Final = {
     },
     dependencies=[VerificationAllowance],
 )
-def verify_reference(ref: str, services: Services, lifecycle: Lifecycle) -> JSONResponse:
-    return JSONResponse(verify_by_reference(services, lifecycle, ref))
+def verify_reference(ref: str, references: References) -> JSONResponse:
+    return JSONResponse(references.verify(ref))

@@ -116,7 +116,8 @@ class NodeProcess:
         self.wait_until_up()
         return token
 
-    def wait_until_up(self, timeout: float = 60.0) -> None:
+    def wait_until_up(self, timeout: float = 180.0) -> None:
+        # generous: under `make test -n 2` three nodes may start beside a soak scenario
         deadline = time.monotonic() + timeout
         while True:
             try:

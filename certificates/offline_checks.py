@@ -10,7 +10,7 @@ from certificates.check_codes import CheckCode
 from certificates.disclosure import DisclosureError
 from certificates.errors import DocexError, InvalidSignature, InvalidWrappedDocument
 from certificates.json_types import JsonValue
-from certificates.merkle import root_from_proof
+from certificates.merkle import root_from_proof, terms_leaf
 from certificates.signing import Eip712Domain, recover_batch_signer
 from certificates.verdict import CheckResult, Verdict
 from certificates.wrapped import WrappedDocument
@@ -45,6 +45,18 @@ def check_integrity(document: WrappedDocument) -> CheckResult:
             f"{document.document_type!r}",
         )
     anchor = document.batch.anchor
+    terms = document.batch.terms
+    if terms is not None and (
+        not document.batch.proof
+        or document.batch.proof[0] != terms_leaf(document.target_hash, terms)
+    ):
+        return CheckResult.invalid(
+            INTEGRITY,
+            CheckCode.PROOF_INVALID,
+            "the document's terms (its own addressees and allowance) are not the ones "
+            "committed beside its leaf",
+            targetHash=target_hex,
+        )
     if root_from_proof(document.target_hash, document.batch.proof) != anchor.root:
         return CheckResult.invalid(
             INTEGRITY,

@@ -7,6 +7,18 @@ const POLL_MS = 1000;
 const GIVE_UP_AFTER_MS = 5 * 60 * 1000;
 
 const $ = (id) => document.getElementById(id);
+// A node issues each document number once per type (409 document-number-taken): every
+// sample loaded gets a number of its own, so trying the page twice works.
+const NUMBER_FIELDS = ["certificateNumber", "permitNumber", "declarationNumber"];
+function freshNumber(sample) {
+  const copy = JSON.parse(JSON.stringify(sample));
+  const suffix = Date.now().toString(36).toUpperCase();
+  for (const field of NUMBER_FIELDS) {
+    if (typeof copy[field] === "string") copy[field] = `${copy[field]}-${suffix}`;
+  }
+  return copy;
+}
+
 let samples = {};
 
 function authorization() {
@@ -138,7 +150,7 @@ async function setUp() {
   $("load-sample").addEventListener("click", async () => {
     await loaded;
     const sample = samples[$("type").value || Object.keys(samples)[0]];
-    if (sample) $("document").value = JSON.stringify(sample, null, 2);
+    if (sample) $("document").value = JSON.stringify(freshNumber(sample), null, 2);
   });
   $("issue-form").addEventListener("submit", submit);
   await setUpLanguages(fillTypes);

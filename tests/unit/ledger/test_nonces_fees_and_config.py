@@ -66,12 +66,18 @@ def config(**changes: object) -> dict[str, object]:
 
 
 def test_configuration_becomes_the_genesis_constructor_arguments() -> None:
-    members, keys, agreements, quorum = ConsortiumConfig.model_validate(config()).constructor_args()
+    members, keys, agreements, rule = ConsortiumConfig.model_validate(config()).constructor_args()
 
-    assert members == [(b"VN", "VN Customs", A), (b"TH", "TH Customs", B)]
+    no_encryption_key = b"\0" * 32
+    assert members == [
+        (b"VN", "VN Customs", A, no_encryption_key),
+        (b"TH", "TH Customs", B, no_encryption_key),
+    ]
     assert keys == [(1, B, type_id("coo/1"))]
     assert agreements == [(country_code("TH"), country_code("VN"), type_id("coo/1"), 0, 0)]
-    assert quorum == 2
+    # quorum: more than half of the active members (2 of 2 here), proposals expire
+    assert rule[:2] == (1, 2)
+    assert rule[2] > 0
 
 
 @pytest.mark.parametrize(

@@ -101,7 +101,7 @@ SOAK_ARGS ?=
 soak: setup
 	status=0; \
 	$(PY) -m bench.soak $(SOAK_ARGS) || status=1; \
-	$(VENV)/bin/pytest tests/soak -m soak -p no:cacheprovider || status=1; \
+	$(VENV)/bin/pytest tests -m soak -p no:cacheprovider || status=1; \
 	exit $$status
 
 # geth v1.13.15 (Clique) and Kubo v0.43.1 built from the Go modules in tools/engines/

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from certificates.errors import InvalidDocument, InvalidWrappedDocument
+from certificates.check_codes import CheckCode
+from certificates.errors import InvalidDocument
 from certificates.offline_checks import verify_offline
 from certificates.schemas import validate_document
 from certificates.schemas.samples import (
@@ -15,6 +16,7 @@ from certificates.schemas.samples import (
     sample_permit,
 )
 from certificates.signing import Eip712Domain, address_of
+from certificates.verdict import CheckStatus
 from certificates.wrapped import WrappedDocument
 from certificates.wrapping import BATCH_MANIFEST_VERSION, BatchBuilder, MixedBatch, wrap_batch
 
@@ -104,7 +106,7 @@ def test_manifest_lists_every_target_hash_with_its_file() -> None:
 
 def test_each_document_carries_its_own_terms_and_they_cannot_be_swapped() -> None:
     """Per-document addressees: the terms committed beside a document's leaf are its own, and
-    a wrapped document claiming other terms is refused."""
+    a wrapped document claiming other terms fails its integrity check (proof-invalid)."""
     first = sample_certificate_of_origin(1)
     second = {**sample_certificate_of_origin(2), "importingCountry": "SG"}
     builder = BatchBuilder()
@@ -118,5 +120,7 @@ def test_each_document_carries_its_own_terms_and_they_cannot_be_swapped() -> Non
     as_json = json.loads(json.dumps(one.to_json()))
     assert WrappedDocument.from_json(as_json) == one
     as_json["batch"]["terms"] = {"addressees": ["SG"], "allowance": 4}
-    with pytest.raises(InvalidWrappedDocument):
-        WrappedDocument.from_json(as_json)
+    swapped = WrappedDocument.from_json(as_json)
+    integrity = verify_offline(swapped, DOMAIN).check("integrity")
+    assert integrity.status is CheckStatus.INVALID
+    assert integrity.code == CheckCode.PROOF_INVALID

@@ -67,6 +67,16 @@ class CooItem(StrictModel):
     invoice: Invoice
 
 
+def importing_not_issuing(country: str, info: ValidationInfo) -> str:
+    """A certificate of origin's importing country differs from its issuing country."""
+    authority = info.data.get("issuing_authority")
+    if authority is not None and authority.country == country:
+        raise PydanticCustomError(
+            "same_country", "the importing country must differ from the issuing country"
+        )
+    return country
+
+
 class CertificateOfOrigin(DocumentModel):
     """A certificate of origin issued by the exporting country's authority."""
 
@@ -95,15 +105,7 @@ class CertificateOfOrigin(DocumentModel):
     issued_retroactively: bool = False
     """Issued after shipment."""
 
-    @field_validator("importing_country")
-    @classmethod
-    def _not_the_issuing_country(cls, country: str, info: ValidationInfo) -> str:
-        authority = info.data.get("issuing_authority")
-        if authority is not None and authority.country == country:
-            raise PydanticCustomError(
-                "same_country", "the importing country must differ from the issuing country"
-            )
-        return country
+    _not_the_issuing_country = field_validator("importing_country")(importing_not_issuing)
 
     def document_number(self) -> str:
         return self.certificate_number

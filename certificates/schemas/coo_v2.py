@@ -26,14 +26,13 @@ from pydantic import (
     AfterValidator,
     Field,
     StringConstraints,
-    ValidationInfo,
     field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
 
 from certificates.schemas.base import DocumentModel, Omittable, StrictModel
-from certificates.schemas.coo import Invoice, OriginCriterion
+from certificates.schemas.coo import Invoice, OriginCriterion, importing_not_issuing
 from certificates.schemas.fields import (
     Authority,
     CountryCode,
@@ -145,15 +144,7 @@ class CertificateOfOriginV2(DocumentModel):
     partial_cumulation: bool = False
     """Partial cumulation: materials of other member states below the RVC threshold."""
 
-    @field_validator("importing_country")
-    @classmethod
-    def _not_the_issuing_country(cls, country: str, info: ValidationInfo) -> str:
-        authority = info.data.get("issuing_authority")
-        if authority is not None and authority.country == country:
-            raise PydanticCustomError(
-                "same_country", "the importing country must differ from the issuing country"
-            )
-        return country
+    _not_the_issuing_country = field_validator("importing_country")(importing_not_issuing)
 
     @model_validator(mode="after")
     def _operator_iff_third_party_invoicing(self) -> Self:

@@ -23,6 +23,7 @@ from eth_abi.abi import decode as abi_decode
 from eth_account.signers.local import LocalAccount
 
 from certificates.errors import DocexError
+from certificates.hashes import to_hex
 from certificates.json_types import JsonObject, JsonValue
 from certificates.keccak import keccak256
 from certificates.keystore import decrypt_keystore
@@ -153,9 +154,9 @@ class Governance:
         body: dict[str, JsonValue] = {"action": action}
         for name, value in zip(names, values, strict=True):
             if name == "typeId":
-                body["documentType"] = type_names.get(value, "0x" + value.hex())
+                body["documentType"] = type_names.get(value, to_hex(value))
             elif name == "publicKey":
-                body[name] = "0x" + value.hex()
+                body[name] = to_hex(value)
             elif isinstance(value, bytes):
                 body[name] = value.decode("ascii", "replace")
             else:
@@ -201,7 +202,7 @@ class Governance:
                 {
                     "verifierCountry": window.verifier_country,
                     "issuerCountry": window.issuer_country,
-                    "documentType": type_names.get(window.type_id, "0x" + window.type_id.hex()),
+                    "documentType": type_names.get(window.type_id, to_hex(window.type_id)),
                     "validFrom": window.valid_from,
                     "validUntil": window.valid_until,
                     "inForce": window.covers(now),

@@ -24,6 +24,7 @@ from typing import Final
 from certificates import Envelope, Recipient, open_envelope, parse_strict_json, seal
 from certificates.encryption_keys import encryption_private_key, member_public_keys
 from certificates.errors import EnvelopeError, InvalidInput
+from certificates.hashes import to_hex
 from node.errors import InvalidSettings
 
 MEMBER_DIRECTORY_FORMAT: Final = "docex-members/1"
@@ -100,7 +101,7 @@ class MemberDirectory:
                 {
                     "country": key.country,
                     "keyId": key.key_id,
-                    "encryptionPublicKey": "0x" + key.public_key.hex(),
+                    "encryptionPublicKey": to_hex(key.public_key),
                 }
                 for key in (self._keys[c] for c in self.countries())
             ],
@@ -112,7 +113,7 @@ class MemberDirectory:
 
 def envelope_document_id(root: bytes) -> str:
     """The document id an envelope is bound to: the anchored batch root."""
-    return "0x" + root.hex()
+    return to_hex(root)
 
 
 def seal_wrapped(

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from adapters.printing import AnchoringFacts, render_certificate
+from certificates.hashes import to_hex
 from ledger import queries
 from node.access.roles import Role
 from node.access.users import Principal
@@ -41,7 +42,7 @@ class PrintableDocument:
 
     @property
     def target_hash_hex(self) -> str:
-        return "0x" + self.target_hash.hex()
+        return to_hex(self.target_hash)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +62,7 @@ def _indexed_anchoring(index: Engine, root: bytes) -> AnchoringFacts | None:
     if batch is None:
         return None
     return AnchoringFacts(
-        tx_hash="0x" + batch.tx_hash.hex(),
+        tx_hash=to_hex(batch.tx_hash),
         block_number=batch.block_number,
         anchored_at=datetime.fromtimestamp(batch.timestamp, UTC),
     )

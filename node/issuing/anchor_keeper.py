@@ -29,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from certificates import DocexError
+from certificates.hashes import to_hex
 from ledger.index_schema import Batch
 from node.chain.ledger_link import LedgerLink
 from node.issuing.outbox import BatchAnchor, BatchState, Outbox
@@ -111,7 +112,7 @@ class AnchorKeeper:
     def _flag(self, batch: BatchAnchor, reason: str) -> None:
         _log.error(
             "anchor lost",
-            extra={"batch": batch.id, "root": "0x" + batch.root.hex(), "reason": reason},
+            extra={"batch": batch.id, "root": to_hex(batch.root), "reason": reason},
         )
         self.outbox.record_anchor_lost(batch.id, reason)
 

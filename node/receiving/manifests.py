@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from certificates import DocumentTerms, MerkleTree
-from certificates.hashes import HASH_RE
+from certificates.hashes import HASH_RE, to_hex
 from certificates.json_types import JsonObject, JsonValue
 from node.issuing.outbox import AnchoredBatchDocuments
 
@@ -54,12 +54,12 @@ def manifest_path(root: bytes) -> str:
 def manifest_json(batch: AnchoredBatchDocuments) -> JsonObject:
     return {
         "format": MANIFEST_FORMAT,
-        "root": "0x" + batch.root.hex(),
+        "root": to_hex(batch.root),
         "documentType": batch.document_type,
         "documentCount": len(batch.documents),
         "documents": [
             {
-                "targetHash": "0x" + entry.target_hash.hex(),
+                "targetHash": to_hex(entry.target_hash),
                 "cid": entry.cid,
                 "addressees": list(entry.addressees),
                 "confidential": entry.confidential,
@@ -82,7 +82,7 @@ def parse_manifest(
     """The manifest in ``value``, checked against the anchored batch (root, type, count)."""
     if not isinstance(value, dict) or value.get("format") != MANIFEST_FORMAT:
         raise InvalidManifest(f"not a {MANIFEST_FORMAT} object")
-    if value.get("root") != "0x" + root.hex():
+    if value.get("root") != to_hex(root):
         raise InvalidManifest("the manifest is for another root")
     if value.get("documentType") != document_type:
         raise InvalidManifest("the manifest's document type differs from the anchored one")

@@ -42,6 +42,7 @@ from adapters import (
 )
 from certificates import CheckStatus, InvalidWrappedDocument, WrappedDocument, parse_strict_json
 from certificates.errors import DocexError, EnvelopeError, InvalidInput
+from certificates.hashes import to_hex
 from certificates.json_types import JsonValue
 from ledger import queries
 from ledger.index_schema import Batch
@@ -144,7 +145,7 @@ class Receiver:
                 self.inbox.retry_later(due.root, delay, str(error))
                 _log.info(
                     "batch will be retried",
-                    extra={"root": "0x" + due.root.hex(), "delay": delay, "error": str(error)},
+                    extra={"root": to_hex(due.root), "delay": delay, "error": str(error)},
                 )
                 retrying += 1
                 continue
@@ -315,7 +316,7 @@ class Receiver:
         _log.info(
             "document received",
             extra={
-                "targetHash": "0x" + entry.target_hash.hex(),
+                "targetHash": to_hex(entry.target_hash),
                 "issuerCountry": due.issuer_country,
                 "confidential": sealed,
                 "valid": verdict.valid,

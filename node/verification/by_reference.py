@@ -20,6 +20,7 @@ from typing import Any, Final
 from sqlalchemy import Engine
 
 from certificates.errors import DocexError
+from certificates.hashes import to_hex
 from certificates.json_types import JsonObject, JsonValue
 from certificates.schemas.signed_facts import signed_addressees
 from ledger import queries
@@ -71,7 +72,7 @@ def document_summary(base_url: str, index: Engine, held: HeldDocument) -> JsonOb
     summary: dict[str, Any] = {
         "documentType": _member(batch_json, "documentType"),
         "issuerCountry": held.issuer_country,
-        "targetHash": "0x" + held.target_hash.hex(),
+        "targetHash": to_hex(held.target_hash),
         "batchRoot": root,
         "cid": held.cid,
         # the document's own addressees where it shows them; else its batch's
@@ -89,7 +90,7 @@ def document_summary(base_url: str, index: Engine, held: HeldDocument) -> JsonOb
             summary["anchoring"] = {
                 "blockNumber": batch.block_number,
                 "timestamp": batch.timestamp,
-                "txHash": "0x" + batch.tx_hash.hex(),
+                "txHash": to_hex(batch.tx_hash),
                 "issuer": batch.issuer,
             }
     if held.confidential:
@@ -105,7 +106,7 @@ def document_summary(base_url: str, index: Engine, held: HeldDocument) -> JsonOb
 
 
 def _history(base_url: str, lifecycle: DocumentLifecycle, held: HeldDocument) -> JsonObject:
-    document_id = held.receipt_id or "0x" + held.target_hash.hex()
+    document_id = held.receipt_id or to_hex(held.target_hash)
     try:
         found = lifecycle.provenance(document_id)
     except (NotReady, DocumentNotFound):

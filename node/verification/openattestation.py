@@ -12,24 +12,26 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from adapters.formats import DocumentFormat
 from adapters.formats.openattestation import (
     DocumentStoreCalls,
     OaVerification,
     TrustedDocumentStore,
     verify_openattestation,
 )
+from certificates.hashes import to_hex
 from certificates.json_types import JsonValue
 from ledger import Chain
 
 #: the format name a verdict on an OA document carries (``format``)
-OPENATTESTATION_V2 = "openattestation/2"
+OPENATTESTATION_V2 = DocumentFormat.OPENATTESTATION_V2.value
 
 
 def chain_eth_call(chain: Chain) -> DocumentStoreCalls:
     """An OA DocumentStore reader over ``chain``'s JSON-RPC ``eth_call``."""
 
     def eth_call(to: str, data: bytes) -> bytes:
-        answer = chain.request("eth_call", [{"to": to, "data": "0x" + data.hex()}, "latest"])
+        answer = chain.request("eth_call", [{"to": to, "data": to_hex(data)}, "latest"])
         return bytes.fromhex(str(answer).removeprefix("0x"))
 
     return DocumentStoreCalls(eth_call)

@@ -47,10 +47,6 @@ RegistryOption = Annotated[
 ]
 
 
-#: the format name a verdict on an OA document carries
-OPENATTESTATION_V2 = "openattestation/2"
-
-
 def register(app: typer.Typer) -> None:
     """Add ``wrap``, ``check`` and ``conceal`` to ``app``."""
     app.command("wrap")(wrap_documents)
@@ -177,7 +173,7 @@ def check_document(
             answers.append({"file": str(file), "verdict": shown})
         else:
             _print_verdict(file, verdict)
-            if shown.get("format") == OPENATTESTATION_V2:
+            if "format" in shown:  # another format than docex's own (OA v2)
                 typer.echo("  issuer identity, issuance, revocation: `docex verify` against a node")
     if as_json:
         # one file: its verdict alone, as before many files were taken
@@ -209,6 +205,7 @@ def _check_openattestation(file: Path, value: JsonValue) -> tuple[Verdict, JsonO
     """OA's own offline checks, integrity and signature (salted values, obfuscated
     fields, target hash, Merkle proof): what ``docex check`` answers for; the issuer's
     identity, issuance and revocation need a node (``docex verify``)."""
+    from adapters.formats import DocumentFormat
     from adapters.formats.openattestation import (
         OA_INTEGRITY,
         OA_MERKLE_PROOF,
@@ -228,7 +225,8 @@ def _check_openattestation(file: Path, value: JsonValue) -> tuple[Verdict, JsonO
             if check.name in (OA_INTEGRITY, OA_TARGET_HASH, OA_MERKLE_PROOF)
         )
     )
-    return offline, {**result.to_json(), **offline.to_json(), "format": OPENATTESTATION_V2}
+    shown = {**result.to_json(), **offline.to_json(), "format": DocumentFormat.OPENATTESTATION_V2}
+    return offline, shown
 
 
 def conceal_fields(

@@ -14,6 +14,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
+from certificates.hashes import to_hex
 from node.cli.exits import EXIT_REFUSED, EXIT_UNREADABLE, fail
 from node.cli.local.key_files import read_passphrase_file, unlock_signing_key
 
@@ -101,7 +102,7 @@ def _report(signing_key: bytes, keystore_file: Path, *, as_json: bool) -> None:
     from certificates.encryption_keys import member_public_keys
 
     public = member_public_keys(signing_key)
-    encryption_key = "0x" + public.encryption_public_key.hex()
+    encryption_key = to_hex(public.encryption_public_key)
     if as_json:
         typer.echo(
             json.dumps(

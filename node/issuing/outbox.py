@@ -30,6 +30,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    tuple_,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -189,6 +190,13 @@ def receipt_ids(accepted_at: float, count: int) -> list[str]:
     return [f"{stamp}{position:06x}{secrets.token_hex(6)}" for position in range(count)]
 
 
+def _number_taken(key: tuple[str, str], first: str) -> DocumentNumberTaken:
+    return DocumentNumberTaken(
+        f"{key[0]} number {key[1]!r} was already issued by this node (receipt {first})",
+        first_receipt=first,
+    )
+
+
 class Outbox:
     """The outbox tables, each operation one database transaction."""
 
@@ -298,26 +306,20 @@ class Outbox:
     ) -> None:
         """Each document's number under its type, in the caller's transaction; a number
         already taken (here or earlier in the same request) is :class:`DocumentNumberTaken`
-        naming the receipt that took it, and nothing of the request is stored."""
+        naming the receipt that took it, and nothing of the request is stored. One insert:
+        the table's primary key refuses a number taken before (no read on the way in)."""
         taken: dict[tuple[str, str], str] = {}
         for receipt_id, document in zip(ids, documents, strict=True):
             if document.document_number is None:
                 continue
             key = (document.document_type, document.document_number)
-            first = taken.get(key) or session.scalar(
-                select(DocumentNumberRow.receipt_id).where(
-                    DocumentNumberRow.document_type == key[0],
-                    DocumentNumberRow.document_number == key[1],
-                )
-            )
-            if first is not None:
+            if key in taken:
                 session.rollback()
-                raise DocumentNumberTaken(
-                    f"{key[0]} number {key[1]!r} was already issued by this node (receipt {first})",
-                    first_receipt=first,
-                )
+                raise _number_taken(key, taken[key])
             taken[key] = receipt_id
-        if taken:
+        if not taken:
+            return
+        try:
             session.execute(
                 insert(DocumentNumberRow),
                 [
@@ -325,6 +327,22 @@ class Outbox:
                     for (kind, number), receipt in taken.items()
                 ],
             )
+        except IntegrityError:
+            session.rollback()
+            kind, number, first = session.execute(
+                select(
+                    DocumentNumberRow.document_type,
+                    DocumentNumberRow.document_number,
+                    DocumentNumberRow.receipt_id,
+                )
+                .where(
+                    tuple_(DocumentNumberRow.document_type, DocumentNumberRow.document_number).in_(
+                        list(taken)
+                    )
+                )
+                .limit(1)
+            ).one()
+            raise _number_taken((kind, number), first) from None
 
     # --- batching ----------------------------------------------------------------------
 

@@ -30,7 +30,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.integration)
         elif layer == "e2e":
             item.add_marker(pytest.mark.e2e)
-        if _uses_a_shared_fixture(item):
+        if "network" in Path(item.path).relative_to(_HERE).parts[:2]:
+            # the consortium networks' engines bind the same 127.0.0.x member addresses:
+            # two networks at once on two workers would meet each other
+            item.add_marker(pytest.mark.xdist_group("network-engines"))
+        elif _uses_a_shared_fixture(item):
             item.add_marker(pytest.mark.xdist_group(str(Path(item.path).relative_to(_HERE))))
 
 

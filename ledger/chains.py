@@ -200,6 +200,11 @@ class ManagedAnvil:
             return None
         leftover.stop()
         self.pid_file.forget()
+        # the recorded PID can be gone (or a zombie) a moment before the kernel has
+        # closed its listening socket: the new anvil waits for the port, not the PID
+        deadline = time.monotonic() + self.startup_timeout
+        while not _port_is_free(self.port) and time.monotonic() < deadline:
+            time.sleep(0.05)
         return leftover.pid
 
     def command(self) -> list[str]:

@@ -23,7 +23,8 @@ _CHEAP = frozenset(
 
 # first: xdist's own hook (registered after this file) reads the groups to schedule by
 @pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    _leave_out_soak_tests(config, items)
     for item in items:
         layer = Path(item.path).relative_to(_HERE).parts[0]
         if layer == "integration":
@@ -36,6 +37,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.xdist_group("network-engines"))
         elif _uses_a_shared_fixture(item):
             item.add_marker(pytest.mark.xdist_group(str(Path(item.path).relative_to(_HERE))))
+
+
+def _leave_out_soak_tests(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``soak`` belong to ``make soak``: deselected, wherever they live,
+    unless ``-m`` names the marker (``pytest tests -m soak``)."""
+    if "soak" in str(config.getoption("markexpr", default="") or ""):
+        return
+    soak = [item for item in items if item.get_closest_marker("soak") is not None]
+    if soak:
+        config.hook.pytest_deselected(items=soak)
+        items[:] = [item for item in items if item.get_closest_marker("soak") is None]
 
 
 def _uses_a_shared_fixture(item: pytest.Item) -> bool:

@@ -348,4 +348,6 @@ def run_machine(chain, deploy, *, examples: int, steps: int) -> None:
 
 
 def test_contracts_agree_with_the_model(eth_tester_chain, consortium_factory):
-    run_machine(eth_tester_chain, consortium_factory, examples=20, steps=10)
+    # the short run of `make test` (each example deploys a consortium on eth-tester);
+    # 200 examples of 20 steps run in `make soak` (tests/soak/security/)
+    run_machine(eth_tester_chain, consortium_factory, examples=6, steps=10)

@@ -1,7 +1,7 @@
 """Long security runs for ``make soak``: not part of ``make test``.
 
-Every test here carries the ``soak`` marker and is deselected unless the marker
-expression selects it::
+Every test here carries the ``soak`` marker, which ``tests/conftest.py`` deselects
+unless the marker expression selects it::
 
     .venv/bin/pytest tests/soak/security -m soak -p no:cacheprovider
 
@@ -43,15 +43,3 @@ def consortium_machine() -> type:
     stateful = load_test_module("integration/contracts/test_stateful.py", "docex_stateful")
     machine: type = stateful.ConsortiumMachine
     return machine
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Leave the soak tests here out of the run (deselected: they belong to ``make soak``,
-    not to ``make test``) unless ``-m`` selects them."""
-    if "soak" in str(config.getoption("markexpr", default="") or ""):
-        return
-    here = Path(__file__).parent
-    kept = [item for item in items if not Path(item.path).is_relative_to(here)]
-    if len(kept) != len(items):
-        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
-        items[:] = kept

@@ -1,7 +1,7 @@
 """The contracts against the consortium model, a long Hypothesis stateful run (soak).
 
 The state machine is ``ConsortiumMachine`` of ``tests/integration/contracts/test_stateful.py``
-(``make test`` runs it briefly, 20 examples): random votes on admissions, suspensions,
+(``make test`` runs it briefly, 6 examples): random votes on admissions, suspensions,
 departures, key rotations and revocations, encryption keys; anchors with per-document terms,
 uses and revocations. Invariants: no member's keys changed without its approval, authority at
 every block equals the model's, the quorum is the fraction of the active members, uses only

@@ -24,6 +24,10 @@ from certificates.schemas.validation import ValidatedDocument
 #: how far past today's UTC date an issue date may be (time zones, not clock error)
 ISSUE_DATE_TOLERANCE: Final = timedelta(days=1)
 
+#: the largest allowance an issuer may set: the contract takes up to 2**96 - 1; a node
+#: keeps to what every JSON client reads exactly (JavaScript's Number.MAX_SAFE_INTEGER)
+MAX_ALLOWANCE: Final = 2**53 - 1
+
 
 class NoAddressees(InvalidDocument):
     code = "no-addressees"

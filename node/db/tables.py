@@ -10,7 +10,7 @@ before Alembic compares equal to a fresh one.
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -65,6 +65,8 @@ class SubmissionRow(NodeBase):
     addressees: Mapped[str] = mapped_column(String(512), default="")
     #: stored sealed for the issuer and the addressees (node.consortium.member_directory)
     confidential: Mapped[bool] = mapped_column(default=False, server_default="0")
+    #: the total quantity its addressees may use, committed in its terms (1: single use)
+    allowance: Mapped[int] = mapped_column(BigInteger, default=1, server_default="1")
     accepted_at: Mapped[float]
     state: Mapped[str] = mapped_column(String(16))
     batch_id: Mapped[str | None] = mapped_column(ForeignKey("batches.id"), index=True)

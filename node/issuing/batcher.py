@@ -276,14 +276,15 @@ class Batcher:
             BatchToWrap(
                 batch.document_type,
                 tuple(
-                    (document_json, addressees) for _, document_json, addressees in batch.documents
+                    (document_json, addressees, allowance)
+                    for _, document_json, addressees, allowance in batch.documents
                 ),
                 self.ledger.signing_key,
                 self.ledger.domain,
             )
         )
         documents: list[_WrappedForStore] = []
-        for (receipt_id, _, addressees), (target_hash, raw) in zip(
+        for (receipt_id, _, addressees, _), (target_hash, raw) in zip(
             batch.documents, wrapped.documents, strict=True
         ):
             content = raw

@@ -75,6 +75,8 @@ class NewDocument:
     document_json: bytes
     addressees: tuple[str, ...] = ()
     confidential: bool = False
+    #: the total quantity its addressees may use (committed in its terms; 1: single use)
+    allowance: int = 1
     #: the number it takes (one document per number and type); None: takes none (an
     #: amendment's replacement keeps the number of the document it replaces)
     document_number: str | None = None
@@ -86,6 +88,7 @@ class NewDocument:
         *,
         confidential: bool = False,
         takes_number: bool = False,
+        allowance: int = 1,
     ) -> NewDocument:
         return cls(
             document_type=validated.type_id,
@@ -94,6 +97,7 @@ class NewDocument:
             ).encode("utf-8"),
             addressees=validated.addressee_countries(),
             confidential=confidential,
+            allowance=allowance,
             document_number=validated.document_number() if takes_number else None,
         )
 
@@ -104,6 +108,8 @@ def fingerprint(documents: Sequence[NewDocument]) -> bytes:
     digest = hashlib.sha256(b"\n".join(d.document_json for d in documents))
     if any(d.confidential for d in documents):
         digest.update(b"\nconfidential:" + bytes(d.confidential for d in documents))
+    if any(d.allowance != 1 for d in documents):
+        digest.update(b"\nallowance:" + ",".join(str(d.allowance) for d in documents).encode())
     return digest.digest()
 
 
@@ -138,8 +144,8 @@ class ClaimedBatch:
     id: str
     document_type: str
     state: BatchState
-    #: (receipt id, document JSON, addressees) in batch order
-    documents: tuple[tuple[str, bytes, tuple[str, ...]], ...]
+    #: (receipt id, document JSON, addressees, allowance) in batch order
+    documents: tuple[tuple[str, bytes, tuple[str, ...], int], ...]
     root: bytes | None
     addressees: tuple[str, ...]
     #: receipt ids of the documents to store sealed
@@ -165,6 +171,7 @@ class BatchDocumentEntry:
     cid: str
     addressees: tuple[str, ...]
     confidential: bool
+    allowance: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,6 +287,7 @@ class Outbox:
                         "document_json": document.document_json,
                         "addressees": ",".join(document.addressees),
                         "confidential": document.confidential,
+                        "allowance": document.allowance,
                         "accepted_at": now,
                         "state": DocumentState.PENDING.value,
                         "batch_id": None,
@@ -436,6 +444,7 @@ class Outbox:
                     SubmissionRow.addressees,
                     SubmissionRow.confidential,
                     SubmissionRow.accepted_at,
+                    SubmissionRow.allowance,
                 )
                 .where(SubmissionRow.batch_id == batch_id)
                 .order_by(SubmissionRow.position)
@@ -445,7 +454,12 @@ class Outbox:
                 document_type=row.document_type,
                 state=BatchState(row.state),
                 documents=tuple(
-                    (d.id, d.document_json, tuple(a for a in d.addressees.split(",") if a))
+                    (
+                        d.id,
+                        d.document_json,
+                        tuple(a for a in d.addressees.split(",") if a),
+                        d.allowance,
+                    )
                     for d in documents
                 ),
                 root=row.root,
@@ -470,6 +484,7 @@ class Outbox:
                     SubmissionRow.cid,
                     SubmissionRow.addressees,
                     SubmissionRow.confidential,
+                    SubmissionRow.allowance,
                 )
                 .where(SubmissionRow.batch_id == batch.id)
                 .order_by(SubmissionRow.position)
@@ -483,6 +498,7 @@ class Outbox:
                         cid=row.cid or "",
                         addressees=tuple(a for a in row.addressees.split(",") if a),
                         confidential=bool(row.confidential),
+                        allowance=row.allowance,
                     )
                     for row in rows
                 ),

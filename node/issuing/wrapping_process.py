@@ -56,8 +56,8 @@ class _Issuable:
 @dataclass(frozen=True, slots=True)
 class BatchToWrap:
     document_type: str
-    #: (validated document JSON, addressee countries) in batch order
-    documents: tuple[tuple[bytes, tuple[str, ...]], ...]
+    #: (validated document JSON, addressee countries, allowance) in batch order
+    documents: tuple[tuple[bytes, tuple[str, ...], int], ...]
     signing_key: bytes
     domain: Eip712Domain
 
@@ -73,9 +73,9 @@ class WrappedBatch:
 def wrap_and_sign(job: BatchToWrap) -> WrappedBatch:
     """Salt, hash and sign ``job``'s documents; serialise each wrapped document."""
     builder = BatchBuilder()
-    for document_json, addressees in job.documents:
+    for document_json, addressees, allowance in job.documents:
         data: JsonObject = json.loads(document_json)
-        builder.add(_Issuable(job.document_type, data, addressees))
+        builder.add(_Issuable(job.document_type, data, addressees), allowance=allowance)
     signed = builder.sign(signing_key=job.signing_key, domain=job.domain)
     return WrappedBatch(
         root=signed.anchor.root,

@@ -63,6 +63,7 @@ def manifest_json(batch: AnchoredBatchDocuments) -> JsonObject:
                 "cid": entry.cid,
                 "addressees": list(entry.addressees),
                 "confidential": entry.confidential,
+                "allowance": entry.allowance,
             }
             for entry in batch.documents
         ],

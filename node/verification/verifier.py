@@ -234,13 +234,17 @@ def check_status(
             successorTargetHash=to_hex(successor),
             successorRoot=to_hex(successor_root),
         )
-    if status.uses and 0 < status.uses[-1].allowed_quantity <= status.used_quantity:
+    # the allowance its issuer committed in the document's terms (integrity proves them
+    # against the root; the DocumentRegistry refuses a use beyond them)
+    terms = document.batch.terms
+    allowed = terms.allowance if terms is not None else 1
+    if status.used_quantity >= allowed:
         return CheckResult.invalid(
             STATUS,
             CheckCode.USED_UP,
-            f"used up: {status.used_quantity} of {status.uses[-1].allowed_quantity} used",
+            f"used up: {status.used_quantity} of {allowed} used",
             usedQuantity=status.used_quantity,
-            allowedQuantity=status.uses[-1].allowed_quantity,
+            allowedQuantity=allowed,
             uses=len(status.uses),
         )
     return CheckResult.valid(
@@ -248,6 +252,7 @@ def check_status(
         CheckCode.IN_FORCE,
         "neither revoked nor superseded",
         usedQuantity=status.used_quantity,
+        allowedQuantity=allowed,
         uses=len(status.uses),
     )
 

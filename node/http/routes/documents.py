@@ -17,7 +17,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 
 from certificates import validate_document
 from certificates.errors import DocexError, InvalidDocument, SchemaViolation
-from certificates.issuance_rules import check_anchorable
+from certificates.issuance_rules import MAX_ALLOWANCE, check_anchorable
 from certificates.json_types import JsonValue
 from node.access.users import Principal
 from node.consortium.member_directory import MemberDirectory
@@ -60,6 +60,7 @@ def _accepted(
     many: bool,
     today: date,
     sealing: MemberDirectory | None = None,
+    allowance: int = 1,
 ) -> list[NewDocument]:
     """The validated documents; ``sealing`` (confidential) must know every recipient."""
     documents: list[NewDocument] = []
@@ -91,7 +92,12 @@ def _accepted(
                     path=f"/{index}" if many else "",
                 )
         documents.append(
-            NewDocument.of(validated, confidential=sealing is not None, takes_number=True)
+            NewDocument.of(
+                validated,
+                confidential=sealing is not None,
+                takes_number=True,
+                allowance=allowance,
+            )
         )
     return documents
 
@@ -128,7 +134,10 @@ def _response(stored: StoredResponse, replayed: bool) -> Response:
         "may issue. Answers 202 with one receipt URL per document once they are durable "
         "in the outbox; a receipt stays `pending` until its batch root is mined. With "
         "`confidential=true` the content is stored sealed (docex-envelope/1) for this "
-        "node's member and each addressee country's member only."
+        "node's member and each addressee country's member only. `allowance` is the "
+        "total quantity each document's addressees may use against declarations (1, the "
+        "default: single use); it is committed in the document's terms on chain, so a "
+        "use beyond it is refused by the DocumentRegistry, whoever asks."
     ),
     openapi_extra={"requestBody": _REQUEST_BODY},
     responses={
@@ -154,6 +163,17 @@ async def issue_documents(
         bool,
         Query(description="Store the documents sealed for the issuer and the addressees."),
     ] = False,
+    allowance: Annotated[
+        int,
+        Query(
+            ge=1,
+            le=MAX_ALLOWANCE,
+            description=(
+                "The total quantity each document's addressees may use (uses add up; "
+                "1: a single use)."
+            ),
+        ),
+    ] = 1,
 ) -> Response:
     settings = services.settings
     value = await read_json(request, settings.max_body_bytes)
@@ -172,6 +192,7 @@ async def issue_documents(
         many,
         datetime.now(UTC).date(),
         services.members if confidential else None,
+        allowance,
     )
     if idempotency_key is not None:
         if not 1 <= len(idempotency_key) <= _MAX_KEY_LENGTH or not idempotency_key.isprintable():

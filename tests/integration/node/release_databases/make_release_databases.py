@@ -97,7 +97,7 @@ def _fill_release(engine: object) -> None:
     claimed = outbox.batch(batch_id)
     signed = [
         SignedDocument(receipt_id, bytes([position]) * 32, f"bafy{position}", b"{}")
-        for position, (receipt_id, _, _) in enumerate(claimed.documents)
+        for position, (receipt_id, *_) in enumerate(claimed.documents)
     ]
     outbox.record_signed(batch_id, b"\xaa" * 32, ["KR", "SG"], signed)
     outbox.record_anchored(batch_id, "0x" + "ab" * 32, 42)

@@ -47,7 +47,12 @@ class ContentAccess:
     # --- reading content ------------------------------------------------------------------
 
     def _by_cid(self, cid: str) -> HeldDocument:
-        held = find_held_document(self._database, self.country, parse_reference(cid))
+        reference = parse_reference(cid)
+        held = (
+            find_held_document(self._database, self.country, reference)
+            if reference.kind is ReferenceKind.CID
+            else None
+        )
         if held is None or held.cid is None:
             raise DocumentNotFound(f"this node holds no document whose content is {cid[:80]}")
         return held

@@ -107,12 +107,20 @@ def address_of(private_key: bytes) -> str:
     return _address_from_public(public)
 
 
+def sign_digest(private_key: bytes, digest: bytes) -> bytes:
+    """A 65-byte ``r ‖ s ‖ v`` signature of a 32-byte digest (``v`` in {27, 28}, low ``s``)."""
+    signature = PrivateKey(private_key).sign_recoverable(digest, hasher=None)
+    return signature[:64] + bytes([signature[64] + 27])
+
+
+def recover_digest_signer(digest: bytes, signature: bytes) -> str:
+    """The address that signed ``digest``; refuses malformed or high-s signatures."""
+    return _recover(digest, signature)
+
+
 def sign_batch_anchor(private_key: bytes, domain: Eip712Domain, anchor: BatchAnchor) -> bytes:
     """A 65-byte ``r ‖ s ‖ v`` signature (``v`` in {27, 28}, low ``s``)."""
-    signature = PrivateKey(private_key).sign_recoverable(
-        batch_anchor_digest(domain, anchor), hasher=None
-    )
-    return signature[:64] + bytes([signature[64] + 27])
+    return sign_digest(private_key, batch_anchor_digest(domain, anchor))
 
 
 def recover_batch_signer(domain: Eip712Domain, anchor: BatchAnchor, signature: bytes) -> str:

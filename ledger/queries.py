@@ -274,6 +274,40 @@ def authority_at(
         return Authority(account, True, member_id, "authorised")
 
 
+@dataclass(frozen=True, slots=True)
+class MemberAccount:
+    """What the index says of an account as a member account (the key a member's node signs
+    its requests to other nodes with, ADR 0023), as of the index's head."""
+
+    account: str
+    member_id: int | None
+    country: str | None
+    #: a current (not revoked) member account of a member that is active now
+    current: bool
+    #: why not, in words that never change (None when current)
+    cause: Literal["not-a-member-account", "revoked", "not-active"] | None = None
+
+
+def member_account(engine: Engine, account: str) -> MemberAccount:
+    """Is ``account`` a current member account of an active member, as far as indexed?
+
+    A grant closed at any block, even one the index has not reached, no longer counts; a
+    member's last status event decides (suspended or left: not active).
+    """
+    with Session(engine) as session:
+        grants = _grants(session, _address_bytes(account), MEMBER_ACCOUNT_ROLE)
+        if not grants:
+            return MemberAccount(account, None, None, False, "not-a-member-account")
+        open_grants = [g for g in grants if g[2] == OPEN_VALIDITY]
+        member_id = (open_grants or grants)[-1][0]
+        country, status = _member_country_and_status_at(session, member_id, 2**63 - 1)
+        if not open_grants:
+            return MemberAccount(account, member_id, country, False, "revoked")
+        if status not in ("admitted", "readmitted"):
+            return MemberAccount(account, member_id, country, False, "not-active")
+        return MemberAccount(account, member_id, country, True)
+
+
 def agreements(
     engine: Engine, *, verifier_country: str | None = None, issuer_country: str | None = None
 ) -> list[AgreementWindow]:

@@ -150,3 +150,62 @@ class GovernanceUnavailable(Unavailable, NodeError):
     """This node holds no member (governance) key, so it cannot propose or approve."""
 
     code = "governance-unavailable"
+
+
+# --- access to stored content (ADR 0023: node/access/member_requests.py, share_links.py) ---
+
+
+class MemberRequestRefused(Refused, NodeError):
+    """A signed member request that does not authenticate (the problem says which part)."""
+
+    code = "member-request-refused"
+
+
+class MemberSignatureInvalid(MemberRequestRefused, NotAuthenticated):
+    """A member signature header missing or malformed, or not by the account it names."""
+
+    code = "member-signature-invalid"
+
+
+class MemberSignatureStale(MemberRequestRefused, NotAuthenticated):
+    """A member request signed outside the freshness window of this node's clock."""
+
+    code = "member-signature-stale"
+
+
+class MemberRequestReplayed(MemberRequestRefused, NotAuthenticated):
+    """A member request whose signer and nonce this node has already seen."""
+
+    code = "member-request-replayed"
+
+
+class NotAMember(MemberRequestRefused):
+    """Signed by an account that is not a current member account of an active member."""
+
+    code = "not-a-member"
+
+
+class NotEntitled(Refused, NodeError):
+    """A member (or user) that is neither the issuer nor an addressee of the document."""
+
+    code = "not-entitled"
+
+
+class ShareLinkInvalid(Refused, NodeError):
+    """A share token this node never issued (or not a share token at all)."""
+
+    code = "share-link-invalid"
+
+
+class ShareLinkRevoked(Refused, NodeError):
+    code = "share-link-revoked"
+
+
+class ShareLinkExpired(Refused, NodeError):
+    code = "share-link-expired"
+
+
+class ShareLinkNotFound(NotFound, NodeError):
+    """No share link with this id (listing and revocation by id)."""
+
+    code = "share-link-not-found"

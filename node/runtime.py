@@ -30,7 +30,9 @@ from ledger.chains import anvil_binary, dev_private_keys
 from ledger.keystores import signer_from_key
 from ledger.process_records import PidFile
 from ledger.transactions import SendHook
+from node.access.member_requests import MemberRequestSigner, MemberRequestVerifier
 from node.access.rate_limit import TokenBuckets
+from node.access.share_links import ShareLinks
 from node.access.users import UserStore
 from node.audit.report import AuditReports
 from node.backend_kinds import ChainKind, StoreKind
@@ -40,6 +42,7 @@ from node.chain.supervisor import supervise_anvil
 from node.consortium.governance import Governance, member_keystore_path
 from node.consortium.member_directory import MemberDirectory, MemberSecret
 from node.db import open_database
+from node.documents.content_access import ContentAccess
 from node.documents.lifecycle import DocumentLifecycle, follow_amendments
 from node.documents.printing import CertificatePrinting
 from node.errors import InvalidSettings
@@ -73,9 +76,10 @@ def read_issuer_key(settings: NodeSettings) -> LocalAccount:
     return signer_from_key(decrypt_keystore(keystore, passphrase))
 
 
-def read_member_secret(settings: NodeSettings) -> MemberSecret | None:
-    """This member's X25519 key (from its member keystore), or None without a keystore:
-    the node then cannot open confidential documents addressed to it."""
+def read_member_key(settings: NodeSettings) -> bytes | None:
+    """This member's account key (its member keystore), or None without a keystore: the
+    node then cannot open confidential documents addressed to it, nor sign its requests
+    to other members' nodes (which then refuse them)."""
     path = settings.member_keystore_path
     if not path.exists():
         return None
@@ -84,7 +88,7 @@ def read_member_secret(settings: NodeSettings) -> MemberSecret | None:
         passphrase = path.with_suffix(".passphrase").read_text(encoding="utf-8").splitlines()[0]
     except (OSError, ValueError, IndexError) as error:
         raise InvalidSettings(f"cannot read the member keystore {path}: {error}") from error
-    return MemberSecret.of(settings.country, decrypt_keystore(keystore, passphrase))
+    return decrypt_keystore(keystore, passphrase)
 
 
 def _crash_hook(settings: NodeSettings) -> SendHook | None:
@@ -182,6 +186,7 @@ class NodeRuntime:
         store, gateway_store = self._open_store()
         self.services = build_services(settings, ledger, store, gateway_store)
         if settings.receive:
+            member_key = read_member_key(settings)
             self.receiver = Receiver(
                 settings.country,
                 self.services.inbox,
@@ -190,7 +195,10 @@ class NodeRuntime:
                 # received content is kept in the embedded store (or beside a Kubo one)
                 gateway_store or EmbeddedContentStore(settings.data_dir / "received"),
                 settings.peer_gateways,
-                read_member_secret(settings),
+                None if member_key is None else MemberSecret.of(settings.country, member_key),
+                signer=None
+                if member_key is None
+                else MemberRequestSigner(member_key, ledger.request_domain),
                 max_backoff=settings.receive_max_backoff_ms / 1000,
             )
         return self.services
@@ -333,6 +341,7 @@ def build_services(
         wrapping_pid_file=PidFile(settings.pids_dir / "wrapping.pid"),
     )
     verifier = Verifier(settings.country, chain_view)
+    share_links = ShareLinks(database, max_days=settings.share_link_max_days)
     lifecycle = DocumentLifecycle(
         country=settings.country,
         database=database,
@@ -376,6 +385,16 @@ def build_services(
             verifier=verifier,
             metrics=metrics,
             lifecycle=lifecycle,
+        ),
+        content_access=ContentAccess(
+            country=settings.country, database=database, share_links=share_links
+        ),
+        member_requests=MemberRequestVerifier(
+            country=settings.country,
+            domain=ledger.request_domain,
+            index=ledger.index,
+            database=database,
+            window_seconds=settings.member_request_window_s,
         ),
         printing=CertificatePrinting(
             country=settings.country,

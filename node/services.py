@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from adapters import ContentStore, EmbeddedContentStore
+from node.access.member_requests import MemberRequestVerifier
 from node.access.rate_limit import TokenBuckets
 from node.access.users import UserStore
 from node.audit.report import AuditReports
 from node.chain.ledger_link import LedgerLink
 from node.consortium.governance import Governance
 from node.consortium.member_directory import MemberDirectory
+from node.documents.content_access import ContentAccess
 from node.documents.lifecycle import DocumentLifecycle
 from node.documents.printing import CertificatePrinting
 from node.issuing.batcher import Batcher
@@ -52,4 +54,8 @@ class NodeServices:
     governance: Governance
     audit: AuditReports
     references: ReferenceVerification
+    #: who may read stored content and manifests, and share links (ADR 0023)
+    content_access: ContentAccess
+    #: signed requests of other members' nodes (ADR 0023)
+    member_requests: MemberRequestVerifier
     printing: CertificatePrinting

@@ -89,6 +89,12 @@ class NodeSettings(BaseSettings):
     receive_poll_ms: int = Field(default=500, ge=10)
     receive_max_backoff_ms: int = Field(default=30_000, ge=10)
 
+    # --- who may read stored content (ADR 0023) ----------------------------------------
+    #: how far a member request's signed time may be from this node's clock, either way
+    member_request_window_s: int = Field(default=300, ge=5, le=3600)
+    #: the longest a share link may live, and its lifetime when none is asked for
+    share_link_max_days: int = Field(default=90, ge=1, le=3650)
+
     # --- batching ----------------------------------------------------------------------
     batch_size: int = Field(default=256, ge=1, le=100_000)
     batch_max_latency_ms: int = Field(default=500, ge=1)

@@ -10,7 +10,7 @@ must verify what it gets. ``?format=`` wins over ``Accept``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Final
 
 from starlette.requests import Request
@@ -45,7 +45,13 @@ def _problem(status: int, message: str) -> Response:
 
 
 def gateway_router(store: EmbeddedContentStore) -> Router:
-    """An ASGI router serving ``store``'s content as a trustless gateway."""
+    """An ASGI router serving ``store``'s content as a trustless gateway, to anyone."""
+    return Router(routes=[Route("/ipfs/{cid}", gateway_endpoint(store), methods=["GET", "HEAD"])])
+
+
+def gateway_endpoint(store: EmbeddedContentStore) -> Callable[[Request], Response]:
+    """The handler of ``GET``/``HEAD /ipfs/{cid}`` over ``store``, for a server that
+    decides first who may read (a docex node: ADR 0023)."""
 
     def serve(request: Request) -> Response:
         try:
@@ -70,7 +76,7 @@ def gateway_router(store: EmbeddedContentStore) -> Router:
             return _problem(400, f"unsupported dag-scope {scope!r}")
         return _car_response(store, cid, scope, request)
 
-    return Router(routes=[Route("/ipfs/{cid}", serve, methods=["GET", "HEAD"])])
+    return serve
 
 
 def _common_headers(cid: Cid, etag: str, filename: str, content_type: str) -> dict[str, str]:

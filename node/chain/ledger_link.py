@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import Engine
 
+from certificates.member_requests import request_domain
 from certificates.signing import Eip712Domain
 from ledger import (
     Chain,
@@ -47,6 +48,12 @@ class LedgerLink:
     def domain(self) -> Eip712Domain:
         """Where this node's batch signatures are valid: its chain and DocumentRegistry."""
         return Eip712Domain(self.deployment.chain_id, self.deployment.document_registry)
+
+    @property
+    def request_domain(self) -> Eip712Domain:
+        """Where member requests between nodes are signed (ADR 0023): this chain and its
+        ConsortiumRegistry."""
+        return request_domain(self.deployment.chain_id, self.deployment.consortium_registry)
 
     @property
     def signing_key(self) -> bytes:

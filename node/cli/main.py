@@ -41,6 +41,7 @@ COMMANDS: dict[str, str] = {
     "history": "node.cli.client.lifecycle",
     "inbox": "node.cli.client.inbox",
     "audit": "node.cli.client.audit",
+    "share": "node.cli.client.share",
     # a consortium network on this machine (node/network/)
     "network": "node.network.cli",
 }

@@ -190,3 +190,37 @@ class AmendmentRow(NodeBase):
     tx_hash: Mapped[str | None] = mapped_column(String(66))
     block_number: Mapped[int | None]
     error: Mapped[str | None] = mapped_column(String(2000))
+
+
+# --- access to stored content: share links, member request nonces (ADR 0023) -------------
+
+
+class ShareLinkRow(NodeBase):
+    """A link that lets whoever holds it read one document's content until it expires or
+    is revoked. The token is never stored: only its SHA-256."""
+
+    __tablename__ = "share_links"
+    __table_args__ = (Index("share_links_target_hash", "target_hash"),)
+
+    #: the link's public id (listing, revocation): not the token
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    target_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    #: the user that created it (a name of the users table)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[float]
+    expires_at: Mapped[float]
+    revoked_at: Mapped[float | None]
+    revoked_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class MemberRequestNonceRow(NodeBase):
+    """A signed member request seen within the freshness window: the same signer and nonce
+    again is a replay. Rows older than the window are deleted as new ones come."""
+
+    __tablename__ = "member_request_nonces"
+    __table_args__ = (Index("member_request_nonces_seen_at", "seen_at"),)
+
+    signer: Mapped[str] = mapped_column(String(42), primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(32), primary_key=True)
+    seen_at: Mapped[float]

@@ -73,6 +73,14 @@ class HeldDocument:
     cid: str | None
     #: the receipt id for a document issued here
     receipt_id: str | None
+    #: the document's own addressee countries
+    addressees: tuple[str, ...] = ()
+    #: the user (issuer) that submitted a document issued here
+    issued_by: int | None = None
+
+    def entitled_countries(self) -> frozenset[str]:
+        """The members that may read its content: its issuer and its own addressees."""
+        return frozenset((self.issuer_country, *self.addressees))
 
 
 def parse_reference(text: str) -> Reference:
@@ -111,18 +119,35 @@ def _issued(row: SubmissionRow, country: str) -> HeldDocument:
         issuer_country=country,
         cid=row.cid,
         receipt_id=row.id,
+        addressees=tuple(a for a in row.addressees.split(",") if a),
+        issued_by=row.user_id,
+    )
+
+
+def _signed_addressees(wrapped: JsonValue) -> tuple[str, ...]:
+    """A received document's own addressees: those of its terms (or, for a batch built
+    without terms, the batch's), as the document it was verified with states them."""
+    batch = wrapped.get("batch") if isinstance(wrapped, dict) else None
+    if not isinstance(batch, dict):
+        return ()
+    terms = batch.get("terms")
+    listed = terms.get("addressees") if isinstance(terms, dict) else batch.get("addressees")
+    return (
+        tuple(code for code in listed if isinstance(code, str)) if isinstance(listed, list) else ()
     )
 
 
 def _received(row: InboxRow) -> HeldDocument:
+    wrapped = json.loads(row.wrapped_json)
     return HeldDocument(
-        wrapped=json.loads(row.wrapped_json),
+        wrapped=wrapped,
         target_hash=row.target_hash,
         origin=DocumentOrigin.RECEIVED,
         confidential=row.confidential,
         issuer_country=row.issuer_country,
         cid=row.cid,
         receipt_id=None,
+        addressees=_signed_addressees(wrapped),
     )
 
 

@@ -15,7 +15,6 @@ from fastapi import FastAPI
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from adapters.content.gateway_server import gateway_router
 from node.http.api_docs import api_docs_router
 from node.http.problems import install_problem_handlers
 from node.http.routes import (
@@ -29,9 +28,11 @@ from node.http.routes import (
     lifecycle,
     metrics,
     receipts,
+    share_links,
     verification,
     verification_by_reference,
 )
+from node.http.routes.content import content_router
 from node.http.web import pages_router
 from node.observability.metrics import NodeMetrics
 from node.services import NodeServices
@@ -41,8 +42,10 @@ _log = logging.getLogger("docex.node.http")
 
 API_DESCRIPTION = """
 A docex node: issue documents of the consortium's types (anchored on chain in batches),
-verify any wrapped document (public, rate-limited), follow receipts, fetch content over
-the IPFS trustless-gateway protocol at `/ipfs/{cid}`.
+verify any wrapped document (public, rate-limited), follow receipts. Stored content
+(`/ipfs/{cid}`, the IPFS trustless-gateway protocol) and batch manifests are served only
+to consortium members' nodes entitled to them, which sign their requests, and to holders
+of a share link for one document (ADR 0023).
 
 Authenticate with a bearer token from `docex users add NAME --role ...` (the
 **Authorize** button). Errors are RFC 9457 `application/problem+json`.
@@ -54,6 +57,16 @@ def _route_of(scope: Scope) -> str:
     route = scope.get("route")
     path = getattr(route, "path", None)
     return str(path) if path is not None else "unmatched"
+
+
+def _logged_path(path: str) -> str:
+    """The path as logged: a share token is a credential, never written to a log."""
+    if path.startswith(SHARED_PREFIX):
+        return SHARED_PREFIX + "..."
+    return path
+
+
+SHARED_PREFIX = "/v1/shared/"
 
 
 class RequestLogAndMetrics:
@@ -99,7 +112,7 @@ class RequestLogAndMetrics:
                 extra={
                     "request_id": request_id,
                     "method": scope["method"],
-                    "path": scope["path"],
+                    "path": _logged_path(scope["path"]),
                     "status": status,
                     "duration_ms": round(elapsed * 1000, 3),
                     "client": client[0] if client else None,
@@ -131,14 +144,15 @@ def create_app(settings: NodeSettings, services: NodeServices) -> FastAPI:
         consortium,
         certificates,
         audit,
+        share_links,
     ):
         app.include_router(module.router)
     app.include_router(api_docs_router(app.openapi_url or "/openapi.json", app.title))
     # the verifier and issuer pages (node/http/web/): static files, read once here
     app.include_router(pages_router())
     if services.gateway_store is not None:
-        # the gateway's own router serves /ipfs/{cid}: its routes join the app's
-        app.router.routes.extend(gateway_router(services.gateway_store).routes)
+        # /ipfs/{cid}: the trustless gateway, for entitled members and share links only
+        app.include_router(content_router(services.gateway_store))
 
     app.add_middleware(RequestLogAndMetrics, metrics=services.metrics)
     return app

@@ -19,7 +19,17 @@ alias                         roles admitted
 ``HistoryReader``             issuer, customs officer, auditor, admin
 ``AgreementReader``           issuer, customs officer, auditor, admin
 ``CertificatePrinter``        issuer, customs officer, auditor, admin
+``ShareLinkCreator``          issuer (its own documents), customs officer
+                              (documents addressed to this country)
+``ShareLinkRevoker``          the same, and admin
+``ShareLinkReader``           the same, and auditor
 ``VerificationAllowance``     anyone, within the per-address verify limit
+``Member``                    another member's node: a request signed with a
+                              current member account of an active member
+                              (ADR 0023), no bearer token
+``ContentReader``             a member's node entitled to the document
+                              (its issuer or one of its own addressees), or
+                              the holder of a live share link for it
 ============================  ==============================================
 """
 
@@ -31,10 +41,12 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from node.access.member_requests import MemberCaller
 from node.access.roles import Role
 from node.access.users import Principal
 from node.audit.report import AuditReports
 from node.consortium.governance import Governance
+from node.documents.content_access import ContentAccess
 from node.documents.lifecycle import DocumentLifecycle
 from node.documents.printing import CertificatePrinting
 from node.errors import NotAuthenticated, NotAuthorised
@@ -75,11 +87,16 @@ async def get_certificate_printing(services: Services) -> CertificatePrinting:
     return services.printing
 
 
+async def get_content_access(services: Services) -> ContentAccess:
+    return services.content_access
+
+
 Lifecycle = Annotated[DocumentLifecycle, Depends(get_lifecycle)]
 GovernanceDep = Annotated[Governance, Depends(get_governance)]
 Audits = Annotated[AuditReports, Depends(get_audit_reports)]
 References = Annotated[ReferenceVerification, Depends(get_reference_verification)]
 Printing = Annotated[CertificatePrinting, Depends(get_certificate_printing)]
+Access = Annotated[ContentAccess, Depends(get_content_access)]
 
 
 # --- who is calling -------------------------------------------------------------------
@@ -110,6 +127,42 @@ def require_role(*roles: Role) -> Callable[..., Principal]:
     return dependency
 
 
+# --- who is calling, for stored content (ADR 0023) --------------------------------------
+
+
+def _request_target(request: Request) -> str:
+    """The path and query as the client sent them (what a member signs)."""
+    raw_path = request.scope.get("raw_path") or request.url.path.encode("utf-8")
+    query = request.scope.get("query_string", b"")
+    target = bytes(raw_path).decode("latin-1")
+    return f"{target}?{bytes(query).decode('latin-1')}" if query else target
+
+
+def member_caller(request: Request, services: Services) -> MemberCaller:
+    """The member node behind a signed request; 401 unsigned or badly signed, 403 not a
+    current member."""
+    headers = dict(request.headers.items())  # names lower-cased
+    if not services.member_requests.is_signed(headers):
+        raise NotAuthenticated(
+            "this endpoint serves consortium members' nodes: sign the request with a "
+            "member account key (Docex-Signer, Docex-Timestamp, Docex-Nonce, Docex-Signature)"
+        )
+    return services.member_requests.authenticate(headers, request.method, _request_target(request))
+
+
+#: the header that carries a share token to the content gateway
+SHARE_TOKEN_HEADER = "docex-share-token"  # noqa: S105 - a header name
+
+
+def content_reader(cid: str, request: Request, services: Services) -> None:
+    """Admit a share link's holder for its one document, or an entitled member's node."""
+    token = request.headers.get(SHARE_TOKEN_HEADER)
+    if token is not None:
+        services.content_access.share_may_read(token, cid)
+        return
+    services.content_access.member_may_read(member_caller(request, services), cid)
+
+
 def client_address(request: Request) -> str:
     return request.client.host if request.client is not None else "unknown"
 
@@ -137,4 +190,11 @@ AuditReader = Annotated[Principal, Depends(require_role(Role.AUDITOR, Role.ADMIN
 HistoryReader = Annotated[Principal, Depends(require_role(*_EVERY_ROLE))]
 AgreementReader = Annotated[Principal, Depends(require_role(*_EVERY_ROLE))]
 CertificatePrinter = Annotated[Principal, Depends(require_role(*_EVERY_ROLE))]
+ShareLinkCreator = Annotated[Principal, Depends(require_role(Role.ISSUER, Role.CUSTOMS_OFFICER))]
+ShareLinkRevoker = Annotated[
+    Principal, Depends(require_role(Role.ISSUER, Role.CUSTOMS_OFFICER, Role.ADMIN))
+]
+ShareLinkReader = Annotated[Principal, Depends(require_role(*_EVERY_ROLE))]
 VerificationAllowance = Depends(verification_rate_limit())
+Member = Annotated[MemberCaller, Depends(member_caller)]
+ContentReader = Depends(content_reader)

@@ -106,3 +106,15 @@ def request_body(adapter: TypeAdapter[Any]) -> dict[str, Any]:
 REVOKE: Final = TypeAdapter(RevokeBody)
 REJECT: Final = TypeAdapter(RejectBody)
 USE: Final = TypeAdapter(UseBody)
+
+
+class ShareLinkBody(_Body):
+    expires_in_days: int = Field(
+        ge=1,
+        le=3650,
+        description="Days until the link stops working (at most the node's "
+        "DOCEX_SHARE_LINK_MAX_DAYS, 90 by default)",
+    )
+
+
+SHARE_LINK: Final = TypeAdapter(ShareLinkBody)

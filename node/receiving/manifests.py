@@ -13,13 +13,14 @@ lies can only make reception fail, and is reported.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
 from certificates import DocumentTerms, MerkleTree
 from certificates.hashes import HASH_RE, to_hex
 from certificates.json_types import JsonObject, JsonValue
-from node.issuing.outbox import AnchoredBatchDocuments
+from node.issuing.outbox import AnchoredBatchDocuments, BatchDocumentEntry
 
 MANIFEST_FORMAT: Final = "docex-batch-manifest/1"
 _COUNTRY: Final = re.compile(r"^[A-Z]{2}$")
@@ -33,7 +34,8 @@ class InvalidManifest(ValueError):
 @dataclass(frozen=True, slots=True)
 class ManifestEntry:
     target_hash: bytes
-    cid: str
+    #: None where the serving node does not let this member fetch the document
+    cid: str | None
     addressees: tuple[str, ...]
     confidential: bool
     #: the allowance committed beside the document's leaf (absent from a manifest: 1)
@@ -51,7 +53,12 @@ def manifest_path(root: bytes) -> str:
     return f"/v1/batches/0x{root.hex()}/manifest"
 
 
-def manifest_json(batch: AnchoredBatchDocuments) -> JsonObject:
+def manifest_json(
+    batch: AnchoredBatchDocuments, readable: Callable[[BatchDocumentEntry], bool]
+) -> JsonObject:
+    """The manifest as served to one member: a CID only where ``readable`` (ADR 0023: the
+    member may fetch that document), ``null`` elsewhere; every target hash and its terms
+    stay, so that the receiver rebuilds the anchored root."""
     return {
         "format": MANIFEST_FORMAT,
         "root": to_hex(batch.root),
@@ -60,7 +67,7 @@ def manifest_json(batch: AnchoredBatchDocuments) -> JsonObject:
         "documents": [
             {
                 "targetHash": to_hex(entry.target_hash),
-                "cid": entry.cid,
+                "cid": entry.cid if readable(entry) else None,
                 "addressees": list(entry.addressees),
                 "confidential": entry.confidential,
                 "allowance": entry.allowance,
@@ -96,7 +103,9 @@ def parse_manifest(
         if not isinstance(raw, dict):
             raise InvalidManifest(f"{where} is not an object")
         target = _string(raw, "targetHash", where)
-        cid = _string(raw, "cid", where)
+        cid = raw.get("cid")
+        if cid is not None and not isinstance(cid, str):
+            raise InvalidManifest(f"{where}/cid is not a string or null")
         addressees = raw.get("addressees")
         confidential = raw.get("confidential")
         if not isinstance(addressees, list):
@@ -105,7 +114,7 @@ def parse_manifest(
             raise InvalidManifest(f"{where}/confidential is missing or not a boolean")
         if not HASH_RE.match(target):
             raise InvalidManifest(f"{where}/targetHash is not 0x and 64 hex digits")
-        if not _CID.match(cid):
+        if cid is not None and not _CID.match(cid):
             raise InvalidManifest(f"{where}/cid is not a CID")
         if not all(isinstance(c, str) and _COUNTRY.match(c) for c in addressees):
             raise InvalidManifest(f"{where}/addressees are not country codes")

@@ -46,6 +46,7 @@ from certificates.hashes import to_hex
 from certificates.json_types import JsonValue
 from ledger import queries
 from ledger.index_schema import Batch
+from node.access.member_requests import MemberRequestSigner
 from node.chain.ledger_link import LedgerLink
 from node.consortium.member_directory import MemberSecret, is_envelope
 from node.receiving.inbox import DueBatch, Inbox, PeerReport, ReceivedDocument
@@ -99,6 +100,7 @@ class Receiver:
         peers: Mapping[str, str],
         secret: MemberSecret | None,
         *,
+        signer: MemberRequestSigner | None = None,
         base_backoff: float = 0.5,
         max_backoff: float = 30.0,
         timeout: float = 10.0,
@@ -111,11 +113,14 @@ class Receiver:
         self.store = store
         self.peers = {c: url.rstrip("/") for c, url in peers.items()}
         self.secret = secret
+        #: signs every request to a peer with this member's account key (ADR 0023): a
+        #: node serves content and manifests only to members entitled to them
+        self.signer = signer
         self.base_backoff = base_backoff
         self.max_backoff = max_backoff
         self._clock = clock
         self._http = httpx.Client(timeout=timeout, follow_redirects=False)
-        self._fetchers: dict[str, GatewayFetcher] = {}
+        self._fetchers: dict[tuple[str, str], GatewayFetcher] = {}
 
     def close(self) -> None:
         self._http.close()
@@ -181,7 +186,11 @@ class Receiver:
             raise _RetryLater(f"no peer gateway configured for {record.issuer_country}")
         try:
             manifest = self._manifest(
-                peer, record.root, record.document_type, record.document_count
+                peer,
+                record.issuer_country,
+                record.root,
+                record.document_type,
+                record.document_count,
             )
         except _Refused as refused:
             self._report(peer, due, None, None, refused)
@@ -194,7 +203,7 @@ class Receiver:
             if self.inbox.has(entry.target_hash) or self.inbox.refused(due.root, entry.target_hash):
                 continue
             try:
-                self._receive_document(peer, due, entry)
+                self._receive_document(peer, record.issuer_country, due, entry)
                 filed += 1
             except _Refused as refused:
                 self._report(peer, due, entry.target_hash, entry.cid, refused)
@@ -205,12 +214,21 @@ class Receiver:
             raise _RetryLater(f"{len(waiting)} document(s) not received yet: {waiting[0]}")
         return filed, refused_count
 
+    def _signed(self, method: str, target: str, audience: str) -> dict[str, str]:
+        """The member signature headers of a request to ``audience``'s node (none when
+        this node has no member key: the peer will then refuse)."""
+        if self.signer is None:
+            return {}
+        return self.signer.headers(method, target, audience)
+
     def _manifest(
-        self, peer: str, root: bytes, document_type: str, document_count: int
+        self, peer: str, audience: str, root: bytes, document_type: str, document_count: int
     ) -> BatchManifest:
-        url = peer + manifest_path(root)
+        target = manifest_path(root)
+        url = peer + target
+        headers = {"Accept": "application/json", **self._signed("GET", target, audience)}
         try:
-            response = self._http.get(url, headers={"Accept": "application/json"})
+            response = self._http.get(url, headers=headers)
         except httpx.HTTPError as error:
             raise _RetryLater(f"{url}: {type(error).__name__}") from None
         if response.status_code != 200:
@@ -226,16 +244,20 @@ class Receiver:
         except (InvalidInput, InvalidManifest) as error:
             raise _Refused("invalid-manifest", str(error)) from None
 
-    def _fetcher(self, peer: str) -> GatewayFetcher:
-        if peer not in self._fetchers:
-            self._fetchers[peer] = GatewayFetcher([peer])
-        return self._fetchers[peer]
+    def _fetcher(self, peer: str, audience: str) -> GatewayFetcher:
+        if (peer, audience) not in self._fetchers:
+            self._fetchers[peer, audience] = GatewayFetcher(
+                [peer], sign=lambda method, target: self._signed(method, target, audience)
+            )
+        return self._fetchers[peer, audience]
 
     def _content(
-        self, peer: str, due: DueBatch, entry: ManifestEntry
+        self, peer: str, audience: str, due: DueBatch, entry: ManifestEntry
     ) -> tuple[bytes, FetchedDag | None]:
         """The listed content: from the store if held, else fetched (every block verified
         against its CID) but not stored yet: None or the fetched DAG to keep once checked."""
+        if entry.cid is None:
+            raise _Refused("invalid-manifest", "no CID listed for a document addressed to us")
         try:
             cid = Cid.parse(entry.cid)
         except InvalidCid as error:
@@ -243,7 +265,7 @@ class Receiver:
         if self.store.has(cid):
             return self.store.get(cid), None
         try:
-            fetched = self._fetcher(peer).fetch(cid)
+            fetched = self._fetcher(peer, audience).fetch(cid)
         except PeerFetchFailed as error:
             reasons = {rejection.reason for rejection in error.rejections}
             if reasons <= TRANSIENT_REASONS:
@@ -257,8 +279,10 @@ class Receiver:
         except DocexError as error:  # verified blocks that are not a UnixFS file
             raise _Refused("not-a-wrapped-document", str(error)) from None
 
-    def _receive_document(self, peer: str, due: DueBatch, entry: ManifestEntry) -> None:
-        content, fetched = self._content(peer, due, entry)
+    def _receive_document(
+        self, peer: str, audience: str, due: DueBatch, entry: ManifestEntry
+    ) -> None:
+        content, fetched = self._content(peer, audience, due, entry)
 
         def keep() -> None:
             # stored only once it verified: a hostile peer's content never lands in the
@@ -304,7 +328,7 @@ class Receiver:
                 document_type=wrapped.document_type,
                 issuer_country=due.issuer_country,
                 issuer=wrapped.signature.signer,
-                cid=entry.cid,
+                cid=entry.cid or "",
                 confidential=sealed,
                 block_number=due.block_number,
                 received_at=self._clock(),

@@ -3,10 +3,14 @@
 The answer is the verdict ``POST /v1/verify`` gives for the held wrapped document, plus
 what a person checking it wants to see beside the checks:
 
-- ``document``: type, issuer country, target hash, batch root, CID, addressees, the
-  anchoring block, time and transaction (from the index), and, for a document that is
-  not confidential, its data fields (concealed fields stay concealed). The content of a
-  confidential document is never shown: this answer is public;
+- ``document``: type, issuer country, target hash, batch root, CID, the batch's addressees
+  (as anchored on chain), the anchoring block, time and transaction (from the index).
+  **No field of the document** (ADR 0023): this answer is public and a target hash is
+  no proof of having seen the document, so ``data`` and ``issuerName`` are null for
+  every document, and the checks whose reasons would quote a field (``expired``,
+  ``country-mismatch``, ``addressee-mismatch``) say so without the value. Whoever holds
+  the document presents it to ``POST /v1/verify``; whoever holds a share link reads it
+  with ``GET /v1/shared/{token}``;
 - ``history``: the document's on-chain events in chain order (the events of
   ``GET /v1/documents/{id}/history``), with block, time and transaction;
 - ``supersededBy``: the replacement's target hash and public link, when amended.
@@ -19,10 +23,10 @@ from typing import Any, Final
 
 from sqlalchemy import Engine
 
+from certificates.check_codes import CheckCode
 from certificates.errors import DocexError
 from certificates.hashes import to_hex
 from certificates.json_types import JsonObject, JsonValue
-from certificates.schemas.signed_facts import signed_addressees
 from ledger import queries
 from node.documents.held_documents import HeldDocument, find_held_document, parse_reference
 from node.documents.lifecycle import DocumentLifecycle
@@ -32,9 +36,6 @@ from node.verification.verifier import Verifier
 
 _log = logging.getLogger("docex.node.verify")
 
-#: the member of a document that names the authority that issued it, per document type
-_ISSUING_AUTHORITY: Final = ("issuingAuthority", "issuingMinistry", "customsOffice")
-
 
 def public_link(base_url: str, target_hash: bytes) -> str:
     """The document's public link (what its QR code carries): ``{base}/v/0x<target hash>``."""
@@ -43,25 +44,6 @@ def public_link(base_url: str, target_hash: bytes) -> str:
 
 def _member(value: JsonValue, key: str) -> JsonValue:
     return value.get(key) if isinstance(value, dict) else None
-
-
-def _issuer_name(data: JsonValue) -> str | None:
-    for key in _ISSUING_AUTHORITY:
-        name = _member(_member(data, key), "name")
-        if isinstance(name, str):
-            return name
-    return None
-
-
-def _own_addressees(wrapped: JsonValue) -> list[str] | None:
-    data = _member(wrapped, "data")
-    document_type = _member(_member(wrapped, "batch"), "documentType")
-    if not isinstance(data, dict) or not isinstance(document_type, str):
-        return None
-    concealed = _member(wrapped, "concealed")
-    hidden = list(concealed) if isinstance(concealed, dict) else []
-    own = signed_addressees(document_type, data, hidden)
-    return list(own) if own else None
 
 
 def document_summary(base_url: str, index: Engine, held: HeldDocument) -> JsonObject:
@@ -75,8 +57,8 @@ def document_summary(base_url: str, index: Engine, held: HeldDocument) -> JsonOb
         "targetHash": to_hex(held.target_hash),
         "batchRoot": root,
         "cid": held.cid,
-        # the document's own addressees where it shows them; else its batch's
-        "addressees": _own_addressees(wrapped) or _member(batch_json, "addressees") or [],
+        # the batch's addressees, public on chain (the document's own are in its terms)
+        "addressees": _member(batch_json, "addressees") or [],
         "signer": _member(_member(wrapped, "signature"), "signer"),
         "origin": held.origin.value,
         "confidential": held.confidential,
@@ -93,16 +75,36 @@ def document_summary(base_url: str, index: Engine, held: HeldDocument) -> JsonOb
                 "txHash": to_hex(batch.tx_hash),
                 "issuer": batch.issuer,
             }
-    if held.confidential:
-        summary["data"] = None
-        summary["issuerName"] = None
-    else:
-        data = _member(wrapped, "data")
-        summary["data"] = data
-        summary["issuerName"] = _issuer_name(data)
-        concealed = _member(wrapped, "concealed")
-        summary["concealedFields"] = sorted(concealed) if isinstance(concealed, dict) else []
+    # no field of the document, confidential or not (ADR 0023)
+    summary["data"] = None
+    summary["issuerName"] = None
     return summary
+
+
+#: check codes whose reason or data quote a field of the document, and what a public
+#: answer says instead
+_FIELD_QUOTING: Final = {
+    CheckCode.EXPIRED.value: "expired: the validity its issuer signed has ended",
+    CheckCode.COUNTRY_MISMATCH.value: (
+        "the document's issuing country is not that of the member that anchored it"
+    ),
+    CheckCode.ADDRESSEE_MISMATCH.value: (
+        "the document's addressees are not those its batch was signed and anchored for"
+    ),
+}
+
+
+def undisclosed_checks(checks: JsonValue) -> JsonValue:
+    """The checks of a verdict with no field of the document in them."""
+    if not isinstance(checks, list):
+        return checks
+    shown: list[JsonValue] = []
+    for check in checks:
+        code = _member(check, "code")
+        if isinstance(check, dict) and isinstance(code, str) and code in _FIELD_QUOTING:
+            check = {**check, "reason": _FIELD_QUOTING[code], "data": {}}
+        shown.append(check)
+    return shown
 
 
 def _history(base_url: str, lifecycle: DocumentLifecycle, held: HeldDocument) -> JsonObject:
@@ -159,8 +161,10 @@ class ReferenceVerification:
             )
         verdict = self._verifier.verify(held.wrapped)
         self._metrics.verifications.labels("valid" if verdict.valid else "invalid").inc()
+        verdict_json = verdict.to_json()
         body: dict[str, Any] = {
-            **verdict.to_json(),
+            **verdict_json,
+            "checks": undisclosed_checks(verdict_json.get("checks")),
             "reference": {"kind": reference.kind.value, "value": reference.values[0]},
             "document": document_summary(self._base_url, self._index, held),
         }

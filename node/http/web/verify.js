@@ -267,8 +267,8 @@ function showChanged(comparison) {
   section.hidden = !comparison;
   if (!comparison) return;
   const table = $("changed-fields");
-  if (!comparison.held) {
-    $("changed-intro").textContent = t("changed.noOriginal");
+  if (!comparison.held || comparison.undisclosed) {
+    $("changed-intro").textContent = t(comparison.held ? "changed.notPublic" : "changed.noOriginal");
     table.hidden = true;
     return;
   }
@@ -365,12 +365,17 @@ async function followUp(state) {
   const answer = await call(`v1/verify/${encodeURIComponent(targetHash)}`);
   const held = answer.ok && answer.body ? answer.body : null;
   if (altered) {
+    // the node shows no field of a document by its hash (ADR 0023): only that it holds it
     const original = held && held.document ? held.document.data : null;
     show({
       ...state,
       history: [],
       historyNote: "history.notIntact",
-      comparison: { held: Boolean(original), fields: original ? changedFields(presented, original) : [] },
+      comparison: {
+        held: Boolean(held && held.document),
+        undisclosed: Boolean(held && held.document) && !original,
+        fields: original ? changedFields(presented, original) : [],
+      },
     }, false);
     return;
   }

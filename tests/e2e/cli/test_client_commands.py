@@ -324,3 +324,35 @@ def test_an_invalid_document_is_named_by_its_file_and_nothing_is_recorded(
     wrong_type = docex("issue", str(batch), "--type", "permit", "--node", consortium.vn.base)
     assert wrong_type.returncode == 2
     assert f"{batch}#/0: a coo/1 document, not permit" in wrong_type.stderr
+
+
+def test_a_share_link_round_trip(consortium: Consortium, tmp_path: Path) -> None:
+    batch = tmp_path / "shared.json"
+    batch.write_text(
+        json.dumps({**sample_document("coo/1", 400, items=1), "importingCountry": "KR"})
+    )
+    issuer = ["--node", consortium.vn.base, "--token", consortium.vn_issuer]
+    issued = docex("issue", str(batch), "--wait", "--json", *issuer)
+    assert issued.returncode == 0, issued.stderr
+    (receipt,) = json.loads(issued.stdout)
+
+    created = docex("share", "create", receipt["id"], "--days", "2", "--json", *issuer)
+    assert created.returncode == 0, created.stderr
+    link = json.loads(created.stdout)
+    shared = httpx.get(link["url"], timeout=30)
+    assert shared.status_code == 200
+    assert shared.json()["targetHash"] == receipt["targetHash"]
+    listed = docex("share", "list", receipt["id"], *issuer)
+    assert listed.returncode == 0, listed.stderr
+    assert link["id"] in listed.stdout
+    assert "active" in listed.stdout
+    assert link["token"] not in listed.stdout
+
+    revoked = docex("share", "revoke", link["id"], *issuer)
+    assert revoked.returncode == 0, revoked.stderr
+    refused = httpx.get(link["url"], timeout=30)
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "share-link-revoked"
+    too_long = docex("share", "create", receipt["id"], "--days", "1000", *issuer)
+    assert too_long.returncode == 1
+    assert "1 to 90 days" in too_long.stderr

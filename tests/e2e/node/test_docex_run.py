@@ -147,12 +147,20 @@ def test_docex_run_issues_and_verifies_stops_on_ctrl_c_and_resumes(tmp_path: Pat
             wrapped = receipt["document"]
             verdict = wait_until_valid(client, wrapped)
             assert verdict["valid"] is True, verdict
-            assert (
-                client.get(
-                    f"/ipfs/{receipt['cid']}", headers={"Accept": "application/vnd.ipld.raw"}
-                ).status_code
-                == 200
+            raw = {"Accept": "application/vnd.ipld.raw"}
+            # stored content is not public (ADR 0023); a share link opens it
+            assert client.get(f"/ipfs/{receipt['cid']}", headers=raw).status_code == 401
+            link = client.post(
+                f"/v1/documents/{receipt['id']}/share-links",
+                json={"expiresInDays": 1},
+                headers={"Authorization": f"Bearer {token}"},
             )
+            assert link.status_code == 201, link.text
+            shared = client.get(
+                f"/ipfs/{receipt['cid']}",
+                headers={**raw, "Docex-Share-Token": link.json()["token"]},
+            )
+            assert shared.status_code == 200
     finally:
         status = node.interrupt()
     assert status == 0

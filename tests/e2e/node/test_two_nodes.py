@@ -14,8 +14,11 @@ import pytest
 
 from certificates import decrypt_keystore
 from certificates.errors import NotARecipient
+from certificates.member_requests import request_domain
 from certificates.schemas.samples import sample_document
+from ledger import Deployment
 from ledger.chains import find_free_port
+from node.access.member_requests import MemberRequestSigner
 from node.consortium.member_directory import MemberSecret, is_envelope
 
 if TYPE_CHECKING:
@@ -36,11 +39,21 @@ def wait_for(what: str, probe: Any, timeout: float = 90.0) -> Any:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def member_secret(data_dir: Path, country: str) -> MemberSecret:
+def member_key(data_dir: Path, country: str) -> bytes:
     keystore = data_dir / "keys" / f"{country}-member.json"
     passphrase = keystore.with_suffix(".passphrase").read_text().splitlines()[0]
-    key = decrypt_keystore(json.loads(keystore.read_text()), passphrase)
-    return MemberSecret.of(country, key)
+    return decrypt_keystore(json.loads(keystore.read_text()), passphrase)
+
+
+def member_secret(data_dir: Path, country: str) -> MemberSecret:
+    return MemberSecret.of(country, member_key(data_dir, country))
+
+
+def member_signer(data_dir: Path, country: str) -> MemberRequestSigner:
+    """``country``'s member node signing its requests (ADR 0023)."""
+    deployment = Deployment.read(data_dir)
+    domain = request_domain(deployment.chain_id, deployment.consortium_registry)
+    return MemberRequestSigner(member_key(data_dir, country), domain)
 
 
 def test_a_confidential_certificate_reaches_the_addressee_only(launch: Launcher) -> None:
@@ -90,8 +103,17 @@ def test_a_confidential_certificate_reaches_the_addressee_only(launch: Launcher)
             return body if body["status"] == "anchored" else None
 
         receipt = wait_for("the anchor", anchored)
-        stored = client.get(f"/ipfs/{receipt['cid']}", params={"format": "raw"})
-        assert stored.status_code == 200
+        content = f"/ipfs/{receipt['cid']}?format=raw"
+        # stored content is for entitled members only (ADR 0023): not an outsider, not
+        # SG (a member, not an addressee); KR (the addressee) signs and reads it
+        assert client.get(content).status_code == 401
+        sg_signed = member_signer(vn.data_dir, "SG").headers("GET", content, "VN")
+        refused = client.get(content, headers=sg_signed)
+        assert refused.status_code == 403
+        assert refused.json()["code"] == "not-entitled"
+        kr_signed = member_signer(vn.data_dir, "KR").headers("GET", content, "VN")
+        stored = client.get(content, headers=kr_signed)
+        assert stored.status_code == 200, stored.text
     sealed = stored.content
     assert is_envelope(sealed), "confidential content must be stored sealed"
     assert str(certificate["certificateNumber"]).encode() not in sealed

@@ -76,9 +76,14 @@ MATRIX: Final[dict[str, dict[str, int]]] = {
     "approve": _only({"admin": 200}),
     "agreements": _only(dict.fromkeys(_ALL_SIGNED_IN, 200)),
     "verify by reference": dict.fromkeys(ROLES, 200),
-    "batch manifest": dict.fromkeys(ROLES, 200),
+    # for members' signed requests only, never a bearer token (ADR 0023)
+    "batch manifest": _only({}, otherwise=401),
     "certificate": _only({"issuer": 200, "auditor": 200, "admin": 200}),
     "audit": _only({"issuer": 200, "auditor": 200, "admin": 200}),
+    "create share link": _only({"issuer": 201}),
+    "list share links": _only({"issuer": 200, "auditor": 200, "admin": 200}),
+    "revoke share link": _only({"issuer": 200, "admin": 200}),
+    "shared document": dict.fromkeys(ROLES, 200),
 }
 
 #: endpoint -> the operation it calls (every operation of /v1 is in the table)
@@ -102,6 +107,10 @@ OPERATIONS: Final[dict[str, str]] = {
     "batch manifest": "GET /v1/batches/{root}/manifest",
     "certificate": "GET /v1/documents/{document_id}/certificate.pdf",
     "audit": "GET /v1/audit",
+    "create share link": "POST /v1/documents/{document_id}/share-links",
+    "list share links": "GET /v1/documents/{document_id}/share-links",
+    "revoke share link": "DELETE /v1/share-links/{link_id}",
+    "shared document": "GET /v1/shared/{token}",
 }
 
 
@@ -314,6 +323,37 @@ def _audit(node: Node) -> Request:
     return ("GET", f"/v1/audit?document={node.own_document()['id']}", None)
 
 
+def _create_share_link(node: Node) -> Request:
+    return (
+        "POST",
+        f"/v1/documents/{node.own_document()['id']}/share-links",
+        {"expiresInDays": 3},
+    )
+
+
+def _list_share_links(node: Node) -> Request:
+    return ("GET", f"/v1/documents/{node.own_document()['id']}/share-links", None)
+
+
+def _new_share_link(node: Node) -> dict[str, Any]:
+    response = node.client.post(
+        f"/v1/documents/{node.own_document()['id']}/share-links",
+        content=json.dumps({"expiresInDays": 3}),
+        headers=node.headers("issuer"),
+    )
+    assert response.status_code == 201, response.text
+    link: dict[str, Any] = response.json()
+    return link
+
+
+def _revoke_share_link(node: Node) -> Request:
+    return ("DELETE", f"/v1/share-links/{_new_share_link(node)['id']}", None)
+
+
+def _shared_document(node: Node) -> Request:
+    return ("GET", f"/v1/shared/{_new_share_link(node)['token']}", None)
+
+
 REQUESTS: Final[dict[str, Callable[[Node], Request]]] = {
     "issue": _issue,
     "issue for another country": _issue_for_kr,
@@ -334,6 +374,10 @@ REQUESTS: Final[dict[str, Callable[[Node], Request]]] = {
     "batch manifest": _batch_manifest,
     "certificate": _certificate,
     "audit": _audit,
+    "create share link": _create_share_link,
+    "list share links": _list_share_links,
+    "revoke share link": _revoke_share_link,
+    "shared document": _shared_document,
 }
 
 CASES: Final = [

@@ -43,7 +43,7 @@ def test_a_database_without_the_indexes_gets_them_on_open(tmp_path: Path) -> Non
             connection.execute(f"DROP INDEX {index}")
         connection.execute("DROP TABLE alembic_version")  # and before Alembic
         connection.execute("DROP TABLE document_numbers")  # and before document numbers
-        connection.execute("DROP TABLE share_links")  # and before content access (0006)
+        connection.execute("DROP TABLE share_links")  # and before content access (0007)
         connection.execute("DROP TABLE member_request_nonces")
     assert _plan(path, LOOKUPS[1]).startswith("SCAN")
     open_database(path).dispose()

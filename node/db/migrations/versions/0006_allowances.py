@@ -21,6 +21,9 @@ depends_on = None
 
 
 def upgrade() -> None:
+    columns = {column["name"] for column in sa.inspect(op.get_bind()).get_columns("outbox")}
+    if "allowance" in columns:  # a database the current schema made before Alembic stamped it
+        return
     with op.batch_alter_table("outbox") as outbox:
         outbox.add_column(
             sa.Column("allowance", sa.BigInteger(), nullable=False, server_default="1")

@@ -5,8 +5,8 @@ sign their requests, and to holders of a share link for one document. A share li
 kept as the SHA-256 of its token; a member request's (signer, nonce) is kept for the
 freshness window so that a replay is refused.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

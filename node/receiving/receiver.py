@@ -47,7 +47,7 @@ from certificates.json_types import JsonValue
 from ledger import queries
 from ledger.index_schema import Batch
 from node.chain.ledger_link import LedgerLink
-from node.consortium.member_directory import MemberSecret, is_envelope
+from node.consortium.member_directory import MemberKeyring, is_envelope
 from node.receiving.inbox import DueBatch, Inbox, PeerReport, ReceivedDocument
 from node.receiving.manifests import (
     BatchManifest,
@@ -97,7 +97,7 @@ class Receiver:
         verifier: Verifier,
         store: EmbeddedContentStore,
         peers: Mapping[str, str],
-        secret: MemberSecret | None,
+        keyring: MemberKeyring | None,
         *,
         base_backoff: float = 0.5,
         max_backoff: float = 30.0,
@@ -110,7 +110,7 @@ class Receiver:
         self.verifier = verifier
         self.store = store
         self.peers = {c: url.rstrip("/") for c, url in peers.items()}
-        self.secret = secret
+        self.keyring = keyring
         self.base_backoff = base_backoff
         self.max_backoff = max_backoff
         self._clock = clock
@@ -274,10 +274,10 @@ class Receiver:
     ) -> None:
         sealed = is_envelope(content)
         if sealed:
-            if self.secret is None:
-                raise _RetryLater("no member keystore to open sealed documents with")
+            if self.keyring is None:
+                raise _RetryLater("no encryption keyring to open sealed documents with")
             try:
-                content = self.secret.open(content, due.root, entry.target_hash)
+                content = self.keyring.open(content, due.root, entry.target_hash)
             except EnvelopeError as error:
                 raise _Refused("cannot-open", str(error)) from None
         try:

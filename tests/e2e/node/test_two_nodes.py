@@ -4,7 +4,6 @@ a member of the same consortium, can neither receive nor open it."""
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,11 +11,11 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from certificates import decrypt_keystore
 from certificates.errors import NotARecipient
 from certificates.schemas.samples import sample_document
 from ledger.chains import find_free_port
-from node.consortium.member_directory import MemberSecret, is_envelope
+from node.consortium.member_directory import MemberKeyring, is_envelope
+from node.consortium.member_keys import read_keyring
 
 if TYPE_CHECKING:
     from conftest import Launcher
@@ -36,11 +35,9 @@ def wait_for(what: str, probe: Any, timeout: float = 90.0) -> Any:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def member_secret(data_dir: Path, country: str) -> MemberSecret:
-    keystore = data_dir / "keys" / f"{country}-member.json"
-    passphrase = keystore.with_suffix(".passphrase").read_text().splitlines()[0]
-    key = decrypt_keystore(json.loads(keystore.read_text()), passphrase)
-    return MemberSecret.of(country, key)
+def member_secret(data_dir: Path, country: str) -> MemberKeyring:
+    keyring = read_keyring(data_dir / "keys" / f"{country}-encryption.json")
+    return MemberKeyring(country, keyring.private_keys)
 
 
 def test_a_confidential_certificate_reaches_the_addressee_only(launch: Launcher) -> None:

@@ -110,6 +110,8 @@ def test_the_answer_summarises_the_document_and_its_anchoring(node: NodeUnderTes
 
 def test_a_confidential_document_shows_no_content_to_the_public(node: NodeUnderTest) -> None:
     document = coo(importingCountry="KR")
+    # the members' encryption keys are read from the chain through the index (ADR 0023)
+    sync_index(node.services.ledger, node.services.metrics)
     receipt = anchored(node, document, confidential="true")
 
     response = by_reference(node, receipt["cid"])

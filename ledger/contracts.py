@@ -191,7 +191,8 @@ REVERT_RULES: Mapping[str, RevertRule] = {
     "LastMember": RevertRule("member {memberId} is the last active member and cannot leave"),
     "ZeroEncryptionKey": RevertRule("an encryption public key cannot be zero"),
     "InvalidCountryCode": RevertRule("{country} is not an ISO 3166-1 alpha-2 country code"),
-    "EmptyName": RevertRule("a member needs a name"),
+    "EmptyName": RevertRule("a member (or an auditor key) needs a name"),
+    "UnknownAuditorKey": RevertRule("no auditor key {auditorKeyId} in force", NotFoundOnChain),
     "ZeroAccount": RevertRule("the zero address cannot be an account"),
     "AccountBoundToOtherMember": RevertRule(
         "account {account} already belongs to member {memberId}", AlreadyRecorded

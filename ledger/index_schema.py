@@ -61,7 +61,10 @@ class ChainEvent(IndexBase):
     name: Mapped[str] = mapped_column(String(64))
     #: the event's arguments as JSON (bytes as 0x-hex)
     arguments: Mapped[str] = mapped_column(Text)
-    __table_args__ = (UniqueConstraint("block_number", "log_index"),)
+    __table_args__ = (
+        UniqueConstraint("block_number", "log_index"),
+        Index(None, "name", "block_number", "log_index"),
+    )
 
 
 class Route(IndexBase):

@@ -383,13 +383,8 @@ def encryption_keys(engine: Engine, member_id: int) -> list[EncryptionKeyRecord]
     """Every encryption key of ``member_id`` (``EncryptionKeySet`` events), oldest first, so
     that an envelope sealed for an older key id can still be opened."""
     with Session(engine) as session:
-        rows = session.scalars(
-            select(ChainEvent)
-            .where(ChainEvent.name == "EncryptionKeySet")
-            .order_by(ChainEvent.block_number, ChainEvent.log_index)
-        ).all()
-    found = [json.loads(r.arguments) for r in rows]
-    mine = [a for a in found if int(a["memberId"]) == member_id]
+        found = _events_named(session, "EncryptionKeySet")
+    mine = [a for _, a in found if int(a["memberId"]) == member_id]
     keys: list[EncryptionKeyRecord] = []
     for index, a in enumerate(mine):
         until = int(mine[index + 1]["validFrom"]) if index + 1 < len(mine) else OPEN_VALIDITY
@@ -404,3 +399,54 @@ def encryption_keys(engine: Engine, member_id: int) -> list[EncryptionKeyRecord]
             )
         )
     return keys
+
+
+@dataclass(frozen=True, slots=True)
+class SealingKey:
+    """An X25519 public key confidential documents are sealed for now: a member's current
+    encryption key (``country`` is its country) or an auditor key in force (``country`` is
+    None). ``key_id`` is the key's 1-based place in its member's (or the auditors') history."""
+
+    country: str | None
+    key_id: int
+    public_key: bytes
+    name: str
+
+
+def _events_named(session: Session, *names: str) -> list[tuple[str, dict[str, Any]]]:
+    rows = session.scalars(
+        select(ChainEvent)
+        .where(ChainEvent.name.in_(names))
+        .order_by(ChainEvent.block_number, ChainEvent.log_index)
+    ).all()
+    return [(row.name, json.loads(row.arguments)) for row in rows]
+
+
+def sealing_keys(engine: Engine) -> list[SealingKey]:
+    """Every member's current encryption key and every auditor key in force, as the index
+    knows them (the chain's ``EncryptionKeySet``, ``AuditorKeyAdded`` and
+    ``AuditorKeyRemoved`` events): what a confidential document is sealed for."""
+    with Session(engine) as session:
+        members = {
+            row.member_id: (row.country or "", row.name or "")
+            for row in session.scalars(select(MemberEvent).where(MemberEvent.kind == "admitted"))
+        }
+        events = _events_named(session, "EncryptionKeySet", "AuditorKeyAdded", "AuditorKeyRemoved")
+    current: dict[int, SealingKey] = {}
+    auditors: dict[int, SealingKey] = {}
+    for name, a in events:
+        if name == "EncryptionKeySet" and int(a["memberId"]) in members:
+            country, member_name = members[int(a["memberId"])]
+            current[int(a["memberId"])] = SealingKey(
+                country, int(a["keyId"]), bytes.fromhex(str(a["publicKey"])[2:]), member_name
+            )
+        elif name == "AuditorKeyAdded":
+            auditors[int(a["auditorKeyId"])] = SealingKey(
+                None,
+                int(a["auditorKeyId"]),
+                bytes.fromhex(str(a["publicKey"])[2:]),
+                str(a["name"]),
+            )
+        elif name == "AuditorKeyRemoved":
+            auditors.pop(int(a["auditorKeyId"]), None)
+    return [*current.values(), *auditors.values()]

@@ -16,6 +16,7 @@ from pathlib import Path
 from eth_account.signers.local import LocalAccount
 
 from adapters import ContentStore, EmbeddedContentStore, KuboContentStore
+from certificates.encryption_keys import encryption_private_key
 from certificates.keystore import decrypt_keystore
 from ledger import (
     Chain,
@@ -40,7 +41,8 @@ from node.chain.index_follower import follow_chain
 from node.chain.ledger_link import LedgerLink, link_ledger
 from node.chain.supervisor import supervise_anvil
 from node.consortium.governance import Governance, member_keystore_path
-from node.consortium.member_directory import MemberDirectory, MemberSecret
+from node.consortium.member_directory import MemberKeyring, chain_member_directory
+from node.consortium.member_keys import read_member_keyring as read_member_keyring_file
 from node.db import open_database
 from node.documents.content_access import ContentAccess
 from node.documents.lifecycle import DocumentLifecycle, follow_amendments
@@ -89,6 +91,27 @@ def read_member_key(settings: NodeSettings) -> bytes | None:
     except (OSError, ValueError, IndexError) as error:
         raise InvalidSettings(f"cannot read the member keystore {path}: {error}") from error
     return decrypt_keystore(keystore, passphrase)
+
+
+def read_member_keyring(settings: NodeSettings) -> MemberKeyring | None:
+    """This member's X25519 keys: its encryption keyring (every key it has had) and, for
+    documents sealed before encryption keys were recorded on chain, the key derived from
+    its member keystore (ADR 0003). None without either: the node then cannot open
+    confidential documents addressed to it."""
+    private_keys: list[bytes] = []
+    keyring = read_member_keyring_file(settings.encryption_keyring_path)
+    if keyring is not None:
+        private_keys += keyring.private_keys
+    path = settings.member_keystore_path
+    if path.exists():
+        try:
+            keystore = json.loads(path.read_text(encoding="utf-8"))
+            passphrase = path.with_suffix(".passphrase").read_text(encoding="utf-8")
+            signing_key = decrypt_keystore(keystore, passphrase.splitlines()[0])
+        except (OSError, ValueError, IndexError) as error:
+            raise InvalidSettings(f"cannot read the member keystore {path}: {error}") from error
+        private_keys.append(encryption_private_key(signing_key))
+    return MemberKeyring(settings.country, tuple(private_keys)) if private_keys else None
 
 
 def _crash_hook(settings: NodeSettings) -> SendHook | None:
@@ -195,7 +218,7 @@ class NodeRuntime:
                 # received content is kept in the embedded store (or beside a Kubo one)
                 gateway_store or EmbeddedContentStore(settings.data_dir / "received"),
                 settings.peer_gateways,
-                None if member_key is None else MemberSecret.of(settings.country, member_key),
+                read_member_keyring(settings),
                 signer=None
                 if member_key is None
                 else MemberRequestSigner(member_key, ledger.request_domain),
@@ -321,7 +344,7 @@ def build_services(
     inbox = Inbox(database)
     metrics = NodeMetrics()
     metrics.watch_outbox(outbox.pending_count)
-    members = MemberDirectory.read(settings.member_directory_path)
+    members = chain_member_directory(ledger.index)
     chain_view = ChainView(
         ledger.index,
         ledger.domain,

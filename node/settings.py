@@ -67,19 +67,19 @@ class NodeSettings(BaseSettings):
     )
     member_keystore: Path | None = Field(
         default=None,
-        description="Member keystore whose derived X25519 key opens confidential documents "
-        "addressed to this country; default <data dir>/keys/<country>-member.json.",
+        description="Member (governance) keystore; default <data dir>/keys/<country>-member.json.",
     )
-    member_directory: Path | None = Field(
+    encryption_keyring: Path | None = Field(
         default=None,
-        description="Members' encryption public keys (docex-members/1 JSON); default "
-        "<data dir>/members.json.",
+        description="This member's X25519 keys (docex-encryption-keys/1), which open "
+        "confidential documents addressed to it; default "
+        "<data dir>/keys/<country>-encryption.json.",
     )
     #: other members' nodes (trustless gateway + batch manifests), by country:
     #: {"KR": "http://127.0.0.1:8001"}
     peer_gateways: dict[str, str] = Field(default_factory=dict)
-    #: a dev consortium's data dir to join on first start (its chain.json, members.json
-    #: and this country's keystores are copied) instead of deploying one
+    #: a dev consortium's data dir to join on first start (its chain.json and this
+    #: country's keystores are copied) instead of deploying one
     join_from: Path | None = Field(
         default=None, description="Dev consortium data dir to join on first start."
     )
@@ -250,8 +250,8 @@ class NodeSettings(BaseSettings):
         return self.member_keystore or self.keys_dir / f"{self.country}-member.json"
 
     @property
-    def member_directory_path(self) -> Path:
-        return self.member_directory or self.data_dir / "members.json"
+    def encryption_keyring_path(self) -> Path:
+        return self.encryption_keyring or self.keys_dir / f"{self.country}-encryption.json"
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> NodeSettings:

@@ -32,7 +32,9 @@ contract ConsortiumRegistry {
         RevokeKey,
         AddAgreement,
         WithdrawAgreement,
-        SetEncryptionKey
+        SetEncryptionKey,
+        AddAuditorKey,
+        RemoveAuditorKey
     }
 
     /// @dev `Expired` is never stored: a `Pending` proposal past its deadline reads as it.
@@ -184,6 +186,10 @@ contract ConsortiumRegistry {
     /// @notice The member of each country (a country has one member, for ever).
     mapping(bytes2 country => uint32 memberId) public memberOfCountry;
     mapping(uint32 memberId => EncryptionKey[]) private _encryptionKeys;
+    /// @dev Auditor keys (`EncryptionKey` records): every confidential document sealed while
+    /// one is in force is also sealed for it; key id = 1-based position; whose key it is is in
+    /// its `AuditorKeyAdded` event.
+    EncryptionKey[] private _auditorKeys;
 
     event ProposalCreated(
         uint256 indexed proposalId, uint32 indexed proposerMember, ProposalKind kind, bytes payload
@@ -205,6 +211,10 @@ contract ConsortiumRegistry {
         uint64 validFrom,
         uint256 proposalId
     );
+    event AuditorKeyAdded(
+        uint32 indexed auditorKeyId, string name, bytes32 publicKey, uint64 validFrom, uint256 proposalId
+    );
+    event AuditorKeyRemoved(uint32 indexed auditorKeyId, uint64 validUntil, uint256 proposalId);
     event MemberAdmitted(
         uint32 indexed memberId, bytes2 indexed country, string name, uint256 proposalId
     );
@@ -262,6 +272,7 @@ contract ConsortiumRegistry {
     error LastMember(uint32 memberId);
     error ZeroEncryptionKey();
     error EmptyName();
+    error UnknownAuditorKey(uint32 auditorKeyId);
     error ZeroAccount();
     error AccountBoundToOtherMember(address account, uint32 memberId);
     error AccountNotOfMember(address account, uint32 memberId);
@@ -379,6 +390,23 @@ contract ConsortiumRegistry {
         return _propose(
             ProposalKind.SetEncryptionKey, abi.encode(memberId, publicKey), memberId, 0
         );
+    }
+
+    /// @notice Adds an auditor recipient to every confidential document sealed from then on:
+    /// a consortium decision (the quorum; no single member's consent decides it).
+    function proposeAddAuditorKey(string calldata name, bytes32 publicKey)
+        external
+        returns (uint256)
+    {
+        _checkAddAuditorKey(name, publicKey);
+        return _propose(ProposalKind.AddAuditorKey, abi.encode(name, publicKey), 0, 0);
+    }
+
+    /// @notice Stops sealing for auditor key `auditorKeyId` (documents sealed before stay
+    /// readable by it).
+    function proposeRemoveAuditorKey(uint32 auditorKeyId) external returns (uint256) {
+        _checkRemoveAuditorKey(auditorKeyId);
+        return _propose(ProposalKind.RemoveAuditorKey, abi.encode(auditorKeyId), 0, 0);
     }
 
     function proposeAddAgreement(
@@ -696,6 +724,12 @@ contract ConsortiumRegistry {
         return _encryptionKeys[memberId];
     }
 
+    /// @notice Every auditor key ever added, oldest first (key id = index + 1); the ones in
+    /// force have `validUntil` in the future.
+    function auditorKeys() external view returns (EncryptionKey[] memory) {
+        return _auditorKeys;
+    }
+
     // ------------------------------------------------------------------ proposal machinery
 
     function _propose(ProposalKind kind, bytes memory payload, uint32 consenter, uint32 excluded)
@@ -779,6 +813,18 @@ contract ConsortiumRegistry {
             (bytes2 v, bytes2 i, bytes32 typeId) = abi.decode(payload, (bytes2, bytes2, bytes32));
             _checkWithdrawAgreement(v, i, typeId);
             _withdrawAgreement(v, i, typeId, proposalId);
+        } else if (kind == ProposalKind.AddAuditorKey) {
+            (string memory name, bytes32 publicKey) = abi.decode(payload, (string, bytes32));
+            _checkAddAuditorKey(name, publicKey);
+            uint64 next = _nextBlock();
+            _auditorKeys.push(EncryptionKey({publicKey: publicKey, validFrom: next, validUntil: OPEN}));
+            emit AuditorKeyAdded(uint32(_auditorKeys.length), name, publicKey, next, proposalId);
+        } else if (kind == ProposalKind.RemoveAuditorKey) {
+            uint32 auditorKeyId = abi.decode(payload, (uint32));
+            _checkRemoveAuditorKey(auditorKeyId);
+            uint64 next = _nextBlock();
+            _auditorKeys[auditorKeyId - 1].validUntil = next;
+            emit AuditorKeyRemoved(auditorKeyId, next, proposalId);
         } else {
             // SetEncryptionKey (ChangeQuorum is retired: the quorum rule is fixed at deployment
             // and no proposal of that kind can be made)
@@ -870,6 +916,18 @@ contract ConsortiumRegistry {
     function _checkSetEncryptionKey(uint32 memberId, bytes32 publicKey) private view {
         _existingMember(memberId);
         if (publicKey == bytes32(0)) revert ZeroEncryptionKey();
+    }
+
+    function _checkAddAuditorKey(string memory name, bytes32 publicKey) private pure {
+        if (bytes(name).length == 0) revert EmptyName();
+        if (publicKey == bytes32(0)) revert ZeroEncryptionKey();
+    }
+
+    function _checkRemoveAuditorKey(uint32 auditorKeyId) private view {
+        if (
+            auditorKeyId == 0 || auditorKeyId > _auditorKeys.length
+                || _auditorKeys[auditorKeyId - 1].validUntil != OPEN
+        ) revert UnknownAuditorKey(auditorKeyId);
     }
 
     function _checkAddKey(uint32 memberId, address account, bytes32 typeId) private view {

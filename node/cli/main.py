@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "check": "node.cli.local.documents",
     "conceal": "node.cli.local.documents",
     "keys": "node.cli.local.keys",
+    "member": "node.cli.local.member",
     "cid": "node.cli.local.content",
     "car": "node.cli.local.content",
     "chain": "node.cli.local.chain",
@@ -42,6 +43,7 @@ COMMANDS: dict[str, str] = {
     "inbox": "node.cli.client.inbox",
     "audit": "node.cli.client.audit",
     "share": "node.cli.client.share",
+    "consortium": "node.cli.client.consortium",
     # a consortium network on this machine (node/network/)
     "network": "node.network.cli",
 }

@@ -18,6 +18,9 @@ UINT64_MAX: Final = 2**64 - 1
 Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
 Account = Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{40}$", description="An address")]
 MemberId = Annotated[int, Field(ge=1, le=UINT32_MAX)]
+PublicKey = Annotated[
+    str, Field(pattern=r"^0x[0-9a-fA-F]{64}$", description="An X25519 public key (32 bytes)")
+]
 DocumentType = Annotated[
     str,
     Field(
@@ -94,6 +97,27 @@ class WithdrawAgreement(_Command):
     document_type: DocumentType
 
 
+class SetEncryptionKey(_Command):
+    """A member's new encryption key: it executes only with that member's own approval."""
+
+    action: Literal["setEncryptionKey"]
+    member_id: MemberId
+    public_key: PublicKey
+
+
+class AddAuditorKey(_Command):
+    """An auditor recipient for every confidential document sealed from then on (quorum)."""
+
+    action: Literal["addAuditorKey"]
+    name: str = Field(min_length=1, max_length=256)
+    public_key: PublicKey
+
+
+class RemoveAuditorKey(_Command):
+    action: Literal["removeAuditorKey"]
+    auditor_key_id: int = Field(ge=1, le=UINT32_MAX)
+
+
 ProposalAction = Annotated[
     AdmitMember
     | SuspendMember
@@ -103,7 +127,10 @@ ProposalAction = Annotated[
     | RotateKey
     | RevokeKey
     | AddAgreement
-    | WithdrawAgreement,
+    | WithdrawAgreement
+    | SetEncryptionKey
+    | AddAuditorKey
+    | RemoveAuditorKey,
     Field(discriminator="action"),
 ]
 

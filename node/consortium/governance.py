@@ -32,13 +32,16 @@ from ledger.keystores import signer_from_key
 from node.chain.ledger_link import LedgerLink
 from node.consortium.commands import (
     AddAgreement,
+    AddAuditorKey,
     AddKey,
     AdmitMember,
     ChangeQuorum,
     ProposalAction,
     ReadmitMember,
+    RemoveAuditorKey,
     RevokeKey,
     RotateKey,
+    SetEncryptionKey,
     SuspendMember,
     WithdrawAgreement,
 )
@@ -58,6 +61,8 @@ PROPOSAL_KINDS: Final = (
     ("addAgreement", ("verifierCountry", "issuerCountry", "typeId", "validFrom", "validUntil")),
     ("withdrawAgreement", ("verifierCountry", "issuerCountry", "typeId")),
     ("setEncryptionKey", ("memberId", "publicKey")),
+    ("addAuditorKey", ("name", "publicKey")),
+    ("removeAuditorKey", ("auditorKeyId",)),
 )
 PROPOSAL_STATES: Final = ("none", "pending", "executed", "rejected", "withdrawn", "expired")
 PROPOSAL_CREATED: Final = keccak256(b"ProposalCreated(uint256,uint32,uint8,bytes)")
@@ -250,6 +255,12 @@ class Governance:
                     country_code(action.issuer_country),
                     self._type_id(action.document_type),
                 )
+            case SetEncryptionKey():
+                return (action.member_id, bytes.fromhex(action.public_key[2:]))
+            case AddAuditorKey():
+                return (action.name, bytes.fromhex(action.public_key[2:]))
+            case RemoveAuditorKey():
+                return (action.auditor_key_id,)
 
     def propose(self, action: ProposalAction, idempotency_key: str | None) -> JsonObject:
         """Send the proposal; the same ``idempotency_key`` again returns the first one."""

@@ -1,114 +1,85 @@
-"""Confidential documents: the members' encryption keys, sealing and opening envelopes.
+"""Confidential documents: who they are sealed for, sealing and opening envelopes.
 
 A confidential document is stored in the content store as a ``docex-envelope/1``
-(ADR 0003) of its wrapped JSON, sealed for the issuing member and every addressee
-country's member. The envelope is bound to the document id ``0x<batch root>`` and to the
-document's target hash: both come from the anchored record, so an envelope moved to
-another document or batch does not open.
+(ADR 0003) of its wrapped JSON, sealed for the issuing member, every addressee country's
+member and every auditor key the consortium added (ADR 0024). The envelope is bound to
+the document id ``0x<batch root>`` and to the document's target hash: both come from the
+anchored record, so an envelope moved to another document or batch does not open.
 
-The consortium registry holds no encryption keys yet, so the members' X25519 public keys
-live in the **member directory**, ``<data dir>/members.json`` (``docex-members/1``),
-written by the dev consortium from the member keystores and copied by nodes that join
-it; a real deployment distributes the same file with ``chain.json``.
+The **member directory** is read from the chain, through the node's event index (kept in
+step by the index follower): each member's current encryption key (``EncryptionKeySet``,
+changed only with the member's own approval) and the auditor keys in force
+(``AuditorKeyAdded`` / ``AuditorKeyRemoved``, by quorum). Key ids in an envelope are
+``<CC>:<k>`` for a member's k-th key and ``auditor:<k>`` for the k-th auditor key.
+A member opens with every key of its keyring, so documents sealed before a rotation
+still open.
 """
 
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Final
 
-from certificates import Envelope, Recipient, open_envelope, parse_strict_json, seal
-from certificates.encryption_keys import encryption_private_key, member_public_keys
-from certificates.errors import EnvelopeError, InvalidInput
-from certificates.hashes import to_hex
-from node.errors import InvalidSettings
+from sqlalchemy import Engine
 
-MEMBER_DIRECTORY_FORMAT: Final = "docex-members/1"
+from certificates import Envelope, Recipient, open_envelope, parse_strict_json, seal
+from certificates.errors import EnvelopeError, InvalidInput, NotARecipient
+from certificates.hashes import to_hex
+from ledger import queries
+from ledger.queries import SealingKey
+
 ENVELOPE_PREFIX: Final = b'{"format":"docex-envelope/1"'
 #: a sealed wrapped document is base64url (4/3) plus 80 bytes per recipient
 MAX_ENVELOPE_BYTES: Final = 64 * 1024 * 1024
+AUDITOR_KEY_PREFIX: Final = "auditor"
 
 
-@dataclass(frozen=True, slots=True)
-class MemberEncryptionKey:
-    """A member's published encryption key: key id ``CC:0x<address>`` and X25519 key."""
-
-    country: str
-    key_id: str
-    public_key: bytes
-
-    def recipient(self) -> Recipient:
-        return Recipient(self.key_id, self.public_key)
-
-
-def member_key_of(country: str, signing_key: bytes) -> MemberEncryptionKey:
-    """The published key derived from a member's secp256k1 key (ADR 0003)."""
-    keys = member_public_keys(signing_key)
-    return MemberEncryptionKey(country, f"{country}:{keys.address}", keys.encryption_public_key)
+def recipient_of(key: SealingKey) -> Recipient:
+    """The envelope recipient of a key the chain records."""
+    owner = key.country if key.country is not None else AUDITOR_KEY_PREFIX
+    return Recipient(f"{owner}:{key.key_id}", key.public_key)
 
 
 class MemberDirectory:
-    """Country -> encryption key, read from ``members.json``."""
+    """The members' current encryption keys and the auditor keys in force, as read by
+    ``read_keys`` (from the chain: :func:`chain_member_directory`) at each use."""
 
-    def __init__(self, keys: Iterable[MemberEncryptionKey]) -> None:
-        self._keys = {key.country: key for key in keys}
+    def __init__(self, read_keys: Callable[[], Iterable[SealingKey]]) -> None:
+        self._read_keys = read_keys
 
-    def __contains__(self, country: object) -> bool:
-        return country in self._keys
+    def _split(self) -> tuple[dict[str, SealingKey], list[SealingKey]]:
+        members: dict[str, SealingKey] = {}
+        auditors: list[SealingKey] = []
+        for key in self._read_keys():
+            if key.country is None:
+                auditors.append(key)
+            else:
+                members[key.country] = key
+        return members, auditors
 
     def countries(self) -> tuple[str, ...]:
-        return tuple(sorted(self._keys))
-
-    def key(self, country: str) -> MemberEncryptionKey:
-        return self._keys[country]
+        """The countries whose member has an encryption key on chain."""
+        return tuple(sorted(self._split()[0]))
 
     def missing(self, countries: Iterable[str]) -> list[str]:
-        return sorted({c for c in countries if c not in self._keys})
+        members = self._split()[0]
+        return sorted({c for c in countries if c not in members})
 
     def recipients(self, countries: Iterable[str]) -> list[Recipient]:
-        """Recipients for ``countries`` (each once, sorted); KeyError when one is unknown."""
-        return [self._keys[country].recipient() for country in sorted(set(countries))]
+        """Recipients of a confidential document for ``countries`` (each once, sorted) and
+        every auditor key in force; KeyError when a country has no key."""
+        members, auditors = self._split()
+        return [
+            *(recipient_of(members[country]) for country in sorted(set(countries))),
+            *(recipient_of(key) for key in sorted(auditors, key=lambda k: k.key_id)),
+        ]
 
-    @classmethod
-    def read(cls, path: Path) -> MemberDirectory:
-        """The directory in ``path``; an empty one when the file does not exist."""
-        if not path.exists():
-            return cls(())
-        try:
-            value = json.loads(path.read_text(encoding="utf-8"))
-            if value.get("format") != MEMBER_DIRECTORY_FORMAT:
-                raise ValueError(f"format is not {MEMBER_DIRECTORY_FORMAT}")
-            return cls(
-                MemberEncryptionKey(
-                    str(entry["country"]),
-                    str(entry["keyId"]),
-                    bytes.fromhex(str(entry["encryptionPublicKey"]).removeprefix("0x")),
-                )
-                for entry in value["members"]
-            )
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
-            raise InvalidSettings(f"cannot read the member directory {path}: {error}") from error
 
-    def write(self, path: Path) -> None:
-        """Write atomically (temporary file, rename)."""
-        value = {
-            "format": MEMBER_DIRECTORY_FORMAT,
-            "members": [
-                {
-                    "country": key.country,
-                    "keyId": key.key_id,
-                    "encryptionPublicKey": to_hex(key.public_key),
-                }
-                for key in (self._keys[c] for c in self.countries())
-            ],
-        }
-        temporary = path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(value, indent=2) + "\n", encoding="utf-8")
-        os.replace(temporary, path)
+def chain_member_directory(index: Engine) -> MemberDirectory:
+    """The directory the node's event index holds (the chain's key events)."""
+    return MemberDirectory(lambda: queries.sealing_keys(index))
 
 
 def envelope_document_id(root: bytes) -> str:
@@ -134,15 +105,13 @@ def is_envelope(content: bytes) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
-class MemberSecret:
-    """This node's member key id and X25519 private key (derived from its keystore)."""
+class MemberKeyring:
+    """This member's X25519 private keys (its keyring, oldest first, and the key derived
+    from its member keystore that releases before ADR 0024 sealed for): an envelope opens
+    when one of them unwraps one of the key wraps addressed to this country."""
 
-    key_id: str
-    private_key: bytes
-
-    @classmethod
-    def of(cls, country: str, signing_key: bytes) -> MemberSecret:
-        return cls(member_key_of(country, signing_key).key_id, encryption_private_key(signing_key))
+    country: str
+    private_keys: tuple[bytes, ...]
 
     def open(self, content: bytes, root: bytes, target_hash: bytes) -> bytes:
         """The wrapped JSON in envelope ``content``; :class:`EnvelopeError` (or its
@@ -153,15 +122,25 @@ class MemberSecret:
             raise EnvelopeError(f"not an envelope: {error}") from None
         if not isinstance(value, dict):
             raise EnvelopeError("not an envelope: not a JSON object")
-        return open_envelope(
-            Envelope.from_json(value),
-            key_id=self.key_id,
-            private_key=self.private_key,
-            document_id=envelope_document_id(root),
-            target_hash=target_hash,
+        envelope = Envelope.from_json(value)
+        ours = [
+            wrap.key_id for wrap in envelope.key_wraps if wrap.key_id.startswith(f"{self.country}:")
+        ]
+        if not ours:
+            raise NotARecipient(f"{self.country} is not a recipient of this envelope")
+        for key_id in ours:
+            for private_key in self.private_keys:
+                try:
+                    return open_envelope(
+                        envelope,
+                        key_id=key_id,
+                        private_key=private_key,
+                        document_id=envelope_document_id(root),
+                        target_hash=target_hash,
+                    )
+                except EnvelopeError:
+                    continue
+        raise EnvelopeError(
+            "cannot open the envelope: no key of this member opens it (another key, another "
+            "document or target hash, or tampered)"
         )
-
-
-def directory_from_keys(signing_keys: Mapping[str, bytes]) -> MemberDirectory:
-    """A directory from members' signing keys (the dev consortium's keystores)."""
-    return MemberDirectory(member_key_of(c, key) for c, key in signing_keys.items())

@@ -63,7 +63,8 @@ class SubmissionRow(NodeBase):
     document_json: Mapped[bytes] = mapped_column(LargeBinary)
     #: comma-separated countries the document is addressed to
     addressees: Mapped[str] = mapped_column(String(512), default="")
-    #: stored sealed for the issuer and the addressees (node.consortium.member_directory)
+    #: stored sealed for the issuer, the addressees and the auditors
+    #: (node.consortium.member_directory)
     confidential: Mapped[bool] = mapped_column(default=False, server_default="0")
     #: the total quantity its addressees may use, committed in its terms (1: single use)
     allowance: Mapped[int] = mapped_column(BigInteger, default=1, server_default="1")

@@ -7,18 +7,19 @@ KR recognises certificates of origin (``coo/1``) from VN. The keys are fresh and
 from the chain's public development account; the deployment is journalled, so a crash
 mid-way finishes the same deployment on the next start.
 
-The members' encryption public keys (derived from the member keystores) go to
-``<data dir>/members.json``, the member directory confidential documents are sealed
-with (:mod:`node.consortium.member_directory`). Another node joins the consortium with
-:func:`join_dev_consortium`: it copies ``chain.json``, ``members.json`` and its own
-country's keystores from the first node's data dir, and deploys nothing.
+Each member also gets an encryption keyring (``<CC>-encryption.json``, ADR 0024) whose
+public key genesis records on chain, where every node's member directory reads it
+(:mod:`node.consortium.member_directory`). Another node joins the consortium with
+:func:`join_dev_consortium`: it copies ``chain.json`` and its own country's key files from
+the first node's data dir, and deploys nothing.
+
+This one data dir holding every member's private keys is the development shortcut, for
+``make run`` and the demo only (production refuses it); a real member makes its keys on
+its own machine with ``docex member init`` (docs/keys.md).
 """
 
 from __future__ import annotations
 
-import json
-import os
-import secrets
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,7 +28,7 @@ from typing import Final
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-from certificates.keystore import decrypt_keystore, encrypt_keystore
+from certificates.hashes import to_hex
 from certificates.schemas import DOCUMENT_TYPES
 from ledger import (
     Chain,
@@ -40,8 +41,22 @@ from ledger import (
     load_artifacts,
 )
 from ledger.contracts import revert_decoder
-from node.consortium.member_directory import directory_from_keys
+from node.consortium.member_keys import (
+    ROLES,
+    keystore_path,
+    load_or_create_key,
+    load_or_create_keyring,
+)
 from node.errors import InvalidSettings
+
+__all__ = [
+    "DEV_COUNTRIES",
+    "DEV_MEMBERS",
+    "ensure_dev_consortium",
+    "join_dev_consortium",
+    "keystore_path",
+    "load_or_create_key",
+]
 
 DEV_MEMBERS: Final = (
     ("VN", "Viet Nam Customs"),
@@ -54,35 +69,8 @@ DEV_AGREEMENTS: Final = (("KR", "VN", "coo/1"),)
 FUNDING_WEI: Final = 100 * 10**18
 
 
-def keystore_path(keys_dir: Path, country: str, role: str) -> Path:
-    return keys_dir / f"{country}-{role}.json"
-
-
-def _write_private(path: Path, text: str) -> None:
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-        file.write(text)
-
-
-def load_or_create_key(path: Path, *, kdf_iterations: int | None = None) -> LocalAccount:
-    """The key in keystore ``path`` (passphrase in ``path.with_suffix('.passphrase')``),
-    created with a random passphrase when missing."""
-    passphrase_path = path.with_suffix(".passphrase")
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        passphrase = secrets.token_urlsafe(24)
-        key = secrets.token_bytes(32)
-        keystore = encrypt_keystore(key, passphrase, iterations=kdf_iterations)
-        _write_private(passphrase_path, passphrase + "\n")
-        _write_private(path, json.dumps(keystore))
-    passphrase = passphrase_path.read_text(encoding="utf-8").splitlines()[0]
-    key = decrypt_keystore(json.loads(path.read_text(encoding="utf-8")), passphrase)
-    account: LocalAccount = Account.from_key(key)
-    return account
-
-
-def dev_config(members: dict[str, tuple[str, str]]) -> ConsortiumConfig:
-    """``members``: country -> (governance account, issuer account)."""
+def dev_config(members: dict[str, tuple[str, str, bytes]]) -> ConsortiumConfig:
+    """``members``: country -> (governance account, issuer account, encryption public key)."""
     return ConsortiumConfig.model_validate(
         {
             "quorum": 2,
@@ -91,6 +79,7 @@ def dev_config(members: dict[str, tuple[str, str]]) -> ConsortiumConfig:
                     "country": country,
                     "name": name,
                     "account": members[country][0],
+                    "encryption_key": to_hex(members[country][2]),
                     "issuer_keys": [
                         {"account": members[country][1], "document_type": document_type}
                         for document_type in sorted(DOCUMENT_TYPES)
@@ -119,13 +108,8 @@ def ensure_dev_consortium(
     """The deployment in ``data_dir`` (deployed, with keys, on first call)."""
     keys_dir = data_dir / "keys"
     if (data_dir / "chain.json").exists():
-        if not (data_dir / "members.json").exists() and all(
-            keystore_path(keys_dir, c, "member").exists() for c in countries
-        ):  # a data dir from before the member directory existed
-            _write_member_directory(data_dir, countries, kdf_iterations)
         return Deployment.read(data_dir)
-    accounts: dict[str, tuple[str, str]] = {}
-    member_keys: dict[str, bytes] = {}
+    accounts: dict[str, tuple[str, str, bytes]] = {}
     for country in countries:
         member = load_or_create_key(
             keystore_path(keys_dir, country, "member"), kdf_iterations=kdf_iterations
@@ -133,9 +117,10 @@ def ensure_dev_consortium(
         issuer = load_or_create_key(
             keystore_path(keys_dir, country, "issuer"), kdf_iterations=kdf_iterations
         )
-        accounts[country] = (member.address, issuer.address)
-        member_keys[country] = bytes(member.key)
-    directory_from_keys(member_keys).write(data_dir / "members.json")
+        keyring = load_or_create_keyring(
+            keystore_path(keys_dir, country, "encryption"), kdf_iterations=kdf_iterations
+        )
+        accounts[country] = (member.address, issuer.address, keyring.current.public_key)
     funder: LocalAccount = Account.from_key(funder_key)
     artifacts = load_artifacts()
     manager = TransactionManager(
@@ -146,7 +131,7 @@ def ensure_dev_consortium(
     )
     manager.resume()
     for country in countries:
-        for address in accounts[country]:
+        for address in accounts[country][:2]:
             manager.transact(
                 funder.address,
                 TxRequest(
@@ -160,33 +145,19 @@ def ensure_dev_consortium(
     return deployment
 
 
-def _write_member_directory(
-    data_dir: Path, countries: Sequence[str], kdf_iterations: int | None
-) -> None:
-    keys = {
-        country: bytes(
-            load_or_create_key(
-                keystore_path(data_dir / "keys", country, "member"), kdf_iterations=kdf_iterations
-            ).key
-        )
-        for country in countries
-    }
-    directory_from_keys(keys).write(data_dir / "members.json")
-
-
 #: what a joining node copies from the consortium's data dir (besides its own keys)
-_SHARED_FILES: Final = ("chain.json", "members.json")
+_SHARED_FILES: Final = ("chain.json",)
 
 
 def join_dev_consortium(source_dir: Path, data_dir: Path, country: str) -> bool:
     """Join the dev consortium deployed in ``source_dir`` as ``country``'s node: copy its
-    ``chain.json`` and ``members.json`` and this country's keystores (with their
-    passphrase files) into ``data_dir``. Nothing is done when ``data_dir`` has a
+    ``chain.json`` and this country's key files (with their passphrase files) into
+    ``data_dir``. Nothing is done when ``data_dir`` has a
     ``chain.json`` already; returns whether files were copied."""
     if (data_dir / "chain.json").exists():
         return False
     wanted = [source_dir / name for name in _SHARED_FILES]
-    for role in ("issuer", "member"):
+    for role in ROLES:
         keystore = keystore_path(source_dir / "keys", country, role)
         wanted += [keystore, keystore.with_suffix(".passphrase")]
     missing = [str(path) for path in wanted if not path.is_file()]
@@ -201,6 +172,5 @@ def join_dev_consortium(source_dir: Path, data_dir: Path, country: str) -> bool:
             shutil.copyfile(path, target)
             target.chmod(0o600)
     # chain.json last: its presence is what marks the data dir as joined
-    shutil.copyfile(source_dir / "members.json", data_dir / "members.json")
     shutil.copyfile(source_dir / "chain.json", data_dir / "chain.json")
     return True

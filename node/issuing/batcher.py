@@ -123,7 +123,7 @@ class Batcher:
         self.batch_size = batch_size
         self.max_latency = max_latency
         self.country = country
-        self.members = members or MemberDirectory(())
+        self.members = members or MemberDirectory(tuple)
         self._clock = clock
         self._wake = threading.Event()
         #: where the wrapping child's PID is recorded (``docex run``), if anywhere

@@ -48,7 +48,7 @@ from ledger import queries
 from ledger.index_schema import Batch
 from node.access.member_requests import MemberRequestSigner
 from node.chain.ledger_link import LedgerLink
-from node.consortium.member_directory import MemberSecret, is_envelope
+from node.consortium.member_directory import MemberKeyring, is_envelope
 from node.receiving.inbox import DueBatch, Inbox, PeerReport, ReceivedDocument
 from node.receiving.manifests import (
     BatchManifest,
@@ -98,7 +98,7 @@ class Receiver:
         verifier: Verifier,
         store: EmbeddedContentStore,
         peers: Mapping[str, str],
-        secret: MemberSecret | None,
+        keyring: MemberKeyring | None,
         *,
         signer: MemberRequestSigner | None = None,
         base_backoff: float = 0.5,
@@ -112,7 +112,7 @@ class Receiver:
         self.verifier = verifier
         self.store = store
         self.peers = {c: url.rstrip("/") for c, url in peers.items()}
-        self.secret = secret
+        self.keyring = keyring
         #: signs every request to a peer with this member's account key (ADR 0023): a
         #: node serves content and manifests only to members entitled to them
         self.signer = signer
@@ -298,10 +298,10 @@ class Receiver:
     ) -> None:
         sealed = is_envelope(content)
         if sealed:
-            if self.secret is None:
-                raise _RetryLater("no member keystore to open sealed documents with")
+            if self.keyring is None:
+                raise _RetryLater("no encryption keyring to open sealed documents with")
             try:
-                content = self.secret.open(content, due.root, entry.target_hash)
+                content = self.keyring.open(content, due.root, entry.target_hash)
             except EnvelopeError as error:
                 raise _Refused("cannot-open", str(error)) from None
         try:

@@ -1,4 +1,4 @@
-"""``docex keys``: create and inspect a member's encrypted keystore (docs/keys.md).
+"""``docex keys``: create and inspect an encrypted signing keystore (docs/keys.md).
 
 Exit codes: 0 done; 1 refused (the output file exists, the passphrases differ, a wrong
 passphrase, a malformed keystore); 2 usage error or an input file that cannot be read.
@@ -14,7 +14,6 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from certificates.hashes import to_hex
 from node.cli.exits import EXIT_REFUSED, EXIT_UNREADABLE, fail
 from node.cli.local.key_files import read_passphrase_file, unlock_signing_key
 
@@ -22,7 +21,7 @@ MIN_PASSPHRASE_LENGTH = 8
 
 keys_app = typer.Typer(
     name="keys",
-    help="Create and inspect a member's encrypted keystore (signing + encryption key).",
+    help="Create and inspect an encrypted signing keystore (a member or issuer account).",
     no_args_is_help=True,
 )
 
@@ -88,7 +87,7 @@ def show_keys(
     passphrase_file: PassphraseFileOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Print the address and the X25519 encryption public key held in a keystore."""
+    """Print the address of the key held in a keystore."""
     signing_key = unlock_signing_key("keys", keystore_file, passphrase_file)
     _report(signing_key, keystore_file, as_json=as_json)
 
@@ -99,24 +98,16 @@ def register(app: typer.Typer) -> None:
 
 
 def _report(signing_key: bytes, keystore_file: Path, *, as_json: bool) -> None:
-    from certificates.encryption_keys import member_public_keys
+    """The address only: a member's encryption key is a key of its own, made by
+    ``docex member init`` (ADR 0024), never derived from a signing key."""
+    from certificates.encryption_keys import signing_address
 
-    public = member_public_keys(signing_key)
-    encryption_key = to_hex(public.encryption_public_key)
+    address = signing_address(signing_key)
     if as_json:
-        typer.echo(
-            json.dumps(
-                {
-                    "keystore": str(keystore_file),
-                    "address": public.address,
-                    "encryptionPublicKey": encryption_key,
-                }
-            )
-        )
+        typer.echo(json.dumps({"keystore": str(keystore_file), "address": address}))
     else:
-        typer.echo(f"keystore:              {keystore_file}")
-        typer.echo(f"address:               {public.address}")
-        typer.echo(f"encryption public key: {encryption_key}")
+        typer.echo(f"keystore: {keystore_file}")
+        typer.echo(f"address:  {address}")
 
 
 def _write_new_file(path: Path, text: str) -> None:

@@ -28,8 +28,8 @@ import httpx
 from certificates.keystore import LIGHT_SCRYPT_N
 from ledger import ManagedAnvil
 from ledger.chains import anvil_binary, find_free_port
+from node.consortium.member_keys import keystore_path, load_or_create_key, load_or_create_keyring
 from node.dev.demo.failures import DemoAborted
-from node.dev.dev_consortium import keystore_path, load_or_create_key
 
 #: npm installs anvil under the repository's node_modules (``make setup``)
 NODE_MODULES: Final = Path(__file__).resolve().parents[3] / "node_modules"
@@ -63,6 +63,9 @@ def _throwaway_member_keys(keys_dir: Path) -> None:
             load_or_create_key(
                 keystore_path(keys_dir, country, role), kdf_iterations=LIGHT_SCRYPT_N
             )
+        load_or_create_keyring(
+            keystore_path(keys_dir, country, "encryption"), kdf_iterations=LIGHT_SCRYPT_N
+        )
 
 
 def _ignore(name: str, pid: int, seconds: float) -> None:

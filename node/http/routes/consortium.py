@@ -66,10 +66,11 @@ def list_proposals(
     summary="Propose a consortium action (admins)",
     description=(
         "Sent by this member's governance account: admit, suspend or readmit a member, "
-        "change the quorum, add, rotate or revoke a key, add or withdraw a recognition "
-        "agreement. Proposing counts as this member's approval; it executes once a quorum "
-        "of members approved. An `Idempotency-Key` makes a retry return the first "
-        "proposal."
+        "add, rotate or revoke a key, set a member's encryption key, add or withdraw a "
+        "recognition agreement, add or remove an auditor key. Proposing counts as this "
+        "member's approval; it executes once a quorum of members approved (and, for a "
+        "member's own keys or its country's agreements, that member). An `Idempotency-Key` "
+        "makes a retry return the first proposal."
     ),
     openapi_extra={"requestBody": request_body(PROPOSAL)},
     responses=_responses(

@@ -19,7 +19,8 @@ from certificates.schemas.samples import sample_document
 from ledger import Deployment
 from ledger.chains import find_free_port
 from node.access.member_requests import MemberRequestSigner
-from node.consortium.member_directory import MemberSecret, is_envelope
+from node.consortium.member_directory import MemberKeyring, is_envelope
+from node.consortium.member_keys import read_keyring
 
 if TYPE_CHECKING:
     from conftest import Launcher
@@ -45,8 +46,9 @@ def member_key(data_dir: Path, country: str) -> bytes:
     return decrypt_keystore(json.loads(keystore.read_text()), passphrase)
 
 
-def member_secret(data_dir: Path, country: str) -> MemberSecret:
-    return MemberSecret.of(country, member_key(data_dir, country))
+def member_secret(data_dir: Path, country: str) -> MemberKeyring:
+    keyring = read_keyring(data_dir / "keys" / f"{country}-encryption.json")
+    return MemberKeyring(country, keyring.private_keys)
 
 
 def member_signer(data_dir: Path, country: str) -> MemberRequestSigner:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 import typer
+from eth_account import Account
 from typer.testing import CliRunner
 
-from certificates.encryption_keys import encryption_public_key
 from certificates.keystore import DEFAULT_SCRYPT_N, LIGHT_SCRYPT_N, decrypt_keystore
 from node.cli.local import keys
 
@@ -49,7 +49,7 @@ def new_keystore(
     return result.exit_code, result.stdout, result.stderr
 
 
-def test_new_then_show_report_the_same_address_and_encryption_key(
+def test_new_then_show_report_the_same_address_and_no_derived_encryption_key(
     tmp_path: Path, passphrase_file: Path
 ) -> None:
     keystore_file = tmp_path / "member.json"
@@ -65,14 +65,16 @@ def test_new_then_show_report_the_same_address_and_encryption_key(
     assert json.loads(shown.stdout) == created
 
     signing_key = decrypt_keystore(json.loads(keystore_file.read_text()), PASSPHRASE)
-    assert created["encryptionPublicKey"] == "0x" + encryption_public_key(signing_key).hex()
+    # a member's encryption key is a key of its own (docex member init), never derived
+    assert set(created) == {"keystore", "address"}
+    assert created["address"] == Account.from_key(signing_key).address
     assert (
         created["address"].lower()
         == "0x" + json.loads(keystore_file.read_text())["address"].lower()
     )
 
 
-def test_new_prints_the_address_and_encryption_key_but_never_the_private_key(
+def test_new_prints_the_address_but_never_the_private_key(
     tmp_path: Path, passphrase_file: Path
 ) -> None:
     keystore_file = tmp_path / "member.json"
@@ -80,7 +82,7 @@ def test_new_prints_the_address_and_encryption_key_but_never_the_private_key(
     assert exit_code == 0
     signing_key = decrypt_keystore(json.loads(keystore_file.read_text()), PASSPHRASE)
     assert "address:" in stdout
-    assert "encryption public key: 0x" + encryption_public_key(signing_key).hex() in stdout
+    assert Account.from_key(signing_key).address in stdout
     assert signing_key.hex() not in (stdout + stderr).lower()
 
 
@@ -177,7 +179,7 @@ def test_show_prompts_for_the_passphrase(tmp_path: Path, passphrase_file: Path) 
     assert new_keystore(keystore_file, passphrase_file)[0] == 0
     result = runner.invoke(app, ["keys", "show", str(keystore_file)], input=PASSPHRASE + "\n")
     assert result.exit_code == 0
-    assert "encryption public key: 0x" in result.stdout
+    assert "address:  0x" in result.stdout
 
 
 def test_show_of_a_missing_file_exits_2(tmp_path: Path, passphrase_file: Path) -> None:

@@ -441,3 +441,51 @@ def test_governance_emits_what_an_indexer_needs(consortium):
     assert added["args"]["proposalId"] == proposal_id
     (executed,) = events.ProposalExecuted().process_receipt(receipt, errors=DISCARD)
     assert executed["args"]["proposalId"] == proposal_id
+
+
+def test_no_single_member_adds_an_auditor_key_a_quorum_does(consortium):
+    """Attack: one member adds an auditor recipient to every confidential document alone."""
+    c = consortium.consortium.functions
+    auditor = keccak256(b"auditor-1")
+    pending = consortium.govern(c.proposeAddAuditorKey("Post-clearance audit", auditor), "VN")
+    assert c.proposal(pending).call()[1] == 1  # VN alone is not a quorum
+    assert c.auditorKeys().call() == []
+    assert consortium.chain.refused(consortium["VN"].account, c.approve(pending)) == (
+        "AlreadyApproved",
+        pending,
+        consortium["VN"].member_id,
+    )
+    assert consortium.chain.refused(
+        consortium.outsider, c.proposeAddAuditorKey("Outsider", auditor)
+    ) == ("NotMemberAccount", consortium.outsider.address)
+    receipt = consortium.chain.transact(consortium["SG"].account, c.approve(pending))
+    (added,) = consortium.consortium.events.AuditorKeyAdded().process_receipt(
+        receipt, errors=DISCARD
+    )
+    assert added["args"]["auditorKeyId"] == 1
+    assert added["args"]["name"] == "Post-clearance audit"
+    assert added["args"]["publicKey"] == auditor
+    assert added["args"]["proposalId"] == pending
+    ((public_key, valid_from, valid_until),) = c.auditorKeys().call()
+    assert (public_key, valid_from, valid_until) == (auditor, receipt["blockNumber"] + 1, 2**64 - 1)
+
+
+def test_an_auditor_key_is_removed_by_a_quorum_keeping_its_history(consortium):
+    c = consortium.consortium.functions
+    consortium.govern(c.proposeAddAuditorKey("Inspectorate", keccak256(b"a")), "VN", "SG")
+    pending = consortium.govern(c.proposeRemoveAuditorKey(1), "TH")
+    assert c.auditorKeys().call()[0][2] == 2**64 - 1  # TH alone removes nothing
+    receipt = consortium.chain.transact(consortium["VN"].account, c.approve(pending))
+    (removed,) = consortium.consortium.events.AuditorKeyRemoved().process_receipt(
+        receipt, errors=DISCARD
+    )
+    assert removed["args"]["auditorKeyId"] == 1
+    assert c.auditorKeys().call()[0][2] == receipt["blockNumber"] + 1
+    for stale in (0, 1, 2):
+        assert consortium.chain.refused(
+            consortium["VN"].account, c.proposeRemoveAuditorKey(stale)
+        ) == ("UnknownAuditorKey", stale)
+    for name, key in (("", keccak256(b"b")), ("Audit", b"\0" * 32)):
+        assert consortium.chain.refused(
+            consortium["VN"].account, c.proposeAddAuditorKey(name, key)
+        )[0] in ("EmptyName", "ZeroEncryptionKey")

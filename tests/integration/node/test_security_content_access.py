@@ -39,6 +39,9 @@ RAW = {"Accept": "application/vnd.ipld.raw"}
 def _anchored(node: NodeUnderTest, index: int, to: str = "KR", **params: str) -> dict[str, Any]:
     body = {**sample_document("coo/1", index), "importingCountry": to}
     query = "&".join(f"{k}={v}" for k, v in params.items())
+    # sealing reads the members' encryption keys from the chain (the index)
+    assert node.services.ledger is not None
+    sync_index(node.services.ledger, node.services.metrics)
     response = node.client.post(
         "/v1/documents" + (f"?{query}" if query else ""),
         content=json.dumps(body),

@@ -118,6 +118,8 @@ def test_the_answer_summarises_the_anchoring_and_shows_no_field(node: NodeUnderT
 
 def test_a_confidential_document_shows_no_content_to_the_public(node: NodeUnderTest) -> None:
     document = coo(importingCountry="KR")
+    # the members' encryption keys are read from the chain through the index (ADR 0024)
+    sync_index(node.services.ledger, node.services.metrics)
     receipt = anchored(node, document, confidential="true")
 
     response = by_reference(node, receipt["cid"])

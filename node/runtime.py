@@ -39,6 +39,7 @@ from node.chain.ledger_link import LedgerLink, link_ledger
 from node.chain.supervisor import supervise_anvil
 from node.consortium.governance import Governance, member_keystore_path
 from node.consortium.member_directory import MemberDirectory, MemberSecret
+from node.credentials import CredentialExport
 from node.db import open_database
 from node.documents.lifecycle import DocumentLifecycle, follow_amendments
 from node.documents.printing import CertificatePrinting
@@ -383,5 +384,12 @@ def build_services(
             outbox=outbox,
             inbox=inbox,
             index=ledger.index,
+        ),
+        credentials=CredentialExport(
+            country=settings.country,
+            base_url=settings.base_url,
+            database=database,
+            outbox=outbox,
+            ledger=ledger,
         ),
     )

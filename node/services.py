@@ -19,6 +19,7 @@ from node.audit.report import AuditReports
 from node.chain.ledger_link import LedgerLink
 from node.consortium.governance import Governance
 from node.consortium.member_directory import MemberDirectory
+from node.credentials import CredentialExport
 from node.documents.lifecycle import DocumentLifecycle
 from node.documents.printing import CertificatePrinting
 from node.issuing.batcher import Batcher
@@ -53,3 +54,5 @@ class NodeServices:
     audit: AuditReports
     references: ReferenceVerification
     printing: CertificatePrinting
+    #: the VC export: the member's DID document, credentials, status lists (ADR 0060)
+    credentials: CredentialExport

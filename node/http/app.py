@@ -23,6 +23,7 @@ from node.http.routes import (
     batches,
     certificates,
     consortium,
+    credentials,
     documents,
     health,
     inbox,
@@ -130,9 +131,11 @@ def create_app(settings: NodeSettings, services: NodeServices) -> FastAPI:
         lifecycle,
         consortium,
         certificates,
+        credentials,
         audit,
     ):
         app.include_router(module.router)
+    app.include_router(credentials.did_router(services.credentials.did_path))
     app.include_router(api_docs_router(app.openapi_url or "/openapi.json", app.title))
     # the verifier and issuer pages (node/http/web/): static files, read once here
     app.include_router(pages_router())

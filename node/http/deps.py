@@ -19,6 +19,7 @@ alias                         roles admitted
 ``HistoryReader``             issuer, customs officer, auditor, admin
 ``AgreementReader``           issuer, customs officer, auditor, admin
 ``CertificatePrinter``        issuer, customs officer, auditor, admin
+``CredentialExporter``        issuer (its own documents), auditor, admin
 ``VerificationAllowance``     anyone, within the per-address verify limit
 ============================  ==============================================
 """
@@ -35,6 +36,7 @@ from node.access.roles import Role
 from node.access.users import Principal
 from node.audit.report import AuditReports
 from node.consortium.governance import Governance
+from node.credentials import CredentialExport
 from node.documents.lifecycle import DocumentLifecycle
 from node.documents.printing import CertificatePrinting
 from node.errors import NotAuthenticated, NotAuthorised
@@ -75,11 +77,16 @@ async def get_certificate_printing(services: Services) -> CertificatePrinting:
     return services.printing
 
 
+async def get_credential_export(services: Services) -> CredentialExport:
+    return services.credentials
+
+
 Lifecycle = Annotated[DocumentLifecycle, Depends(get_lifecycle)]
 GovernanceDep = Annotated[Governance, Depends(get_governance)]
 Audits = Annotated[AuditReports, Depends(get_audit_reports)]
 References = Annotated[ReferenceVerification, Depends(get_reference_verification)]
 Printing = Annotated[CertificatePrinting, Depends(get_certificate_printing)]
+Credentials = Annotated[CredentialExport, Depends(get_credential_export)]
 
 
 # --- who is calling -------------------------------------------------------------------
@@ -137,4 +144,7 @@ AuditReader = Annotated[Principal, Depends(require_role(Role.AUDITOR, Role.ADMIN
 HistoryReader = Annotated[Principal, Depends(require_role(*_EVERY_ROLE))]
 AgreementReader = Annotated[Principal, Depends(require_role(*_EVERY_ROLE))]
 CertificatePrinter = Annotated[Principal, Depends(require_role(*_EVERY_ROLE))]
+CredentialExporter = Annotated[
+    Principal, Depends(require_role(Role.ISSUER, Role.AUDITOR, Role.ADMIN))
+]
 VerificationAllowance = Depends(verification_rate_limit())

@@ -52,6 +52,7 @@ from node.receiving.inbox import Inbox
 from node.receiving.receiver import Receiver
 from node.services import NodeServices
 from node.settings import NodeSettings
+from node.verification.attachments import AttachmentReader
 from node.verification.by_reference import ReferenceVerification
 from node.verification.verifier import ChainView, Verifier, index_state_reader
 
@@ -333,7 +334,11 @@ def build_services(
         members=members,
         wrapping_pid_file=PidFile(settings.pids_dir / "wrapping.pid"),
     )
-    verifier = Verifier(settings.country, chain_view)
+    verifier = Verifier(
+        settings.country,
+        chain_view,
+        attachments=AttachmentReader(store, lambda: read_member_secret(settings)),
+    )
     lifecycle = DocumentLifecycle(
         country=settings.country,
         database=database,

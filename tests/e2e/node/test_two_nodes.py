@@ -130,3 +130,63 @@ def test_a_confidential_certificate_reaches_the_addressee_only(launch: Launcher)
 
     for node in (sg, kr, vn):
         assert node.interrupt() == 0
+
+
+def test_a_confidential_certificates_attachment_is_mirrored_and_checked_at_the_addressee(
+    launch: Launcher,
+) -> None:
+    import base64
+
+    vn_port = find_free_port()
+    vn = launch("vn", "--country", "VN", port=vn_port, env=FAST)
+    vn_token = vn.sample_token()
+    kr = launch(
+        "kr", "--country", "KR", "--join", str(vn.data_dir),
+        "--peer-gateway", f"VN=http://127.0.0.1:{vn_port}", env=FAST,
+    )  # fmt: skip
+    kr.wait_until_up()
+    kr_officer = kr.add_user("kr-customs", "customs-officer")
+    invoice = b"%PDF-1.7\n% invoice INV-2024-0042 for KR\n%%EOF\n"
+    certificate = {
+        **sample_document("coo/1", 4),
+        "importingCountry": "KR",
+        "attachments": [
+            {
+                "name": "invoice.pdf",
+                "kind": "invoice",
+                "content": base64.b64encode(invoice).decode(),
+            }
+        ],
+    }
+    with httpx.Client(base_url=vn.base, timeout=30) as client:
+        accepted = client.post(
+            "/v1/documents",
+            params={"confidential": "true"},
+            json=certificate,
+            headers={"Authorization": f"Bearer {vn_token}"},
+        )
+        assert accepted.status_code == 202, accepted.text
+        url = accepted.headers["location"]
+
+        def anchored() -> Any:
+            body = client.get(url, headers={"Authorization": f"Bearer {vn_token}"}).json()
+            return body if body["status"] == "anchored" else None
+
+        receipt = wait_for("the anchor", anchored)
+
+    with httpx.Client(base_url=kr.base, timeout=30) as client:
+        officer = {"Authorization": f"Bearer {kr_officer}"}
+
+        def received() -> Any:
+            answer = client.get(f"/v1/inbox/{receipt['targetHash']}", headers=officer)
+            return answer.json() if answer.status_code == 200 else None
+
+        filed = wait_for("KR's inbox", received)
+        checks = {check["name"]: check for check in filed["verdict"]["checks"]}
+        assert checks["attachments"]["code"] == "attachments-intact", filed["verdict"]
+        verdict = client.post("/v1/verify", json=filed["document"]).json()
+        assert verdict["valid"] is True, verdict
+        assert any(c["code"] == "attachments-intact" for c in verdict["checks"])
+
+    for node in (kr, vn):
+        assert node.interrupt() == 0

@@ -105,28 +105,18 @@ def check_attachments(
     def named(indexes: list[int]) -> str:
         return ", ".join(f"{declared[i].name} (#{i})" for i in indexes)
 
-    if altered:
-        return CheckResult.invalid(
-            ATTACHMENTS,
-            CheckCode.ATTACHMENT_CHANGED,
-            f"attached file(s) changed since issue: {named(altered)}",
-            altered=list(altered),
-            missing=list(missing),
-        )
-    if missing:
-        return CheckResult.invalid(
-            ATTACHMENTS,
-            CheckCode.ATTACHMENT_MISSING,
-            f"attached file(s) not found where the document says: {named(missing)}",
-            missing=list(missing),
-        )
-    if sealed:
-        return CheckResult.skipped(
-            ATTACHMENTS,
-            CheckCode.ATTACHMENT_SEALED,
-            f"attached file(s) sealed for other recipients: {named(sealed)}",
-            sealed=list(sealed),
-        )
+    outcomes = (
+        ("altered", altered, CheckResult.invalid, CheckCode.ATTACHMENT_CHANGED,
+         "attached file(s) changed since issue"),
+        ("missing", missing, CheckResult.invalid, CheckCode.ATTACHMENT_MISSING,
+         "attached file(s) not found where the document says"),
+        ("sealed", sealed, CheckResult.skipped, CheckCode.ATTACHMENT_SEALED,
+         "attached file(s) sealed for other recipients"),
+    )  # fmt: skip
+    for key, indexes, outcome, code, words in outcomes:
+        if indexes:
+            found_as: list[JsonValue] = list(indexes)
+            return outcome(ATTACHMENTS, code, f"{words}: {named(indexes)}", **{key: found_as})
     return CheckResult.valid(
         ATTACHMENTS,
         CheckCode.ATTACHMENTS_INTACT,

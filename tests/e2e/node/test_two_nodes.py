@@ -36,6 +36,22 @@ def wait_for(what: str, probe: Any, timeout: float = 90.0) -> Any:
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def issued_confidential(client: httpx.Client, token: str, certificate: Any) -> Any:
+    """``certificate`` issued sealed through ``client``'s node; its anchored receipt."""
+    auth = {"Authorization": f"Bearer {token}"}
+    accepted = client.post(
+        "/v1/documents", params={"confidential": "true"}, json=certificate, headers=auth
+    )
+    assert accepted.status_code == 202, accepted.text
+    url = accepted.headers["location"]
+
+    def anchored() -> Any:
+        body = client.get(url, headers=auth).json()
+        return body if body["status"] == "anchored" else None
+
+    return wait_for("the anchor", anchored)
+
+
 def member_secret(data_dir: Path, country: str) -> MemberSecret:
     keystore = data_dir / "keys" / f"{country}-member.json"
     passphrase = keystore.with_suffix(".passphrase").read_text().splitlines()[0]
@@ -76,20 +92,7 @@ def test_a_confidential_certificate_reaches_the_addressee_only(launch: Launcher)
 
     certificate = {**sample_document("coo/1", 3), "importingCountry": "KR"}
     with httpx.Client(base_url=vn.base, timeout=30) as client:
-        accepted = client.post(
-            "/v1/documents",
-            params={"confidential": "true"},
-            json=certificate,
-            headers={"Authorization": f"Bearer {vn_token}"},
-        )
-        assert accepted.status_code == 202, accepted.text
-        url = accepted.headers["location"]
-
-        def anchored() -> Any:
-            body = client.get(url, headers={"Authorization": f"Bearer {vn_token}"}).json()
-            return body if body["status"] == "anchored" else None
-
-        receipt = wait_for("the anchor", anchored)
+        receipt = issued_confidential(client, vn_token, certificate)
         stored = client.get(f"/ipfs/{receipt['cid']}", params={"format": "raw"})
         assert stored.status_code == 200
     sealed = stored.content
@@ -159,20 +162,7 @@ def test_a_confidential_certificates_attachment_is_mirrored_and_checked_at_the_a
         ],
     }
     with httpx.Client(base_url=vn.base, timeout=30) as client:
-        accepted = client.post(
-            "/v1/documents",
-            params={"confidential": "true"},
-            json=certificate,
-            headers={"Authorization": f"Bearer {vn_token}"},
-        )
-        assert accepted.status_code == 202, accepted.text
-        url = accepted.headers["location"]
-
-        def anchored() -> Any:
-            body = client.get(url, headers={"Authorization": f"Bearer {vn_token}"}).json()
-            return body if body["status"] == "anchored" else None
-
-        receipt = wait_for("the anchor", anchored)
+        receipt = issued_confidential(client, vn_token, certificate)
 
     with httpx.Client(base_url=kr.base, timeout=30) as client:
         officer = {"Authorization": f"Bearer {kr_officer}"}

@@ -43,7 +43,7 @@ from adapters.formats.vc import (
     secure_credential,
     status_list_credential,
 )
-from certificates.errors import NotFound
+from certificates.errors import NotFound, Unavailable
 from certificates.hashes import to_hex
 from certificates.json_types import JsonObject
 from certificates.wrapped import WrappedDocument
@@ -59,6 +59,12 @@ from node.issuing.outbox import DocumentState, Outbox
 #: bits per status list: the specification's minimum (herd privacy), one list per 131,072
 LIST_LENGTH: Final = MIN_BITS
 _ALLOCATION_ATTEMPTS: Final = 5
+
+
+class CredentialsUnavailable(Unavailable, NodeError):
+    """The node's public URL makes no did:web (e.g. an IPv6 literal): no VC export."""
+
+    code = "credentials-unavailable"
 
 
 class StatusListNotFound(NotFound, NodeError):
@@ -94,7 +100,20 @@ class CredentialExport:
         self._database = database
         self._outbox = outbox
         self._ledger = ledger
-        self.did, self.did_path = did_of(base_url)
+        self._no_did = ""
+        try:
+            self._did: str | None
+            self._did, self.did_path = did_of(base_url)
+        except ValueError as error:  # the node still runs; only the VC export is off
+            self._did, self.did_path = None, "/.well-known/did.json"
+            self._no_did = f"the public URL {base_url} makes no did:web ({error})"
+
+    @property
+    def did(self) -> str:
+        """The member's did:web, or :class:`CredentialsUnavailable` (503)."""
+        if self._did is None:
+            raise CredentialsUnavailable(self._no_did + ": set DOCEX_PUBLIC_URL to a host name")
+        return self._did
 
     # --- keys ----------------------------------------------------------------------------
 
@@ -132,6 +151,7 @@ class CredentialExport:
 
     def did_document(self) -> JsonObject:
         """The member's DID document: its current and rotated-out issuer keys."""
+        did = self.did
         self._record_signing_key()
         member_id = self._member_id()
         with Session(self._database) as session:
@@ -154,7 +174,7 @@ class CredentialExport:
             raise DocumentNotFound(
                 f"no issuer key of {self._country} this node has signed with is in the registry"
             )
-        return did_document(self.did, keys)
+        return did_document(did, keys)
 
     # --- credentials -----------------------------------------------------------------------
 

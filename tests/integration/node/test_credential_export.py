@@ -209,3 +209,11 @@ def test_docex_credential_writes_the_credential_the_node_exports(
     )
     assert refused.exit_code == 1
     assert "403" in refused.output
+
+
+def test_a_public_url_that_makes_no_did_web_turns_the_export_off_not_the_node(
+    make_node: Any,
+) -> None:
+    node = make_node(public_url="http://[::1]:8000")
+    assert node.client.get("/healthz").status_code == 200
+    node.problem(node.client.get("/.well-known/did.json"), 503, "credentials-unavailable")

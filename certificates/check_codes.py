@@ -101,6 +101,16 @@ class CheckCode(StrEnum):
     #: issuer: the addressees signed (batch or document) are not those anchored
     ADDRESSEE_MISMATCH = "addressee-mismatch"
 
+    # --- attachments (the node reads the files; certificates.attachments) ------------
+    #: every attached file was found and hashes to the SHA-256 the document binds
+    ATTACHMENTS_INTACT = "attachments-intact"
+    #: an attached file was found but its bytes are not those the document binds
+    ATTACHMENT_CHANGED = "attachment-changed"
+    #: an attached file is not where the document says (not in the content store)
+    ATTACHMENT_MISSING = "attachment-missing"
+    #: skipped: an attached file is sealed for other recipients than this node's member
+    ATTACHMENT_SEALED = "attachment-sealed"
+
     # --- OpenAttestation v2 documents (adapters.formats.openattestation) --------------
     #: oa-integrity: every visible value is salted, every obfuscated entry a hash
     OA_SALTED = "oa-salted"
@@ -131,17 +141,6 @@ class CheckCode(StrEnum):
     #: oa-issuance, oa-revocation: the document store could not be read (error)
     OA_STORE_UNREADABLE = "oa-store-unreadable"
 
-    # --- reserved: published, not emitted yet -----------------------------------------
-    #: an attachment no longer matches the hash the document commits to
-    ATTACHMENT_CHANGED = "attachment-changed"
-    #: an attachment the document commits to is not there
-    ATTACHMENT_MISSING = "attachment-missing"
 
-
-#: published but not emitted yet (attachments)
-RESERVED_CODES: Final = frozenset(
-    {
-        CheckCode.ATTACHMENT_CHANGED,
-        CheckCode.ATTACHMENT_MISSING,
-    }
-)
+#: published but not emitted yet (none since attachments are checked)
+RESERVED_CODES: Final[frozenset[CheckCode]] = frozenset()

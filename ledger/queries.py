@@ -450,3 +450,76 @@ def sealing_keys(engine: Engine) -> list[SealingKey]:
         elif name == "AuditorKeyRemoved":
             auditors.pop(int(a["auditorKeyId"]), None)
     return [*current.values(), *auditors.values()]
+
+
+@dataclass(frozen=True, slots=True)
+class IssuerAccount:
+    """An issuer account of a member as the registry's key events leave it: ``current``
+    while it holds an open grant; ``disowned`` when its last grant was closed by a
+    revocation (RevokeKey) rather than a rotation (RotateKey closes one account and opens
+    another in the same proposal)."""
+
+    account: str
+    current: bool
+    disowned: bool
+
+
+def admitted_member(engine: Engine, country: str) -> tuple[int, str | None] | None:
+    """The member id and name of ``country`` (from its admission event), or None."""
+    with Session(engine) as session:
+        row = session.execute(
+            select(MemberEvent.member_id, MemberEvent.name)
+            .where(MemberEvent.kind == "admitted", MemberEvent.country == country)
+            .limit(1)
+        ).first()
+    return None if row is None else (row[0], row[1])
+
+
+def member_active(engine: Engine, member_id: int) -> bool:
+    """Is ``member_id`` active at the index's head (admitted or readmitted, not suspended)?"""
+    with Session(engine) as session:
+        _, status = _member_country_and_status_at(session, member_id, 2**63 - 1)
+    return status in ("admitted", "readmitted")
+
+
+def member_accounts(engine: Engine, member_id: int) -> list[IssuerAccount]:
+    """Every issuer account ``member_id`` ever held (not its governance account), oldest first."""
+    with Session(engine) as session:
+        events = session.scalars(
+            select(KeyEvent)
+            .where(KeyEvent.member_id == member_id, KeyEvent.type_id != MEMBER_ACCOUNT_ROLE)
+            .order_by(KeyEvent.block_number, KeyEvent.log_index)
+        ).all()
+    opened_by = {(e.proposal_id, e.type_id) for e in events if e.kind == "added"}
+    open_grants: dict[bytes, set[bytes]] = {}
+    disowned: dict[bytes, bool] = {}
+    for event in events:
+        grants = open_grants.setdefault(event.account, set())
+        if event.kind == "added":
+            grants.add(event.type_id)
+            disowned[event.account] = False
+        else:
+            grants.discard(event.type_id)
+            # a rotation opens the successor's grant in the same proposal
+            disowned[event.account] = (event.proposal_id, event.type_id) not in opened_by
+    return [
+        IssuerAccount("0x" + account.hex(), bool(grants), not grants and disowned[account])
+        for account, grants in open_grants.items()
+    ]
+
+
+def withdrawn_documents(engine: Engine, member_id: int) -> dict[bytes, str]:
+    """Target hash -> ``revoked`` or ``superseded`` for every such document of ``member_id``."""
+    with Session(engine) as session:
+        rows = session.execute(
+            select(DocumentEvent.target_hash, DocumentEvent.kind)
+            .where(
+                DocumentEvent.issuer_member == member_id,
+                DocumentEvent.kind.in_(("revoked", "superseded")),
+            )
+            .order_by(DocumentEvent.block_number, DocumentEvent.log_index)
+        ).all()
+    withdrawn: dict[bytes, str] = {}
+    for target_hash, kind in rows:
+        withdrawn.setdefault(target_hash, kind)
+    return withdrawn

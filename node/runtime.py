@@ -43,6 +43,7 @@ from node.chain.supervisor import supervise_anvil
 from node.consortium.governance import Governance, member_keystore_path
 from node.consortium.member_directory import MemberKeyring, chain_member_directory
 from node.consortium.member_keys import read_member_keyring as read_member_keyring_file
+from node.credentials import CredentialExport
 from node.db import open_database
 from node.documents.content_access import ContentAccess
 from node.documents.lifecycle import DocumentLifecycle, follow_amendments
@@ -56,6 +57,7 @@ from node.receiving.inbox import Inbox
 from node.receiving.receiver import Receiver
 from node.services import NodeServices
 from node.settings import NodeSettings
+from node.verification.attachments import AttachmentReader
 from node.verification.by_reference import ReferenceVerification
 from node.verification.verifier import ChainView, Verifier, index_state_reader
 
@@ -363,7 +365,11 @@ def build_services(
         members=members,
         wrapping_pid_file=PidFile(settings.pids_dir / "wrapping.pid"),
     )
-    verifier = Verifier(settings.country, chain_view)
+    verifier = Verifier(
+        settings.country,
+        chain_view,
+        attachments=AttachmentReader(store, lambda: read_member_keyring(settings)),
+    )
     share_links = ShareLinks(database, max_days=settings.share_link_max_days)
     lifecycle = DocumentLifecycle(
         country=settings.country,
@@ -425,5 +431,12 @@ def build_services(
             outbox=outbox,
             inbox=inbox,
             index=ledger.index,
+        ),
+        credentials=CredentialExport(
+            country=settings.country,
+            base_url=settings.base_url,
+            database=database,
+            outbox=outbox,
+            ledger=ledger,
         ),
     )

@@ -20,6 +20,7 @@ from node.audit.report import AuditReports
 from node.chain.ledger_link import LedgerLink
 from node.consortium.governance import Governance
 from node.consortium.member_directory import MemberDirectory
+from node.credentials import CredentialExport
 from node.documents.content_access import ContentAccess
 from node.documents.lifecycle import DocumentLifecycle
 from node.documents.printing import CertificatePrinting
@@ -59,3 +60,5 @@ class NodeServices:
     #: signed requests of other members' nodes (ADR 0023)
     member_requests: MemberRequestVerifier
     printing: CertificatePrinting
+    #: the VC export: the member's DID document, credentials, status lists (ADR 0060)
+    credentials: CredentialExport

@@ -103,6 +103,10 @@ class NodeSettings(BaseSettings):
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     max_upload_bytes: int = Field(default=1_048_576, ge=1024)
     max_documents_per_request: int = Field(default=1000, ge=1)
+    #: attached files sent with documents to issue (base64 in the JSON body): the most
+    #: bytes of one file, and of all the files of one request (413 attachment-too-large)
+    max_attachment_bytes: int = Field(default=4 * 1_048_576, ge=1024)
+    max_attachments_bytes: int = Field(default=16 * 1_048_576, ge=1024)
     verify_rate_per_second: float = Field(default=50.0, gt=0)
     verify_burst: int = Field(default=100, ge=1)
     #: the most events one audit report (GET /v1/audit) may list; beyond, a 422

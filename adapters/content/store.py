@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
 from adapters.content.cid import Cid
+from adapters.content.unixfs_importer import ImportLayout
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +28,9 @@ class ContentStore(Protocol):
     true when the whole content is held locally. Pins are recursive; ``unpin`` of a
     CID that is not pinned does nothing.
     """
+
+    #: how ``put`` cuts and links content (so a caller can know a CID before storing)
+    layout: ImportLayout
 
     def put(self, content: bytes | BinaryIO, *, pin: bool = True) -> Cid: ...
 

@@ -8,6 +8,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import AfterValidator, Field, StringConstraints, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
+from certificates.schemas.attachments import Attachments
 from certificates.schemas.base import DocumentModel, Omittable, StrictModel
 from certificates.schemas.fields import (
     Authority,
@@ -98,6 +99,8 @@ class CertificateOfOrigin(DocumentModel):
     importing_country: CountryCode
     issue_date: IsoDate
     remarks: Omittable[Text] = None
+    attachments: Omittable[Attachments] = None
+    """Attached files (invoice, packing list, ...), bound by SHA-256 and CID."""
     back_to_back: bool = False
     """Issued by an intermediate party on the strength of an original certificate."""
     third_party_invoicing: bool = False

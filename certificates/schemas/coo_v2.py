@@ -31,6 +31,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from certificates.schemas.attachments import Attachments
 from certificates.schemas.base import DocumentModel, Omittable, StrictModel
 from certificates.schemas.coo import Invoice, OriginCriterion, importing_not_issuing
 from certificates.schemas.fields import (
@@ -128,6 +129,8 @@ class CertificateOfOriginV2(DocumentModel):
     importing_country: CountryCode
     issue_date: IsoDate
     remarks: Omittable[Text] = None
+    attachments: Omittable[Attachments] = None
+    """Attached files (invoice, packing list, ...), bound by SHA-256 and CID."""
     back_to_back: bool = False
     """Issued by an intermediate party on the strength of an original certificate."""
     third_party_invoicing: bool = False

@@ -7,6 +7,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, Field
 
+from certificates.schemas.attachments import Attachments
 from certificates.schemas.base import DocumentModel, Omittable, StrictModel
 from certificates.schemas.fields import (
     CountryCode,
@@ -80,6 +81,8 @@ class Declaration(DocumentModel):
     issue_date: IsoDate
     addressee_countries_: Omittable[CountryList] = Field(default=None, alias="addresseeCountries")
     """Foreign administrations the declaration is shared with, if any."""
+    attachments: Omittable[Attachments] = None
+    """Attached files (invoice, packing list, ...), bound by SHA-256 and CID."""
 
     def document_number(self) -> str:
         return self.declaration_number

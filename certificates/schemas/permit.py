@@ -8,6 +8,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
+from certificates.schemas.attachments import Attachments
 from certificates.schemas.base import DocumentModel, Omittable, StrictModel
 from certificates.schemas.fields import (
     Authority,
@@ -67,6 +68,8 @@ class Permit(DocumentModel):
     addressee_countries_: Omittable[CountryList] = Field(default=None, alias="addresseeCountries")
     """Foreign administrations the permit is sent to (e.g. the importing country's
     customs for an export permit)."""
+    attachments: Omittable[Attachments] = None
+    """Attached files (invoice, packing list, ...), bound by SHA-256 and CID."""
 
     def document_number(self) -> str:
         return self.permit_number

@@ -450,13 +450,29 @@ _DECLARATION_1: Final = (
     _same("/addresseeCountries/*"),
 )
 
+#: attached files (every type): UNTP's SecureLink (a link with a digest); the kind as the
+#: UN/EDIFACT document name code (1001) WCO messages carry
+_ATTACHMENTS: Final = (
+    _same("/attachments/*/name", None, "SecureLink.linkName", "BinaryFile.Title"),
+    _same(
+        "/attachments/*/kind",
+        "ReferencedDocument.typeCode",
+        "SecureLink.linkType",
+        "AdditionalDocument.TypeCode (380 invoice, 271 packing list, 705 bill of lading)",
+    ),
+    _same("/attachments/*/mediaType", None, None, "BinaryFile.MIMECode"),
+    _same("/attachments/*/size"),
+    _same("/attachments/*/sha256", None, "SecureLink.hashDigest (hashMethod SHA-256)"),
+    _same("/attachments/*/cid", None, "SecureLink.linkURL (ipfs://CID)", "BinaryFile.URIID"),
+)
+
 #: The mapping of every field of every document type, by type id.
 FIELD_MAPPINGS: Final[Mapping[str, tuple[FieldMapping, ...]]] = MappingProxyType(
     {
-        "coo/1": _COO_1,
-        "coo/2": _COO_2,
-        "permit/1": _PERMIT_1,
-        "declaration/1": _DECLARATION_1,
+        "coo/1": (*_COO_1, *_ATTACHMENTS),
+        "coo/2": (*_COO_2, *_ATTACHMENTS),
+        "permit/1": (*_PERMIT_1, *_ATTACHMENTS),
+        "declaration/1": (*_DECLARATION_1, *_ATTACHMENTS),
     }
 )
 

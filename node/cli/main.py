@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "users": "node.cli.local.users",
     "demo": "node.cli.local.demo",
     "render": "node.cli.client.render",
+    "credential": "node.cli.client.credential",
     "issue": "node.cli.client.issue",
     "verify": "node.cli.client.verify",
     "revoke": "node.cli.client.lifecycle",

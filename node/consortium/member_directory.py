@@ -116,6 +116,11 @@ class MemberKeyring:
     def open(self, content: bytes, root: bytes, target_hash: bytes) -> bytes:
         """The wrapped JSON in envelope ``content``; :class:`EnvelopeError` (or its
         ``NotARecipient``) when it is malformed, not for us, or bound elsewhere."""
+        return self.open_bound(content, envelope_document_id(root), target_hash)
+
+    def open_bound(self, content: bytes, document_id: str, binding: bytes) -> bytes:
+        """What envelope ``content`` seals, bound to ``document_id`` and ``binding`` (a
+        wrapped document: its batch and target hash; an attachment: its own digest)."""
         try:
             value = parse_strict_json(content, max_bytes=MAX_ENVELOPE_BYTES)
         except InvalidInput as error:
@@ -135,8 +140,8 @@ class MemberKeyring:
                         envelope,
                         key_id=key_id,
                         private_key=private_key,
-                        document_id=envelope_document_id(root),
-                        target_hash=target_hash,
+                        document_id=document_id,
+                        target_hash=binding,
                     )
                 except EnvelopeError:
                     continue

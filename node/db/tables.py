@@ -225,3 +225,30 @@ class MemberRequestNonceRow(NodeBase):
     signer: Mapped[str] = mapped_column(String(42), primary_key=True)
     nonce: Mapped[str] = mapped_column(String(32), primary_key=True)
     seen_at: Mapped[float]
+
+
+# --- credentials: VC export (node/credentials/) -----------------------------------------
+
+
+class CredentialStatusRow(NodeBase):
+    """The Bitstring Status List place of an exported document: ``sequence`` is its place
+    over every list (list ``sequence // length + 1``, bit ``sequence % length``), taken
+    once, at the first export, and kept for ever (a credential carries it)."""
+
+    __tablename__ = "credential_status"
+
+    target_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    sequence: Mapped[int] = mapped_column(unique=True)
+    receipt_id: Mapped[str] = mapped_column(ForeignKey("outbox.id"))
+    allocated_at: Mapped[float]
+
+
+class CredentialKeyRow(NodeBase):
+    """The public key of an account this node has signed credentials with: the registry
+    knows accounts only, and the DID document lists keys (node/credentials/keys.py)."""
+
+    __tablename__ = "credential_keys"
+
+    account: Mapped[str] = mapped_column(String(42), primary_key=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(65))
+    recorded_at: Mapped[float]

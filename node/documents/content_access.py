@@ -29,6 +29,7 @@ from node.documents.held_documents import (
     HeldDocument,
     Reference,
     ReferenceKind,
+    find_document_attaching,
     find_held_document,
     parse_reference,
 )
@@ -53,6 +54,9 @@ class ContentAccess:
             if reference.kind is ReferenceKind.CID
             else None
         )
+        if held is None and reference.kind is ReferenceKind.CID:
+            # a file attached to a document issued here: read as that document is
+            held = find_document_attaching(self._database, self.country, reference.values[0])
         if held is None or held.cid is None:
             raise DocumentNotFound(f"this node holds no document whose content is {cid[:80]}")
         return held

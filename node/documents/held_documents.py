@@ -177,3 +177,25 @@ def find_held_document(database: Engine, country: str, reference: Reference) -> 
             select(InboxRow).where(InboxRow.cid.in_(reference.values)).limit(1)
         ).first()
         return None if received is None else _received(received)
+
+
+def find_document_attaching(database: Engine, country: str, cid: str) -> HeldDocument | None:
+    """The anchored document issued here that binds a file stored as ``cid`` among its
+    attachments (ADR 0061), or None: who may read the document may read its files."""
+    needle = f'"cid":"{cid}"'.encode()
+    with Session(database) as session:
+        candidates = session.scalars(
+            select(SubmissionRow)
+            .where(
+                SubmissionRow.target_hash.is_not(None),
+                SubmissionRow.document_json.contains(needle),
+            )
+            .limit(8)
+        ).all()
+        for submission in candidates:
+            attachments = json.loads(submission.document_json).get("attachments")
+            if isinstance(attachments, list) and any(
+                isinstance(a, dict) and a.get("cid") == cid for a in attachments
+            ):
+                return _issued(submission, country)
+    return None

@@ -22,6 +22,7 @@ from node.http.routes import (
     batches,
     certificates,
     consortium,
+    credentials,
     documents,
     health,
     inbox,
@@ -143,10 +144,12 @@ def create_app(settings: NodeSettings, services: NodeServices) -> FastAPI:
         lifecycle,
         consortium,
         certificates,
+        credentials,
         audit,
         share_links,
     ):
         app.include_router(module.router)
+    app.include_router(credentials.did_router(services.credentials.did_path))
     app.include_router(api_docs_router(app.openapi_url or "/openapi.json", app.title))
     # the verifier and issuer pages (node/http/web/): static files, read once here
     app.include_router(pages_router())

@@ -53,3 +53,19 @@ async def read_json(request: Request, limit: int) -> JsonValue:
             f"send the body as application/json, not {content_type or 'no content type'}"
         )
     return parse_strict_json(await read_body(request, limit), max_bytes=limit)
+
+
+async def read_json_with_files(request: Request, limit: int, files_limit: int) -> JsonValue:
+    """:func:`read_json` for a body that may also carry attached files as base64 (issuing,
+    ADR 0061): up to ``limit`` bytes plus the base64 of ``files_limit`` bytes, but a body
+    over ``limit`` that names no ``attachments`` is refused before it is parsed."""
+    content_type = media_type(request)
+    if not is_json(content_type):
+        raise UnsupportedMediaType(
+            f"send the body as application/json, not {content_type or 'no content type'}"
+        )
+    ceiling = limit + 4 * (files_limit // 3 + 1)
+    body = await read_body(request, ceiling)
+    if len(body) > limit and b'"attachments"' not in body:
+        raise InputTooLarge(f"the body of {len(body)} bytes is larger than {limit} bytes")
+    return parse_strict_json(body, max_bytes=ceiling)

@@ -23,6 +23,7 @@ alias                         roles admitted
                               (documents addressed to this country)
 ``ShareLinkRevoker``          the same, and admin
 ``ShareLinkReader``           the same, and auditor
+``CredentialExporter``        issuer (its own documents), auditor, admin
 ``VerificationAllowance``     anyone, within the per-address verify limit
 ``Member``                    another member's node: a request signed with a
                               current member account of an active member
@@ -46,6 +47,7 @@ from node.access.roles import Role
 from node.access.users import Principal
 from node.audit.report import AuditReports
 from node.consortium.governance import Governance
+from node.credentials import CredentialExport
 from node.documents.content_access import ContentAccess
 from node.documents.lifecycle import DocumentLifecycle
 from node.documents.printing import CertificatePrinting
@@ -91,12 +93,17 @@ async def get_content_access(services: Services) -> ContentAccess:
     return services.content_access
 
 
+async def get_credential_export(services: Services) -> CredentialExport:
+    return services.credentials
+
+
 Lifecycle = Annotated[DocumentLifecycle, Depends(get_lifecycle)]
 GovernanceDep = Annotated[Governance, Depends(get_governance)]
 Audits = Annotated[AuditReports, Depends(get_audit_reports)]
 References = Annotated[ReferenceVerification, Depends(get_reference_verification)]
 Printing = Annotated[CertificatePrinting, Depends(get_certificate_printing)]
 Access = Annotated[ContentAccess, Depends(get_content_access)]
+Credentials = Annotated[CredentialExport, Depends(get_credential_export)]
 
 
 # --- who is calling -------------------------------------------------------------------
@@ -195,6 +202,9 @@ ShareLinkRevoker = Annotated[
     Principal, Depends(require_role(Role.ISSUER, Role.CUSTOMS_OFFICER, Role.ADMIN))
 ]
 ShareLinkReader = Annotated[Principal, Depends(require_role(*_EVERY_ROLE))]
+CredentialExporter = Annotated[
+    Principal, Depends(require_role(Role.ISSUER, Role.AUDITOR, Role.ADMIN))
+]
 VerificationAllowance = Depends(verification_rate_limit())
 Member = Annotated[MemberCaller, Depends(member_caller)]
 ContentReader = Depends(content_reader)

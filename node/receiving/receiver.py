@@ -41,6 +41,7 @@ from adapters import (
     PeerFetchFailed,
 )
 from certificates import CheckStatus, InvalidWrappedDocument, WrappedDocument, parse_strict_json
+from certificates.attachments import DeclaredAttachment
 from certificates.errors import DocexError, EnvelopeError, InvalidInput
 from certificates.hashes import to_hex
 from certificates.json_types import JsonValue
@@ -291,10 +292,36 @@ class Receiver:
                 self.store.put_blocks(fetched.blocks)
                 self.store.pin(fetched.root)
 
-        self._check_and_file(due, entry, content, keep)
+        self._check_and_file(due, entry, content, keep, (peer, audience))
+
+    def _mirror_attachments(self, peer: tuple[str, str], wrapped: WrappedDocument) -> None:
+        """Fetch the files a verified document binds (ADR 0061) that this node lacks, from
+        the peer that served the document, each block verified against its CID. A file
+        the peer cannot serve is left out: the verdict then says attachment-missing."""
+        for declared in DeclaredAttachment.all_of(wrapped.salted.data):
+            try:
+                cid = Cid.parse(declared.cid)
+                if self.store.has(cid):
+                    continue
+                fetched = self._fetcher(*peer).fetch(cid)
+            except (InvalidCid, ValueError):
+                continue
+            except PeerFetchFailed as error:
+                reasons = {rejection.reason for rejection in error.rejections}
+                if reasons <= TRANSIENT_REASONS:
+                    raise _RetryLater(f"attachment {declared.cid}: {', '.join(reasons)}") from None
+                continue
+            self.store.put_blocks(fetched.blocks)
+            self.store.pin(fetched.root)
 
     def _check_and_file(
-        self, due: DueBatch, entry: ManifestEntry, content: bytes, keep: Callable[[], None]
+        self,
+        due: DueBatch,
+        entry: ManifestEntry,
+        content: bytes,
+        keep: Callable[[], None],
+        #: the issuing node's gateway and country, where the document's files are fetched
+        peer: tuple[str, str] | None = None,
     ) -> None:
         sealed = is_envelope(content)
         if sealed:
@@ -321,6 +348,9 @@ class Receiver:
             reasons = "; ".join(f"{check.name}: {check.reason}" for check in failed)
             raise _Refused("not-verified", reasons)
         keep()
+        if peer is not None and DeclaredAttachment.all_of(wrapped.salted.data):
+            self._mirror_attachments(peer, wrapped)
+            verdict = self.verifier.verify(value)  # now with the files at hand
         self.inbox.file(
             ReceivedDocument(
                 target_hash=entry.target_hash,

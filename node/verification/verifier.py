@@ -33,6 +33,7 @@ from certificates import (
     WrappedDocument,
     verify_offline,
 )
+from certificates.attachments import DeclaredAttachment, check_attachments
 from certificates.hashes import to_hex
 from certificates.json_types import JsonValue
 from certificates.schemas.signed_facts import (
@@ -43,6 +44,7 @@ from certificates.schemas.signed_facts import (
 from ledger import queries
 from ledger.index_schema import Checkpoint
 from ledger.queries import Authority, BatchRecord
+from node.verification.attachments import AttachmentReader
 
 INTEGRITY: Final = "integrity"
 ISSUANCE: Final = "issuance"
@@ -295,10 +297,13 @@ class Verifier:
         country: str,
         chain: ChainView | None,
         clock: Callable[[], float] = time.time,
+        attachments: AttachmentReader | None = None,
     ) -> None:
         self.country = country
         self.chain = chain
         self._clock = clock
+        #: reads attached files for the attachments check (None: not checked)
+        self._attachments = attachments
         #: (index state, root, target hash, signer) -> (issuance, issuer, status, batch)
         self._facts: dict[
             tuple[IndexState, bytes, bytes, str],
@@ -308,10 +313,22 @@ class Verifier:
         self._recognitions: dict[tuple[IndexState, str, str, int], CheckResult] = {}
 
     def verify(self, value: JsonValue) -> Verdict:
+        document, verdict = self._verify(value)
+        if document is None or self._attachments is None:
+            return verdict
+        declared = DeclaredAttachment.all_of(document.salted.data)
+        if not declared:
+            return verdict  # no attachments (or concealed): no attachments check
+        reader = self._attachments
+        return verdict.with_checks(
+            check_attachments(declared, [reader.read(entry) for entry in declared])
+        )
+
+    def _verify(self, value: JsonValue) -> tuple[WrappedDocument | None, Verdict]:
         try:
             document = WrappedDocument.from_json(value)
         except InvalidWrappedDocument as error:
-            return Verdict(
+            return None, Verdict(
                 (
                     CheckResult.invalid(
                         INTEGRITY, CheckCode.SCHEMA_INVALID, f"not a wrapped document: {error}"
@@ -326,7 +343,7 @@ class Verifier:
             )
         if self.chain is None:
             offline = verify_offline(document)
-            return offline.with_checks(
+            return document, offline.with_checks(
                 *(
                     CheckResult.skipped(
                         name,
@@ -338,7 +355,7 @@ class Verifier:
             )
         offline = verify_offline(document, self.chain.domain)
         if self.chain.in_doubt is not None and self.chain.in_doubt():
-            return offline.with_checks(
+            return document, offline.with_checks(
                 *(
                     CheckResult.error(
                         name,
@@ -351,7 +368,7 @@ class Verifier:
         if self.chain.index_state is None:
             index = self.chain.index
             batch = queries.batch(index, document.batch.anchor.root)
-            return offline.with_checks(
+            return document, offline.with_checks(
                 check_issuance(document, batch, self.chain.indexed_block()),
                 *self._bound(
                     document,
@@ -363,7 +380,7 @@ class Verifier:
             )
         state = self.chain.index_state()
         issuance, issuer, status, batch = self._on_chain_facts(document, state)
-        return offline.with_checks(
+        return document, offline.with_checks(
             issuance,
             *self._bound(document, batch, issuer, status),
             self._recognition(batch, state, int(self._clock())),

@@ -37,7 +37,7 @@ def register(app: typer.Typer) -> None:
     app.command(_COMMAND)(render)
 
 
-def _write_atomically(path: Path, content: bytes) -> None:
+def write_atomically(path: Path, content: bytes) -> None:
     """Write ``content`` to ``path`` through a temporary file in the same folder: a
     reader never sees half a PDF."""
     folder = path.parent if str(path.parent) else Path()
@@ -93,7 +93,7 @@ def render(
         sys.stdout.buffer.flush()
         return
     try:
-        _write_atomically(output, pdf)
+        write_atomically(output, pdf)
     except OSError as error:
         fail(_COMMAND, EXIT_UNREADABLE, f"cannot write {output}: {error.strerror or error}")
     typer.echo(f"wrote {output} ({len(pdf):,} bytes)", err=True)

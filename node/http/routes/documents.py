@@ -9,21 +9,24 @@ another body is refused (422), and while the first is still in flight the retry 
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Header, Query, Request, Response
 
-from certificates import validate_document
+from certificates import Recipient, validate_document
 from certificates.errors import DocexError, InvalidDocument, SchemaViolation
 from certificates.issuance_rules import MAX_ALLOWANCE, check_anchorable
-from certificates.json_types import JsonValue
+from certificates.json_types import JsonObject, JsonValue
 from node.access.users import Principal
 from node.consortium.member_directory import MemberDirectory
 from node.errors import InvalidIdempotencyKey, NotAuthorised
-from node.http.bodies import read_json
+from node.http.bodies import read_json_with_files
 from node.http.deps import Issuer, Services
+from node.issuing.attachments import AttachmentLimits, store_attachments, take_attachments
 from node.issuing.outbox import NewDocument, StoredResponse, fingerprint
 
 router = APIRouter(prefix="/v1", tags=["documents"])
@@ -102,6 +105,35 @@ def _accepted(
     return documents
 
 
+def _recipients_of(
+    members: MemberDirectory, country: str
+) -> Callable[[JsonObject], list[Recipient]]:
+    """Who a confidential document's attached files are sealed for: this node's member and
+    the document's addressees (as the document itself is)."""
+
+    def recipients(value: JsonObject) -> list[Recipient]:
+        unbound = {key: member for key, member in value.items() if key != "attachments"}
+        try:
+            addressees = validate_document(unbound).addressee_countries()
+        except InvalidDocument:
+            addressees = ()  # refused with its own error once the document is validated
+        countries = [c for c in dict.fromkeys((country, *addressees)) if c in members.countries()]
+        return members.recipients(countries)
+
+    return recipients
+
+
+def _sealing_secret(
+    signing_key: bytes, principal: Principal, idempotency_key: str | None
+) -> bytes | None:
+    """The envelope randomness key of a request with an Idempotency-Key (a retry seals its
+    files to the same bytes); None: random."""
+    if idempotency_key is None:
+        return None
+    label = f"docex attachment sealing/{principal.user_id}/{idempotency_key}".encode()
+    return hashlib.sha256(signing_key + label).digest()
+
+
 def _receipts_response(ids: list[str]) -> StoredResponse:
     body = {
         "receipts": [
@@ -146,7 +178,7 @@ def _response(stored: StoredResponse, replayed: bool) -> Response:
         401: {"description": "No or revoked token."},
         403: {"description": "Not an issuer of this type or country."},
         409: {"description": "The first request with this Idempotency-Key is in flight."},
-        413: {"description": "Body too large."},
+        413: {"description": "Body, or an attached file, too large."},
         415: {"description": "Not application/json."},
         422: {"description": "Invalid document, or Idempotency-Key reused with another body."},
     },
@@ -176,7 +208,9 @@ async def issue_documents(
     ] = 1,
 ) -> Response:
     settings = services.settings
-    value = await read_json(request, settings.max_body_bytes)
+    value = await read_json_with_files(
+        request, settings.max_body_bytes, settings.max_attachments_bytes
+    )
     many = isinstance(value, list)
     values: list[JsonValue] = value if isinstance(value, list) else [value]
     if not values:
@@ -185,6 +219,15 @@ async def issue_documents(
         raise InvalidDocument(
             f"at most {settings.max_documents_per_request} documents per request", path=""
         )
+    recipients_of = _recipients_of(services.members, settings.country) if confidential else None
+    values, staged = take_attachments(
+        values,
+        AttachmentLimits(settings.max_attachment_bytes, settings.max_attachments_bytes),
+        recipients_of=recipients_of,
+        sealing_secret=_sealing_secret(services.ledger.signing_key, principal, idempotency_key),
+        layout=services.store.layout,
+        many=many,
+    )
     documents = _accepted(
         principal,
         settings.country,
@@ -205,6 +248,7 @@ async def issue_documents(
         if stored is not None:
             return _response(stored, replayed=True)
     try:
+        store_attachments(services.store, staged)
         stored = services.outbox.enqueue(
             principal.user_id,
             documents,

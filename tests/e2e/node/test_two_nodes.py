@@ -40,6 +40,22 @@ def wait_for(what: str, probe: Any, timeout: float = 90.0) -> Any:
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def issued_confidential(client: httpx.Client, token: str, certificate: Any) -> Any:
+    """``certificate`` issued sealed through ``client``'s node; its anchored receipt."""
+    auth = {"Authorization": f"Bearer {token}"}
+    accepted = client.post(
+        "/v1/documents", params={"confidential": "true"}, json=certificate, headers=auth
+    )
+    assert accepted.status_code == 202, accepted.text
+    url = accepted.headers["location"]
+
+    def anchored() -> Any:
+        body = client.get(url, headers=auth).json()
+        return body if body["status"] == "anchored" else None
+
+    return wait_for("the anchor", anchored)
+
+
 def member_key(data_dir: Path, country: str) -> bytes:
     keystore = data_dir / "keys" / f"{country}-member.json"
     passphrase = keystore.with_suffix(".passphrase").read_text().splitlines()[0]
@@ -91,20 +107,7 @@ def test_a_confidential_certificate_reaches_the_addressee_only(launch: Launcher)
 
     certificate = {**sample_document("coo/1", 3), "importingCountry": "KR"}
     with httpx.Client(base_url=vn.base, timeout=30) as client:
-        accepted = client.post(
-            "/v1/documents",
-            params={"confidential": "true"},
-            json=certificate,
-            headers={"Authorization": f"Bearer {vn_token}"},
-        )
-        assert accepted.status_code == 202, accepted.text
-        url = accepted.headers["location"]
-
-        def anchored() -> Any:
-            body = client.get(url, headers={"Authorization": f"Bearer {vn_token}"}).json()
-            return body if body["status"] == "anchored" else None
-
-        receipt = wait_for("the anchor", anchored)
+        receipt = issued_confidential(client, vn_token, certificate)
         content = f"/ipfs/{receipt['cid']}?format=raw"
         # stored content is for entitled members only (ADR 0023): not an outsider, not
         # SG (a member, not an addressee); KR (the addressee) signs and reads it
@@ -153,4 +156,51 @@ def test_a_confidential_certificate_reaches_the_addressee_only(launch: Launcher)
     assert member_secret(kr.data_dir, "KR").open(sealed, root, target_hash)
 
     for node in (sg, kr, vn):
+        assert node.interrupt() == 0
+
+
+def test_a_confidential_certificates_attachment_is_mirrored_and_checked_at_the_addressee(
+    launch: Launcher,
+) -> None:
+    import base64
+
+    vn_port = find_free_port()
+    vn = launch("vn", "--country", "VN", port=vn_port, env=FAST)
+    vn_token = vn.sample_token()
+    kr = launch(
+        "kr", "--country", "KR", "--join", str(vn.data_dir),
+        "--peer-gateway", f"VN=http://127.0.0.1:{vn_port}", env=FAST,
+    )  # fmt: skip
+    kr.wait_until_up()
+    kr_officer = kr.add_user("kr-customs", "customs-officer")
+    invoice = b"%PDF-1.7\n% invoice INV-2024-0042 for KR\n%%EOF\n"
+    certificate = {
+        **sample_document("coo/1", 4),
+        "importingCountry": "KR",
+        "attachments": [
+            {
+                "name": "invoice.pdf",
+                "kind": "invoice",
+                "content": base64.b64encode(invoice).decode(),
+            }
+        ],
+    }
+    with httpx.Client(base_url=vn.base, timeout=30) as client:
+        receipt = issued_confidential(client, vn_token, certificate)
+
+    with httpx.Client(base_url=kr.base, timeout=30) as client:
+        officer = {"Authorization": f"Bearer {kr_officer}"}
+
+        def received() -> Any:
+            answer = client.get(f"/v1/inbox/{receipt['targetHash']}", headers=officer)
+            return answer.json() if answer.status_code == 200 else None
+
+        filed = wait_for("KR's inbox", received)
+        checks = {check["name"]: check for check in filed["verdict"]["checks"]}
+        assert checks["attachments"]["code"] == "attachments-intact", filed["verdict"]
+        verdict = client.post("/v1/verify", json=filed["document"]).json()
+        assert verdict["valid"] is True, verdict
+        assert any(c["code"] == "attachments-intact" for c in verdict["checks"])
+
+    for node in (kr, vn):
         assert node.interrupt() == 0

@@ -151,3 +151,33 @@ def test_a_legacy_absolute_quorum_must_be_what_the_fraction_gives() -> None:
         ConsortiumConfig.model_validate({"quorum": 1, "members": members})
     with pytest.raises(ValueError, match="at least one half"):
         ConsortiumConfig.model_validate({"quorum_fraction": (1, 3), "members": members})
+
+
+def test_a_rotated_key_stays_a_past_account_and_a_revoked_one_is_disowned(
+    consortium: Consortium, index_engine: Engine
+) -> None:
+    chain = consortium.under_test.chain
+    rotated, successor = consortium.vn_issuer, consortium.under_test.account(4).address
+    steps = [
+        ("rotate", "proposeRotateKey", (1, rotated, successor, keccak256(b"coo/1"))),
+        ("revoke", "proposeRevokeKey", (1, successor, keccak256(b"coo/1"))),
+    ]
+    for name, function, arguments in steps:
+        propose = consortium.consortium.request(name, function, *arguments)
+        consortium.manager.transact(consortium.vn_member, propose)
+        (count,) = consortium.consortium.call(chain, "proposalCount")
+        approve = consortium.consortium.request(f"{name}-th", "approve", count)
+        consortium.manager.transact(consortium.th_member, approve)
+        consortium.indexer(index_engine).sync()
+        if name == "rotate":
+            assert queries.member_accounts(index_engine, 1) == [
+                queries.IssuerAccount(rotated.lower(), current=False, disowned=False),
+                queries.IssuerAccount(successor.lower(), current=True, disowned=False),
+            ]
+
+    assert queries.member_accounts(index_engine, 1) == [
+        queries.IssuerAccount(rotated.lower(), current=False, disowned=False),
+        queries.IssuerAccount(successor.lower(), current=False, disowned=True),
+    ]
+    assert queries.admitted_member(index_engine, "VN") == (1, "Viet Nam Customs")
+    assert queries.member_active(index_engine, 1)

@@ -32,7 +32,7 @@ from node.db.tables import (
 )
 
 RELEASE_DATABASES = Path(__file__).parent / "release_databases"
-HEAD = "0007"
+HEAD = "0008"
 
 
 def _differences(engine: Engine) -> list[object]:

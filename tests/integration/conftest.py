@@ -1,4 +1,5 @@
-"""Shared fixtures for the standards tests: the independent implementations, run with node.
+"""Shared fixtures for the standards tests (formats/, node/): the independent
+implementations, run with node.
 
 ``tests/reference/standards`` holds their npm packages (installed by ``make test``):
 OpenAttestation's own library, its DocumentStore contract and Digital Bazaar's
@@ -15,7 +16,7 @@ from typing import Any
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[2]
 STANDARDS = REPO / "tests" / "reference" / "standards"
 
 RunReference = Callable[[str, dict[str, Any]], Any]

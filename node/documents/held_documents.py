@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from adapters import Cid, InvalidCid
@@ -188,7 +188,8 @@ def find_document_attaching(database: Engine, country: str, cid: str) -> HeldDoc
             select(SubmissionRow)
             .where(
                 SubmissionRow.target_hash.is_not(None),
-                SubmissionRow.document_json.contains(needle),
+                # a byte search: SQLite's LIKE does not read a BLOB column as text
+                func.instr(SubmissionRow.document_json, needle) > 0,
             )
             .limit(8)
         ).all()

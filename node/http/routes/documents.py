@@ -117,7 +117,14 @@ def _recipients_of(
             addressees = validate_document(unbound).addressee_countries()
         except InvalidDocument:
             addressees = ()  # refused with its own error once the document is validated
-        countries = [c for c in dict.fromkeys((country, *addressees)) if c in members.countries()]
+        countries = list(dict.fromkeys((country, *addressees)))
+        missing = members.missing(countries)
+        if missing:
+            raise InvalidDocument(
+                "cannot seal a confidential document: no encryption key recorded for "
+                + ", ".join(missing),
+                path="",
+            )
         return members.recipients(countries)
 
     return recipients

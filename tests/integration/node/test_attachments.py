@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from certificates.schemas.samples import sample_document
+from node.chain.index_follower import sync_index
 
 if TYPE_CHECKING:
     from conftest import NodeFactory, NodeUnderTest
@@ -36,6 +37,9 @@ def _with_files(*files: dict[str, Any], index: int = 1) -> dict[str, Any]:
 
 
 def _anchored(node: NodeUnderTest, document: dict[str, Any], **params: str) -> dict[str, Any]:
+    # sealing reads the members' encryption keys from the chain (the index)
+    assert node.services.ledger is not None
+    sync_index(node.services.ledger, node.services.metrics)
     accepted = node.client.post(
         "/v1/documents",
         params=params,

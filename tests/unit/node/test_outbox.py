@@ -69,7 +69,7 @@ def sign(outbox: Outbox, batch_id: str, root: bytes = ROOT) -> list[SignedDocume
     batch = outbox.batch(batch_id)
     signed = [
         SignedDocument(receipt_id, bytes([root[0], position]) * 16, f"bafy{position}", b"{}")
-        for position, (receipt_id, _, _) in enumerate(batch.documents)
+        for position, (receipt_id, *_) in enumerate(batch.documents)
     ]
     outbox.record_signed(batch_id, root, batch.addressees or ("KR",), signed)
     return signed
@@ -182,7 +182,7 @@ def test_a_full_batch_is_claimed_at_once_with_the_oldest_documents(
     newest = enqueue(outbox, issuer, coo(3))
     batch_id = outbox.claim_batch(2, max_age=3600.0)
     assert batch_id is not None
-    assert [receipt_id for receipt_id, _, _ in outbox.batch(batch_id).documents] == oldest
+    assert [receipt_id for receipt_id, *_ in outbox.batch(batch_id).documents] == oldest
     for receipt_id in oldest:
         receipt = receipt_of(outbox, receipt_id)
         assert (receipt.state, receipt.batch_id) == (DocumentState.BATCHED, batch_id)
@@ -220,8 +220,8 @@ def test_a_claimed_batch_is_open_and_lists_its_documents_in_order(
     batch = outbox.batch(batch_id)
     assert batch.state is BatchState.OPEN
     assert batch.documents == (
-        (ids[0], b'{"number":"VN-1"}', ("KR", "SG")),
-        (ids[1], b'{"number":"VN-2"}', ("KR",)),
+        (ids[0], b'{"number":"VN-1"}', ("KR", "SG"), 1),
+        (ids[1], b'{"number":"VN-2"}', ("KR",), 1),
     )
     assert batch.confidential == frozenset({ids[1]})
     assert batch.oldest_accepted_at == clock.now

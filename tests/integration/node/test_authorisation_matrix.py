@@ -84,6 +84,9 @@ MATRIX: Final[dict[str, dict[str, int]]] = {
     "list share links": _only({"issuer": 200, "auditor": 200, "admin": 200}),
     "revoke share link": _only({"issuer": 200, "admin": 200}),
     "shared document": dict.fromkeys(ROLES, 200),
+    "export credential": _only({"issuer": 200, "auditor": 200, "admin": 200}),
+    # public, as a status list must be for any verifier of an exported credential
+    "credential status list": dict.fromkeys(ROLES, 200),
 }
 
 #: endpoint -> the operation it calls (every operation of /v1 is in the table)
@@ -111,6 +114,8 @@ OPERATIONS: Final[dict[str, str]] = {
     "list share links": "GET /v1/documents/{document_id}/share-links",
     "revoke share link": "DELETE /v1/share-links/{link_id}",
     "shared document": "GET /v1/shared/{token}",
+    "export credential": "GET /v1/documents/{document_id}/credential",
+    "credential status list": "GET /v1/credentials/status/{purpose}/{list_number}",
 }
 
 
@@ -354,6 +359,18 @@ def _shared_document(node: Node) -> Request:
     return ("GET", f"/v1/shared/{_new_share_link(node)['token']}", None)
 
 
+def _export_credential(node: Node) -> Request:
+    return ("GET", f"/v1/documents/{node.own_document()['id']}/credential", None)
+
+
+def _credential_status_list(node: Node) -> Request:
+    exported = node.client.get(
+        f"/v1/documents/{node.own_document()['id']}/credential", headers=node.headers("issuer")
+    )
+    assert exported.status_code == 200, exported.text  # a list exists once a credential uses it
+    return ("GET", "/v1/credentials/status/revocation/1", None)
+
+
 REQUESTS: Final[dict[str, Callable[[Node], Request]]] = {
     "issue": _issue,
     "issue for another country": _issue_for_kr,
@@ -378,6 +395,8 @@ REQUESTS: Final[dict[str, Callable[[Node], Request]]] = {
     "list share links": _list_share_links,
     "revoke share link": _revoke_share_link,
     "shared document": _shared_document,
+    "export credential": _export_credential,
+    "credential status list": _credential_status_list,
 }
 
 CASES: Final = [

@@ -38,6 +38,12 @@ def detect_document_format(value: JsonValue) -> DocumentFormat:
         raise UnrecognisedDocumentFormat(
             f"OpenAttestation v3 documents are not supported: {_EXPECTED}", path="/@context"
         )
+    if _is_verifiable_credential(value):
+        raise UnrecognisedDocumentFormat(
+            f"a W3C Verifiable Credential secured by {_securing(value)}, which docex does not "
+            f"check (its own exported credentials are vc+jwt, ES256K); {_EXPECTED}",
+            path="/proof" if "proof" in value else "",
+        )
     if "documentType" in value and "version" not in value:
         raise UnrecognisedDocumentFormat(
             "this is a document before issuing (no salts, proof or signature): " + _EXPECTED,
@@ -47,3 +53,26 @@ def detect_document_format(value: JsonValue) -> DocumentFormat:
         shown = version if len(version) <= 80 else version[:77] + "..."
         raise UnrecognisedDocumentFormat(f"unknown version {shown!r}: {_EXPECTED}", path="/version")
     raise UnrecognisedDocumentFormat(f"no version member: {_EXPECTED}", path="")
+
+
+_VC_CONTEXTS = ("https://www.w3.org/ns/credentials/v2", "https://www.w3.org/2018/credentials/v1")
+
+
+def _is_verifiable_credential(value: dict[str, JsonValue]) -> bool:
+    context = value.get("@context")
+    contexts = context if isinstance(context, list) else [context]
+    kinds = value.get("type")
+    types = kinds if isinstance(kinds, list) else [kinds]
+    return any(c in _VC_CONTEXTS for c in contexts) or "VerifiableCredential" in types
+
+
+def _securing(value: dict[str, JsonValue]) -> str:
+    """What secures a presented credential, as its embedded proof names it (shortened)."""
+    proof = value.get("proof")
+    proofs = proof if isinstance(proof, list) else [proof]
+    names = [
+        str(p.get("cryptosuite") or p.get("type"))[:60]
+        for p in proofs
+        if isinstance(p, dict) and (p.get("cryptosuite") or p.get("type"))
+    ]
+    return " and ".join(f"an embedded proof ({name})" for name in names[:2]) or "no embedded proof"

@@ -76,6 +76,15 @@ def issue_documents(
     confidential: Annotated[
         bool, typer.Option("--confidential", help="Store sealed for issuer and addressees.")
     ] = False,
+    allowance: Annotated[
+        int,
+        typer.Option(
+            "--allowance",
+            help="The quantity each document's addressees may use in all (1: single use).",
+            min=1,
+            max=2**53 - 1,  # certificates.issuance_rules.MAX_ALLOWANCE (not imported: start-up)
+        ),
+    ] = 1,
     wait: Annotated[
         bool, typer.Option("--wait", help="Follow the receipts until anchored.")
     ] = False,
@@ -119,13 +128,13 @@ def issue_documents(
             raise DocexError("no documents in the input")
         _check_selection(documents, document_type, to)
         issue_state = IssueState.load(
-            state or default_state_path(files), settings.client_node_url, confidential
+            state or default_state_path(files), settings.client_node_url, confidential, allowance
         )
         missing = [d for d in documents if issue_state.receipt_of(d) is None]
         limit = min(
             chunk_size or settings.max_documents_per_request, settings.max_documents_per_request
         )
-        chunks = list(chunks_of(missing, limit, settings.max_body_bytes, confidential))
+        chunks = list(chunks_of(missing, limit, settings.max_body_bytes, confidential, allowance))
     except DocexError as error:
         fail(command, EXIT_UNREADABLE, describe(error))
 
@@ -133,7 +142,7 @@ def issue_documents(
     progress = _progress()
     try:
         with client, progress:
-            _send(client, progress, chunks, issue_state, len(documents), confidential)
+            _send(client, progress, chunks, issue_state, len(documents), confidential, allowance)
             receipts = [_receipt_row(d, issue_state) for d in documents]
             if wait:
                 receipts = _follow(client, progress, receipts, wait_timeout)
@@ -226,12 +235,15 @@ def _send(
     issue_state: IssueState,
     total: int,
     confidential: bool,
+    allowance: int = 1,
 ) -> None:
     pending = sum(len(chunk.documents) for chunk in chunks)
     task = progress.add_task("accepted", total=total, completed=total - pending)
-    params = {"confidential": "true"} if confidential else None
+    params = {"confidential": "true"} if confidential else {}
+    if allowance != 1:
+        params["allowance"] = str(allowance)
     for chunk in chunks:
-        response = _post_chunk(client, chunk, params)
+        response = _post_chunk(client, chunk, params or None)
         receipts = response.json().get("receipts", [])
         issue_state.record(chunk, [str(receipt["id"]) for receipt in receipts])
         progress.advance(task, len(chunk.documents))

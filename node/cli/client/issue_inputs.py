@@ -8,7 +8,8 @@
   it came from (``coo.json``, ``batch.json#/3``, ``batch.jsonl:12``).
 - **Chunks.** Consecutive documents, at most ``max_documents`` and ``max_bytes`` of body
   per request (the node's ``max_documents_per_request`` and ``max_body_bytes``). The
-  Idempotency-Key of a chunk is the SHA-256 of its body (and of the confidential flag):
+  Idempotency-Key of a chunk is the SHA-256 of its body (and of the confidential flag and
+  the allowance):
   a chunk sent twice is the same request, and the node replays its first answer.
 - **State** (``docex-issue-state/1``): the node, and for every accepted document its
   position, the SHA-256 of its bytes and its receipt id; written atomically after every
@@ -130,14 +131,21 @@ def read_documents(inputs: Sequence[Path]) -> list[InputDocument]:
     return documents
 
 
-def idempotency_key(body: bytes, confidential: bool) -> str:
-    """``docex-issue-<sha256>``: the same documents, flag and order give the same key."""
-    digest = hashlib.sha256(b"confidential=%d\n" % confidential + body).hexdigest()
-    return f"docex-issue-{digest}"
+def idempotency_key(body: bytes, confidential: bool, allowance: int = 1) -> str:
+    """``docex-issue-<sha256>``: the same documents, flag, allowance and order give the
+    same key (an allowance of 1, the default, hashes as before allowances existed)."""
+    prefix = b"confidential=%d\n" % confidential
+    if allowance != 1:
+        prefix += b"allowance=%d\n" % allowance
+    return f"docex-issue-{hashlib.sha256(prefix + body).hexdigest()}"
 
 
 def chunks_of(
-    documents: Sequence[InputDocument], max_documents: int, max_bytes: int, confidential: bool
+    documents: Sequence[InputDocument],
+    max_documents: int,
+    max_bytes: int,
+    confidential: bool,
+    allowance: int = 1,
 ) -> Iterator[Chunk]:
     """Consecutive chunks within both limits (a JSON array body each)."""
     current: list[InputDocument] = []
@@ -145,7 +153,7 @@ def chunks_of(
 
     def close() -> Chunk:
         body = b"[" + b",".join(document.body for document in current) + b"]"
-        return Chunk(tuple(current), body, idempotency_key(body, confidential))
+        return Chunk(tuple(current), body, idempotency_key(body, confidential, allowance))
 
     for document in documents:
         if len(document.body) + 2 > max_bytes:
@@ -173,16 +181,17 @@ def default_state_path(inputs: Sequence[Path]) -> Path:
 class IssueState:
     """The receipts of the documents already accepted, kept in a JSON file."""
 
-    def __init__(self, path: Path, node: str, confidential: bool) -> None:
+    def __init__(self, path: Path, node: str, confidential: bool, allowance: int = 1) -> None:
         self.path = path
         self.node = node
         self.confidential = confidential
+        self.allowance = allowance
         #: position -> {"sha256": ..., "receipt": ...}
         self.accepted: dict[str, dict[str, str]] = {}
 
     @classmethod
-    def load(cls, path: Path, node: str, confidential: bool) -> IssueState:
-        state = cls(path, node, confidential)
+    def load(cls, path: Path, node: str, confidential: bool, allowance: int = 1) -> IssueState:
+        state = cls(path, node, confidential, allowance)
         if not path.exists():
             return state
         try:
@@ -191,10 +200,15 @@ class IssueState:
             raise InvalidIssueInput(f"{path}: not a readable state file ({error})") from error
         if not isinstance(recorded, dict) or recorded.get("format") != STATE_FORMAT:
             raise InvalidIssueInput(f"{path}: not a {STATE_FORMAT} file")
-        if recorded.get("node") != node or recorded.get("confidential") != confidential:
+        if (
+            recorded.get("node") != node
+            or recorded.get("confidential") != confidential
+            or recorded.get("allowance", 1) != allowance
+        ):
             raise StateMismatch(
                 f"{path} records documents sent to {recorded.get('node')} "
-                f"(confidential={recorded.get('confidential')}); pass --state NEW_FILE to "
+                f"(confidential={recorded.get('confidential')}, "
+                f"allowance={recorded.get('allowance', 1)}); pass --state NEW_FILE to "
                 "start over"
             )
         documents = recorded.get("documents")
@@ -230,6 +244,7 @@ class IssueState:
                 "format": STATE_FORMAT,
                 "node": self.node,
                 "confidential": self.confidential,
+                "allowance": self.allowance,
                 "documents": self.accepted,
             },
             indent=1,

@@ -74,6 +74,25 @@ def outbox_count(data_dir: Path, user: str) -> int:
     return int(count)
 
 
+def test_issue_sets_the_allowance_each_document_commits(
+    consortium: Consortium, tmp_path: Path
+) -> None:
+    batch = tmp_path / "permits.json"
+    write_certificates(batch, range(150, 152))
+    env = clean_env(DOCEX_NODE_URL=consortium.vn.base, DOCEX_TOKEN=consortium.vn_issuer)
+    out = tmp_path / "out"
+    issued = docex("issue", str(batch), "--allowance", "3", "--wait", "-o", str(out), env=env)
+    assert issued.returncode == 0, issued.stderr
+    receipts = json.loads((out / "receipts.json").read_text())
+    for receipt in receipts:
+        wrapped = json.loads((out / receipt["wrapped"]).read_text())
+        assert wrapped["batch"]["terms"]["allowance"] == 3
+
+    refused = docex("issue", str(batch), "--allowance", "0", env=env)
+    assert refused.returncode != 0
+    assert "allowance" in refused.stderr.lower()
+
+
 def test_issue_a_batch_wait_and_verify(consortium: Consortium, tmp_path: Path) -> None:
     batch = tmp_path / "batch.json"
     write_certificates(batch, range(100, 112))

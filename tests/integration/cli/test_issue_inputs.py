@@ -72,6 +72,11 @@ def test_chunks_respect_both_limits_and_keys_follow_the_content(tmp_path: Path) 
     assert [c.idempotency_key for c in again] == [c.idempotency_key for c in by_count]
     sealed = list(chunks_of(documents, 3, 10 * size * 7, confidential=True))
     assert sealed[0].idempotency_key != by_count[0].idempotency_key
+    # another allowance is another request (the node binds the key to it); 1 is the default
+    single = list(chunks_of(documents, 3, 10 * size * 7, confidential=False, allowance=1))
+    assert single[0].idempotency_key == by_count[0].idempotency_key
+    triple = list(chunks_of(documents, 3, 10 * size * 7, confidential=False, allowance=3))
+    assert triple[0].idempotency_key != by_count[0].idempotency_key
     with pytest.raises(InvalidIssueInput, match="limit"):
         list(chunks_of(documents, 3, size, confidential=False))
 
@@ -94,3 +99,5 @@ def test_the_state_resumes_only_the_same_documents_for_the_same_node(tmp_path: P
         IssueState.load(path, "http://127.0.0.1:9000", confidential=False)
     with pytest.raises(StateMismatch):
         IssueState.load(path, "http://127.0.0.1:8000", confidential=True)
+    with pytest.raises(StateMismatch, match="allowance=1"):
+        IssueState.load(path, "http://127.0.0.1:8000", confidential=False, allowance=5)

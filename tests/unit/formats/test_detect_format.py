@@ -35,6 +35,20 @@ def test_docex_and_openattestation_are_recognised() -> None:
             "/@context",
             "v3 documents are not supported",
         ),
+        (
+            {
+                "@context": ["https://www.w3.org/ns/credentials/v2"],
+                "type": ["VerifiableCredential"],
+                "proof": {"type": "DataIntegrityProof", "cryptosuite": "bbs-2023"},
+            },
+            "/proof",
+            "Verifiable Credential secured by an embedded proof (bbs-2023)",
+        ),
+        (
+            {"@context": ["https://www.w3.org/2018/credentials/v1"], "type": "X"},
+            "",
+            "Verifiable Credential secured by no embedded proof",
+        ),
     ],
 )
 def test_anything_else_names_what_was_expected(value: JsonValue, path: str, words: str) -> None:

@@ -189,6 +189,9 @@ class Consortium:
         for kubo in kubos:
             kubo.wait_ready()
         _wait_for_peering(geths, kubos, peers)
+        # every signer peered before any seals: no start-up forks for Clique to stall on
+        for geth in geths:
+            geth.start_sealing()
         allowed = self.allowed()
         violations = [v for geth in geths for v in audit_geth_node(geth)]
         violations += [v for kubo in kubos for v in audit_kubo_node(kubo, allowed)]
@@ -298,6 +301,7 @@ class Consortium:
             allowed=consortium_networks(hosts),
             pid_file=self.pid_file,
             name=f"{member.country}-geth",
+            seal_at_start=False,
         )
 
     def _kubo(self, member: MemberEndpoints) -> KuboNode:

@@ -30,7 +30,7 @@ NODE_KEY_FILE: Final = "nodekey"
 CONFIG_FILE: Final = "geth.toml"
 LOG_FILE: Final = "geth.log"
 #: the RPC namespaces served on the member's loopback address
-HTTP_APIS: Final = "eth,net,web3,clique"
+HTTP_APIS: Final = "eth,net,web3,clique,miner"
 #: geth's keystore default (scrypt N = 2**18); tests pass a cheaper one
 STANDARD_SCRYPT_N: Final = 1 << 18
 
@@ -113,6 +113,7 @@ class GethNode:
         allowed: Sequence[IPv4Network],
         pid_file: PidFile,
         name: str = "geth",
+        seal_at_start: bool = True,
     ) -> None:
         self.executable = executable
         self.datadir = datadir
@@ -122,6 +123,10 @@ class GethNode:
         self.static_nodes = tuple(static_nodes)
         self.allowed = tuple(allowed)
         self.identity = read_geth_identity(datadir)
+        #: False: the signer seals only once :meth:`start_sealing` is called (a consortium
+        #: starts sealing when every signer is peered: Clique signers sealing apart fork,
+        #: and the "signed recently" rule can then stall every branch for good)
+        self.seal_at_start = seal_at_start
         self._process = EngineProcess(
             name,
             self.command(),
@@ -190,7 +195,7 @@ class GethNode:
             "--http.api", HTTP_APIS,
             "--authrpc.addr", host,
             "--authrpc.port", str(self.ports.authrpc),
-            "--mine",
+            *(["--mine"] if self.seal_at_start else []),
             "--miner.etherbase", self.identity.signer,
             "--unlock", self.identity.signer,
             "--password", str(self.datadir / PASSWORD_FILE),
@@ -218,6 +223,10 @@ class GethNode:
         if answered != self.chain_id:
             self.stop()
             raise EngineStartFailed(f"geth at {self.rpc_url} answers chain id {answered}")
+
+    def start_sealing(self) -> None:
+        """Start sealing blocks as this member's Clique signer (``miner_start``)."""
+        self.rpc("miner_start")
 
     def rpc(self, method: str, params: Sequence[Any] = ()) -> Any:
         """One JSON-RPC call; :class:`NetworkError` when geth does not answer it."""

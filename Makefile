@@ -75,6 +75,22 @@ $(APT_STAMP) $(APT_TEST_STAMP): Makefile
 	mkdir -p $(@D)
 	touch $@
 
+# PostgreSQL for the tests that run on it too (marker `postgres`: the fixtures start a
+# private server, node/testing/postgres_server.py) and `make bench`'s PostgreSQL run:
+# Debian's package when no initdb is found, on PATH or in /usr/lib/postgresql/*/bin
+# (where Debian puts it), without the cluster Debian would otherwise create and start.
+POSTGRES_STAMP := $(VENV)/.stamp-postgresql
+$(POSTGRES_STAMP): Makefile
+	@if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  echo "installing Debian's postgresql"; \
+	  mkdir -p /etc/postgresql-common/createcluster.d; \
+	  echo 'create_main_cluster = false' > /etc/postgresql-common/createcluster.d/docex.conf; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq --no-install-recommends postgresql; \
+	fi
+	mkdir -p $(@D)
+	touch $@
+
 setup: $(VENV_STAMP) $(NODE_STAMP) $(CONTRACTS_NODE_STAMP) $(APT_STAMP)
 
 lint: $(VENV_STAMP)
@@ -85,7 +101,7 @@ lint: $(VENV_STAMP)
 # independent tests on both cores (pytest-xdist); the tests of a module that share a
 # costly fixture stay on one worker (tests/conftest.py). TEST_WORKERS=0 runs in one process.
 TEST_WORKERS ?= 2
-test: setup $(APT_TEST_STAMP) $(STANDARDS_NODE_STAMP) lint engines
+test: setup $(APT_TEST_STAMP) $(POSTGRES_STAMP) $(STANDARDS_NODE_STAMP) lint engines
 	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadgroup --durations=30
 
 run: setup

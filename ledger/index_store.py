@@ -1,15 +1,23 @@
-"""Open the event index database and bring its schema up to date (Alembic, in process)."""
+"""Open the event index database and bring its schema up to date (Alembic, in process).
+
+The index is ``index.sqlite`` in the data dir, or the ``event_index`` schema of the
+PostgreSQL database ``DOCEX_DATABASE_URL`` names (:mod:`ledger.sql_engines`).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
+
+from ledger.sql_engines import DatabaseLocation, migrate_postgres, postgres_engine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+#: the PostgreSQL schema of the index
+SCHEMA: Final = "event_index"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -27,18 +35,30 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
+def _upgrade_on(connection: Connection, revision: str = "head") -> None:
+    config = alembic_config(connection.engine)
+    config.attributes["connection"] = connection
+    command.upgrade(config, revision)
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Apply the index migrations up to ``revision``."""
-    config = alembic_config(engine)
+    if engine.dialect.name == "postgresql":
+        migrate_postgres(engine, SCHEMA, lambda connection: _upgrade_on(connection, revision))
+        return
     with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+        _upgrade_on(connection, revision)
 
 
-def open_index(path: Path) -> Engine:
-    """The index database at ``path`` (created if missing), migrated to the latest schema."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(f"sqlite:///{path}")
-    event.listen(engine, "connect", _sqlite_pragmas)
+def open_index(location: DatabaseLocation) -> Engine:
+    """The index database (created if missing), migrated to the latest schema: a SQLite
+    file at ``location`` (a Path), or the index schema of the PostgreSQL database that
+    ``location`` (a URL) names."""
+    if isinstance(location, str):
+        engine = postgres_engine(location, SCHEMA)
+    else:
+        location.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(f"sqlite:///{location}")
+        event.listen(engine, "connect", _sqlite_pragmas)
     upgrade(engine)
     return engine

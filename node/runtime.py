@@ -163,7 +163,7 @@ class NodeRuntime:
             chain,
             Deployment.read(settings.data_dir),
             self._journal,
-            open_index(settings.index_path),
+            open_index(settings.index_location),
             read_issuer_key(settings),
             confirmations=settings.confirmations,
         )
@@ -202,7 +202,7 @@ class NodeRuntime:
             chain,
             deployment,
             self._journal,
-            open_index(settings.index_path),
+            open_index(settings.index_location),
             read_issuer_key(settings),
             confirmations=settings.confirmations,
             on_send=_crash_hook(settings),
@@ -341,7 +341,7 @@ def build_services(
 ) -> NodeServices:
     """The services over already-open components (the runtime's and the tests' way in):
     every use case is built here, once, from the parts it needs."""
-    database = open_database(settings.database_path)
+    database = open_database(settings.database_location)
     outbox = Outbox(database)
     inbox = Inbox(database)
     metrics = NodeMetrics()

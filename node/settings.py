@@ -7,11 +7,12 @@ No other module of docex reads the environment.
 
 from __future__ import annotations
 
+import re
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     JsonConfigSettingsSource,
@@ -23,6 +24,11 @@ from pydantic_settings import (
 from node.backend_kinds import ChainKind, Profile, StoreKind
 from node.errors import InvalidSettings
 
+if TYPE_CHECKING:
+    from ledger.sql_engines import DatabaseLocation
+
+#: the schemes ledger.sql_engines.POSTGRES_SCHEMES accepts
+_POSTGRES_URL = re.compile(r"^(postgresql|postgresql\+psycopg|postgres)://[^\s]+$")
 _CONFIG_FILE: ContextVar[Path | None] = ContextVar("docex_config_file", default=None)
 
 
@@ -41,6 +47,15 @@ class NodeSettings(BaseSettings):
 
     # --- where the node keeps its state ------------------------------------------------
     data_dir: Path = Field(default=Path("data"), description="Directory of all node state.")
+    #: PostgreSQL for the node database and the event index, for a deployment that
+    #: outgrows one SQLite file: postgresql://USER:PASSWORD@HOST:PORT/DATABASE (schemas
+    #: ``node`` and ``event_index`` in it). Unset (the default): node.sqlite and
+    #: index.sqlite in the data dir. The transaction journal stays in the data dir.
+    database_url: SecretStr | None = Field(
+        default=None,
+        description="PostgreSQL URL for the node database and the event index "
+        "(default: SQLite files in the data dir).",
+    )
 
     # --- chain -------------------------------------------------------------------------
     chain: ChainKind = ChainKind.ANVIL
@@ -144,6 +159,15 @@ class NodeSettings(BaseSettings):
     #: the bearer token the client commands send (from ``docex users add``)
     token: SecretStr | None = None
 
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_is_postgres(cls, value: SecretStr | None) -> SecretStr | None:
+        # the scheme only (ledger.sql_engines.postgres_url parses it when the database is
+        # opened): settings are read by every command, and SQLAlchemy is slow to import
+        if value is not None and not _POSTGRES_URL.match(value.get_secret_value()):
+            raise ValueError("database_url must be postgresql://USER:PASSWORD@HOST:PORT/DATABASE")
+        return value
+
     @model_validator(mode="after")
     def _backends_have_their_urls(self) -> NodeSettings:
         if self.chain is ChainKind.RPC and not self.rpc_url:
@@ -222,6 +246,20 @@ class NodeSettings(BaseSettings):
     @property
     def index_path(self) -> Path:
         return self.data_dir / "index.sqlite"
+
+    @property
+    def database_location(self) -> DatabaseLocation:
+        """The node database: the PostgreSQL URL when one is set, else node.sqlite."""
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        return self.database_path
+
+    @property
+    def index_location(self) -> DatabaseLocation:
+        """The event index: the PostgreSQL URL when one is set, else index.sqlite."""
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        return self.index_path
 
     @property
     def journal_path(self) -> Path:

@@ -228,7 +228,7 @@ class CredentialExport:
     def _place(self, target_hash: bytes, receipt_id: str) -> int:
         """The document's place in the status lists, taken at its first export."""
         for _ in range(_ALLOCATION_ATTEMPTS):
-            with Session(self._database) as session, session.begin():
+            with Session(self._database) as session:
                 existing = session.get(CredentialStatusRow, target_hash)
                 if existing is not None:
                     return existing.sequence
@@ -244,8 +244,12 @@ class CredentialExport:
                             allocated_at=time.time(),
                         )
                     )
+                    session.commit()
                 except IntegrityError:
-                    continue  # another export took that place first: read again
+                    # another export took that place first: read again (rolled back
+                    # first: PostgreSQL refuses any statement in a failed transaction)
+                    session.rollback()
+                    continue
                 return int(following or 0)
         raise DocumentNotAnchored("could not take a status list place: try again")
 

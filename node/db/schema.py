@@ -1,7 +1,9 @@
-"""Open the node database (``node.sqlite``) and bring its schema up to date (Alembic).
+"""Open the node database and bring its schema up to date (Alembic).
 
-One file in the data dir, WAL and ``synchronous=FULL``: a document the node answered
-202 for is on disk. The tables are :mod:`node.db.tables`; their migrations are
+By default one file in the data dir (``node.sqlite``), WAL and ``synchronous=FULL``: a
+document the node answered 202 for is on disk. With ``DOCEX_DATABASE_URL`` the ``node``
+schema of that PostgreSQL database (:mod:`ledger.sql_engines`; committed means durable
+there too). The tables are :mod:`node.db.tables`; their migrations are
 ``node/db/migrations/versions/``, applied in process on every open, as the event index's
 are (:mod:`ledger.index_store`). A database made before the schema was migrated (no
 ``alembic_version`` table) is first stamped at the revision its tables match.
@@ -18,7 +20,11 @@ from sqlalchemy.pool import NullPool
 if TYPE_CHECKING:
     from alembic.config import Config
 
+    from ledger.sql_engines import DatabaseLocation
+
 MIGRATIONS = Path(__file__).with_name("migrations")
+#: the PostgreSQL schema of the node database
+SCHEMA = "node"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -61,17 +67,26 @@ def legacy_revision(connection: Connection) -> str | None:
     return "0001"
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Apply the node migrations up to ``revision`` (stamping a pre-Alembic database)."""
+def _upgrade_on(connection: Connection, revision: str) -> None:
     from alembic import command
 
-    config = alembic_config(engine)
+    config = alembic_config(connection.engine)
+    config.attributes["connection"] = connection
+    legacy = legacy_revision(connection)
+    if legacy is not None:
+        command.stamp(config, legacy)
+    command.upgrade(config, revision)
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Apply the node migrations up to ``revision`` (stamping a pre-Alembic database)."""
+    if engine.dialect.name == "postgresql":
+        from ledger.sql_engines import migrate_postgres
+
+        migrate_postgres(engine, SCHEMA, lambda connection: _upgrade_on(connection, revision))
+        return
     with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        legacy = legacy_revision(connection)
-        if legacy is not None:
-            command.stamp(config, legacy)
-        command.upgrade(config, revision)
+        _upgrade_on(connection, revision)
 
 
 def _migration_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -103,11 +118,29 @@ def _migrate_sqlite(url: str) -> None:
         engine.dispose()
 
 
-def open_database(path: Path) -> Engine:
-    """The node database at ``path`` (created if missing), migrated to the latest schema."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    url = f"sqlite:///{path}"
+def open_database(location: DatabaseLocation) -> Engine:
+    """The node database (created if missing), migrated to the latest schema: a SQLite
+    file at ``location`` (a Path), or the node schema of the PostgreSQL database that
+    ``location`` (a URL) names."""
+    if isinstance(location, str):
+        # imported here: the users command opens SQLite without loading the ledger
+        from ledger.sql_engines import postgres_engine
+
+        engine = postgres_engine(location, SCHEMA)
+        upgrade(engine)
+        return engine
+    location.parent.mkdir(parents=True, exist_ok=True)
+    url = f"sqlite:///{location}"
     _migrate_sqlite(url)
     engine = create_engine(url)
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def database_exists(location: DatabaseLocation) -> bool:
+    """Whether a node database is there already (opening one would create it)."""
+    if isinstance(location, str):
+        from ledger.sql_engines import postgres_schema_exists
+
+        return postgres_schema_exists(location, SCHEMA, "users")
+    return location.is_file()

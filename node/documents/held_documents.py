@@ -19,10 +19,13 @@ import json
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Final
+from typing import Any, Final
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, Integer, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import GenericFunction
 
 from adapters import Cid, InvalidCid
 from certificates.errors import Invalid
@@ -179,6 +182,26 @@ def find_held_document(database: Engine, country: str, reference: Reference) -> 
         return None if received is None else _received(received)
 
 
+class byte_position(GenericFunction[int]):  # noqa: N801 - named as SQL functions are
+    """``byte_position(haystack, needle)``: where ``needle`` starts in a binary column,
+    from 1, or 0 when absent (a byte search: SQLite's LIKE does not read a BLOB as text,
+    and PostgreSQL's does not take a bytea)."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(byte_position)
+def _instr(element: byte_position, compiler: SQLCompiler, **options: Any) -> str:
+    return f"instr({compiler.process(element.clauses, **options)})"
+
+
+@compiles(byte_position, "postgresql")
+def _position(element: byte_position, compiler: SQLCompiler, **options: Any) -> str:
+    haystack, needle = (compiler.process(clause, **options) for clause in element.clauses)
+    return f"position({needle} in {haystack})"
+
+
 def find_document_attaching(database: Engine, country: str, cid: str) -> HeldDocument | None:
     """The anchored document issued here that binds a file stored as ``cid`` among its
     attachments (ADR 0061), or None: who may read the document may read its files."""
@@ -188,8 +211,7 @@ def find_document_attaching(database: Engine, country: str, cid: str) -> HeldDoc
             select(SubmissionRow)
             .where(
                 SubmissionRow.target_hash.is_not(None),
-                # a byte search: SQLite's LIKE does not read a BLOB column as text
-                func.instr(SubmissionRow.document_json, needle) > 0,
+                byte_position(SubmissionRow.document_json, needle) > 0,
             )
             .limit(8)
         ).all()

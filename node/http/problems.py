@@ -153,6 +153,8 @@ def problem_for(error: DocexError, instance: str | None = None) -> JSONResponse:
 
 #: SQLite's primary result code for "database or disk is full"
 _SQLITE_FULL: Final = 13
+#: PostgreSQL's SQLSTATE disk_full (psycopg's errors carry it as ``sqlstate``)
+_POSTGRES_DISK_FULL: Final = "53100"
 
 
 def storage_full_cause(error: BaseException) -> BaseException | None:
@@ -170,6 +172,8 @@ def storage_full_cause(error: BaseException) -> BaseException | None:
             getattr(current, "sqlite_errorcode", None) == _SQLITE_FULL
             or "database or disk is full" in str(current)
         ):
+            return current
+        if getattr(current, "sqlstate", None) == _POSTGRES_DISK_FULL:
             return current
         orig = getattr(current, "orig", None)
         pending += [current.__cause__, current.__context__]

@@ -1,20 +1,29 @@
-"""Shared fixtures for the standards tests (formats/, node/): the independent
-implementations, run with node.
+"""Shared fixtures of the integration tests.
 
+The standards tests (formats/, node/) run the independent implementations with node:
 ``tests/reference/standards`` holds their npm packages (installed by ``make test``):
 OpenAttestation's own library, its DocumentStore contract and Digital Bazaar's
 Bitstring Status List.
+
+The databases: the node database and the event index are SQLite files unless a test is
+marked ``both_databases``; then it runs twice, on SQLite and on PostgreSQL (that run
+marked ``postgres``), through the ``database_url`` fixture. One private PostgreSQL server
+per test session (per pytest-xdist worker), started when a test first needs it and
+stopped by its PID at the end; a fresh database per test (node/testing/postgres_server.py).
 """
 
 from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from node.testing.postgres_server import PostgresServer
 
 REPO = Path(__file__).resolve().parents[2]
 STANDARDS = REPO / "tests" / "reference" / "standards"
@@ -43,3 +52,49 @@ def run_reference() -> RunReference:
         return json.loads(completed.stdout)
 
     return run
+
+
+# --- databases: SQLite, and PostgreSQL for the tests marked both_databases ---------------
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test marked ``both_databases`` that uses ``database_url`` (directly or through
+    the node or index fixtures) runs on SQLite and on PostgreSQL."""
+    if "database_url" in metafunc.fixturenames and metafunc.definition.get_closest_marker(
+        "both_databases"
+    ):
+        metafunc.parametrize(
+            "database_url",
+            ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+            indirect=True,
+        )
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+    server = PostgresServer(tmp_path_factory.mktemp("postgres"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_database(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The URL of a new, empty database on the session's PostgreSQL server; dropped after."""
+    # looked up here, not as an argument: a session fixture in a test's closure would keep
+    # its whole module on one xdist worker (tests/conftest.py)
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    name = f"test_{uuid.uuid4().hex[:16]}"
+    url = server.create_database(name)
+    yield url
+    server.drop_database(name)
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest) -> str | None:
+    """Where the node database and the event index live: None for SQLite files in the
+    data dir (the default), or a PostgreSQL database URL (tests marked both_databases)."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        return None
+    url: str = request.getfixturevalue("postgres_database")
+    return url

@@ -30,9 +30,17 @@ def _store(command: str, config: ConfigOption, data_dir: DataDirOption) -> UserS
     whose tokens no node would know) when the data dir holds no node."""
     from node.access.users import UserStore
     from node.db import open_database
+    from node.db.schema import database_exists
 
     settings = settings_for(command, config, data_dir=data_dir)
-    if not settings.database_path.is_file():
+    if not database_exists(settings.database_location):
+        if settings.database_url is not None:
+            fail(
+                command,
+                EXIT_REFUSED,
+                "no node database in the PostgreSQL database DOCEX_DATABASE_URL names: "
+                "start the node on it first (docex run)",
+            )
         fail(
             command,
             EXIT_REFUSED,
@@ -40,7 +48,7 @@ def _store(command: str, config: ConfigOption, data_dir: DataDirOption) -> UserS
             "): start the node there first (docex run), or name its data directory with "
             "--data-dir or DOCEX_DATA_DIR",
         )
-    return UserStore(open_database(settings.database_path))
+    return UserStore(open_database(settings.database_location))
 
 
 @users_app.command("add")

@@ -196,7 +196,11 @@ async def issue_documents(
     principal: Issuer,
     idempotency_key: Annotated[
         str | None,
-        Header(alias="Idempotency-Key", description="Makes a retry safe (replays the answer)."),
+        Header(
+            alias="Idempotency-Key",
+            description="Makes a retry safe (replays the answer).",
+            max_length=255,  # node.db.tables.IdempotencyRow.key
+        ),
     ] = None,
     confidential: Annotated[
         bool,

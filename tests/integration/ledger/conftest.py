@@ -254,7 +254,8 @@ def consortium(any_chain: ChainUnderTest, journal: Journal) -> Consortium:
 
 
 @pytest.fixture
-def index_engine(tmp_path: Path) -> Iterator[Engine]:
-    engine = open_index(tmp_path / "index.sqlite")
+def index_engine(tmp_path: Path, database_url: str | None) -> Iterator[Engine]:
+    """The event index: index.sqlite, or PostgreSQL for a test marked both_databases."""
+    engine = open_index(database_url or tmp_path / "index.sqlite")
     yield engine
     engine.dispose()

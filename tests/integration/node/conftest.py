@@ -88,10 +88,13 @@ NodeFactory = Callable[..., NodeUnderTest]
 
 
 @pytest.fixture
-def make_node(tmp_path: Path) -> Iterator[NodeFactory]:
+def make_node(tmp_path: Path, database_url: str | None) -> Iterator[NodeFactory]:
+    """Start the VN node (on PostgreSQL for a test marked both_databases)."""
     runtimes: list[NodeRuntime] = []
 
     def make(**options: Any) -> NodeUnderTest:
+        if database_url is not None:
+            options.setdefault("database_url", database_url)
         runtime, services = start_node(tmp_path / "vn", **options)
         runtimes.append(runtime)
         client = TestClient(create_app(runtime.settings, services), client=("203.0.113.7", 5000))

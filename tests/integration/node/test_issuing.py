@@ -21,6 +21,9 @@ from node.issuing.outbox import DocumentState, NewDocument, Outbox, fingerprint
 if TYPE_CHECKING:
     from conftest import NodeUnderTest
 
+# the outbox, batches, idempotency keys and document numbers, on SQLite and PostgreSQL
+pytestmark = pytest.mark.both_databases
+
 
 def coo(index: int = 1) -> JsonObject:
     return sample_document("coo/1", index)
@@ -132,7 +135,7 @@ def test_an_accepted_document_is_in_the_outbox_on_disk_before_the_202(
 ) -> None:
     receipt_id = node.issue(coo()).json()["receipts"][0]["id"]
 
-    fresh = Outbox(open_database(node.services.settings.database_path))
+    fresh = Outbox(open_database(node.services.settings.database_location))
     receipt = fresh.receipt(receipt_id)
 
     assert fresh.pending_count() == 1

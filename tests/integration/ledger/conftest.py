@@ -259,3 +259,19 @@ def index_engine(tmp_path: Path, database_url: str | None) -> Iterator[Engine]:
     engine = open_index(database_url or tmp_path / "index.sqlite")
     yield engine
     engine.dispose()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The index on PostgreSQL is tested on one chain backend (eth-tester): the chain
+    does not change what the index stores, and every backend again would double the
+    time for nothing."""
+    elsewhere = [
+        item
+        for item in items
+        if (callspec := getattr(item, "callspec", None)) is not None
+        and callspec.params.get("database_url") == "postgres"
+        and callspec.params.get("any_chain", "eth-tester") != "eth-tester"
+    ]
+    if elsewhere:
+        config.hook.pytest_deselected(items=elsewhere)
+        items[:] = [item for item in items if item not in elsewhere]

@@ -20,6 +20,9 @@ from ledger.index_schema import Batch, ChainEvent
 from ledger.journal import Journal
 from ledger.transactions import TransactionManager
 
+# the event index and its queries on SQLite and PostgreSQL (eth-tester only: conftest.py)
+pytestmark = pytest.mark.both_databases
+
 if TYPE_CHECKING:
     from conftest import Consortium
 

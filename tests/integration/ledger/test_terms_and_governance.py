@@ -14,6 +14,9 @@ from ledger.contracts import anchor_request
 from ledger.deploy import ConsortiumConfig
 from ledger.errors import NotAuthorisedOnChain
 
+# the index (keys, members, uses) on SQLite and PostgreSQL (eth-tester only: conftest.py)
+pytestmark = pytest.mark.both_databases
+
 if TYPE_CHECKING:
     from conftest import Consortium
 

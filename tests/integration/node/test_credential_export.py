@@ -146,6 +146,7 @@ def test_a_tampered_credential_fails_the_independent_signature_check(
         their_verification(f"{header}.{forged}.{signature}", _fetched_did_document(node))
 
 
+@pytest.mark.both_databases  # credential tables
 def test_each_document_takes_its_own_status_place(node: NodeUnderTest) -> None:
     first, second = _anchored(node, 1), _anchored(node, 2)
     did_document = _fetched_did_document(node)

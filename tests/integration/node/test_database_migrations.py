@@ -1,6 +1,7 @@
 """The node schema is migrated by Alembic: a fresh database matches the models, and a
 ``node.sqlite`` made by earlier docex code (fixtures in release_databases/, made by that
-code: see make_release_databases.py) upgrades in place, keeping its rows."""
+code: see make_release_databases.py) upgrades in place, keeping its rows. On PostgreSQL
+(marker ``postgres``) the same migrations run from empty, up and down, all or nothing."""
 
 from __future__ import annotations
 
@@ -13,11 +14,13 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, inspect, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
+from ledger.index_schema import IndexBase
+from ledger.index_store import open_index
 from node.db import open_database, upgrade
-from node.db.schema import alembic_config
+from node.db.schema import SCHEMA, alembic_config
 from node.db.tables import (
     AmendmentRow,
     BatchRow,
@@ -205,3 +208,64 @@ def test_a_migration_that_fails_leaves_the_database_as_it_was(tmp_path: Path) ->
     with pytest.raises(OperationalError, match="peer_reports already exists"):
         open_database(path)
     assert _schema(create_engine(f"sqlite:///{path}")) == before  # not stamped, nothing added
+
+
+# --- PostgreSQL (DOCEX_DATABASE_URL): the same migrations, in the node schema ------------
+
+
+def _postgres(url: str) -> Engine:
+    from ledger.sql_engines import postgres_engine
+
+    return postgres_engine(url, SCHEMA)
+
+
+@pytest.mark.postgres
+def test_a_fresh_postgres_database_has_exactly_the_tables_of_the_models(
+    postgres_database: str,
+) -> None:
+    engine = open_database(postgres_database)
+    assert _differences(engine) == []
+    assert set(inspect(engine).get_table_names()) == {*NodeBase.metadata.tables, "alembic_version"}
+    assert _revision(engine) == HEAD
+    before = _schema(engine)
+    again = open_database(postgres_database)
+    assert _schema(again) == before
+    index = open_index(postgres_database)  # beside it, in a schema of its own
+    with index.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), IndexBase.metadata) == []
+    assert set(inspect(index).get_table_names()) == {*IndexBase.metadata.tables, "alembic_version"}
+    for opened in (engine, again, index):
+        opened.dispose()
+
+
+@pytest.mark.postgres
+def test_every_revision_upgrades_and_downgrades_on_postgres(postgres_database: str) -> None:
+    engine = _postgres(postgres_database)
+    config = alembic_config(engine)
+    schemas = {}
+    for revision in ["0001", "0002", "0003", HEAD]:
+        upgrade(engine, revision)
+        schemas[revision] = _schema(engine)
+    assert _differences(engine) == []
+    for revision in ["0003", "0002", "0001"]:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, revision)
+        assert _schema(engine) == schemas[revision], revision
+    engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_migration_that_fails_on_postgres_leaves_the_database_as_it_was(
+    postgres_database: str,
+) -> None:
+    engine = _postgres(postgres_database)
+    upgrade(engine, "0001")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE peer_reports (id INTEGER)")  # in 0002's way
+    before = _schema(engine)
+    with pytest.raises(ProgrammingError, match="peer_reports"):
+        open_database(postgres_database)
+    assert _schema(engine) == before  # PostgreSQL's DDL rolled back with the transaction
+    assert _revision(engine) == "0001"
+    engine.dispose()

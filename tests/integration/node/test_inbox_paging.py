@@ -51,6 +51,7 @@ def _all_pages(node: NodeUnderTest, limit: int) -> list[str]:
     raise AssertionError("paging did not end")
 
 
+@pytest.mark.both_databases  # inbox paging
 def test_pages_of_documents_filed_at_the_same_instant_list_each_once(
     node: NodeUnderTest,
 ) -> None:

@@ -51,6 +51,7 @@ def test_the_samples_the_pages_offer_are_accepted(node: NodeUnderTest) -> None:
         assert response.status_code == 202, (type_id, response.text)
 
 
+@pytest.mark.both_databases  # document_numbers
 def test_a_certificate_number_is_issued_once_and_the_second_names_the_first(
     node: NodeUnderTest,
 ) -> None:
@@ -72,6 +73,7 @@ def test_a_certificate_number_is_issued_once_and_the_second_names_the_first(
     assert node.issue(sample_document("coo/1", 9)).status_code == 202
 
 
+@pytest.mark.both_databases  # document_numbers
 def test_two_documents_with_one_number_in_one_request_are_refused(node: NodeUnderTest) -> None:
     response = node.issue([sample_document("coo/1", 11), sample_document("coo/1", 11)])
     assert response.status_code == 409

@@ -21,14 +21,12 @@ from node.issuing.outbox import DocumentState, NewDocument, Outbox, fingerprint
 if TYPE_CHECKING:
     from conftest import NodeUnderTest
 
-# the outbox, batches, idempotency keys and document numbers, on SQLite and PostgreSQL
-pytestmark = pytest.mark.both_databases
-
 
 def coo(index: int = 1) -> JsonObject:
     return sample_document("coo/1", index)
 
 
+@pytest.mark.both_databases  # the outbox, batches, idempotency keys
 def test_an_accepted_document_gets_a_pending_receipt_then_an_anchored_one(
     node: NodeUnderTest,
 ) -> None:
@@ -53,6 +51,7 @@ def test_an_accepted_document_gets_a_pending_receipt_then_an_anchored_one(
     assert stored.startswith(b'{"version":"docex-wrapped/1"')
 
 
+@pytest.mark.both_databases  # the outbox, batches, idempotency keys
 def test_many_documents_in_one_request_share_one_batch_and_each_get_a_proof(
     node: NodeUnderTest,
 ) -> None:
@@ -83,6 +82,7 @@ def test_batches_close_at_the_configured_size(make_node: Any) -> None:
     assert states == ["anchored"] * 4 + ["pending"]
 
 
+@pytest.mark.both_databases  # the outbox, batches, idempotency keys
 def test_a_replayed_idempotency_key_returns_the_first_response_and_stores_nothing_more(
     node: NodeUnderTest,
 ) -> None:
@@ -104,6 +104,7 @@ def test_the_same_idempotency_key_with_another_body_is_422(node: NodeUnderTest) 
     assert node.services.outbox.pending_count() == 1
 
 
+@pytest.mark.both_databases  # the outbox, batches, idempotency keys
 def test_a_retry_while_the_first_request_is_in_flight_is_409(node: NodeUnderTest) -> None:
     # the first request with this key has reserved it and not committed yet (as a request
     # being handled by another worker has)
@@ -130,6 +131,7 @@ def test_idempotency_keys_belong_to_their_issuer(node: NodeUnderTest) -> None:
     assert theirs.json() != mine.json()
 
 
+@pytest.mark.both_databases  # the outbox, batches, idempotency keys
 def test_an_accepted_document_is_in_the_outbox_on_disk_before_the_202(
     node: NodeUnderTest,
 ) -> None:
@@ -143,6 +145,7 @@ def test_an_accepted_document_is_in_the_outbox_on_disk_before_the_202(
     assert receipt.state is DocumentState.PENDING
 
 
+@pytest.mark.both_databases  # unfinished batches resumed
 @pytest.mark.slow
 def test_documents_accepted_before_a_restart_are_anchored_exactly_once_after_it(
     make_node: Any,

@@ -94,6 +94,7 @@ def verdict_status(node: NodeUnderTest, wrapped: Any) -> dict[str, Any]:
 # --- revoke -------------------------------------------------------------------------------
 
 
+@pytest.mark.both_databases  # amendments, inbox, index
 def test_an_issuer_revokes_its_document_and_verification_then_fails_status(
     node: NodeUnderTest,
 ) -> None:
@@ -201,6 +202,7 @@ def test_an_unknown_document_is_404(node: NodeUnderTest) -> None:
 # --- amend --------------------------------------------------------------------------------
 
 
+@pytest.mark.both_databases  # amendments, inbox, index
 def test_an_amendment_supersedes_the_original_once_both_are_anchored(
     node: NodeUnderTest,
 ) -> None:
@@ -289,6 +291,7 @@ def test_a_customs_officer_uses_a_document_addressed_to_its_country(
     assert verdict_status(node, wrapped)["data"]["usedQuantity"] == 2
 
 
+@pytest.mark.both_databases  # amendments, inbox, index
 def test_a_document_in_the_inbox_is_used_without_presenting_it_again(
     node: NodeUnderTest, kr: LedgerLink
 ) -> None:
@@ -376,6 +379,7 @@ def test_a_foreign_document_needs_its_wrapped_form(node: NodeUnderTest, kr: Ledg
     assert response.status_code == 422
 
 
+@pytest.mark.both_databases  # amendments, inbox, index
 def test_a_customs_officer_rejects_a_document_and_the_history_shows_it(
     node: NodeUnderTest, kr: LedgerLink
 ) -> None:

@@ -156,6 +156,7 @@ def test_a_member_that_is_not_an_addressee_gets_no_content_and_no_cid(
     assert entry["targetHash"] == receipt["targetHash"]
 
 
+@pytest.mark.both_databases  # nonces, share links
 def test_a_replayed_request_is_refused(node: NodeUnderTest) -> None:
     receipt = _anchored(node, 5)
     kr = _signer(node, _member_key(node, "KR"))
@@ -245,6 +246,7 @@ def test_a_suspended_members_node_is_refused(node: NodeUnderTest, tmp_path: Path
 # --- share links -------------------------------------------------------------------------
 
 
+@pytest.mark.both_databases  # nonces, share links
 def test_a_share_link_opens_its_document_until_revoked(node: NodeUnderTest) -> None:
     receipt = _anchored(node, 9)
     created = _share(node, receipt)

@@ -171,6 +171,7 @@ def scene(make_node: Any, serve: Callable[[Any], str], tmp_path: Path) -> Scene:
     return Scene(node, peer, tmp_path)
 
 
+@pytest.mark.both_databases  # inbox, receiving_batches
 def test_an_honest_peer_delivers_both_certificates(scene: Scene) -> None:
     """The control case: without a lie the same scene files both documents."""
     scene.receive()

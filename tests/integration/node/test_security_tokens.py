@@ -28,13 +28,26 @@ pytestmark = pytest.mark.integration
 runner = CliRunner()
 
 
-def _revoke_with_the_cli(node: NodeUnderTest, name: str) -> None:
-    result = runner.invoke(
-        docex, ["users", "revoke", name, "--data-dir", str(node.runtime.settings.data_dir)]
+def _users_command(node: NodeUnderTest, *arguments: str) -> Any:
+    """``docex users ARGUMENTS`` on the node's data dir (and its PostgreSQL database, found
+    by the same setting, when it runs on one)."""
+    settings = node.runtime.settings
+    env = (
+        {"DOCEX_DATABASE_URL": settings.database_url.get_secret_value()}
+        if settings.database_url is not None
+        else {}
     )
+    return runner.invoke(
+        docex, ["users", *arguments, "--data-dir", str(settings.data_dir)], env=env
+    )
+
+
+def _revoke_with_the_cli(node: NodeUnderTest, name: str) -> None:
+    result = _users_command(node, "revoke", name)
     assert result.exit_code == 0, result.output
 
 
+@pytest.mark.both_databases  # users, tokens
 def test_a_token_revoked_from_the_cli_is_refused_at_once_on_every_endpoint(
     node: NodeUnderTest,
 ) -> None:
@@ -55,15 +68,12 @@ def test_a_token_revoked_from_the_cli_is_refused_at_once_on_every_endpoint(
     assert node.issue(sample_document("coo/1", 3), user="other-issuer").status_code == 202
 
 
+@pytest.mark.both_databases  # users, tokens
 def test_a_revoked_user_gets_no_new_token_and_its_name_stays_taken(node: NodeUnderTest) -> None:
     _revoke_with_the_cli(node, "moit-coo")
-    data_dir = str(node.runtime.settings.data_dir)
 
-    token = runner.invoke(docex, ["users", "token", "moit-coo", "--data-dir", data_dir])
-    again = runner.invoke(
-        docex,
-        ["users", "add", "moit-coo", "--role", "admin", "--data-dir", data_dir],
-    )
+    token = _users_command(node, "token", "moit-coo")
+    again = _users_command(node, "add", "moit-coo", "--role", "admin")
 
     assert token.exit_code != 0
     assert "moit-coo" in token.output

@@ -61,6 +61,7 @@ def codes(body: dict[str, Any]) -> dict[str, str]:
     return {check["name"]: check["code"] for check in body["checks"]}
 
 
+@pytest.mark.both_databases  # lookups
 def test_a_document_issued_here_verifies_by_receipt_id_target_hash_and_cid(
     node: NodeUnderTest,
 ) -> None:
@@ -178,6 +179,7 @@ def test_a_superseded_document_links_to_its_replacement(node: NodeUnderTest) -> 
     assert by_reference(node, replacement["targetHash"]).json()["valid"] is True
 
 
+@pytest.mark.both_databases  # lookups
 def test_a_received_document_verifies_by_target_hash_and_cid(
     node: NodeUnderTest, tmp_path: Path
 ) -> None:

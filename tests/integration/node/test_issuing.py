@@ -104,6 +104,18 @@ def test_the_same_idempotency_key_with_another_body_is_422(node: NodeUnderTest) 
     assert node.services.outbox.pending_count() == 1
 
 
+@pytest.mark.both_databases  # PostgreSQL would refuse the key with an error, not a 4xx
+def test_an_idempotency_key_longer_than_its_column_is_422_and_stores_nothing(
+    node: NodeUnderTest,
+) -> None:
+    response = node.issue(coo(1), **{"Idempotency-Key": "k" * 256})
+
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert node.services.outbox.pending_count() == 0
+    assert node.issue(coo(1), **{"Idempotency-Key": "k" * 255}).status_code == 202
+
+
 @pytest.mark.both_databases  # the outbox, batches, idempotency keys
 def test_a_retry_while_the_first_request_is_in_flight_is_409(node: NodeUnderTest) -> None:
     # the first request with this key has reserved it and not committed yet (as a request

@@ -52,3 +52,32 @@ def test_an_unknown_setting_in_the_config_file_is_refused(tmp_path: Path) -> Non
 
     with pytest.raises(InvalidSettings, match="batch_sise"):
         load_settings(config)
+
+
+def test_the_databases_are_sqlite_files_unless_a_postgres_url_is_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DOCEX_DATA_DIR", str(tmp_path))
+    default = load_settings()
+    assert default.database_location == tmp_path / "node.sqlite"
+    assert default.index_location == tmp_path / "index.sqlite"
+
+    url = "postgresql://docex:s3cret@127.0.0.1:5432/docex_vn"
+    monkeypatch.setenv("DOCEX_DATABASE_URL", url)
+    settings = load_settings()
+
+    assert settings.database_location == settings.index_location == url
+    assert settings.journal_path == tmp_path / "transactions.sqlite"  # stays a file
+    assert "s3cret" not in repr(settings)  # the URL's password is never printed
+
+
+@pytest.mark.parametrize(
+    "url", ["sqlite:///node.sqlite", "mysql://db/docex", "postgresql:/no-host", "not a url"]
+)
+def test_a_database_url_that_is_not_postgresql_is_refused(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DOCEX_DATABASE_URL", url)
+
+    with pytest.raises(InvalidSettings, match="database_url"):
+        load_settings()

@@ -1,0 +1,143 @@
+"""The node database's repositories behave alike on SQLite and on PostgreSQL: what the
+node tests do not reach through the API (peer reports, the byte search for an attached
+file, a unique key refused in a transaction, the users command), on both databases."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from node.access.roles import Role
+from node.access.users import UserStore
+from node.cli.main import app as docex
+from node.db import open_database
+from node.db.tables import UserRow
+from node.documents.held_documents import find_document_attaching
+from node.errors import DocumentNumberTaken
+from node.issuing.outbox import NewDocument, Outbox, SignedDocument, StoredResponse
+from node.receiving.inbox import Inbox, PeerReport
+
+pytestmark = pytest.mark.both_databases
+
+ATTACHED = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"
+
+
+@pytest.fixture
+def database_location(tmp_path: Path, database_url: str | None) -> Path | str:
+    return database_url or tmp_path / "node.sqlite"
+
+
+def test_a_peer_report_is_kept_as_reported(database_location: Path | str) -> None:
+    inbox = Inbox(open_database(database_location))
+    report = PeerReport(
+        peer="http://127.0.0.1:8001",
+        issuer_country="KR",
+        batch_root=b"\xbb" * 32,
+        target_hash=None,
+        cid="bafy-not-a-cid",
+        reason="invalid-manifest",
+        detail="x" * 5000,  # longer than the column: cut, on both databases
+        reported_at=1.5,
+    )
+    inbox.report(report)
+
+    [kept] = inbox.reports()
+    assert kept.detail == "x" * 2000
+    assert (kept.peer, kept.batch_root, kept.target_hash, kept.reason) == (
+        report.peer,
+        report.batch_root,
+        None,
+        report.reason,
+    )
+
+
+def _issuer(database: Engine) -> int:
+    """The id of the issuer ``moit-coo``, added on first use."""
+    with Session(database) as session:
+        found = session.scalar(select(UserRow.id).where(UserRow.name == "moit-coo"))
+    if found is not None:
+        return found
+    UserStore(database).add("moit-coo", Role.ISSUER, ["coo/1"])
+    return _issuer(database)
+
+
+def _issued_with_attachment(outbox: Outbox, user_id: int) -> str:
+    document = {"certificateNumber": "VN-1", "attachments": [{"cid": ATTACHED}]}
+    response = outbox.enqueue(
+        user_id,
+        [
+            NewDocument(
+                "coo/1",
+                json.dumps(document, separators=(",", ":")).encode(),
+                ("KR",),
+                document_number="VN-1",
+            )
+        ],
+        lambda ids: StoredResponse(202, ",".join(ids).encode()),
+    )
+    receipt_id = response.body.decode()
+    batch_id = outbox.claim_batch(1, 0, force=True)
+    assert batch_id is not None
+    outbox.record_signed(
+        batch_id,
+        b"\xaa" * 32,
+        ("KR",),
+        [SignedDocument(receipt_id, b"\xcc" * 32, "bafy-wrapped", b'{"wrapped":true}')],
+    )
+    return receipt_id
+
+
+def test_a_file_attached_to_an_issued_document_leads_to_that_document(
+    database_location: Path | str,
+) -> None:
+    database = open_database(database_location)
+    receipt_id = _issued_with_attachment(Outbox(database), _issuer(database))
+
+    held = find_document_attaching(database, "VN", ATTACHED)
+
+    assert held is not None
+    assert held.receipt_id == receipt_id
+    assert held.addressees == ("KR",)
+    assert find_document_attaching(database, "VN", ATTACHED[:-1] + "a") is None
+
+
+def test_a_number_taken_refuses_the_whole_request_and_the_outbox_goes_on(
+    database_location: Path | str,
+) -> None:
+    """A unique key refused inside a transaction: SQLite goes on in it, PostgreSQL aborts
+    it; the outbox rolls back and reads the first receipt on both."""
+    database = open_database(database_location)
+    outbox = Outbox(database)
+    first = _issued_with_attachment(outbox, _issuer(database))
+
+    with pytest.raises(DocumentNumberTaken) as refused:
+        _issued_with_attachment(outbox, _issuer(database))
+
+    assert refused.value.first_receipt == first
+    assert outbox.count_by_state() == {"batched": 1}
+
+
+def test_the_users_command_finds_the_node_database_by_the_same_setting(
+    tmp_path: Path, database_location: Path | str, database_url: str | None
+) -> None:
+    runner = CliRunner()
+    data_dir = ["--data-dir", str(tmp_path)]
+    env = {"DOCEX_DATABASE_URL": database_url} if database_url is not None else {}
+
+    refused = runner.invoke(docex, ["users", "list", *data_dir], env=env)
+    assert refused.exit_code != 0
+    assert "start the node" in refused.output
+
+    open_database(database_location).dispose()  # as `docex run` leaves it
+    added = runner.invoke(
+        docex, ["users", "add", "hq-admin", "--role", "admin", *data_dir], env=env
+    )
+    listed = runner.invoke(docex, ["users", "list", *data_dir], env=env)
+
+    assert added.exit_code == 0, added.output
+    assert "hq-admin" in listed.output

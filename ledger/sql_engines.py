@@ -65,7 +65,14 @@ def _create_schema(url: str, schema: str) -> None:
             connection.execute(
                 text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": _lock_id(schema)}
             )
-            connection.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+            # looked up first: CREATE SCHEMA IF NOT EXISTS needs the CREATE privilege on
+            # the database even when the schema is there (a user granted the schemas only)
+            found = connection.scalar(
+                text("SELECT count(*) FROM pg_namespace WHERE nspname = :schema"),
+                {"schema": schema},
+            )
+            if not found:
+                connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
     finally:
         bootstrap.dispose()
 

@@ -10,9 +10,10 @@ listens. An API-only process:
 
 - reaches the chain the first process runs by its JSON-RPC URL (the managed anvil is
   the first process's), and reads the deployment it wrote;
-- shares the node's SQLite databases (WAL): the outbox and users (``node.sqlite``),
-  the event index (``index.sqlite``; the verifier memoises per indexed checkpoint, read
-  from the database, so every process gives the same verdict for the same index) and
+- shares the node's databases (SQLite in WAL mode, or PostgreSQL): the outbox and users
+  (``node.sqlite``), the event index (``index.sqlite``; the verifier memoises per indexed
+  checkpoint, read from the database, so every process gives the same verdict for the
+  same index) and
   the transaction journal, whose lock file serialises nonces between the processes
   (``ledger.Journal.exclusive``);
 - runs no worker and recovers nothing: an accepted document waits in the outbox for

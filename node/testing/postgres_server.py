@@ -57,7 +57,10 @@ def postgres_binary(name: str) -> Path:
 
 
 def _as_server_user() -> list[str]:
-    """The command prefix that runs the server's programs unprivileged (empty if we are)."""
+    """The command prefix that runs the server's programs unprivileged (empty if we are).
+
+    The server also gets a fast shutdown (SIGINT) when the process that started it dies
+    (``--pdeathsig``): a test run killed outright leaves no server behind."""
     if os.geteuid() != 0:
         return []
     return [
@@ -67,6 +70,7 @@ def _as_server_user() -> list[str]:
         "--clear-groups",
         "--inh-caps=+dac_read_search",
         "--ambient-caps=+dac_read_search",
+        "--pdeathsig=SIGINT",
     ]
 
 

@@ -1,12 +1,14 @@
 """The node database's repositories behave alike on SQLite and on PostgreSQL: what the
 node tests do not reach through the API (peer reports, the byte search for an attached
-file, a unique key refused in a transaction, the users command), on both databases."""
+file, a unique key refused in a transaction, the users command), on both databases; and
+the private PostgreSQL server the tests start."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import psycopg
 import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -21,6 +23,7 @@ from node.documents.held_documents import find_document_attaching
 from node.errors import DocumentNumberTaken
 from node.issuing.outbox import NewDocument, Outbox, SignedDocument, StoredResponse
 from node.receiving.inbox import Inbox, PeerReport
+from node.testing.postgres_server import PostgresServer
 
 pytestmark = pytest.mark.both_databases
 
@@ -141,3 +144,30 @@ def test_the_users_command_finds_the_node_database_by_the_same_setting(
 
     assert added.exit_code == 0, added.output
     assert "hq-admin" in listed.output
+
+
+@pytest.mark.postgres
+def test_the_test_server_listens_on_loopback_only_unprivileged_and_stops_by_its_pid(
+    tmp_path: Path,
+) -> None:
+    server = PostgresServer(tmp_path / "postgres")
+    server.start()
+    pid = server.pid
+    assert pid is not None
+    try:
+        with psycopg.connect(server.url().replace("+psycopg", "")) as connection:
+            settings = dict(
+                connection.execute(
+                    "SELECT name, setting FROM pg_settings"
+                    " WHERE name IN ('listen_addresses', 'unix_socket_directories')"
+                ).fetchall()
+            )
+        assert settings == {
+            "listen_addresses": "127.0.0.1",
+            "unix_socket_directories": str(tmp_path / "postgres" / "socket"),
+        }
+        assert Path(f"/proc/{pid}").stat().st_uid != 0  # PostgreSQL refuses root anyway
+    finally:
+        server.stop()
+    assert server.pid is None
+    assert not Path(f"/proc/{pid}").exists()

@@ -17,6 +17,10 @@
 
 The node runs on a managed anvil the benchmark starts, with the verify rate limit
 lifted. Results go to bench/results/node.json. Run: ``python -m bench.node [--quick]``.
+``--postgres`` runs the same benchmark with the node database and the event index in
+PostgreSQL (``DOCEX_DATABASE_URL``: a private server the benchmark starts and stops, a
+database per node, node/testing/postgres_server.py); results in
+bench/results/node_postgres.json.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from ledger.chains import ManagedAnvil, anvil_binary, find_free_port
 ROOT = Path(__file__).resolve().parent
 REPO = ROOT.parent
 RESULTS = ROOT / "results" / "node.json"
+RESULTS_POSTGRES = ROOT / "results" / "node_postgres.json"
 DOCEX = REPO / ".venv" / "bin" / "docex"
 CLIENTS = 32
 TARGET_P99_MS = 50.0
@@ -54,9 +59,11 @@ ISSUE_ROUNDS = 3
 
 
 def _start_node(
-    data_dir: Path, port: int, rpc_url: str, api_workers: int = 1
+    data_dir: Path, port: int, rpc_url: str, api_workers: int = 1, database_url: str | None = None
 ) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOCEX_")}
+    if database_url is not None:
+        env["DOCEX_DATABASE_URL"] = database_url
     env.update(
         DOCEX_VERIFY_RATE_PER_SECOND="1000000",
         DOCEX_VERIFY_BURST="1000000",
@@ -100,17 +107,35 @@ def _wait_until_serving(base: str) -> None:
         time.sleep(0.05)
 
 
-def _anchored(data_dir: Path) -> int:
-    with sqlite3.connect(data_dir / "node.sqlite", timeout=30) as db:
-        row = db.execute("SELECT count(*) FROM outbox WHERE state = 'anchored'").fetchone()
-        return int(row[0])
+def _query_one(data_dir: Path, database_url: str | None, sql: str) -> Any:
+    """The first row of ``sql`` on the node database (node.sqlite, or PostgreSQL's
+    ``node`` schema)."""
+    if database_url is None:
+        with sqlite3.connect(data_dir / "node.sqlite", timeout=30) as db:
+            return db.execute(sql).fetchone()
+    import psycopg
+
+    libpq_url = database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(libpq_url, options="-csearch_path=node") as db:
+        return db.execute(sql.encode()).fetchone()
+
+
+def _anchored(data_dir: Path, database_url: str | None = None) -> int:
+    row = _query_one(data_dir, database_url, "SELECT count(*) FROM outbox WHERE state = 'anchored'")
+    return int(row[0])
 
 
 async def _issue(
-    base: str, token: str, total: int, data_dir: Path, server_pid: int, first: int = 1
+    base: str,
+    token: str,
+    total: int,
+    data_dir: Path,
+    server_pid: int,
+    first: int = 1,
+    database_url: str | None = None,
 ) -> dict[str, Any]:
     auth = {"Authorization": f"Bearer {token}"}
-    already = _anchored(data_dir)
+    already = _anchored(data_dir, database_url)
     bodies = [
         [sample_document("coo/1", first + start + i) for i in range(PER_REQUEST)]
         for start in range(0, total, PER_REQUEST)
@@ -131,7 +156,7 @@ async def _issue(
     async with httpx.AsyncClient(base_url=base, timeout=120) as client:
         await asyncio.gather(*(client_loop(client) for _ in range(ISSUE_CLIENTS)))
     accepted_after = time.perf_counter() - started
-    while _anchored(data_dir) < already + total:
+    while _anchored(data_dir, database_url) < already + total:
         await asyncio.sleep(0.05)
         if time.perf_counter() - started > 600:
             raise RuntimeError("documents not anchored within 10 minutes")
@@ -241,15 +266,20 @@ async def _verify(base: str, wrapped: Any, seconds: float, server_pid: int) -> d
 
 
 def _measure(
-    workdir: Path, api_workers: int, issue_total: int, verify_seconds: float
+    workdir: Path,
+    api_workers: int,
+    issue_total: int,
+    verify_seconds: float,
+    database_url: str | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Issue, then verify, against a fresh node (``--api-workers``) on a fresh anvil."""
+    """Issue, then verify, against a fresh node (``--api-workers``) on a fresh anvil (and
+    an empty PostgreSQL database, when ``database_url`` names one)."""
     anvil = ManagedAnvil(
         anvil_binary(REPO / "node_modules"), workdir / "anvil", port=find_free_port()
     )
     anvil.start()
     port = find_free_port()
-    process = _start_node(workdir / "node", port, anvil.url, api_workers)
+    process = _start_node(workdir / "node", port, anvil.url, api_workers, database_url)
     base = f"http://127.0.0.1:{port}"
     try:
         token = _sample_token(process)
@@ -257,7 +287,15 @@ def _measure(
         # best of ISSUE_ROUNDS on the same node, as the other benchmarks take the best of 3
         rounds = [
             asyncio.run(
-                _issue(base, token, issue_total, workdir / "node", process.pid, 1 + n * issue_total)
+                _issue(
+                    base,
+                    token,
+                    issue_total,
+                    workdir / "node",
+                    process.pid,
+                    1 + n * issue_total,
+                    database_url,
+                )
             )
             for n in range(ISSUE_ROUNDS)
         ]
@@ -266,11 +304,12 @@ def _measure(
             "rounds_docs_per_s": [measured["docs_per_s"] for measured in rounds],
             "rounds_cpu_ms_per_doc": [measured["server_cpu_ms_per_doc"] for measured in rounds],
         }
-        with sqlite3.connect(workdir / "node" / "node.sqlite") as db:
-            (wrapped_json,) = db.execute(
-                "SELECT wrapped_json FROM outbox WHERE state = 'anchored' LIMIT 1"
-            ).fetchone()
-        wrapped = json.loads(wrapped_json)
+        (wrapped_json,) = _query_one(
+            workdir / "node",
+            database_url,
+            "SELECT wrapped_json FROM outbox WHERE state = 'anchored' LIMIT 1",
+        )
+        wrapped = json.loads(bytes(wrapped_json))
         # the index must have caught up before a verdict can be valid
         deadline = time.monotonic() + 60
         while not httpx.post(f"{base}/v1/verify", json=wrapped, timeout=30).json()["valid"]:
@@ -292,12 +331,33 @@ def _measure(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.node")
     parser.add_argument("--quick", action="store_true", help="fewer documents, shorter runs")
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="the node database and the event index in PostgreSQL (a private server)",
+    )
     args = parser.parse_args(argv)
     issue_total = 2_000 if args.quick else 10_000
     verify_seconds = 4.0 if args.quick else 10.0
     with tempfile.TemporaryDirectory(prefix="docex-bench-node-") as temporary:
-        issue, verify = _measure(Path(temporary) / "one", 1, issue_total, verify_seconds)
-        issue_two, verify_two = _measure(Path(temporary) / "two", 2, issue_total, verify_seconds)
+        server = None
+        databases: dict[str, str | None] = {"one": None, "two": None}
+        if args.postgres:
+            from node.testing.postgres_server import PostgresServer
+
+            server = PostgresServer(Path(temporary) / "postgres")
+            server.start()
+            databases = {name: server.create_database(f"bench_{name}") for name in databases}
+        try:
+            issue, verify = _measure(
+                Path(temporary) / "one", 1, issue_total, verify_seconds, databases["one"]
+            )
+            issue_two, verify_two = _measure(
+                Path(temporary) / "two", 2, issue_total, verify_seconds, databases["two"]
+            )
+        finally:
+            if server is not None:
+                server.stop()
 
     def verify_met(measured: dict[str, Any]) -> bool:
         return bool(
@@ -309,6 +369,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "benchmark": "node",
         "quick": args.quick,
+        "database": "postgresql" if args.postgres else "sqlite",
         "cpus": os.cpu_count(),
         "verify": {**verify, "met": verify_ok},
         "verify_two_workers": {**verify_two, "met": verify_two_ok},
@@ -319,8 +380,9 @@ def main(argv: list[str] | None = None) -> int:
             "met": issue_two["docs_per_s"] >= TARGET_ISSUE_PER_S,
         },
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    results = RESULTS_POSTGRES if args.postgres else RESULTS
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     for name, measured, met in (
         ("verify", verify, verify_ok),
         ("verify, 2 API processes", verify_two, verify_two_ok),

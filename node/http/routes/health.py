@@ -1,4 +1,4 @@
-"""``/healthz`` (the process answers), ``/readyz`` (chain, store and index usable)."""
+"""``/healthz`` (the process answers), ``/readyz`` (database, chain, store and index usable)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from certificates import DocexError
 from node.http.deps import Services
@@ -23,12 +25,20 @@ def healthz() -> dict[str, str]:
 
 @router.get(
     "/readyz",
-    summary="Readiness: chain reachable, index in step, store usable",
+    summary="Readiness: database and chain reachable, index in step, store usable",
     responses={503: {"description": "A component is not ready."}},
 )
 def readyz(services: Services) -> JSONResponse:
     checks: dict[str, Any] = {}
     ready = True
+    try:
+        # a PostgreSQL server gone or refusing (DOCEX_DATABASE_URL); a SQLite file answers
+        with services.database.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        checks["database"] = {"ready": True}
+    except SQLAlchemyError as error:
+        ready = False
+        checks["database"] = {"ready": False, "reason": str(error.orig or error)[:500]}
     try:
         services.store.check_ready()  # cheap: never lists the pins, which grow per batch
         checks["store"] = {"ready": True}
@@ -47,6 +57,9 @@ def readyz(services: Services) -> JSONResponse:
     except DocexError as error:
         ready = False
         checks["chain"] = {"ready": False, "reason": str(error)}
+    except SQLAlchemyError as error:  # the index's database
+        ready = False
+        checks["index"] = {"ready": False, "reason": str(error.orig or error)[:500]}
     return JSONResponse(
         {"status": "ready" if ready else "not-ready", "checks": checks},
         status_code=200 if ready else 503,

@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from conftest import NodeUnderTest
+    from conftest import NodeFactory, NodeUnderTest
+
+    from node.testing.postgres_server import PostgresServer
 
 pytestmark = pytest.mark.integration
 
@@ -19,6 +21,7 @@ def test_a_running_node_is_ready(node: NodeUnderTest) -> None:
 
     assert answer.status_code == 200, answer.text
     assert answer.json()["checks"]["store"] == {"ready": True}
+    assert answer.json()["checks"]["database"] == {"ready": True}
     assert node.client.get("/healthz").status_code == 200
 
 
@@ -31,4 +34,22 @@ def test_a_node_whose_store_is_gone_is_not_ready_but_alive(node: NodeUnderTest) 
     store = answer.json()["checks"]["store"]
     assert store["ready"] is False
     assert "missing" in store["reason"]
+    assert node.client.get("/healthz").status_code == 200
+
+
+@pytest.mark.postgres
+def test_a_node_whose_postgres_database_is_gone_is_not_ready_but_alive(
+    make_node: NodeFactory, postgres_database: str, request: pytest.FixtureRequest
+) -> None:
+    server: PostgresServer = request.getfixturevalue("postgres_server")  # see conftest
+    node = make_node(database_url=postgres_database)
+    assert node.client.get("/readyz").status_code == 200
+
+    server.drop_database(postgres_database.rsplit("/", 1)[1])
+    answer = node.client.get("/readyz")
+
+    assert answer.status_code == 503
+    checks = answer.json()["checks"]
+    assert checks["database"]["ready"] is False
+    assert postgres_database.split("@")[0] not in checks["database"]["reason"]  # no password
     assert node.client.get("/healthz").status_code == 200

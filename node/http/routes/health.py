@@ -18,6 +18,11 @@ router = APIRouter(tags=["operations"])
 MAX_INDEX_LAG = 5
 
 
+def _reason(error: SQLAlchemyError) -> str:
+    """The driver's message (SQLAlchemy's wraps it with the statement and a link)."""
+    return str(getattr(error, "orig", None) or error)[:500]
+
+
 @router.get("/healthz", summary="Liveness")
 def healthz() -> dict[str, str]:
     return {"status": "ok"}
@@ -38,7 +43,7 @@ def readyz(services: Services) -> JSONResponse:
         checks["database"] = {"ready": True}
     except SQLAlchemyError as error:
         ready = False
-        checks["database"] = {"ready": False, "reason": str(error.orig or error)[:500]}
+        checks["database"] = {"ready": False, "reason": _reason(error)}
     try:
         services.store.check_ready()  # cheap: never lists the pins, which grow per batch
         checks["store"] = {"ready": True}
@@ -59,7 +64,7 @@ def readyz(services: Services) -> JSONResponse:
         checks["chain"] = {"ready": False, "reason": str(error)}
     except SQLAlchemyError as error:  # the index's database
         ready = False
-        checks["index"] = {"ready": False, "reason": str(error.orig or error)[:500]}
+        checks["index"] = {"ready": False, "reason": _reason(error)}
     return JSONResponse(
         {"status": "ready" if ready else "not-ready", "checks": checks},
         status_code=200 if ready else 503,

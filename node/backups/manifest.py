@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
@@ -67,7 +68,10 @@ class BackupManifest:
     def write(self, directory: Path) -> Path:
         path = directory / MANIFEST_FILE
         temporary = path.with_suffix(".tmp")
-        temporary.write_text(self.to_json(), encoding="utf-8")
+        with create_private(temporary) as file:
+            file.write(self.to_json().encode("utf-8"))
+            file.flush()
+            os.fsync(file.fileno())
         temporary.replace(path)
         return path
 
@@ -111,10 +115,24 @@ def safe_relative_path(name: str) -> PurePosixPath:
         or path.is_absolute()
         or any(part in ("", ".", "..") for part in path.parts)
         or "\\" in name
-        or path.name == MANIFEST_FILE
+        or path.as_posix() != name
+        or name == MANIFEST_FILE
     ):
         raise BackupTampered(f"the manifest names a file outside the backup: {name!r}")
     return path
+
+
+def create_private(path: Path) -> BinaryIO:
+    """A new file only its owner may read or write (a backup holds keys, their
+    passphrases and documents): refused if it exists."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb")
+
+
+def make_private_directory(path: Path) -> None:
+    """``path`` (created if missing) readable by its owner only."""
+    path.mkdir(parents=True, exist_ok=True)
+    path.chmod(0o700)
 
 
 def copy_hashing(source: BinaryIO, target: BinaryIO) -> tuple[int, str]:

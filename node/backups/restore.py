@@ -36,7 +36,9 @@ from node.backups.manifest import (
     BackedUpFile,
     BackupManifest,
     copy_hashing,
+    create_private,
     file_sha256,
+    make_private_directory,
     safe_relative_path,
 )
 from node.db.tables import BatchRow, InboxRow
@@ -58,7 +60,7 @@ def restore_backup(source: Path, data_dir: Path) -> BackupManifest:
         )
     verify_backup(source, manifest)
     created = not data_dir.exists()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    make_private_directory(data_dir)
     try:
         for entry in manifest.files:
             _restore_file(source, data_dir, entry)
@@ -105,14 +107,11 @@ def _check(path: Path, entry: BackedUpFile, size: int, digest: str) -> None:
 def _restore_file(source: Path, data_dir: Path, entry: BackedUpFile) -> None:
     relative = safe_relative_path(entry.path)
     target = data_dir / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with (source / relative).open("rb") as reader, target.open("xb") as writer:
+    with (source / relative).open("rb") as reader, create_private(target) as writer:
         size, digest = copy_hashing(reader, writer)
         writer.flush()
         os.fsync(writer.fileno())
     _check(source / relative, entry, size, digest)
-    if relative.parts[0] == "keys":
-        target.chmod(0o600)
 
 
 # --- re-sync from the chain -------------------------------------------------------------

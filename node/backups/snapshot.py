@@ -46,7 +46,9 @@ from node.backups.manifest import (
     BackupManifest,
     ChainPoint,
     copy_hashing,
+    create_private,
     file_sha256,
+    make_private_directory,
 )
 from node.errors import BackupError, BackupNotSettled, BackupTargetNotEmpty, NoNodeData
 from node.settings import NodeSettings
@@ -105,7 +107,7 @@ def take_backup(
     _check_destination(destination, data_dir)
     online = PidFile(settings.run_pid_path).running() is not None
     created = not destination.exists()
-    destination.mkdir(parents=True, exist_ok=True)
+    make_private_directory(destination)
     try:
         return _back_up(settings, destination, config_file, online, settle_timeout, clock)
     except BaseException:
@@ -189,7 +191,7 @@ def snapshot_sqlite(source: Path, target: Path) -> None:
     """A consistent copy of the SQLite database ``source`` (SQLite's online backup API,
     in one step: one read transaction, writers carry on under WAL), as one file in
     rollback-journal mode (the node switches it back to WAL when it opens it)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+    create_private(target).close()  # an empty file is an empty database; mode 0600
     with (
         contextlib.closing(sqlite3.connect(source, timeout=30)) as live,
         contextlib.closing(sqlite3.connect(target)) as copy,
@@ -344,9 +346,8 @@ def _plain_files(data_dir: Path) -> Iterator[Path]:
 def _copy(source: Path, destination: Path, relative: str) -> BackedUpFile | None:
     """Copy one file, hashing what was written; None if it vanished meanwhile."""
     target = destination / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
     try:
-        with source.open("rb") as reader, target.open("xb") as writer:
+        with source.open("rb") as reader, create_private(target) as writer:
             size, digest = copy_hashing(reader, writer)
             writer.flush()
             os.fsync(writer.fileno())

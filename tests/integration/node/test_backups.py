@@ -73,6 +73,21 @@ def test_a_backup_lists_every_file_with_its_hash_and_leaves_the_index_out(
     assert outbox(destination / "node.sqlite") == outbox(node.runtime.settings.database_path)
 
 
+def test_a_backup_and_its_restore_are_readable_by_their_owner_only(
+    backed_up: tuple[NodeUnderTest, Path], tmp_path: Path
+) -> None:
+    """It holds the keystores, their passphrase files and the documents."""
+    _, destination = backed_up
+    target = tmp_path / "restored"
+    restore_backup(destination, target)
+
+    for root in (destination, target):
+        assert root.stat().st_mode & 0o777 == 0o700
+        files = [path for path in root.rglob("*") if path.is_file()]
+        assert files
+        assert {path.stat().st_mode & 0o777 for path in files} == {0o600}, root
+
+
 def test_a_restore_brings_back_the_same_outbox_keys_and_content(
     backed_up: tuple[NodeUnderTest, Path], tmp_path: Path
 ) -> None:

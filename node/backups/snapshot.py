@@ -104,6 +104,12 @@ def take_backup(
             "nothing to back up; name the node's data directory with --data-dir or "
             "DOCEX_DATA_DIR"
         )
+    if not settings.keystore_path.is_file():
+        raise NoNodeData(
+            f"no issuer keystore for {settings.country} at {settings.keystore_path}: is "
+            "this node's country another? name it with --country or DOCEX_COUNTRY (or its "
+            "keystore with DOCEX_KEYSTORE), as the node is started"
+        )
     _check_destination(destination, data_dir)
     online = PidFile(settings.run_pid_path).running() is not None
     created = not destination.exists()

@@ -40,6 +40,9 @@ def backup(
     ],
     config: ConfigOption = None,
     data_dir: DataDirOption = None,
+    country: Annotated[
+        str | None, typer.Option("--country", help="This node's member country (DOCEX_COUNTRY).")
+    ] = None,
     settle_timeout: Annotated[
         float,
         typer.Option(
@@ -53,7 +56,7 @@ def backup(
     """Back up this node's data (databases, keys, stored content, settings) while it runs."""
     from node.backups import manifest_summary, take_backup
 
-    settings = settings_for("backup", config, data_dir=data_dir)
+    settings = settings_for("backup", config, data_dir=data_dir, country=country)
     try:
         manifest = take_backup(
             settings, destination, config_file=config, settle_timeout=settle_timeout

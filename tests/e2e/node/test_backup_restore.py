@@ -19,6 +19,7 @@ import pytest
 
 from certificates.schemas.samples import sample_document
 from ledger import ManagedAnvil
+from ledger.chains import find_free_port
 from node.runtime import read_issuer_key
 from node.settings import NodeSettings
 
@@ -205,3 +206,86 @@ def test_backup_under_load_restore_elsewhere_loses_and_duplicates_nothing(
     # and still nothing new on chain once the restored node has run a while
     assert restarted.interrupt() == 0
     assert chain_batches(anvil, target, issuer) == on_chain
+
+
+def test_a_restored_addressee_fetches_what_was_sent_to_it_after_its_backup(
+    launch: Launcher, anvil: ManagedAnvil, tmp_path: Path
+) -> None:
+    fast = {"DOCEX_BATCH_MAX_LATENCY_MS": "100", "DOCEX_RECEIVE_POLL_MS": "200"}
+    vn_port = find_free_port()
+    vn_url = f"http://127.0.0.1:{vn_port}"
+    vn = launch("vn", "--country", "VN", port=vn_port, env=fast)
+    vn_token = vn.sample_token()
+    kr = launch(
+        "kr",
+        "--country",
+        "KR",
+        "--join",
+        str(vn.data_dir),
+        "--peer-gateway",
+        f"VN={vn_url}",
+        env=fast,
+    )
+    kr.wait_until_up()
+    officer = {"Authorization": f"Bearer {kr.add_user('kr-customs', 'customs-officer')}"}
+    issuer = {"Authorization": f"Bearer {vn_token}"}
+
+    def send_to_kr(index: int) -> str:
+        certificate = {**sample_document("coo/1", index), "importingCountry": "KR"}
+        with httpx.Client(base_url=vn.base, timeout=30) as client:
+            accepted = client.post("/v1/documents", json=certificate, headers=issuer)
+            assert accepted.status_code == 202, accepted.text
+            url = accepted.headers["location"]
+            deadline = time.monotonic() + 90
+            while (receipt := client.get(url, headers=issuer).json())["status"] != "anchored":
+                assert time.monotonic() < deadline, receipt
+                time.sleep(0.2)
+        return str(receipt["targetHash"])
+
+    def inbox(node: Any, count: int) -> set[str]:
+        deadline = time.monotonic() + 90
+        with httpx.Client(base_url=node.base, timeout=30) as client:
+            while (
+                len(listed := client.get("/v1/inbox", headers=officer).json()["documents"]) < count
+            ):
+                assert time.monotonic() < deadline, listed
+                time.sleep(0.2)
+        return {document["targetHash"] for document in listed}
+
+    first = send_to_kr(1)
+    assert inbox(kr, 1) == {first}
+    destination = tmp_path / "kr-backup"
+    taken = docex(
+        "backup",
+        str(destination),
+        "--data-dir",
+        str(kr.data_dir),
+        "--country",
+        "KR",
+        env={"DOCEX_CHAIN": "rpc", "DOCEX_RPC_URL": anvil.url},
+    )
+    assert taken.returncode == 0, taken.stderr
+    later = {send_to_kr(2), send_to_kr(3)}  # after the backup
+    assert kr.interrupt() == 0
+    shutil.rmtree(kr.data_dir)
+
+    restored = docex(
+        "restore",
+        str(destination),
+        "--data-dir",
+        str(tmp_path / "kr-restored"),
+        "--chain",
+        "rpc",
+        "--rpc-url",
+        anvil.url,
+        "--json",
+        env={"DOCEX_PEER_GATEWAYS": json.dumps({"VN": vn_url})},
+    )
+    assert restored.returncode == 0, restored.stderr
+    report = json.loads(restored.stdout)["resync"]
+    assert report["inbox_refetched"] == len(later)
+    assert report["inbox_batches_pending"] == 0
+
+    back = launch("kr-restored", "--country", "KR", "--peer-gateway", f"VN={vn_url}", env=fast)
+    back.wait_until_up()
+    assert inbox(back, 3) == {first, *later}

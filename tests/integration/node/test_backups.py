@@ -187,6 +187,22 @@ def test_backup_refuses_a_directory_without_node_data(tmp_path: Path) -> None:
     assert not (tmp_path / "b").exists()
 
 
+def test_backup_refuses_a_country_whose_keys_the_data_dir_does_not_hold(
+    node: NodeUnderTest, tmp_path: Path
+) -> None:
+    """A backup recording the wrong country could not be restored: refused, saying why."""
+    data_dir = node.runtime.settings.data_dir
+
+    result = runner.invoke(
+        app, ["backup", str(tmp_path / "b"), "--data-dir", str(data_dir), "--country", "TH"]
+    )
+
+    assert result.exit_code == 1
+    assert "no-node-data: no issuer keystore for TH at" in result.output
+    assert "--country or DOCEX_COUNTRY" in result.output
+    assert not (tmp_path / "b").exists()
+
+
 def test_backup_refuses_a_destination_that_is_not_empty(
     node: NodeUnderTest, tmp_path: Path
 ) -> None:

@@ -83,6 +83,20 @@ def docex(*args: str, env: dict[str, str] | None = None) -> subprocess.Completed
     )
 
 
+def backup(
+    anvil: ManagedAnvil, data_dir: Path, destination: Path, *args: str
+) -> subprocess.CompletedProcess[str]:
+    """``docex backup`` of a node on the test's anvil, configured as the node is."""
+    return docex(
+        "backup",
+        str(destination),
+        "--data-dir",
+        str(data_dir),
+        *args,
+        env={"DOCEX_CHAIN": "rpc", "DOCEX_RPC_URL": anvil.url},
+    )
+
+
 def outbox(data_dir: Path) -> dict[str, tuple[str, bytes | None, bytes | None]]:
     """receipt id -> (state, batch root, target hash)."""
     with sqlite3.connect(data_dir / "node.sqlite", timeout=30) as db:
@@ -122,14 +136,7 @@ def test_backup_under_load_restore_elsewhere_loses_and_duplicates_nothing(
     # the backup runs while the clerk keeps issuing and the node keeps anchoring
     backup_began = time.monotonic()
     destination = tmp_path / "backup"
-    taken = docex(
-        "backup",
-        str(destination),
-        "--data-dir",
-        str(node.data_dir),
-        "--json",
-        env={"DOCEX_CHAIN": "rpc", "DOCEX_RPC_URL": anvil.url},
-    )
+    taken = backup(anvil, node.data_dir, destination, "--country", "VN", "--json")
     backup_ended = time.monotonic()
     assert taken.returncode == 0, taken.stderr
     summary = json.loads(taken.stdout)
@@ -255,15 +262,7 @@ def test_a_restored_addressee_fetches_what_was_sent_to_it_after_its_backup(
     first = send_to_kr(1)
     assert inbox(kr, 1) == {first}
     destination = tmp_path / "kr-backup"
-    taken = docex(
-        "backup",
-        str(destination),
-        "--data-dir",
-        str(kr.data_dir),
-        "--country",
-        "KR",
-        env={"DOCEX_CHAIN": "rpc", "DOCEX_RPC_URL": anvil.url},
-    )
+    taken = backup(anvil, kr.data_dir, destination, "--country", "KR")
     assert taken.returncode == 0, taken.stderr
     later = {send_to_kr(2), send_to_kr(3)}  # after the backup
     assert kr.interrupt() == 0

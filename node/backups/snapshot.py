@@ -25,6 +25,7 @@ Documents accepted after the database was copied are not in the backup (its *cut
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import shutil
@@ -66,6 +67,8 @@ EXCLUDED = {
     f"anvil/{ManagedAnvil.PID_FILE}": "the managed anvil's PID file",
 }
 _UNFINISHED = ("pending", "batched")
+_ANVIL_STATE = f"anvil/{ManagedAnvil.STATE_FILE}"
+_ANVIL_STATE_ATTEMPTS = 10
 #: run over the copy with the live database attached as ``live``, in one transaction
 _BRING_IN = (
     "INSERT OR IGNORE INTO main.users SELECT * FROM live.users "
@@ -144,7 +147,8 @@ def _back_up(
             files.append(_entry(destination, destination / name))
     for path in _plain_files(data_dir):
         relative = path.relative_to(data_dir).as_posix()
-        entry = _copy(path, destination, relative)
+        copy = _copy_anvil_state if relative == _ANVIL_STATE else _copy
+        entry = copy(path, destination, relative)
         if entry is not None:
             files.append(entry)
     files += _outside_files(settings, destination, config_file, {f.path for f in files})
@@ -361,6 +365,26 @@ def _copy(source: Path, destination: Path, relative: str) -> BackedUpFile | None
         target.unlink(missing_ok=True)
         return None
     return BackedUpFile(relative, size, digest)
+
+
+def _copy_anvil_state(source: Path, destination: Path, relative: str) -> BackedUpFile | None:
+    """The managed anvil's state file, which anvil rewrites every second: copied again
+    until the copy is whole JSON (a copy taken during a write is not)."""
+    for _ in range(_ANVIL_STATE_ATTEMPTS):
+        entry = _copy(source, destination, relative)
+        if entry is None:
+            return None
+        try:
+            json.loads((destination / relative).read_bytes())
+        except ValueError:
+            (destination / relative).unlink()
+            time.sleep(0.2)
+            continue
+        return entry
+    raise BackupError(
+        f"{source} changed during every copy ({_ANVIL_STATE_ATTEMPTS} attempts): stop the "
+        "node, or back up a node on a chain of its own (DOCEX_CHAIN=rpc)"
+    )
 
 
 def _entry(destination: Path, path: Path) -> BackedUpFile:

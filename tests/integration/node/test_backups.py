@@ -16,7 +16,8 @@ from certificates.schemas.samples import sample_document
 from node.backups import BackupManifest, restore_backup, take_backup
 from node.backups.snapshot import settle_into_copy, snapshot_sqlite
 from node.cli.main import app
-from node.errors import BackupNotSettled, BackupTampered
+from node.db.schema import open_database
+from node.errors import BackupError, BackupNotSettled, BackupTampered
 from node.settings import NodeSettings
 
 if TYPE_CHECKING:
@@ -292,3 +293,41 @@ def test_backup_then_restore_through_the_commands(node: NodeUnderTest, tmp_path:
     assert "every file matched its SHA-256" in restored.output
     assert outbox(target / "node.sqlite") == outbox(data_dir / "node.sqlite")
     assert NodeSettings(data_dir=target).database_path.is_file()
+
+
+@pytest.fixture
+def dev_data_dir(tmp_path: Path) -> Path:
+    """A data dir as ``make run`` leaves it, with its managed anvil's files (no chain
+    running: the backup is offline)."""
+    data_dir = tmp_path / "data"
+    open_database(data_dir / "node.sqlite").dispose()
+    (data_dir / "keys").mkdir()
+    (data_dir / "keys" / "VN-issuer.json").write_text("{}")
+    (data_dir / "anvil").mkdir()
+    (data_dir / "anvil" / "anvil.pid").write_text("123")
+    (data_dir / "anvil" / "anvil.log").write_text("log")
+    (data_dir / "pids").mkdir()
+    (data_dir / "pids" / "wrapping.pid").write_text("456")
+    return data_dir
+
+
+def test_a_dev_chain_state_is_backed_up_but_not_its_pid_or_log(
+    dev_data_dir: Path, tmp_path: Path
+) -> None:
+    (dev_data_dir / "anvil" / "anvil-state.json").write_text('{"block": {}}')
+
+    manifest = take_backup(NodeSettings(data_dir=dev_data_dir), tmp_path / "b")
+
+    paths = {entry.path for entry in manifest.files}
+    assert "anvil/anvil-state.json" in paths
+    assert not {"anvil/anvil.pid", "anvil/anvil.log", "pids/wrapping.pid"} & paths
+    assert manifest.chain is None  # no chain.json: nothing to say about a chain
+
+
+def test_a_dev_chain_state_caught_mid_write_is_refused(dev_data_dir: Path, tmp_path: Path) -> None:
+    (dev_data_dir / "anvil" / "anvil-state.json").write_text('{"block": {')
+
+    with pytest.raises(BackupError, match="changed during every copy"):
+        take_backup(NodeSettings(data_dir=dev_data_dir), tmp_path / "b")
+
+    assert not (tmp_path / "b").exists()

@@ -6,7 +6,7 @@ a new data dir; :func:`resync_after_restore` rebuilds the index from the chain, 
 the inbox's missing batches and reports what the chain holds that the backup did not.
 """
 
-from node.backups.manifest import BackupManifest, manifest_summary
+from node.backups.manifest import BackupManifest, manifest_sha256, manifest_summary
 from node.backups.restore import (
     REPORT_FILE,
     ResyncReport,
@@ -23,6 +23,7 @@ __all__ = [
     "BackupManifest",
     "ResyncReport",
     "check_same_chain",
+    "manifest_sha256",
     "manifest_summary",
     "restore_backup",
     "resync_after_restore",

@@ -156,6 +156,12 @@ def file_sha256(path: Path) -> tuple[int, str]:
     return size, digest.hexdigest()
 
 
+def manifest_sha256(directory: Path) -> str:
+    """The SHA-256 of a backup's manifest: noted apart from the backup, it makes the
+    whole backup checkable (the manifest holds every other file's hash)."""
+    return file_sha256(directory / MANIFEST_FILE)[1]
+
+
 def manifest_summary(manifest: BackupManifest) -> dict[str, Any]:
     """What ``docex backup`` and ``docex restore`` print about a backup (JSON-able)."""
     chain = manifest.chain

@@ -41,6 +41,7 @@ from node.backups.manifest import (
     make_private_directory,
     safe_relative_path,
 )
+from node.backups.manifest import manifest_sha256 as manifest_hash
 from node.db.tables import BatchRow, InboxRow
 from node.errors import BackupError, BackupTampered, BackupTargetNotEmpty
 from node.settings import NodeSettings
@@ -50,9 +51,20 @@ _log = logging.getLogger("docex.node.restore")
 REPORT_FILE = "restore-report.json"
 
 
-def restore_backup(source: Path, data_dir: Path) -> BackupManifest:
-    """Check the backup in ``source`` and copy it into ``data_dir`` (new or empty)."""
+def restore_backup(
+    source: Path, data_dir: Path, *, manifest_sha256: str | None = None
+) -> BackupManifest:
+    """Check the backup in ``source`` (and its manifest against ``manifest_sha256``, the
+    hash ``docex backup`` printed, when given) and copy it into ``data_dir`` (new or
+    empty)."""
     manifest = BackupManifest.read(source)
+    if manifest_sha256 is not None:
+        found = manifest_hash(source)
+        if found != manifest_sha256.lower().removeprefix("0x"):
+            raise BackupTampered(
+                f"{source / MANIFEST_FILE} has SHA-256 {found}, not {manifest_sha256}: the "
+                "backup's manifest was changed since the backup was taken"
+            )
     if data_dir.exists() and (not data_dir.is_dir() or any(data_dir.iterdir())):
         raise BackupTargetNotEmpty(
             f"{data_dir.resolve()} exists and is not empty: restore into a new or empty "

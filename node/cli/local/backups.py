@@ -54,7 +54,7 @@ def backup(
     as_json: JsonOption = False,
 ) -> None:
     """Back up this node's data (databases, keys, stored content, settings) while it runs."""
-    from node.backups import manifest_summary, take_backup
+    from node.backups import manifest_sha256, manifest_summary, take_backup
 
     settings = settings_for("backup", config, data_dir=data_dir, country=country)
     try:
@@ -64,10 +64,17 @@ def backup(
     except (DocexError, OSError) as error:
         _give_up("backup", error)
     summary = manifest_summary(manifest)
+    digest = manifest_sha256(destination)
     if as_json:
-        typer.echo(json.dumps({"backup": str(destination), **summary}, indent=2))
+        typer.echo(
+            json.dumps({"backup": str(destination), "manifest_sha256": digest, **summary}, indent=2)
+        )
         return
     typer.echo(_describe_backup(destination, manifest))
+    typer.echo(
+        f"  manifest SHA-256: {digest}\n  (note it apart from the backup: "
+        "docex restore --manifest-sha256 then proves no file was changed)"
+    )
 
 
 def _describe_backup(destination: Path, manifest: BackupManifest) -> str:
@@ -113,6 +120,13 @@ def restore(
             help="After copying: rebuild the index from the chain and fetch the inbox.",
         ),
     ] = True,
+    expected_manifest: Annotated[
+        str | None,
+        typer.Option(
+            "--manifest-sha256",
+            help="The manifest SHA-256 docex backup printed: refuse any other manifest.",
+        ),
+    ] = None,
     resync_timeout: Annotated[
         float,
         typer.Option("--resync-timeout", min=1, help="Seconds to spend fetching the inbox."),
@@ -145,7 +159,7 @@ def restore(
     try:
         if skipped is None:
             check_same_chain(settings, manifest)
-        restore_backup(source, settings.data_dir)
+        restore_backup(source, settings.data_dir, manifest_sha256=expected_manifest)
         report = (
             None if skipped is not None else resync_after_restore(settings, timeout=resync_timeout)
         )

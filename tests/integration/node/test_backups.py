@@ -3,6 +3,7 @@ SQLite, embedded store): what a backup holds, and every bad input refused by nam
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import sqlite3
@@ -331,3 +332,41 @@ def test_a_dev_chain_state_caught_mid_write_is_refused(dev_data_dir: Path, tmp_p
         take_backup(NodeSettings(data_dir=dev_data_dir), tmp_path / "b")
 
     assert not (tmp_path / "b").exists()
+
+
+def test_a_forged_manifest_is_caught_by_the_hash_the_backup_printed(
+    node: NodeUnderTest, tmp_path: Path
+) -> None:
+    """Whoever rewrites a file and its line in the manifest passes the file check; the
+    manifest's own SHA-256, noted apart from the backup, catches it."""
+    data_dir = node.runtime.settings.data_dir
+    destination = tmp_path / "backup"
+    taken = runner.invoke(app, ["backup", str(destination), "--data-dir", str(data_dir), "--json"])
+    assert taken.exit_code == 0, taken.output
+    printed = json.loads(taken.output)["manifest_sha256"]
+    forged = b'{"forged": true}\n'
+    (destination / "chain.json").write_bytes(forged)
+    manifest = json.loads((destination / "manifest.json").read_text())
+    for entry in manifest["files"]:
+        if entry["path"] == "chain.json":
+            entry.update(bytes=len(forged), sha256=hashlib.sha256(forged).hexdigest())
+    (destination / "manifest.json").write_text(json.dumps(manifest))
+    target = tmp_path / "restored"
+
+    refused = runner.invoke(
+        app,
+        [
+            "restore",
+            str(destination),
+            "--data-dir",
+            str(target),
+            "--no-resync",
+            "--manifest-sha256",
+            printed,
+        ],
+    )
+
+    assert refused.exit_code == 1
+    assert f"backup-tampered: {destination / 'manifest.json'} has SHA-256" in refused.output
+    assert f"not {printed}" in refused.output
+    assert not target.exists()

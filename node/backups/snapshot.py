@@ -345,11 +345,12 @@ def _skipped(relative: Path) -> bool:
 
 def _plain_files(data_dir: Path) -> Iterator[Path]:
     """Every file of the data dir to copy as it is, in a stable order."""
-    for directory, subdirectories, names in os.walk(data_dir):
+    # symbolic links are followed: an operator may keep keys or content on another mount
+    for directory, subdirectories, names in os.walk(data_dir, followlinks=True):
         subdirectories.sort()
         for name in sorted(names):
             path = Path(directory) / name
-            if not path.is_symlink() and not _skipped(path.relative_to(data_dir)):
+            if path.is_file() and not _skipped(path.relative_to(data_dir)):
                 yield path
 
 
@@ -406,7 +407,7 @@ def _outside_files(
         member.with_suffix(".passphrase"),
         settings.encryption_keyring_path,
     ):
-        if path.is_file() and not path.resolve().is_relative_to(settings.data_dir.resolve()):
+        if path.is_file() and not _absolute(path).is_relative_to(_absolute(settings.data_dir)):
             wanted.append((path, f"keys/{path.name}"))
     if config_file is not None and config_file.is_file():
         wanted.append((config_file, f"config/{config_file.name}"))
@@ -421,6 +422,11 @@ def _outside_files(
             copied.append(entry)
             taken.add(relative)
     return copied
+
+
+def _absolute(path: Path) -> Path:
+    """``path`` made absolute, its ``..`` resolved, its symbolic links not."""
+    return Path(os.path.normpath(path.absolute()))
 
 
 def _version() -> str:

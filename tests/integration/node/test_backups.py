@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shutil
 import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -370,3 +371,26 @@ def test_a_forged_manifest_is_caught_by_the_hash_the_backup_printed(
     assert f"backup-tampered: {destination / 'manifest.json'} has SHA-256" in refused.output
     assert f"not {printed}" in refused.output
     assert not target.exists()
+
+
+def test_keys_kept_on_another_mount_or_named_by_the_settings_are_backed_up(
+    dev_data_dir: Path, tmp_path: Path
+) -> None:
+    """A keys directory that is a symbolic link is followed; a keystore the settings
+    name outside the data dir goes into the backup's keys/ (restored there)."""
+    mount = tmp_path / "secure-mount"
+    shutil.move(dev_data_dir / "keys", mount)
+    (dev_data_dir / "keys").symlink_to(mount)
+    outside = tmp_path / "elsewhere" / "VN-member.json"
+    outside.parent.mkdir()
+    outside.write_text('{"member": true}')
+    settings = NodeSettings(data_dir=dev_data_dir, member_keystore=outside)
+
+    manifest = take_backup(settings, tmp_path / "b")
+    restore_backup(tmp_path / "b", tmp_path / "restored")
+
+    paths = {entry.path for entry in manifest.files}
+    assert {"keys/VN-issuer.json", "keys/VN-member.json"} <= paths
+    restored = tmp_path / "restored" / "keys"
+    assert (restored / "VN-member.json").read_text() == '{"member": true}'
+    assert not (restored / "VN-issuer.json").is_symlink()

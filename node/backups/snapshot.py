@@ -83,6 +83,14 @@ _BRING_IN = (
     "WHERE receipt_id IN (SELECT id FROM settled_documents)",
     "INSERT OR REPLACE INTO main.amendments SELECT * FROM live.amendments "
     "WHERE replacement_id IN (SELECT id FROM settled_documents)",
+    # the stored answer of an idempotent request whose receipts are all in the copy now
+    # (a client's retry after a restore gets it, as it would have from the live node)
+    "INSERT OR IGNORE INTO main.idempotency_keys SELECT * FROM live.idempotency_keys AS k "
+    "WHERE k.response_body IS NOT NULL AND EXISTS (SELECT 1 FROM "
+    "json_each(CAST(k.response_body AS TEXT), '$.receipts') AS r "
+    "WHERE json_extract(r.value, '$.id') IN (SELECT id FROM settled_documents)) "
+    "AND NOT EXISTS (SELECT 1 FROM json_each(CAST(k.response_body AS TEXT), '$.receipts') AS r "
+    "WHERE json_extract(r.value, '$.id') NOT IN (SELECT id FROM main.outbox))",
     # the batches the copy had open for these documents are replaced by the ones the live
     # node anchored (a restart in between may have batched them again)
     "DELETE FROM main.batches WHERE state IN ('open', 'signed') AND id NOT IN "
@@ -268,7 +276,8 @@ def _still_unfinished(live: sqlite3.Connection, ids: Sequence[str]) -> int:
 def _bring_in(live_path: Path, copy_path: Path, ids: Sequence[str]) -> int:
     """Copy, in one transaction over one read of the live database, the batches of
     ``ids`` with every document in them (some accepted after the cut), their document
-    numbers, their users and tokens, and the amendments they replace documents in."""
+    numbers, their users and tokens, the amendments they replace documents in, and the
+    stored answers of idempotent requests whose receipts are now all in the copy."""
     with contextlib.closing(sqlite3.connect(copy_path, isolation_level=None)) as copy:
         copy.execute("ATTACH DATABASE ? AS live", (str(live_path),))
         copy.execute("BEGIN")

@@ -154,13 +154,20 @@ def test_an_online_backup_brings_in_the_batches_the_live_node_anchored_meanwhile
     copy = tmp_path / "copy.sqlite"
     snapshot_sqlite(settings.database_path, copy)
     assert {state for state, _ in outbox(copy).values()} == {"pending"}
+    retried = node.issue([sample_document("coo/1", 9)], **{"Idempotency-Key": "after-cut"})
+    assert retried.status_code == 202, retried.text
     node.anchor_pending()
 
     settled = settle_into_copy(settings.database_path, copy, timeout=5)
 
-    assert settled == len(pending)
+    # the document accepted after the copy shares their batch: it comes too, with the
+    # stored answer of its idempotent request
+    assert settled == len(pending) + 1
     assert outbox(copy) == outbox(settings.database_path)
     assert {state for state, _ in outbox(copy).values()} == {"anchored"}
+    with sqlite3.connect(copy) as db:
+        (key,) = db.execute("SELECT key FROM idempotency_keys").fetchone()
+    assert key == "after-cut"
 
 
 def test_an_online_backup_that_cannot_settle_is_refused_and_says_why(

@@ -89,7 +89,7 @@ def _claim_data_dir(settings: NodeSettings) -> None:
             f"({run_record.path}); stop it first (kill -TERM {live.pid})",
         )
     for path in sorted(pids.glob("*.pid")) if pids.is_dir() else []:
-        if path == settings.run_pid_path:
+        if path.name == settings.run_pid_path.name:
             continue
         leftover = PidFile(path).running()
         if leftover is not None:
@@ -293,6 +293,6 @@ def _forget_records(settings: NodeSettings) -> None:
 
     if settings.pids_dir.is_dir():
         for path in settings.pids_dir.glob("*.pid"):
-            if path != settings.run_pid_path:
+            if path.name != settings.run_pid_path.name:
                 PidFile(path).forget()
     PidFile(settings.run_pid_path).forget()

@@ -209,3 +209,43 @@ class ShareLinkNotFound(NotFound, NodeError):
     """No share link with this id (listing and revocation by id)."""
 
     code = "share-link-not-found"
+
+
+# --- backups and restores (node/backups/) ---
+
+
+class BackupError(NodeError):
+    """A backup that cannot be taken, or one that cannot be restored."""
+
+    code = "backup-error"
+
+
+class NoNodeData(NotFound, BackupError):
+    """The data directory holds no node (no ``node.sqlite``): nothing to back up."""
+
+    code = "no-node-data"
+
+
+class BackupTargetNotEmpty(Conflict, BackupError):
+    """A backup's destination, or a restore's data directory, already holds files."""
+
+    code = "target-not-empty"
+
+
+class BackupUnreadable(InvalidInput, BackupError):
+    """No backup at that place: its manifest is missing or is not a docex backup manifest."""
+
+    code = "backup-unreadable"
+
+
+class BackupTampered(Invalid, BackupError):
+    """A backup's file differs from its manifest (changed, missing, added or misnamed)."""
+
+    code = "backup-tampered"
+
+
+class BackupNotSettled(Unavailable, BackupError):
+    """The running node did not finish anchoring the documents accepted before the
+    backup began within the time allowed: the backup was not taken."""
+
+    code = "backup-not-settled"

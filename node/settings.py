@@ -272,6 +272,11 @@ class NodeSettings(BaseSettings):
         return self.data_dir / "pids"
 
     @property
+    def run_pid_path(self) -> Path:
+        """``docex run``'s own PID file: a live one means a node is serving this data dir."""
+        return self.pids_dir / "docex-run.pid"
+
+    @property
     def content_dir(self) -> Path:
         return self.data_dir / "content"
 

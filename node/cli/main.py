@@ -31,6 +31,8 @@ COMMANDS: dict[str, str] = {
     "chain": "node.cli.local.chain",
     "run": "node.cli.local.run",
     "users": "node.cli.local.users",
+    "backup": "node.cli.local.backups",
+    "restore": "node.cli.local.backups",
     "demo": "node.cli.local.demo",
     "render": "node.cli.client.render",
     "credential": "node.cli.client.credential",

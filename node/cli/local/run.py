@@ -35,7 +35,6 @@ if TYPE_CHECKING:
     from node.settings import NodeSettings
 
 SAMPLE_USER = "sample-issuer"
-RUN_PID_FILE = "docex-run.pid"
 _log = logging.getLogger("docex.node")
 
 
@@ -80,7 +79,7 @@ def _claim_data_dir(settings: NodeSettings) -> None:
     from ledger.process_records import PidFile
 
     pids = settings.pids_dir
-    run_record = PidFile(pids / RUN_PID_FILE)
+    run_record = PidFile(settings.run_pid_path)
     live = run_record.running()
     if live is not None and live.pid != os.getpid():
         fail(
@@ -90,7 +89,7 @@ def _claim_data_dir(settings: NodeSettings) -> None:
             f"({run_record.path}); stop it first (kill -TERM {live.pid})",
         )
     for path in sorted(pids.glob("*.pid")) if pids.is_dir() else []:
-        if path.name == RUN_PID_FILE:
+        if path.name == settings.run_pid_path.name:
             continue
         leftover = PidFile(path).running()
         if leftover is not None:
@@ -294,6 +293,6 @@ def _forget_records(settings: NodeSettings) -> None:
 
     if settings.pids_dir.is_dir():
         for path in settings.pids_dir.glob("*.pid"):
-            if path.name != RUN_PID_FILE:
+            if path.name != settings.run_pid_path.name:
                 PidFile(path).forget()
-    PidFile(settings.pids_dir / RUN_PID_FILE).forget()
+    PidFile(settings.run_pid_path).forget()

@@ -16,9 +16,21 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from ledger import ManagedAnvil
+from ledger import (
+    ContractBinding,
+    Deployment,
+    EventIndexer,
+    JsonRpcChain,
+    ManagedAnvil,
+    WatchedContract,
+    load_artifacts,
+    open_index,
+)
 from ledger.chains import anvil_binary, find_free_port
+from ledger.index_schema import Batch
 
 REPO = Path(__file__).resolve().parents[3]
 DOCEX = REPO / ".venv" / "bin" / "docex"
@@ -220,3 +232,43 @@ def launch_on_own_chain(tmp_path: Path) -> Iterator[Launcher]:
     yield start
     for node in started:
         node.kill()
+
+
+#: ``chain_batches(anvil, data_dir, issuer)``: the chain's own record of an issuer's
+#: batches (every issuer's with None)
+ChainBatches = Callable[[ManagedAnvil, Path, str | None], dict[bytes, int]]
+
+
+@pytest.fixture
+def chain_batches(tmp_path: Path) -> ChainBatches:
+    """Every batch root anchored on chain by an issuer (any, with None) -> its document
+    count, from an index the test builds from the chain itself (not the node's)."""
+
+    def read(anvil: ManagedAnvil, data_dir: Path, issuer: str | None) -> dict[bytes, int]:
+        deployment = Deployment.read(data_dir)
+        artifacts = load_artifacts()
+        documents = ContractBinding(artifacts["DocumentRegistry"], deployment.document_registry)
+        consortium = ContractBinding(
+            artifacts["ConsortiumRegistry"], deployment.consortium_registry
+        )
+        index = open_index(tmp_path / f"independent-index-{time.monotonic_ns()}.sqlite")
+        chain = JsonRpcChain(anvil.url)
+        try:
+            EventIndexer(
+                chain,
+                index,
+                [
+                    WatchedContract("ConsortiumRegistry", consortium.address, consortium.abi),
+                    WatchedContract("DocumentRegistry", documents.address, documents.abi),
+                ],
+                start_block=deployment.deployed_block,
+            ).sync()
+            with Session(index) as session:
+                rows = session.execute(select(Batch.root, Batch.issuer, Batch.document_count)).all()
+        finally:
+            chain.close()
+            index.dispose()
+        wanted = None if issuer is None else bytes.fromhex(issuer.removeprefix("0x").lower())
+        return {row.root: row.document_count for row in rows if wanted in (None, row.issuer)}
+
+    return read

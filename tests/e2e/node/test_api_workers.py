@@ -11,24 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from certificates.schemas.samples import sample_document
-from ledger import (
-    ContractBinding,
-    Deployment,
-    EventIndexer,
-    JsonRpcChain,
-    ManagedAnvil,
-    WatchedContract,
-    load_artifacts,
-    open_index,
-)
-from ledger.index_schema import Batch
+from ledger import ManagedAnvil
 
 if TYPE_CHECKING:
-    from conftest import Launcher
+    from conftest import ChainBatches, Launcher
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -51,32 +39,6 @@ def wait_anchored(data_dir: Path, expected: int) -> None:
     while anchored_count(data_dir) < expected:
         assert time.monotonic() < deadline, f"{anchored_count(data_dir)} of {expected} anchored"
         time.sleep(0.1)
-
-
-def documents_on_chain(anvil: ManagedAnvil, data_dir: Path) -> dict[bytes, int]:
-    """Every batch root on chain -> its document count, from a fresh index of the chain."""
-    deployment = Deployment.read(data_dir)
-    artifacts = load_artifacts()
-    documents = ContractBinding(artifacts["DocumentRegistry"], deployment.document_registry)
-    consortium = ContractBinding(artifacts["ConsortiumRegistry"], deployment.consortium_registry)
-    index = open_index(data_dir.parent / "independent-index.sqlite")
-    chain = JsonRpcChain(anvil.url)
-    try:
-        EventIndexer(
-            chain,
-            index,
-            [
-                WatchedContract("ConsortiumRegistry", consortium.address, consortium.abi),
-                WatchedContract("DocumentRegistry", documents.address, documents.abi),
-            ],
-            start_block=deployment.deployed_block,
-        ).sync()
-        with Session(index) as session:
-            rows = session.execute(select(Batch.root, Batch.document_count)).all()
-    finally:
-        chain.close()
-        index.dispose()
-    return {row.root: row.document_count for row in rows}
 
 
 def api_only_process(line: str) -> int:
@@ -112,7 +74,7 @@ def counters(base: str) -> tuple[float, float]:
 
 
 def test_two_api_processes_share_the_port_and_anchor_every_document_once(
-    launch: Launcher, anvil: ManagedAnvil
+    launch: Launcher, anvil: ManagedAnvil, chain_batches: ChainBatches
 ) -> None:
     node = launch("vn", "--country", "VN", "--api-workers", "2", env=SMALL_BATCHES)
     auth = {"Authorization": f"Bearer {node.sample_token()}"}
@@ -158,6 +120,6 @@ def test_two_api_processes_share_the_port_and_anchor_every_document_once(
         node_batches = dict(
             db.execute("SELECT root, document_count FROM batches WHERE state = 'anchored'")
         )
-    on_chain = documents_on_chain(anvil, node.data_dir)
+    on_chain = chain_batches(anvil, node.data_dir, None)
     assert on_chain == node_batches
     assert sum(on_chain.values()) == DOCUMENTS, "a document was anchored twice or never"

@@ -11,26 +11,14 @@ from typing import TYPE_CHECKING
 
 import httpx
 import pytest
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from certificates.schemas.samples import sample_document
-from ledger import (
-    ContractBinding,
-    Deployment,
-    EventIndexer,
-    JsonRpcChain,
-    ManagedAnvil,
-    WatchedContract,
-    load_artifacts,
-    open_index,
-)
-from ledger.index_schema import Batch
+from ledger import ManagedAnvil
 from node.runtime import read_issuer_key
 from node.settings import NodeSettings
 
 if TYPE_CHECKING:
-    from conftest import Launcher
+    from conftest import ChainBatches, Launcher
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -48,35 +36,8 @@ def outbox_states(data_dir: Path) -> dict[str, int]:
         return dict(db.execute("SELECT state, count(*) FROM outbox GROUP BY state").fetchall())
 
 
-def chain_batches(anvil: ManagedAnvil, data_dir: Path, issuer: str) -> dict[bytes, int]:
-    """Every batch root anchored on chain by ``issuer`` -> its document count."""
-    deployment = Deployment.read(data_dir)
-    artifacts = load_artifacts()
-    documents = ContractBinding(artifacts["DocumentRegistry"], deployment.document_registry)
-    consortium = ContractBinding(artifacts["ConsortiumRegistry"], deployment.consortium_registry)
-    index = open_index(data_dir.parent / "independent-index.sqlite")
-    chain = JsonRpcChain(anvil.url)
-    try:
-        EventIndexer(
-            chain,
-            index,
-            [
-                WatchedContract("ConsortiumRegistry", consortium.address, consortium.abi),
-                WatchedContract("DocumentRegistry", documents.address, documents.abi),
-            ],
-            start_block=deployment.deployed_block,
-        ).sync()
-        with Session(index) as session:
-            rows = session.execute(select(Batch.root, Batch.issuer, Batch.document_count)).all()
-    finally:
-        chain.close()
-        index.dispose()
-    wanted = bytes.fromhex(issuer.removeprefix("0x").lower())
-    return {row.root: row.document_count for row in rows if row.issuer == wanted}
-
-
 def test_kill_9_mid_batch_then_restart_anchors_every_document_exactly_once(
-    launch: Launcher, anvil: ManagedAnvil
+    launch: Launcher, anvil: ManagedAnvil, chain_batches: ChainBatches
 ) -> None:
     node = launch("vn", "--country", "VN", env=SMALL_BATCHES)
     token = node.sample_token()

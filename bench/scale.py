@@ -322,6 +322,7 @@ def _run(
     status_ratio = at_large["status_p99_ms"] / at_small["status_p99_ms"]
     return {
         "benchmark": "scale: really anchored documents (issue 15, point 4)",
+        "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "documents": documents,
         "batch_size": batch_size,
         "logs_page_blocks": page_blocks,

@@ -382,9 +382,10 @@ def main(argv: list[str] | None = None) -> int:
             verify_all=args.verify_all,
             progress=lambda line: print(line, flush=True),
         )
-    result["total_seconds"] = round(time.monotonic() - started, 1)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        # written before the temporary folder (10^6 stored documents) is removed
+        result["total_seconds"] = round(time.monotonic() - started, 1)
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(
         json.dumps(
             {

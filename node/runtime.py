@@ -166,6 +166,7 @@ class NodeRuntime:
             open_index(settings.index_location),
             read_issuer_key(settings),
             confirmations=settings.confirmations,
+            logs_page_blocks=settings.logs_page_blocks,
         )
         store, gateway_store = self._open_store()
         self.services = build_services(settings, ledger, store, gateway_store)
@@ -205,6 +206,7 @@ class NodeRuntime:
             open_index(settings.index_location),
             read_issuer_key(settings),
             confirmations=settings.confirmations,
+            logs_page_blocks=settings.logs_page_blocks,
             on_send=_crash_hook(settings),
         )
         ledger.manager.resume()

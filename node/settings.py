@@ -66,6 +66,11 @@ class NodeSettings(BaseSettings):
         default=True, description="Deploy a development consortium on first start."
     )
     confirmations: int = Field(default=1, ge=1)
+    #: blocks per eth_getLogs request of the event indexer (and so per index transaction):
+    #: Besu refuses wider ranges than its --rpc-max-logs-range (1,000 by default)
+    logs_page_blocks: int = Field(
+        default=1000, ge=1, le=1_000_000, description="Blocks per eth_getLogs request."
+    )
 
     # --- content store -----------------------------------------------------------------
     content_store: StoreKind = StoreKind.EMBEDDED

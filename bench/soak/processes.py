@@ -9,6 +9,7 @@ import queue
 import signal
 import sqlite3
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -19,7 +20,8 @@ from ledger import ManagedAnvil
 from ledger.chains import anvil_binary, find_free_port
 
 REPO = Path(__file__).resolve().parents[2]
-DOCEX = REPO / ".venv" / "bin" / "docex"
+#: the docex beside this interpreter (the project's venv when run by make)
+DOCEX = Path(sys.executable).parent / "docex"
 
 
 def clean_environment(extra: dict[str, str] | None = None) -> dict[str, str]:

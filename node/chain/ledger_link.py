@@ -3,7 +3,7 @@ and the event index, and the one write the batcher needs (anchoring a batch root
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from eth_account.signers.local import LocalAccount
@@ -25,7 +25,7 @@ from ledger import (
     anchor_request,
     load_artifacts,
 )
-from ledger.contracts import revert_decoder
+from ledger.contracts import Artifact, revert_decoder
 from ledger.transactions import SendHook
 from node.chain.restarts import ChainRestarts
 
@@ -130,6 +130,7 @@ def link_ledger(
     *,
     confirmations: int = 1,
     on_send: SendHook | None = None,
+    logs_page_blocks: int = 1000,
 ) -> LedgerLink:
     """Bind the node to ``deployment`` on ``chain`` with ``issuer`` as its anchoring key."""
     artifacts = load_artifacts()
@@ -143,15 +144,6 @@ def link_ledger(
         on_send=on_send,
         revert_decoder=revert_decoder(artifacts.values(), list(deployment.document_types)),
     )
-    indexer = EventIndexer(
-        chain,
-        index,
-        [
-            WatchedContract("ConsortiumRegistry", consortium.address, consortium.abi),
-            WatchedContract("DocumentRegistry", documents.address, documents.abi),
-        ],
-        start_block=deployment.deployed_block,
-    )
     return LedgerLink(
         chain=chain,
         deployment=deployment,
@@ -160,6 +152,35 @@ def link_ledger(
         documents=documents,
         consortium=consortium,
         index=index,
-        indexer=indexer,
+        indexer=registry_indexer(chain, deployment, index, logs_page_blocks, artifacts),
         issuer=issuer,
+    )
+
+
+def registry_indexer(
+    chain: Chain,
+    deployment: Deployment,
+    index: Engine,
+    logs_page_blocks: int = 1000,
+    artifacts: Mapping[str, Artifact] | None = None,
+) -> EventIndexer:
+    """The indexer of ``deployment``'s two registries into ``index``, reading the chain's
+    logs ``logs_page_blocks`` blocks per request (``DOCEX_LOGS_PAGE_BLOCKS``); on an empty
+    ``index`` its first pass rebuilds the whole index from the chain."""
+    artifacts = artifacts or load_artifacts()
+    return EventIndexer(
+        chain,
+        index,
+        [
+            WatchedContract(
+                "ConsortiumRegistry",
+                deployment.consortium_registry,
+                artifacts["ConsortiumRegistry"].abi,
+            ),
+            WatchedContract(
+                "DocumentRegistry", deployment.document_registry, artifacts["DocumentRegistry"].abi
+            ),
+        ],
+        start_block=deployment.deployed_block,
+        page_size=logs_page_blocks,
     )

@@ -222,7 +222,7 @@ def check_status(
         return CheckResult.skipped(
             STATUS, CheckCode.BATCH_NOT_ANCHORED, "the batch is not anchored: no status to check"
         )
-    status = queries.document_status(index, document.target_hash, root=batch.root)
+    status = queries.status_in_batch(index, document.target_hash, batch)
     if status.revoked_at is not None:
         return CheckResult.invalid(
             STATUS, CheckCode.REVOKED, f"revoked in block {status.revoked_at}"
@@ -308,6 +308,11 @@ class Verifier:
         self._facts: dict[
             tuple[IndexState, bytes, bytes, str],
             tuple[CheckResult, CheckResult, CheckResult, BatchRecord | None],
+        ] = {}
+        #: (index state, root, signer) -> (batch, issuer): what a batch's documents share,
+        #: so a document never presented before costs one status read, not three
+        self._batches: dict[
+            tuple[IndexState, bytes, str], tuple[BatchRecord | None, CheckResult]
         ] = {}
         #: (index state, issuer country, document type, second) -> recognition
         self._recognitions: dict[tuple[IndexState, str, str, int], CheckResult] = {}
@@ -413,18 +418,33 @@ class Verifier:
         key = (state, document.batch.anchor.root, document.target_hash, document.signature.signer)
         facts = self._facts.get(key)
         if facts is None:
-            index = self.chain.index
-            batch = queries.batch(index, document.batch.anchor.root)
+            batch, issuer = self._batch_facts(document, state)
             at = state[0] if state is not None else self.chain.indexed_block()
             facts = (
                 check_issuance(document, batch, at),
-                check_issuer(index, document, batch),
-                check_status(index, document, batch),
+                issuer,
+                check_status(self.chain.index, document, batch),
                 batch,
             )
             if len(self._facts) >= _MEMO_SIZE:
                 self._facts.clear()
             self._facts[key] = facts
+        return facts
+
+    def _batch_facts(
+        self, document: WrappedDocument, state: IndexState
+    ) -> tuple[BatchRecord | None, CheckResult]:
+        """The anchored batch and the issuer check, which depend on the root, the signer
+        and the index's state only: read once per batch and indexed block."""
+        assert self.chain is not None
+        key = (state, document.batch.anchor.root, document.signature.signer)
+        facts = self._batches.get(key)
+        if facts is None:
+            batch = queries.batch(self.chain.index, document.batch.anchor.root)
+            facts = (batch, check_issuer(self.chain.index, document, batch))
+            if len(self._batches) >= _MEMO_SIZE:
+                self._batches.clear()
+            self._batches[key] = facts
         return facts
 
     def _recognition(self, batch: BatchRecord | None, state: IndexState, now: int) -> CheckResult:

@@ -196,14 +196,17 @@ class Consortium:
     def th_member(self) -> str:
         return self.under_test.account(3).address
 
+    def watched(self) -> list[WatchedContract]:
+        return [
+            WatchedContract("ConsortiumRegistry", self.consortium.address, self.consortium.abi),
+            WatchedContract("DocumentRegistry", self.documents.address, self.documents.abi),
+        ]
+
     def indexer(self, engine: Engine, **options: Any) -> EventIndexer:
         return EventIndexer(
             self.under_test.chain,
             engine,
-            [
-                WatchedContract("ConsortiumRegistry", self.consortium.address, self.consortium.abi),
-                WatchedContract("DocumentRegistry", self.documents.address, self.documents.abi),
-            ],
+            self.watched(),
             start_block=self.deployment.deployed_block,
             **options,
         )

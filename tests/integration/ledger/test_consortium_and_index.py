@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -13,10 +14,14 @@ from certificates.errors import Refused
 from certificates.keccak import keccak256
 from certificates.merkle import MerkleTree
 from ledger import queries
+from ledger.chains import Chain
 from ledger.contracts import anchor_request, country_code, type_id
 from ledger.deploy import Deployment
 from ledger.errors import AlreadyRecorded, NotAuthorisedOnChain
+from ledger.index_contents import index_contents
 from ledger.index_schema import Batch, ChainEvent
+from ledger.index_store import open_index
+from ledger.indexer import EventIndexer
 from ledger.journal import Journal
 from ledger.transactions import TransactionManager
 
@@ -204,6 +209,58 @@ def test_paged_indexing_gives_the_same_index_as_one_page(
     with Session(index_engine) as session:
         assert session.scalar(select(func.count()).select_from(Batch)) == 3
         assert session.scalar(select(func.count()).select_from(ChainEvent)) == report.events
+
+
+class _LogRequestCounter:
+    """The consortium's real chain, counting the ``eth_getLogs`` requests sent to it."""
+
+    def __init__(self, chain: Chain) -> None:
+        self.chain = chain
+        self.log_requests = 0
+
+    def chain_id(self) -> int:
+        return self.chain.chain_id()
+
+    def request(self, method: str, params: Sequence[Any] = ()) -> Any:
+        self.log_requests += method == "eth_getLogs"
+        return self.chain.request(method, params)
+
+    def batch(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
+        self.log_requests += sum(method == "eth_getLogs" for method, _ in calls)
+        return self.chain.batch(calls)
+
+    def close(self) -> None:
+        self.chain.close()
+
+
+def _indexer(consortium: Consortium, chain: Chain, engine: Engine, page_size: int) -> EventIndexer:
+    start = consortium.deployment.deployed_block
+    return EventIndexer(chain, engine, consortium.watched(), start_block=start, page_size=page_size)
+
+
+@pytest.mark.parametrize("page_blocks", [1, 2, 5])
+def test_logs_read_in_pages_index_the_same_events_as_one_call(
+    consortium: Consortium, tmp_path: Path, page_blocks: int
+) -> None:
+    for n in range(4):
+        anchor(consortium, documents(3, f"pages-{n}"), f"anchor-{n}")
+    one_call = open_index(tmp_path / "one-call.sqlite")
+    paged = open_index(tmp_path / "paged.sqlite")
+    try:
+        whole = _LogRequestCounter(consortium.under_test.chain)
+        head = int(whole.request("eth_blockNumber"), 16)
+        span = head - consortium.deployment.deployed_block + 1
+        one = _indexer(consortium, whole, one_call, span).sync()
+        pages = _LogRequestCounter(consortium.under_test.chain)
+        many = _indexer(consortium, pages, paged, page_blocks).sync()
+
+        assert whole.log_requests == 1
+        assert pages.log_requests == -(-span // page_blocks)
+        assert many.events == one.events > 4
+        assert index_contents(paged) == index_contents(one_call)
+    finally:
+        one_call.dispose()
+        paged.dispose()
 
 
 def test_indexer_interrupted_between_pages_resumes_from_its_checkpoint_without_duplicates(

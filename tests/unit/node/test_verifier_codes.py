@@ -126,7 +126,7 @@ def test_status(
     expected: tuple[CheckStatus, CheckCode],
 ) -> None:
     answer = status_of(document, revoked_at, superseded_by)
-    monkeypatch.setattr(queries, "document_status", lambda *_, **__: answer)
+    monkeypatch.setattr(queries, "status_in_batch", lambda *_, **__: answer)
     result = check_status(INDEX, document, batch_of(document))
     assert (result.status, result.code) == expected
 
@@ -175,3 +175,46 @@ def test_not_a_wrapped_document_skips_the_on_chain_checks_as_schema_invalid() ->
     for name in ON_CHAIN_CHECKS:
         check = verdict.check(name)
         assert (check.status, check.code) == (CheckStatus.SKIPPED, CheckCode.SCHEMA_INVALID)
+
+
+def test_documents_of_one_batch_share_its_reads_but_each_gets_its_own_status(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    first, second = wrap_batch(
+        [validate_document(sample_certificate_of_origin(n, items=1)) for n in (1, 2)],
+        signing_key=KEY,
+        domain=DOMAIN,
+    )
+    reads: dict[str, int] = {"batch": 0, "authority": 0}
+
+    def batch(*_: Any) -> BatchRecord:
+        reads["batch"] += 1
+        return batch_of(first)
+
+    def authority_at(*_: Any) -> Authority:
+        reads["authority"] += 1
+        return Authority(first.signature.signer, True, 1, "authorised")
+
+    def status_in_batch(_: Any, target_hash: bytes, __: Any) -> DocumentStatus:
+        revoked = 20 if target_hash == second.target_hash else None
+        return DocumentStatus(target_hash, None, revoked, None, (), ())
+
+    monkeypatch.setattr(queries, "batch", batch)
+    monkeypatch.setattr(queries, "authority_at", authority_at)
+    monkeypatch.setattr(queries, "status_in_batch", status_in_batch)
+    monkeypatch.setattr(queries, "recognises", lambda *_: True)
+    state = [(30, b"\1" * 32)]
+    verifier = Verifier(
+        "KR", ChainView(INDEX, DOMAIN, lambda: state[0][0], lambda: state[0]), clock=lambda: 1e9
+    )
+
+    def status_code(document: WrappedDocument) -> CheckCode:
+        verdict = verifier.verify(document.to_json())
+        return next(check.code for check in verdict.checks if check.name == "status")
+
+    assert status_code(first) is CheckCode.IN_FORCE
+    assert status_code(second) is CheckCode.REVOKED
+    assert reads == {"batch": 1, "authority": 1}
+    state[0] = (31, b"\2" * 32)  # a new indexed block: the batch is read again
+    assert status_code(first) is CheckCode.IN_FORCE
+    assert reads == {"batch": 2, "authority": 2}

@@ -1,0 +1,812 @@
+"""Mixed-load benchmark (issue 15, point 1): issuing and verifying at the same time.
+
+A real ``docex run`` node on a managed anvil, on this machine's cores:
+
+1. **Pre-issue**: ``--distinct`` documents (default 20,000; at least 10,000) are issued
+   through the node's API and anchored and indexed (every receipt reads ``anchored``)
+   before anything is measured; their wrapped documents are fetched from the receipts.
+2. **Ceilings**, with the node stopped: (a) a trivial endpoint on the same server stack
+   (``bench.ceiling_server``: FastAPI + uvicorn as ``docex run`` serves, two routes that
+   read and parse the body and answer), under the same mixed clients as the node, before
+   the window and again after it (the ratios use the mean: the neighbours' load moves);
+   (b) raw signed transactions (pre-signed transfers, ``eth_sendRawTransaction``) to the
+   same anvil.
+3. **The mixed window**: a fresh ``docex run`` process on the same data dir (its caches
+   cold; the OS page cache is not dropped), on its default batch settings, with the
+   verification rate limit lifted. For ``--seconds`` (default 60), at the same time,
+   ``--issuers`` clients (16) each post 1 to 10 distinct new documents per request
+   (uniformly drawn, seeded) to ``POST /v1/documents``, and ``--verifiers`` clients (32)
+   each post a pre-issued wrapped document to ``POST /v1/verify``, taking the next of
+   the shuffled distinct ones (a document is presented again only once all were). Every
+   answer must be 202, or 200 with ``"valid":true``. Afterwards the run waits until
+   every accepted document is anchored (the node's ``docex_documents_anchored``).
+   py-spy (when installed: ``pip install py-spy``; else the profile says so) samples the
+   node's processes and threads without pausing them for the window.
+
+Reported: issue docs/s (accepted in the window, and anchored end to end), verifications/s,
+p50/p95/p99 of both, node CPU (the node's process tree, from /proc) per document handled,
+the load generator's own CPU (one process, raw asyncio HTTP/1.1 keep-alive connections:
+``bench.raw_http``), anvil's and py-spy's, the profile summary, each figure as a fraction
+of its ceiling (``ceiling_ratio``; for latencies the ceiling's over the node's, so 1.0 is
+the best either way), the targets with met / not met (not asserted: on a shared machine
+the ratios are what compare across runs), and the isolated best cases of
+``bench/results/node.json`` beside them.
+
+``--database-url URL`` passes ``DOCEX_DATABASE_URL`` to the node (PostgreSQL).
+Results: bench/results/mixed_load.json. Run: ``python -m bench.mixed_load [--quick]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import itertools
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from eth_account import Account
+
+from bench.node import _cpu_seconds
+from bench.profile_summary import summarise
+from bench.raw_http import RawHttpConnection
+from bench.soak.processes import NodeProcess, start_anvil
+from certificates.schemas.samples import sample_document
+from ledger.chains import dev_private_keys, find_free_port
+
+ROOT = Path(__file__).resolve().parent
+REPO = ROOT.parent
+RESULTS = ROOT / "results" / "mixed_load.json"
+ISOLATED = ROOT / "results" / "node.json"
+
+TARGET_ISSUE_DOCS_PER_S = 1_000.0
+TARGET_MAX_DOCS_PER_REQUEST = 10
+TARGET_VERIFY_PER_S = 1_000.0
+TARGET_VERIFY_P99_MS = 50.0
+MIN_DISTINCT = 10_000
+PRE_ISSUE_PER_REQUEST = 500
+PROFILE_RATE_HZ = 50
+#: the dev accounts that send the chain ceiling's transfers (not the dev consortium's
+#: funder, account 0; the node's keys are its own)
+CHAIN_CEILING_ACCOUNTS = range(2, 10)
+#: documents of the measured window are numbered from here (pre-issued ones from 1)
+WINDOW_FIRST_NUMBER = 10_000_000
+
+
+# --- the load ---------------------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    """What one mixed run saw, per kind of request."""
+
+    issue_latency: list[float] = field(default_factory=list)
+    issue_documents: int = 0
+    issue_errors: dict[int, int] = field(default_factory=dict)
+    verify_latency: list[float] = field(default_factory=list)
+    verify_errors: dict[int, int] = field(default_factory=dict)
+    verified_not_valid: int = 0
+    #: verifications of a document this run had not presented before
+    verify_first_presentations: int = 0
+    seconds: float = 0.0
+    generator_cpu_seconds: float = 0.0
+
+
+class IssueBodies:
+    """Issue requests of 1 to 10 distinct new documents, serialised ahead of the window
+    (so the generator spends its time sending, not building documents), then on the fly
+    should the window outrun them (counted)."""
+
+    def __init__(self, seed: int, prepared_documents: int, first_number: int) -> None:
+        self._rng = random.Random(seed)
+        self._numbers = itertools.count(first_number)
+        self._bodies: list[tuple[int, bytes]] = []
+        self.built_in_window = 0
+        prepared = 0
+        while prepared < prepared_documents:
+            count, body = self._build()
+            self._bodies.append((count, body))
+            prepared += count
+        self._bodies.reverse()
+
+    def _build(self) -> tuple[int, bytes]:
+        count = self._rng.randint(1, TARGET_MAX_DOCS_PER_REQUEST)
+        documents = [sample_document("coo/1", next(self._numbers)) for _ in range(count)]
+        return count, json.dumps(documents, ensure_ascii=False).encode()
+
+    def next(self) -> tuple[int, bytes]:
+        if self._bodies:
+            return self._bodies.pop()
+        self.built_in_window += 1
+        return self._build()
+
+
+async def mixed_load(
+    base: str,
+    token: str,
+    bodies: IssueBodies,
+    verify_documents: list[bytes],
+    *,
+    issuers: int,
+    verifiers: int,
+    seconds: float,
+) -> Tally:
+    """``issuers`` and ``verifiers`` keep-alive connections for ``seconds``; the tally."""
+    host, port_text = base.removeprefix("http://").rsplit(":", 1)
+    port = int(port_text)
+    tally = Tally()
+    presented = itertools.count()
+    issue_headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    verify_head = RawHttpConnection(host, port)
+    verify_requests = [
+        verify_head.head("POST", "/v1/verify", len(body), {"Content-Type": "application/json"})
+        + body
+        for body in verify_documents
+    ]
+    deadline = 0.0
+
+    async def issuer() -> None:
+        async with RawHttpConnection(host, port) as connection:
+            while time.perf_counter() < deadline:
+                count, body = bodies.next()
+                started = time.perf_counter()
+                status, _ = await connection.request("POST", "/v1/documents", body, issue_headers)
+                took = time.perf_counter() - started
+                if status == 202:
+                    tally.issue_latency.append(took)
+                    tally.issue_documents += count
+                else:
+                    tally.issue_errors[status] = tally.issue_errors.get(status, 0) + 1
+
+    async def verifier() -> None:
+        async with RawHttpConnection(host, port) as connection:
+            while time.perf_counter() < deadline:
+                n = next(presented)
+                request = verify_requests[n % len(verify_requests)]
+                started = time.perf_counter()
+                status, answer = await connection.send(request)
+                took = time.perf_counter() - started
+                if status != 200:
+                    tally.verify_errors[status] = tally.verify_errors.get(status, 0) + 1
+                    continue
+                tally.verify_latency.append(took)
+                tally.verify_first_presentations += n < len(verify_requests)
+                if b'"valid":true' not in answer:
+                    tally.verified_not_valid += 1
+
+    cpu = time.process_time()
+    started = time.perf_counter()
+    deadline = started + seconds
+    await asyncio.gather(
+        *(issuer() for _ in range(issuers)), *(verifier() for _ in range(verifiers))
+    )
+    tally.seconds = time.perf_counter() - started
+    tally.generator_cpu_seconds = time.process_time() - cpu
+    return tally
+
+
+def _percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    if not ordered:
+        return 0.0
+    return ordered[min(int(len(ordered) * fraction), len(ordered) - 1)] * 1000
+
+
+def _latencies(samples: list[float]) -> dict[str, float]:
+    return {
+        "p50_ms": round(_percentile(samples, 0.50), 2),
+        "p95_ms": round(_percentile(samples, 0.95), 2),
+        "p99_ms": round(_percentile(samples, 0.99), 2),
+    }
+
+
+def tally_figures(tally: Tally) -> dict[str, Any]:
+    requests = len(tally.issue_latency)
+    return {
+        "seconds": round(tally.seconds, 2),
+        "issue": {
+            "requests": requests,
+            "documents": tally.issue_documents,
+            "docs_per_request": round(tally.issue_documents / max(requests, 1), 2),
+            "docs_per_s": round(tally.issue_documents / tally.seconds, 1),
+            "requests_per_s": round(requests / tally.seconds, 1),
+            **_latencies(tally.issue_latency),
+            "errors": tally.issue_errors,
+        },
+        "verify": {
+            "verifications": len(tally.verify_latency),
+            "per_s": round(len(tally.verify_latency) / tally.seconds, 1),
+            **_latencies(tally.verify_latency),
+            "first_presentations": tally.verify_first_presentations,
+            "not_valid": tally.verified_not_valid,
+            "errors": tally.verify_errors,
+        },
+        "generator_cpu_percent": round(100 * tally.generator_cpu_seconds / tally.seconds, 1),
+    }
+
+
+# --- the node ---------------------------------------------------------------------------
+
+
+def _node_env(database_url: str | None, **extra: str) -> dict[str, str]:
+    env = {
+        "DOCEX_VERIFY_RATE_PER_SECOND": "1000000",
+        "DOCEX_VERIFY_BURST": "1000000",
+        "DOCEX_RECEIVE": "false",
+        "DOCEX_LOG_LEVEL": "warning",
+        **extra,
+    }
+    if database_url:
+        env["DOCEX_DATABASE_URL"] = database_url
+    return env
+
+
+def _start_node(data_dir: Path, rpc_url: str, env: dict[str, str]) -> tuple[NodeProcess, str]:
+    node = NodeProcess(data_dir, ["--chain", "rpc", "--rpc-url", rpc_url], env)
+    try:
+        return node, node.sample_token()
+    except BaseException:
+        node.interrupt()
+        raise
+
+
+async def _over_connections(
+    base: str, jobs: list[Callable[[RawHttpConnection], Awaitable[None]]], connections: int
+) -> None:
+    """Run ``jobs`` over ``connections`` keep-alive connections."""
+    host, port = base.removeprefix("http://").rsplit(":", 1)
+    queue = list(reversed(jobs))
+
+    async def worker() -> None:
+        async with RawHttpConnection(host, int(port)) as connection:
+            while queue:
+                await queue.pop()(connection)
+
+    await asyncio.gather(*(worker() for _ in range(connections)))
+
+
+def pre_issue(base: str, token: str, count: int, timeout: float = 1800) -> list[bytes]:
+    """Issue ``count`` distinct documents, wait until each is anchored and indexed, and
+    return their wrapped documents (JSON bytes), from the receipts."""
+    auth = {"Authorization": f"Bearer {token}"}
+    receipt_ids: list[str] = []
+    with httpx.Client(base_url=base, timeout=300) as client:
+        for first in range(1, count + 1, PRE_ISSUE_PER_REQUEST):
+            last = min(first + PRE_ISSUE_PER_REQUEST, count + 1)
+            answer = client.post(
+                "/v1/documents",
+                json=[sample_document("coo/1", n) for n in range(first, last)],
+                headers=auth,
+            )
+            answer.raise_for_status()
+            receipt_ids += [receipt["id"] for receipt in answer.json()["receipts"]]
+    wrapped: dict[str, bytes] = {}
+    deadline = time.monotonic() + timeout
+    pending = receipt_ids
+    while pending:
+        still: list[str] = []
+
+        def fetch(
+            receipt_id: str, still: list[str] = still
+        ) -> Callable[[RawHttpConnection], Awaitable[None]]:
+            async def job(connection: RawHttpConnection) -> None:
+                status, body = await connection.request(
+                    "GET", f"/v1/receipts/{receipt_id}", headers=auth
+                )
+                receipt = json.loads(body) if status == 200 else {}
+                if receipt.get("status") == "anchored":
+                    wrapped[receipt_id] = json.dumps(receipt["document"]).encode()
+                elif receipt.get("status") == "pending":
+                    still.append(receipt_id)
+                else:
+                    raise RuntimeError(f"receipt {receipt_id}: {status} {body[:200]!r}")
+
+            return job
+
+        asyncio.run(_over_connections(base, [fetch(r) for r in pending], 8))
+        pending = still
+        if pending:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{len(pending)} pre-issued documents never anchored")
+            time.sleep(1.0)
+    return [wrapped[receipt_id] for receipt_id in receipt_ids]
+
+
+def _metric(base: str, name: str) -> float:
+    text = httpx.get(f"{base}/metrics", timeout=30).text
+    match = re.search(rf"^{re.escape(name)} ([0-9.e+]+)$", text, re.MULTILINE)
+    return float(match[1]) if match else 0.0
+
+
+def wait_anchored(base: str, documents: int, timeout: float = 900) -> float | None:
+    """Seconds until the node counts ``documents`` anchored since it started, or None."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if _metric(base, "docex_documents_anchored_total") >= documents:
+            return time.monotonic() - started
+        time.sleep(0.2)
+    return None
+
+
+# --- profiling ---------------------------------------------------------------------------
+
+
+def _py_spy() -> str | None:
+    beside = Path(sys.executable).parent / "py-spy"
+    return str(beside) if beside.exists() else shutil.which("py-spy")
+
+
+def start_profiler(pid: int, seconds: float, output: Path) -> subprocess.Popen[bytes] | None:
+    binary = _py_spy()
+    if binary is None:
+        return None
+    return subprocess.Popen(
+        [
+            binary,
+            "record",
+            "--pid",
+            str(pid),
+            "--subprocesses",
+            "--threads",
+            "--nonblocking",
+            "--rate",
+            str(PROFILE_RATE_HZ),
+            "--duration",
+            str(round(seconds)),
+            "--format",
+            "raw",
+            "--output",
+            str(output),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=(output.parent / "py-spy.log").open("ab"),
+    )
+
+
+# --- ceilings ------------------------------------------------------------------------------
+
+
+def server_ceiling(
+    workdir: Path,
+    bodies: IssueBodies,
+    verify_documents: list[bytes],
+    *,
+    issuers: int,
+    verifiers: int,
+    seconds: float,
+) -> dict[str, Any]:
+    """The same mixed clients against trivial endpoints on the node's server stack."""
+    port = find_free_port()
+    log = (workdir / "ceiling-server.log").open("ab")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bench.ceiling_server", str(port)],
+        cwd=REPO,
+        stdout=log,
+        stderr=log,
+        env={k: v for k, v in os.environ.items() if not k.startswith("DOCEX_")},
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            with contextlib.suppress(httpx.TransportError):
+                httpx.post(f"{base}/v1/verify", content=b"{}", timeout=5)
+                break
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise RuntimeError("the ceiling server did not start")
+            time.sleep(0.05)
+        cpu = _cpu_seconds(server.pid)
+        tally = asyncio.run(
+            mixed_load(
+                base,
+                "none",
+                bodies,
+                verify_documents,
+                issuers=issuers,
+                verifiers=verifiers,
+                seconds=seconds,
+            )
+        )
+        cpu = _cpu_seconds(server.pid) - cpu
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
+    return {
+        "what": "trivial endpoints (read + parse the JSON body, answer) on the same "
+        "FastAPI + uvicorn stack, one process, same clients and concurrency",
+        **tally_figures(tally),
+        "server_cpu_percent": round(100 * cpu / tally.seconds, 1),
+    }
+
+
+def chain_ceiling(rpc_url: str, transactions: int, timeout: float = 300) -> dict[str, Any]:
+    """Pre-signed transfers sent with ``eth_sendRawTransaction``, one keep-alive connection
+    per sending account (each sends its own nonces in order, so no gap can hold the
+    others back); transactions per second until the last one is mined."""
+    keys = dev_private_keys(CHAIN_CEILING_ACCOUNTS.stop)[CHAIN_CEILING_ACCOUNTS.start :]
+    accounts = [Account.from_key(key) for key in keys]
+    per_account = -(-transactions // len(accounts))
+    with httpx.Client(timeout=60) as client:
+
+        def rpc(method: str, params: list[Any]) -> Any:
+            answer = client.post(
+                rpc_url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
+            ).json()
+            if "error" in answer:
+                raise RuntimeError(f"{method}: {answer['error']}")
+            return answer["result"]
+
+        def nonce_of(account: Any, block: str) -> int:
+            return int(rpc("eth_getTransactionCount", [account.address, block]), 16)
+
+        chain_id = int(rpc("eth_chainId", []), 16)
+        gas_price = int(rpc("eth_gasPrice", []), 16) * 2
+        first_nonces = [nonce_of(account, "pending") for account in accounts]
+        bodies = [
+            [
+                json.dumps(
+                    {
+                        "jsonrpc": "2.0",
+                        "id": n,
+                        "method": "eth_sendRawTransaction",
+                        "params": [
+                            "0x"
+                            + account.sign_transaction(
+                                {
+                                    "to": "0x000000000000000000000000000000000000dEaD",
+                                    "value": 1,
+                                    "gas": 21_000,
+                                    "gasPrice": gas_price,
+                                    "nonce": first + n,
+                                    "chainId": chain_id,
+                                }
+                            )
+                            .raw_transaction.hex()
+                            .removeprefix("0x")
+                        ],
+                    }
+                ).encode()
+                for n in range(per_account)
+            ]
+            for account, first in zip(accounts, first_nonces, strict=True)
+        ]
+        errors: list[str] = []
+        host, port = rpc_url.removeprefix("http://").rsplit(":", 1)
+
+        async def sender(own: list[bytes]) -> None:
+            async with RawHttpConnection(host, int(port)) as connection:
+                for body in own:
+                    status, answer = await connection.request(
+                        "POST", "/", body, {"Content-Type": "application/json"}
+                    )
+                    if status != 200 or b'"error"' in answer:
+                        errors.append(answer[:200].decode(errors="replace"))
+
+        async def send_all() -> None:
+            await asyncio.gather(*(sender(own) for own in bodies))
+
+        started = time.perf_counter()
+        asyncio.run(send_all())
+        deadline = time.monotonic() + timeout
+        mined = 0
+        while time.monotonic() < deadline:
+            mined = sum(
+                nonce_of(account, "latest") - first
+                for account, first in zip(accounts, first_nonces, strict=True)
+            )
+            if mined >= per_account * len(accounts):
+                break
+            time.sleep(0.01)
+        elapsed = time.perf_counter() - started
+    return {
+        "what": "pre-signed transfers (eth_sendRawTransaction) to the same anvil, "
+        f"{len(accounts)} accounts each on its own keep-alive connection, until the last "
+        "is mined",
+        "transactions": per_account * len(accounts),
+        "mined": mined,
+        "errors": len(errors),
+        "first_errors": errors[:3],
+        "seconds": round(elapsed, 3),
+        "tx_per_s": round(mined / elapsed, 1),
+    }
+
+
+# --- the run -------------------------------------------------------------------------------
+
+
+def _ratio(node: float, ceiling: float) -> float | None:
+    return round(node / ceiling, 3) if ceiling else None
+
+
+def _mean_ceiling(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """The figures the ratios use, as the mean of two ceiling runs."""
+    return {
+        kind: {
+            figure: round((before[kind][figure] + after[kind][figure]) / 2, 2)
+            for figure in ("docs_per_s", "per_s", "p50_ms", "p95_ms", "p99_ms")
+            if figure in before[kind]
+        }
+        for kind in ("issue", "verify")
+    }
+
+
+def _isolated_best_cases() -> dict[str, Any]:
+    if not ISOLATED.exists():
+        return {"note": "bench/results/node.json not found"}
+    measured = json.loads(ISOLATED.read_text(encoding="utf-8"))
+    verify, issue = measured.get("verify", {}), measured.get("issue", {})
+    return {
+        "note": "ISOLATED BEST CASES from bench/results/node.json (bench.node): verify "
+        "posts one cached document over and over with nothing else running; issue sends "
+        "500 documents per request with nothing else running. Not the mixed figures.",
+        "verify_per_s": verify.get("per_s"),
+        "verify_p99_ms": verify.get("p99_ms"),
+        "issue_docs_per_s": issue.get("docs_per_s"),
+        "issue_docs_per_request": 500,
+        "issue_server_cpu_ms_per_doc": issue.get("server_cpu_ms_per_doc"),
+    }
+
+
+def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    load_before = os.getloadavg()
+    anvil = start_anvil(workdir / "anvil")
+    data_dir = workdir / "node"
+    try:
+        # 1. pre-issue and anchor the distinct documents verifiers will present
+        node, token = _start_node(
+            data_dir,
+            anvil.url,
+            _node_env(args.database_url, DOCEX_BATCH_SIZE="2000", DOCEX_BATCH_MAX_LATENCY_MS="200"),
+        )
+        try:
+            started = time.monotonic()
+            verify_documents = pre_issue(node.base, token, args.distinct)
+            pre_issue_seconds = time.monotonic() - started
+        finally:
+            node.interrupt()
+        random.Random(args.seed).shuffle(verify_documents)
+        print(f"pre-issued {len(verify_documents)} in {pre_issue_seconds:.0f} s", flush=True)
+
+        # 2. ceilings, the node stopped
+        expected_docs = round(args.seconds * args.expected_docs_per_s)
+        window_bodies = IssueBodies(args.seed, expected_docs, WINDOW_FIRST_NUMBER)
+
+        def measure_server_ceiling() -> dict[str, Any]:
+            return server_ceiling(
+                workdir,
+                IssueBodies(args.seed + 1, round(args.ceiling_seconds * 3_000), 1),
+                verify_documents,
+                issuers=args.issuers,
+                verifiers=args.verifiers,
+                seconds=args.ceiling_seconds,
+            )
+
+        server_before = measure_server_ceiling()
+        chain = chain_ceiling(anvil.url, args.chain_transactions)
+        print(
+            f"ceilings: server {server_before['verify']['per_s']} verify/s + "
+            f"{server_before['issue']['docs_per_s']} docs/s; chain {chain['tx_per_s']} tx/s",
+            flush=True,
+        )
+
+        # 3. the mixed window on a fresh node process
+        node, token = _start_node(data_dir, anvil.url, _node_env(args.database_url))
+        try:
+            profile_raw = workdir / "profile.txt"
+            profiler = start_profiler(node.pid, args.seconds, profile_raw)
+            node_cpu = _cpu_seconds(node.pid)
+            anvil_cpu = _cpu_seconds(anvil.pid or 0)
+            tally = asyncio.run(
+                mixed_load(
+                    node.base,
+                    token,
+                    window_bodies,
+                    verify_documents,
+                    issuers=args.issuers,
+                    verifiers=args.verifiers,
+                    seconds=args.seconds,
+                )
+            )
+            node_cpu = _cpu_seconds(node.pid) - node_cpu
+            anvil_cpu = _cpu_seconds(anvil.pid or 0) - anvil_cpu
+            profiler_cpu = 0.0
+            if profiler is not None:
+                profiler_cpu = _cpu_seconds(profiler.pid)
+                try:
+                    profiler.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    profiler.kill()
+                    profiler.wait()
+            drained = wait_anchored(node.base, tally.issue_documents)
+            accepted_by_node = _metric(node.base, "docex_documents_accepted_total")
+            batches = _metric(node.base, "docex_batch_size_documents_count")
+            batched = _metric(node.base, "docex_batch_size_documents_sum")
+        finally:
+            node.interrupt()
+        # the neighbours' load moves: the server ceiling again, after the window
+        server_after = measure_server_ceiling()
+    finally:
+        anvil.stop()
+
+    server = _mean_ceiling(server_before, server_after)
+    figures = tally_figures(tally)
+    issue, verify = figures["issue"], figures["verify"]
+    anchored_seconds = tally.seconds + (drained or 0.0)
+    issue_anchored_per_s = tally.issue_documents / anchored_seconds if drained is not None else 0
+    handled = tally.issue_documents + len(tally.verify_latency)
+    mean_batch = batched / batches if batches else 0.0
+    chain_docs_ceiling = chain["tx_per_s"] * mean_batch
+    targets = {
+        "issue_docs_per_s": {
+            "target": f">= {TARGET_ISSUE_DOCS_PER_S:.0f} docs/s, accepted and anchored end "
+            f"to end, at <= {TARGET_MAX_DOCS_PER_REQUEST} documents per request",
+            "measured": round(min(issue["docs_per_s"], issue_anchored_per_s), 1),
+            "met": min(issue["docs_per_s"], issue_anchored_per_s) >= TARGET_ISSUE_DOCS_PER_S,
+        },
+        "verify_per_s": {
+            "target": f">= {TARGET_VERIFY_PER_S:.0f}/s",
+            "measured": verify["per_s"],
+            "met": verify["per_s"] >= TARGET_VERIFY_PER_S,
+        },
+        "verify_p99_ms": {
+            "target": f"<= {TARGET_VERIFY_P99_MS:.0f} ms",
+            "measured": verify["p99_ms"],
+            "met": verify["p99_ms"] <= TARGET_VERIFY_P99_MS,
+        },
+    }
+    targets["together"] = {"met": all(t["met"] for t in targets.values())}
+    profile: dict[str, Any]
+    if profiler is None:
+        profile = {"note": "py-spy not installed (pip install py-spy): no profile this run"}
+    elif not profile_raw.exists():
+        profile = {"note": "py-spy wrote no profile: " + (workdir / "py-spy.log").read_text()}
+    else:
+        profile = {
+            "tool": "py-spy record --subprocesses --threads --nonblocking (every thread of "
+            "the node and its children; samples of running threads only)",
+            **summarise(profile_raw, PROFILE_RATE_HZ),
+        }
+    return {
+        "benchmark": "mixed load: issuing and verifying at the same time (issue 15)",
+        "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "quick": args.quick,
+        "database": "PostgreSQL (DOCEX_DATABASE_URL)" if args.database_url else "SQLite",
+        "cpus": os.cpu_count(),
+        "load_average_1min": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
+        # --- the headline figures -------------------------------------------------
+        "issue_docs_per_s": issue["docs_per_s"],
+        "issue_anchored_docs_per_s": round(issue_anchored_per_s, 1),
+        "docs_per_request": issue["docs_per_request"],
+        "docs_per_request_range": [1, TARGET_MAX_DOCS_PER_REQUEST],
+        "verify_per_s": verify["per_s"],
+        "verify_p99_ms": verify["p99_ms"],
+        "distinct_documents": len(verify_documents),
+        "node_cpu_ms_per_document": round(1000 * node_cpu / max(handled, 1), 3),
+        "ceiling_ratio": {
+            "issue_docs_per_s": _ratio(issue["docs_per_s"], server["issue"]["docs_per_s"]),
+            "verify_per_s": _ratio(verify["per_s"], server["verify"]["per_s"]),
+            "issue_p99_ms": _ratio(server["issue"]["p99_ms"], issue["p99_ms"]),
+            "verify_p99_ms": _ratio(server["verify"]["p99_ms"], verify["p99_ms"]),
+            "issue_anchored_docs_per_s_to_chain": _ratio(issue_anchored_per_s, chain_docs_ceiling),
+        },
+        "targets": targets,
+        # --- the details ------------------------------------------------------------
+        "setup": {
+            "node": "docex run --chain rpc (managed anvil started by the bench), default "
+            "batch settings, verification rate limit lifted, receiver off, a fresh process "
+            "after pre-issuing (caches cold; OS page cache not dropped)",
+            "issuers": args.issuers,
+            "verifiers": args.verifiers,
+            "seconds": args.seconds,
+            "pre_issue_seconds": round(pre_issue_seconds, 1),
+            "issue_bodies_built_in_window": window_bodies.built_in_window,
+        },
+        "window": figures,
+        "anchoring": {
+            "accepted_by_node": int(accepted_by_node),
+            "seconds_to_anchor_all_after_window": None if drained is None else round(drained, 1),
+            "batches": int(batches),
+            "mean_documents_per_batch": round(mean_batch, 1),
+        },
+        "cpu": {
+            "source": "/proc/<pid>/stat of each process tree (user + system), over the window",
+            "node_cpu_percent": round(100 * node_cpu / tally.seconds, 1),
+            "node_cpu_ms_per_document": round(1000 * node_cpu / max(handled, 1), 3),
+            "node_cpu_ms_per_document_means": "node CPU over the window divided by documents "
+            "issued plus documents verified in it",
+            "generator_cpu_percent": figures["generator_cpu_percent"],
+            "generator": "this process: raw asyncio HTTP/1.1 keep-alive connections, issue "
+            "bodies serialised before the window",
+            "anvil_cpu_percent": round(100 * anvil_cpu / tally.seconds, 1),
+            "profiler_cpu_percent": round(100 * profiler_cpu / tally.seconds, 1),
+        },
+        "ceilings": {
+            "server": {
+                "what": server_before["what"],
+                "means": "the mean of the runs before and after the node's window",
+                **server,
+                "before": server_before,
+                "after": server_after,
+            },
+            "chain": {
+                **chain,
+                "docs_per_s_at_node_batch_size": round(chain_docs_ceiling, 1),
+            },
+            "ratio_means": "node figure / ceiling figure for rates; ceiling / node for "
+            "latencies (1.0 = as fast as the ceiling either way)",
+        },
+        "profile": profile,
+        "isolated_best_cases": _isolated_best_cases(),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.mixed_load")
+    parser.add_argument("--quick", action="store_true", help="short window, fewer documents")
+    parser.add_argument("--seconds", type=float, default=None, help="measured window (60)")
+    parser.add_argument("--distinct", type=int, default=None, help="pre-issued documents")
+    parser.add_argument("--issuers", type=int, default=16)
+    parser.add_argument("--verifiers", type=int, default=32)
+    parser.add_argument("--ceiling-seconds", type=float, default=None)
+    parser.add_argument("--chain-transactions", type=int, default=None)
+    parser.add_argument("--expected-docs-per-s", type=float, default=1_500.0)
+    parser.add_argument("--seed", type=int, default=15)
+    parser.add_argument(
+        "--database-url", default=None, help="PostgreSQL for the node (DOCEX_DATABASE_URL)"
+    )
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    # a `kill` (SIGTERM) unwinds like Ctrl-C: the node and anvil are stopped by their PIDs
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    args.seconds = args.seconds or (10.0 if args.quick else 60.0)
+    args.distinct = args.distinct or (2_000 if args.quick else 20_000)
+    args.ceiling_seconds = args.ceiling_seconds or (5.0 if args.quick else 20.0)
+    # few: every transfer is a block that the managed anvil re-dumps to its state file
+    # each second, and thousands of them slowed that anvil until it stopped mining
+    args.chain_transactions = args.chain_transactions or (400 if args.quick else 800)
+    if not args.quick and args.distinct < MIN_DISTINCT:
+        parser.error(f"--distinct must be at least {MIN_DISTINCT:,} (or use --quick)")
+    with tempfile.TemporaryDirectory(prefix="docex-bench-mixed-") as temporary:
+        result = run(args, Path(temporary))
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    window = result["window"]
+    print(
+        f"mixed load ({result['database']}, {window['seconds']} s): issue "
+        f"{result['issue_docs_per_s']} docs/s at {result['docs_per_request']} docs/request "
+        f"(anchored end to end {result['issue_anchored_docs_per_s']}/s, p99 "
+        f"{window['issue']['p99_ms']} ms), verify {result['verify_per_s']}/s p99 "
+        f"{result['verify_p99_ms']} ms over {result['distinct_documents']} distinct documents; "
+        f"node CPU {result['node_cpu_ms_per_document']} ms/document; generator CPU "
+        f"{window['generator_cpu_percent']} %; ceiling ratios {result['ceiling_ratio']}; "
+        f"targets together {'met' if result['targets']['together']['met'] else 'not met'}"
+    )
+    failed = (
+        window["issue"]["errors"]
+        or window["verify"]["errors"]
+        or window["verify"]["not_valid"]
+        or result["anchoring"]["seconds_to_anchor_all_after_window"] is None
+    )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -6,9 +6,7 @@
 - ``serve``: runs an ASGI app with uvicorn on a free 127.0.0.1 port in a thread;
 - ``kubo``: a real Kubo daemon (bin/ipfs from `make engines`) on 127.0.0.1, closed to the
   world (a private swarm of its own, no peers), stopped by PID after the test;
-- ``kubo_swarm``: ``kubo_swarm(hosts)`` starts one Kubo per address (127.0.0.40 and up:
-  not the 127.0.0.2-5 of `docex network`'s tests) in one private swarm, each peered
-  with the others and connected; each audited closed and stopped by PID after the test.
+(``kubo_swarm``, real Kubo peers in one private swarm, is suite-wide: tests/conftest.py.)
 """
 
 from __future__ import annotations
@@ -43,7 +41,6 @@ REFERENCE_SCRIPT = REPO / "tests" / "reference" / "unixfs_reference.mjs"
 Reference = Callable[..., dict[str, Any]]
 MakeFile = Callable[[int, int], Path]
 Serve = Callable[[Any], str]
-KuboSwarm = Callable[..., list[KuboNode]]
 
 
 @pytest.fixture(scope="session")
@@ -127,49 +124,5 @@ def kubo(tmp_path: Path) -> Iterator[KuboNode]:
         assert audit_kubo_node(daemon, consortium_networks([host])) == []
     finally:
         daemon.stop()
-        pids.stop_all()
-        assert pids.entries() == []
-
-
-@pytest.fixture
-def kubo_swarm(tmp_path: Path) -> Iterator[KuboSwarm]:
-    pids = PidFile(tmp_path / "swarm.pids.json")
-    started: list[KuboNode] = []
-    allowed: list[IPv4Address] = []
-
-    def start(hosts: list[str], *, secret: bytes | None = None) -> list[KuboNode]:
-        secret = secret or new_swarm_secret()
-        nodes = []
-        for host in hosts:
-            address = IPv4Address(host)
-            kubo = KuboNode(
-                engine_binary("kubo"),
-                tmp_path / f"kubo-{host}",
-                host=address,
-                swarm_port=find_free_port(host),
-                api_port=find_free_port(host),
-                swarm_secret=secret,
-                pid_file=pids,
-                name=f"kubo-{host}",
-            )
-            kubo.init()
-            nodes.append(kubo)
-            allowed.append(address)
-        for kubo in nodes:
-            kubo.configure([other.as_peer() for other in nodes if other is not kubo])
-        started.extend(nodes)
-        for kubo in nodes:
-            kubo.start()
-        for kubo in nodes[1:]:
-            nodes[0].connect(kubo.as_peer())
-        return nodes
-
-    try:
-        yield start
-        networks = consortium_networks(allowed)
-        assert [v for kubo in started for v in audit_kubo_node(kubo, networks)] == []
-    finally:
-        for kubo in started:
-            kubo.stop()
         pids.stop_all()
         assert pids.entries() == []

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -19,7 +20,10 @@ from adapters.content.verified_dag import FetchLimits
 from adapters.errors import PeerFetchFailed
 from node.network import KuboNode, NetworkError
 
-from .conftest import KuboSwarm, Serve
+from .conftest import Serve
+
+if TYPE_CHECKING:
+    from conftest import KuboSwarm  # tests/conftest.py
 
 pytestmark = pytest.mark.integration
 

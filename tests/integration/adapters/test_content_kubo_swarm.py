@@ -20,10 +20,10 @@ from adapters.content.verified_dag import FetchLimits
 from adapters.errors import PeerFetchFailed
 from node.network import KuboNode, NetworkError
 
-from .conftest import Serve
-
 if TYPE_CHECKING:
     from conftest import KuboSwarm  # tests/conftest.py
+
+    from ..conftest import Serve
 
 pytestmark = pytest.mark.integration
 

@@ -127,7 +127,7 @@ def test_a_filed_document_keeps_where_its_content_came_from_and_each_fallback(
     filed = inbox.document(document.target_hash)
     assert filed == document
     assert filed is not None
-    assert [fallback.to_json() for fallback in filed.fallbacks][0] == {
+    assert filed.fallbacks[0].to_json() == {
         "source": "bitswap via 127.0.0.41:5001",
         "reason": "not-in-swarm",
         "detail": "deadline",

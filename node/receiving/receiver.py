@@ -123,7 +123,8 @@ class _Source:
 
 @dataclass(frozen=True, slots=True)
 class _Content:
-    bytes: bytes
+    cid: Cid
+    content: bytes
     #: the DAG fetched and verified, to store once the document checks (None: held)
     fetched: FetchedDag | None
     source: str
@@ -364,20 +365,19 @@ class Receiver:
             raise _Refused("invalid-cid", str(error)) from None
         sources = self._sources(issuer_country, entry.addressees)
         if self.store.has(cid):
-            return _Content(self.store.get(cid), None, OWN_STORE, (), sources)
+            return _Content(cid, self.store.get(cid), None, OWN_STORE, (), sources)
         try:
             fetched, source, fallbacks = self._fetch(cid, sources, due)
         except _Unfetched as unfetched:
             # peers down, or bad blocks (reported): the next attempt may get it whole
             raise _RetryLater(f"{entry.cid}: {unfetched}") from None
         try:
-            return _Content(fetched.content(), fetched, source, fallbacks, sources)
+            return _Content(cid, fetched.content(), fetched, source, fallbacks, sources)
         except DocexError as error:  # verified blocks that are not a UnixFS file
             raise _Refused("not-a-wrapped-document", str(error)) from None
 
     def _receive_document(self, issuer_country: str, due: DueBatch, entry: ManifestEntry) -> None:
         content = self._content(issuer_country, due, entry)
-        root = content.fetched.root if content.fetched is not None else Cid.parse(entry.cid or "")
 
         def keep() -> None:
             # stored only once it verified: a hostile peer's content never lands in the
@@ -385,9 +385,9 @@ class Receiver:
             # Kubo fetched over bitswap is held, not pinned, until here)
             if content.fetched is not None:
                 self.store.put_blocks(content.fetched.blocks)
-            self.store.pin(root)
+            self.store.pin(content.cid)
 
-        self._check_and_file(due, entry, content.bytes, keep, content)
+        self._check_and_file(due, entry, content.content, keep, content)
 
     def _mirror_attachments(
         self, sources: Sequence[_Source], due: DueBatch, wrapped: WrappedDocument

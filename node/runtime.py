@@ -15,7 +15,7 @@ from pathlib import Path
 
 from eth_account.signers.local import LocalAccount
 
-from adapters import ContentStore, EmbeddedContentStore, KuboContentStore
+from adapters import ContentStore, DagStore, EmbeddedContentStore, FetchLimits, KuboContentStore
 from certificates.encryption_keys import encryption_private_key
 from certificates.keystore import decrypt_keystore
 from ledger import (
@@ -54,7 +54,7 @@ from node.issuing.batcher import Batcher
 from node.issuing.outbox import Outbox
 from node.observability.metrics import NodeMetrics
 from node.receiving.inbox import Inbox
-from node.receiving.receiver import Receiver
+from node.receiving.receiver import Receiver, SwarmFetch
 from node.services import NodeServices
 from node.settings import NodeSettings
 from node.verification.attachments import AttachmentReader
@@ -168,7 +168,7 @@ class NodeRuntime:
             confirmations=settings.confirmations,
             logs_page_blocks=settings.logs_page_blocks,
         )
-        store, gateway_store = self._open_store()
+        store, gateway_store, _swarm = self._open_store()
         self.services = build_services(settings, ledger, store, gateway_store)
         return self.services
 
@@ -210,7 +210,7 @@ class NodeRuntime:
             on_send=_crash_hook(settings),
         )
         ledger.manager.resume()
-        store, gateway_store = self._open_store()
+        store, gateway_store, swarm = self._open_store()
         self.services = build_services(settings, ledger, store, gateway_store)
         if settings.receive:
             member_key = read_member_key(settings)
@@ -219,13 +219,16 @@ class NodeRuntime:
                 self.services.inbox,
                 ledger,
                 self.services.verifier,
-                # received content is kept in the embedded store (or beside a Kubo one)
-                gateway_store or EmbeddedContentStore(settings.data_dir / "received"),
+                # received content is kept (pinned) in the store the gateway serves
+                gateway_store,
                 settings.peer_gateways,
                 read_member_keyring(settings),
                 signer=None
                 if member_key is None
                 else MemberRequestSigner(member_key, ledger.request_domain),
+                # a Kubo-backed node asks its own peer first: bitswap in the swarm
+                swarm=swarm,
+                swarm_limits=FetchLimits(deadline_seconds=settings.bitswap_timeout_ms / 1000),
                 max_backoff=settings.receive_max_backoff_ms / 1000,
             )
         return self.services
@@ -326,20 +329,24 @@ class NodeRuntime:
         self._chain = chain
         return chain
 
-    def _open_store(self) -> tuple[ContentStore, EmbeddedContentStore | None]:
+    def _open_store(self) -> tuple[ContentStore, DagStore, SwarmFetch | None]:
+        """The node's store; the one its gateway serves and its receiver fills (the
+        same: embedded, or the member's Kubo); and, for Kubo, the peer that fetches from
+        the consortium's swarm (bitswap)."""
         settings = self.settings
         if settings.content_store is StoreKind.KUBO:
             assert settings.kubo_url is not None
-            return KuboContentStore(settings.kubo_url), None
+            kubo = KuboContentStore(settings.kubo_url)
+            return kubo, kubo, kubo
         embedded = EmbeddedContentStore(settings.content_dir)
-        return embedded, embedded
+        return embedded, embedded, None
 
 
 def build_services(
     settings: NodeSettings,
     ledger: LedgerLink,
     store: ContentStore,
-    gateway_store: EmbeddedContentStore | None,
+    gateway_store: DagStore | None,
 ) -> NodeServices:
     """The services over already-open components (the runtime's and the tests' way in):
     every use case is built here, once, from the parts it needs."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from adapters import ContentStore, EmbeddedContentStore
+from adapters import ContentStore, DagStore
 from node.access.member_requests import MemberRequestVerifier
 from node.access.rate_limit import TokenBuckets
 from node.access.users import UserStore
@@ -40,8 +40,9 @@ class NodeServices:
     users: UserStore
     outbox: Outbox
     store: ContentStore
-    #: the store served at /ipfs/{cid} (the embedded store; a Kubo node serves its own)
-    gateway_store: EmbeddedContentStore | None
+    #: the store served at /ipfs/{cid} and filled by the receiver: the embedded store,
+    #: or the member's Kubo (read offline: serving never fetches from the swarm)
+    gateway_store: DagStore | None
     verifier: Verifier
     metrics: NodeMetrics
     verify_limiter: TokenBuckets

@@ -108,6 +108,9 @@ class NodeSettings(BaseSettings):
     )
     receive_poll_ms: int = Field(default=500, ge=10)
     receive_max_backoff_ms: int = Field(default=30_000, ge=10)
+    #: with content_store = kubo, how long the receiver lets its Kubo look for a document
+    #: among the consortium's peers (bitswap) before it asks the members' gateways
+    bitswap_timeout_ms: int = Field(default=10_000, ge=1_000)
 
     # --- who may read stored content (ADR 0023) ----------------------------------------
     #: how far a member request's signed time may be from this node's clock, either way

@@ -6,13 +6,26 @@ workers, except that the tests of a module using a module- or session-scoped fix
 consortium of nodes, a node with a corpus, a browser) form one group and run on one
 worker, so that fixture is built once. Every test takes its own free ports
 (``find_free_port``) and temporary directories: none shares a port or a file with another.
+
+Suite-wide fixture: ``kubo_swarm(hosts)`` starts one real Kubo (bin/ipfs, `make engines`)
+per address in one private swarm, each peered with the others and connected (127.0.0.40
+and up: not the 127.0.0.2-5 of `docex network`'s tests); after the test each is audited
+closed and stopped by PID.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from ipaddress import IPv4Address
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from node.network import KuboNode
+
+KuboSwarm = Callable[..., "list[KuboNode]"]
 
 _HERE = Path(__file__).parent
 _SHARED_SCOPES = ("module", "session", "package")
@@ -61,3 +74,57 @@ def _uses_a_shared_fixture(item: pytest.Item) -> bool:
         if name not in _CHEAP
         for definition in definitions
     )
+
+
+@pytest.fixture
+def kubo_swarm(tmp_path: Path) -> Iterator[KuboSwarm]:
+    from ledger.chains import find_free_port
+    from node.network import (
+        KuboNode,
+        PidFile,
+        audit_kubo_node,
+        consortium_networks,
+        engine_binary,
+        new_swarm_secret,
+    )
+
+    pids = PidFile(tmp_path / "swarm.pids.json")
+    started: list[KuboNode] = []
+    allowed: list[IPv4Address] = []
+
+    def start(hosts: list[str], *, secret: bytes | None = None) -> list[KuboNode]:
+        secret = secret or new_swarm_secret()
+        nodes = []
+        for host in hosts:
+            address = IPv4Address(host)
+            kubo = KuboNode(
+                engine_binary("kubo"),
+                tmp_path / f"kubo-{host}",
+                host=address,
+                swarm_port=find_free_port(host),
+                api_port=find_free_port(host),
+                swarm_secret=secret,
+                pid_file=pids,
+                name=f"kubo-{host}",
+            )
+            kubo.init()
+            nodes.append(kubo)
+            allowed.append(address)
+        for kubo in nodes:
+            kubo.configure([other.as_peer() for other in nodes if other is not kubo])
+        started.extend(nodes)
+        for kubo in nodes:
+            kubo.start()
+        for kubo in nodes[1:]:
+            nodes[0].connect(kubo.as_peer())
+        return nodes
+
+    try:
+        yield start
+        networks = consortium_networks(allowed)
+        assert [v for kubo in started for v in audit_kubo_node(kubo, networks)] == []
+    finally:
+        for kubo in started:
+            kubo.stop()
+        pids.stop_all()
+        assert pids.entries() == []

@@ -17,15 +17,16 @@ if TYPE_CHECKING:
     from adapters.content.car import CarReader, write_car
     from adapters.content.cid import DAG_PB, RAW, Cid
     from adapters.content.embedded import EmbeddedContentStore
-    from adapters.content.gateway_fetcher import FetchedDag, FetchLimits, GatewayFetcher
+    from adapters.content.gateway_fetcher import GatewayFetcher
     from adapters.content.kubo import KuboContentStore, KuboVersion
-    from adapters.content.store import ContentStat, ContentStore
+    from adapters.content.store import ContentStat, ContentStore, DagStore
     from adapters.content.unixfs_importer import (
         ImportedFile,
         ImportLayout,
         import_bytes,
         import_stream,
     )
+    from adapters.content.verified_dag import FetchedDag, FetchLimits
 
 #: public name -> the module that defines it
 _HOMES = {
@@ -35,13 +36,14 @@ _HOMES = {
     "RAW": "cid",
     "Cid": "cid",
     "EmbeddedContentStore": "embedded",
-    "FetchedDag": "gateway_fetcher",
-    "FetchLimits": "gateway_fetcher",
+    "FetchedDag": "verified_dag",
+    "FetchLimits": "verified_dag",
     "GatewayFetcher": "gateway_fetcher",
     "KuboContentStore": "kubo",
     "KuboVersion": "kubo",
     "ContentStat": "store",
     "ContentStore": "store",
+    "DagStore": "store",
     "ImportedFile": "unixfs_importer",
     "ImportLayout": "unixfs_importer",
     "import_bytes": "unixfs_importer",
@@ -65,6 +67,7 @@ __all__ = [
     "Cid",
     "ContentStat",
     "ContentStore",
+    "DagStore",
     "EmbeddedContentStore",
     "FetchLimits",
     "FetchedDag",

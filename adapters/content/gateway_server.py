@@ -1,4 +1,4 @@
-"""The IPFS trustless gateway (``GET``/``HEAD /ipfs/{cid}``) over an embedded store.
+"""The IPFS trustless gateway (``GET``/``HEAD /ipfs/{cid}``) over a DagStore (embedded, Kubo).
 
 Only verifiable responses are served: a raw block (``?format=raw`` or
 ``Accept: application/vnd.ipld.raw``) or a CARv1 of the DAG (``?format=car`` or
@@ -19,8 +19,8 @@ from starlette.routing import Route, Router
 
 from adapters.content.car import car_stream
 from adapters.content.cid import Cid
-from adapters.content.embedded import EmbeddedContentStore
 from adapters.content.gateway_media import CAR_CONTENT_TYPE, CAR_MEDIA_TYPE, RAW_MEDIA_TYPE
+from adapters.content.store import DagStore
 from adapters.errors import InvalidCid
 
 _IMMUTABLE: Final = "public, max-age=29030400, immutable"
@@ -44,12 +44,12 @@ def _problem(status: int, message: str) -> Response:
     return PlainTextResponse(message, status_code=status, headers={"Cache-Control": "no-store"})
 
 
-def gateway_router(store: EmbeddedContentStore) -> Router:
+def gateway_router(store: DagStore) -> Router:
     """An ASGI router serving ``store``'s content as a trustless gateway, to anyone."""
     return Router(routes=[Route("/ipfs/{cid}", gateway_endpoint(store), methods=["GET", "HEAD"])])
 
 
-def gateway_endpoint(store: EmbeddedContentStore) -> Callable[[Request], Response]:
+def gateway_endpoint(store: DagStore) -> Callable[[Request], Response]:
     """The handler of ``GET``/``HEAD /ipfs/{cid}`` over ``store``, for a server that
     decides first who may read (a docex node: ADR 0023)."""
 
@@ -92,7 +92,7 @@ def _common_headers(cid: Cid, etag: str, filename: str, content_type: str) -> di
     }
 
 
-def _raw_response(store: EmbeddedContentStore, cid: Cid, request: Request) -> Response:
+def _raw_response(store: DagStore, cid: Cid, request: Request) -> Response:
     if not store.has_block(cid):
         return _problem(404, f"{cid} is not held here")
     etag = f'"{cid}.raw"'
@@ -106,7 +106,7 @@ def _raw_response(store: EmbeddedContentStore, cid: Cid, request: Request) -> Re
     return Response(block, status_code=200, headers=headers)
 
 
-def _car_response(store: EmbeddedContentStore, cid: Cid, scope: str, request: Request) -> Response:
+def _car_response(store: DagStore, cid: Cid, scope: str, request: Request) -> Response:
     # Checked before the status line: a CAR cannot report a missing block mid-stream.
     if scope == "block":
         if not store.has_block(cid):

@@ -10,19 +10,30 @@ CID docex computes; the CID is computed locally as well and a different answer f
 the daemon is an error. ``cat`` answers are verified by re-importing the bytes: the
 result must be the requested CID (so content added with non-default parameters is
 refused rather than trusted).
+
+Beyond the ContentStore, a :class:`~adapters.content.store.DagStore`: single blocks
+and whole DAGs read *offline* (``block/stat``, ``block/get``, ``dag/export`` with
+``offline``: what the node's trustless gateway serves never triggers a network fetch),
+blocks written with ``dag/import``; and :meth:`KuboContentStore.fetch_dag`, the one
+call that does reach the network: the DAG under a CID fetched through the daemon's
+peers (bitswap in the consortium's private swarm), every block verified here as well.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import math
 import tempfile
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO, BinaryIO, Final
 
 import httpx
 
+from adapters.content.blockstore import MAX_BLOCK_SIZE
+from adapters.content.car import CarReader, write_car
 from adapters.content.cid import RAW, Cid
 from adapters.content.store import ContentStat
 from adapters.content.unixfs_importer import (
@@ -32,6 +43,14 @@ from adapters.content.unixfs_importer import (
     import_stream,
     rechunk,
 )
+from adapters.content.verified_dag import (
+    BodyReader,
+    DagRejected,
+    DagVerifier,
+    FetchedDag,
+    FetchLimits,
+    read_car_into,
+)
 from adapters.errors import (
     ContentError,
     ContentNotFound,
@@ -40,11 +59,16 @@ from adapters.errors import (
     ContentVerificationFailed,
     InvalidCid,
     KuboError,
+    PeerFetchFailed,
+    PeerRejection,
 )
 
 _SPOOL_IN_MEMORY: Final = 8 * 1024 * 1024
 _NOT_FOUND_MARKERS: Final = ("not found", "could not find", "no link named")
 _NOT_PINNED_MARKERS: Final = ("not pinned",)
+#: what Kubo answers when its ``timeout`` ran out before its peers delivered
+_DEADLINE_MARKERS: Final = ("context deadline exceeded",)
+_OFFLINE: Final = {"offline": "true"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,16 +248,114 @@ class KuboContentStore:
             golang=str(body.get("Golang", "")),
         )
 
-    def _cat_into(self, cid: Cid, spool: IO[bytes]) -> None:
-        request = self._client.build_request("POST", "cat", params={"arg": str(cid)})
+    # -- DagStore: blocks read offline, written by dag/import ----------------------
+
+    def has_block(self, cid: Cid) -> bool:
+        try:
+            self._json("block/stat", {"arg": str(cid), **_OFFLINE})
+        except ContentNotFound:
+            return False
+        return True
+
+    def get_block(self, cid: Cid) -> bytes:
+        """One block held by the daemon (never fetched from its peers), checked here."""
+        block = self._post("block/get", {"arg": str(cid), **_OFFLINE}).content
+        if len(block) > MAX_BLOCK_SIZE or not cid.matches(block):
+            raise ContentVerificationFailed(f"Kubo returned a block that is not {cid}")
+        return block
+
+    def dag_blocks(self, root: Cid) -> Iterator[tuple[Cid, bytes]]:
+        """The DAG under ``root`` as the daemon holds it (``dag export``, offline), each
+        block checked against its CID as it is read."""
+        response = self._open("dag/export", {"arg": str(root), **_OFFLINE})
+        return _car_blocks(response, self.max_content_bytes)
+
+    def put_blocks(self, blocks: Iterable[tuple[Cid, bytes]]) -> int:
+        """Write blocks (verified by the caller) with ``dag import``, unpinned: the
+        caller pins the root it means to keep."""
+        held = list(blocks)
+        if not held:
+            return 0
+        spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115
+        with spool:
+            write_car([held[0][0]], held, spool)  # type: ignore[arg-type]
+            spool.seek(0)
+            self._post(
+                "dag/import",
+                {"pin-roots": "false", "stats": "true"},
+                files={"file": ("blocks.car", spool)},
+            )
+        return len(held)
+
+    # -- the network: bitswap among the daemon's peers ------------------------------
+
+    @property
+    def source_name(self) -> str:
+        """How a fetch through this daemon is named in logs and records."""
+        return f"bitswap via {self._client.base_url.host}:{self._client.base_url.port}"
+
+    def fetch_dag(self, cid: Cid, *, limits: FetchLimits | None = None) -> FetchedDag:
+        """The DAG under ``cid`` fetched through the daemon's peers (bitswap), every
+        block verified here, parents first, as a gateway peer's would be. Kubo keeps the
+        blocks (unpinned); :class:`PeerFetchFailed` when its peers do not deliver within
+        ``limits.deadline_seconds`` (reason ``not-in-swarm``) or deliver something else."""
+        limits = limits or FetchLimits()
+        verifier = DagVerifier(cid, limits)
+        params = {"arg": str(cid), "timeout": f"{max(1, math.ceil(limits.deadline_seconds))}s"}
+        try:
+            response = self._open(
+                "dag/export", params, timeout=httpx.Timeout(limits.deadline_seconds + 5)
+            )
+        except KuboError as error:
+            reason = (
+                "not-in-swarm"
+                if any(marker in error.message for marker in _DEADLINE_MARKERS)
+                else "unreachable"
+            )
+            raise self._fetch_failed(cid, reason, error.message) from None
+        except ContentNotFound as error:
+            raise self._fetch_failed(cid, "not-in-swarm", error.message) from None
+        deadline = time.monotonic() + limits.deadline_seconds + 5
+        body = BodyReader(response.iter_bytes(), limits.max_content_bytes, deadline, time.monotonic)
+        try:
+            read_car_into(verifier, body.read)
+            return verifier.result(self.source_name)
+        except DagRejected as rejected:
+            raise self._fetch_failed(cid, rejected.reason, rejected.detail) from None
+        except httpx.TimeoutException as error:
+            raise self._fetch_failed(cid, "timeout", type(error).__name__) from None
+        except httpx.HTTPError as error:
+            raise self._fetch_failed(cid, "unreachable", f"{type(error).__name__}") from None
+        finally:
+            response.close()
+
+    def _fetch_failed(self, cid: Cid, reason: str, detail: str) -> PeerFetchFailed:
+        rejection = PeerRejection(self.source_name, reason, detail)
+        return PeerFetchFailed(f"{self.source_name} did not deliver {cid}", rejections=(rejection,))
+
+    def _open(
+        self, command: str, params: Mapping[str, str], *, timeout: httpx.Timeout | None = None
+    ) -> httpx.Response:
+        """A streamed answer to ``command``; its status checked before a byte is read."""
+        request = self._client.build_request(
+            "POST",
+            command,
+            params=params,
+            timeout=timeout if timeout is not None else self._client.timeout,
+        )
         try:
             response = self._client.send(request, stream=True)
         except httpx.HTTPError as error:
-            raise KuboError(f"Kubo RPC cat failed: {type(error).__name__}: {error}") from None
+            raise KuboError(f"Kubo RPC {command} failed: {type(error).__name__}: {error}") from None
+        if response.status_code != 200:
+            response.read()
+            response.close()
+            raise _rpc_error(command, response)
+        return response
+
+    def _cat_into(self, cid: Cid, spool: IO[bytes]) -> None:
+        response = self._open("cat", {"arg": str(cid)})
         try:
-            if response.status_code != 200:
-                response.read()
-                raise _rpc_error("cat", response)
             received = 0
             for piece in response.iter_bytes():
                 received += len(piece)
@@ -258,6 +380,17 @@ def _rpc_error(command: str, response: httpx.Response) -> ContentError:
     if any(marker in message.lower() for marker in _NOT_FOUND_MARKERS):
         return ContentNotFound(text)
     return KuboError(text)
+
+
+def _car_blocks(response: httpx.Response, limit: int) -> Iterator[tuple[Cid, bytes]]:
+    try:
+        body = BodyReader(response.iter_bytes(), limit, math.inf, time.monotonic)
+        try:
+            yield from CarReader(body.read).blocks()
+        except DagRejected as rejected:  # BodyReader's only reason with no deadline
+            raise ContentTooLarge(rejected.detail) from None
+    finally:
+        response.close()
 
 
 def _string_list(value: object) -> list[str]:

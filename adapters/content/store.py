@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
@@ -51,4 +51,23 @@ class ContentStore(Protocol):
     def check_ready(self) -> None:
         """Raise :class:`~adapters.errors.ContentStoreUnavailable` unless the store can
         be used now; cheap whatever the store holds (a readiness probe)."""
+        ...
+
+
+class DagStore(ContentStore, Protocol):
+    """A content store that also reads and writes single blocks, each verified against
+    its CID: what the trustless gateway serves (``/ipfs/{cid}``) and what the receiver
+    fills with a DAG it fetched and verified. The embedded store and Kubo are both."""
+
+    def has_block(self, cid: Cid) -> bool: ...
+
+    def get_block(self, cid: Cid) -> bytes: ...
+
+    def dag_blocks(self, root: Cid) -> Iterator[tuple[Cid, bytes]]:
+        """Every block of the DAG under ``root``, depth-first, each once (a CAR's order);
+        only for a DAG held whole (:meth:`has`)."""
+        ...
+
+    def put_blocks(self, blocks: Iterable[tuple[Cid, bytes]]) -> int:
+        """Store blocks already verified against their CIDs; the number written."""
         ...

@@ -140,6 +140,10 @@ class InboxRow(NodeBase):
     #: the verdict at reception: {"valid": bool, "checks": [...]}
     verdict_json: Mapped[str] = mapped_column(Text)
     valid: Mapped[bool]
+    #: the source that delivered the content: "bitswap via ..." or "gateway XX <url>"
+    received_from: Mapped[str | None] = mapped_column(String(300), default=None)
+    #: the sources tried before it, each {"source", "reason", "detail"} (JSON list)
+    fallbacks_json: Mapped[str | None] = mapped_column(Text, default=None)
 
 
 class ReceivingBatchRow(NodeBase):

@@ -10,6 +10,7 @@ models are :mod:`node.db.tables`' (``InboxRow`` re-exported for its direct reade
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -41,6 +42,31 @@ class ReceivedDocument:
     wrapped_json: bytes
     verdict_json: str
     valid: bool
+    #: the source that delivered the content (None: received before this was recorded)
+    received_from: str | None = None
+    #: the sources tried before it, and why each failed
+    fallbacks: tuple[ContentFallback, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ContentFallback:
+    """A content source the receiver tried and left for the next one."""
+
+    source: str
+    reason: str
+    detail: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"source": self.source, "reason": self.reason, "detail": self.detail}
+
+
+def _fallbacks(text: str | None) -> tuple[ContentFallback, ...]:
+    if not text:
+        return ()
+    return tuple(
+        ContentFallback(str(item["source"]), str(item["reason"]), str(item["detail"]))
+        for item in json.loads(text)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +103,8 @@ def _received(row: InboxRow) -> ReceivedDocument:
         wrapped_json=row.wrapped_json,
         verdict_json=row.verdict_json,
         valid=row.valid,
+        received_from=row.received_from,
+        fallbacks=_fallbacks(row.fallbacks_json),
     )
 
 
@@ -191,6 +219,12 @@ class Inbox:
                         wrapped_json=document.wrapped_json,
                         verdict_json=document.verdict_json,
                         valid=document.valid,
+                        received_from=document.received_from,
+                        fallbacks_json=json.dumps(
+                            [fallback.to_json() for fallback in document.fallbacks]
+                        )
+                        if document.fallbacks
+                        else None,
                     )
                 )
             session.commit()

@@ -6,12 +6,17 @@ For each batch the index shows addressed to this country (ADR 0041):
 1. read the issuer node's batch manifest (``GET /v1/batches/0x<root>/manifest`` at the
    peer gateway URL of the issuer's country) and check that its target hashes build the
    anchored root;
-2. for each document addressed to us: fetch its CID through the trustless gateway
-   (``adapters.GatewayFetcher``, every block verified), open it with this member's key
-   if it is sealed, check it is the listed target hash of this root, and verify it
-   (offline checks and the on-chain ones, from the index);
-3. file it in the inbox only if it is authentic (integrity, signature, issuance and
-   issuer valid); anything else is reported against the peer and never filed.
+2. for each document addressed to us: fetch its CID, every block verified against it,
+   from the first source that delivers: the node's own Kubo (bitswap among the
+   consortium's peers, when the node is Kubo-backed), then the trustless gateway
+   (``adapters.GatewayFetcher``) of every member that holds the document: its issuer,
+   then its other addressees. Each source left for the next is logged with its reason
+   and recorded with the document (``receivedFrom``, ``fallbacks``);
+3. open it with this member's key if it is sealed, check it is the listed target hash of
+   this root, and verify it (offline checks and the on-chain ones, from the index);
+4. file it in the inbox, and pin its content, only if it is authentic (integrity,
+   signature, issuance and issuer valid); anything else is reported against the peer
+   and never filed.
 
 A peer that is down (unreachable, timeout, 5xx, manifest not there yet) is retried with
 exponential backoff, per batch; nothing is lost across restarts (the schedule lives in
@@ -24,9 +29,9 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Protocol
 
 import httpx
 from sqlalchemy import select
@@ -34,8 +39,9 @@ from sqlalchemy.orm import Session
 
 from adapters import (
     Cid,
-    EmbeddedContentStore,
+    DagStore,
     FetchedDag,
+    FetchLimits,
     GatewayFetcher,
     InvalidCid,
     PeerFetchFailed,
@@ -50,7 +56,7 @@ from ledger.index_schema import Batch
 from node.access.member_requests import MemberRequestSigner
 from node.chain.ledger_link import LedgerLink
 from node.consortium.member_directory import MemberKeyring, is_envelope
-from node.receiving.inbox import DueBatch, Inbox, PeerReport, ReceivedDocument
+from node.receiving.inbox import ContentFallback, DueBatch, Inbox, PeerReport, ReceivedDocument
 from node.receiving.manifests import (
     BatchManifest,
     InvalidManifest,
@@ -65,7 +71,9 @@ _log = logging.getLogger("docex.node.receiver")
 #: checks a document must pass to be filed: it is what the issuer anchored and signed
 AUTHENTICITY_CHECKS: Final = (INTEGRITY, "signature", ISSUANCE, ISSUER)
 #: a peer's failure to answer, as opposed to an answer that does not verify
-TRANSIENT_REASONS: Final = frozenset({"unreachable", "timeout", "http-status"})
+TRANSIENT_REASONS: Final = frozenset({"unreachable", "timeout", "http-status", "not-in-swarm"})
+#: the source named when the content was already held by this node's store
+OWN_STORE: Final = "this node's store"
 MAX_MANIFEST_BYTES: Final = 16 * 1024 * 1024
 MAX_WRAPPED_BYTES: Final = 16 * 1024 * 1024
 
@@ -83,6 +91,48 @@ class _Refused(Exception):
         self.detail = detail
 
 
+class _Unfetched(Exception):
+    """No source delivered the content verified."""
+
+    def __init__(self, fallbacks: Sequence[ContentFallback]) -> None:
+        super().__init__("; ".join(f"{f.source}: {f.reason}" for f in fallbacks) or "no source")
+        self.fallbacks = tuple(fallbacks)
+
+    @property
+    def transient(self) -> bool:
+        """Every source failed to answer (none sent content that did not verify)."""
+        return all(fallback.reason in TRANSIENT_REASONS for fallback in self.fallbacks)
+
+
+class SwarmFetch(Protocol):
+    """The node's own IPFS peer, fetching a DAG from the consortium's swarm (Kubo)."""
+
+    @property
+    def source_name(self) -> str: ...
+
+    def fetch_dag(self, cid: Cid, *, limits: FetchLimits | None = None) -> FetchedDag: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    name: str
+    fetch: Callable[[Cid], FetchedDag]
+    #: the gateway's base URL, to report a peer that sent bad content (None: bitswap)
+    gateway: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Content:
+    cid: Cid
+    content: bytes
+    #: the DAG fetched and verified, to store once the document checks (None: held)
+    fetched: FetchedDag | None
+    source: str
+    fallbacks: tuple[ContentFallback, ...]
+    #: where the document's attached files are looked for
+    sources: tuple[_Source, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class PassResult:
     filed: int
@@ -97,11 +147,13 @@ class Receiver:
         inbox: Inbox,
         ledger: LedgerLink,
         verifier: Verifier,
-        store: EmbeddedContentStore,
+        store: DagStore,
         peers: Mapping[str, str],
         keyring: MemberKeyring | None,
         *,
         signer: MemberRequestSigner | None = None,
+        swarm: SwarmFetch | None = None,
+        swarm_limits: FetchLimits | None = None,
         base_backoff: float = 0.5,
         max_backoff: float = 30.0,
         timeout: float = 10.0,
@@ -117,6 +169,9 @@ class Receiver:
         #: signs every request to a peer with this member's account key (ADR 0023): a
         #: node serves content and manifests only to members entitled to them
         self.signer = signer
+        #: asked first for content (bitswap); the members' gateways are the fallback
+        self.swarm = swarm
+        self.swarm_limits = swarm_limits or FetchLimits(deadline_seconds=10.0)
         self.base_backoff = base_backoff
         self.max_backoff = max_backoff
         self._clock = clock
@@ -204,7 +259,7 @@ class Receiver:
             if self.inbox.has(entry.target_hash) or self.inbox.refused(due.root, entry.target_hash):
                 continue
             try:
-                self._receive_document(peer, record.issuer_country, due, entry)
+                self._receive_document(record.issuer_country, due, entry)
                 filed += 1
             except _Refused as refused:
                 self._report(peer, due, entry.target_hash, entry.cid, refused)
@@ -252,64 +307,105 @@ class Receiver:
             )
         return self._fetchers[peer, audience]
 
-    def _content(
-        self, peer: str, audience: str, due: DueBatch, entry: ManifestEntry
-    ) -> tuple[bytes, FetchedDag | None]:
+    def _sources(self, issuer_country: str, addressees: Sequence[str]) -> tuple[_Source, ...]:
+        """Where content is asked for, in order: this node's own IPFS peer (bitswap),
+        then the gateway of every member that holds the document (its issuer, then its
+        other addressees) whose URL this node knows."""
+        sources: list[_Source] = []
+        swarm = self.swarm
+        if swarm is not None:
+            limits = self.swarm_limits
+            sources.append(
+                _Source(swarm.source_name, lambda cid: swarm.fetch_dag(cid, limits=limits), None)
+            )
+        for country in dict.fromkeys((issuer_country, *addressees)):
+            url = self.peers.get(country)
+            if country == self.country or url is None:
+                continue
+            sources.append(
+                _Source(f"gateway {country} {url}", self._fetcher(url, country).fetch, url)
+            )
+        return tuple(sources)
+
+    def _fetch(
+        self, cid: Cid, sources: Sequence[_Source], due: DueBatch
+    ) -> tuple[FetchedDag, str, tuple[ContentFallback, ...]]:
+        """The verified DAG from the first source that delivers it, its name, and each
+        source tried before it with the reason it was left (logged; a gateway that sent
+        content that does not verify is reported too)."""
+        fallbacks: list[ContentFallback] = []
+        for source in sources:
+            try:
+                return source.fetch(cid), source.name, tuple(fallbacks)
+            except PeerFetchFailed as error:
+                for rejection in error.rejections:
+                    fallback = ContentFallback(
+                        source.name, rejection.reason, rejection.detail[:500]
+                    )
+                    fallbacks.append(fallback)
+                    _log.warning(
+                        "content source failed; trying the next",
+                        extra={"cid": str(cid), **fallback.to_json()},
+                    )
+                    if source.gateway is not None and rejection.reason not in TRANSIENT_REASONS:
+                        detail = f"{rejection.reason}: {rejection.detail}"
+                        self._report(
+                            source.gateway, due, None, str(cid), _Refused("bad-content", detail)
+                        )
+        raise _Unfetched(fallbacks)
+
+    def _content(self, issuer_country: str, due: DueBatch, entry: ManifestEntry) -> _Content:
         """The listed content: from the store if held, else fetched (every block verified
-        against its CID) but not stored yet: None or the fetched DAG to keep once checked."""
+        against its CID) but not stored yet."""
         if entry.cid is None:
             raise _Refused("invalid-manifest", "no CID listed for a document addressed to us")
         try:
             cid = Cid.parse(entry.cid)
         except InvalidCid as error:
             raise _Refused("invalid-cid", str(error)) from None
+        sources = self._sources(issuer_country, entry.addressees)
         if self.store.has(cid):
-            return self.store.get(cid), None
+            return _Content(cid, self.store.get(cid), None, OWN_STORE, (), sources)
         try:
-            fetched = self._fetcher(peer, audience).fetch(cid)
-        except PeerFetchFailed as error:
-            reasons = {rejection.reason for rejection in error.rejections}
-            if reasons <= TRANSIENT_REASONS:
-                raise _RetryLater(f"{entry.cid}: {', '.join(sorted(reasons))}") from None
-            # bad blocks: reported; the next attempt may get the content whole
-            detail = "; ".join(f"{r.reason}: {r.detail}" for r in error.rejections)
-            self._report(peer, due, None, entry.cid, _Refused("bad-content", detail))
-            raise _RetryLater(f"{entry.cid}: peer sent {', '.join(sorted(reasons))}") from None
+            fetched, source, fallbacks = self._fetch(cid, sources, due)
+        except _Unfetched as unfetched:
+            # peers down, or bad blocks (reported): the next attempt may get it whole
+            raise _RetryLater(f"{entry.cid}: {unfetched}") from None
         try:
-            return fetched.content(), fetched
+            return _Content(cid, fetched.content(), fetched, source, fallbacks, sources)
         except DocexError as error:  # verified blocks that are not a UnixFS file
             raise _Refused("not-a-wrapped-document", str(error)) from None
 
-    def _receive_document(
-        self, peer: str, audience: str, due: DueBatch, entry: ManifestEntry
-    ) -> None:
-        content, fetched = self._content(peer, audience, due, entry)
+    def _receive_document(self, issuer_country: str, due: DueBatch, entry: ManifestEntry) -> None:
+        content = self._content(issuer_country, due, entry)
 
         def keep() -> None:
             # stored only once it verified: a hostile peer's content never lands in the
-            # store (nor is served by this node's gateway)
-            if fetched is not None:
-                self.store.put_blocks(fetched.blocks)
-                self.store.pin(fetched.root)
+            # store (nor is served by this node's gateway); pinned either way (content
+            # Kubo fetched over bitswap is held, not pinned, until here)
+            if content.fetched is not None:
+                self.store.put_blocks(content.fetched.blocks)
+            self.store.pin(content.cid)
 
-        self._check_and_file(due, entry, content, keep, (peer, audience))
+        self._check_and_file(due, entry, content.content, keep, content)
 
-    def _mirror_attachments(self, peer: tuple[str, str], wrapped: WrappedDocument) -> None:
+    def _mirror_attachments(
+        self, sources: Sequence[_Source], due: DueBatch, wrapped: WrappedDocument
+    ) -> None:
         """Fetch the files a verified document binds (ADR 0061) that this node lacks, from
-        the peer that served the document, each block verified against its CID. A file
-        the peer cannot serve is left out: the verdict then says attachment-missing."""
+        the document's sources, each block verified against its CID. A file no source
+        can serve is left out: the verdict then says attachment-missing."""
         for declared in DeclaredAttachment.all_of(wrapped.salted.data):
             try:
                 cid = Cid.parse(declared.cid)
                 if self.store.has(cid):
                     continue
-                fetched = self._fetcher(*peer).fetch(cid)
+                fetched, _source, _fallbacks = self._fetch(cid, sources, due)
             except (InvalidCid, ValueError):
                 continue
-            except PeerFetchFailed as error:
-                reasons = {rejection.reason for rejection in error.rejections}
-                if reasons <= TRANSIENT_REASONS:
-                    raise _RetryLater(f"attachment {declared.cid}: {', '.join(reasons)}") from None
+            except _Unfetched as unfetched:
+                if unfetched.transient:
+                    raise _RetryLater(f"attachment {declared.cid}: {unfetched}") from None
                 continue
             self.store.put_blocks(fetched.blocks)
             self.store.pin(fetched.root)
@@ -320,8 +416,8 @@ class Receiver:
         entry: ManifestEntry,
         content: bytes,
         keep: Callable[[], None],
-        #: the issuing node's gateway and country, where the document's files are fetched
-        peer: tuple[str, str] | None = None,
+        #: where the content came from, and where the document's files are fetched
+        fetched: _Content | None = None,
     ) -> None:
         sealed = is_envelope(content)
         if sealed:
@@ -348,8 +444,8 @@ class Receiver:
             reasons = "; ".join(f"{check.name}: {check.reason}" for check in failed)
             raise _Refused("not-verified", reasons)
         keep()
-        if peer is not None and DeclaredAttachment.all_of(wrapped.salted.data):
-            self._mirror_attachments(peer, wrapped)
+        if fetched is not None and DeclaredAttachment.all_of(wrapped.salted.data):
+            self._mirror_attachments(fetched.sources, due, wrapped)
             verdict = self.verifier.verify(value)  # now with the files at hand
         self.inbox.file(
             ReceivedDocument(
@@ -365,6 +461,8 @@ class Receiver:
                 wrapped_json=content,
                 verdict_json=json.dumps(verdict.to_json(), separators=(",", ":")),
                 valid=verdict.valid,
+                received_from=None if fetched is None else fetched.source,
+                fallbacks=() if fetched is None else fetched.fallbacks,
             )
         )
         _log.info(
@@ -374,6 +472,7 @@ class Receiver:
                 "issuerCountry": due.issuer_country,
                 "confidential": sealed,
                 "valid": verdict.valid,
+                "receivedFrom": None if fetched is None else fetched.source,
             },
         )
 

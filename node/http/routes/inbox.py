@@ -34,6 +34,9 @@ def received_json(document: ReceivedDocument, *, full: bool) -> JsonObject:
     if full:
         body["document"] = json.loads(document.wrapped_json)
         body["verdict"] = json.loads(document.verdict_json)
+        # where the content came from, and each source tried before it and why it failed
+        body["receivedFrom"] = document.received_from
+        body["fallbacks"] = [fallback.to_json() for fallback in document.fallbacks]
     return body
 
 

@@ -3,26 +3,23 @@
 - ``reference``: runs tests/reference/unixfs_reference.mjs (the official JS UnixFS
   importer and @ipld/car) with the node binary;
 - ``make_file``: deterministic files of any size, written fast from a seeded PRNG;
-- ``serve``: runs an ASGI app with uvicorn on a free 127.0.0.1 port in a thread;
 - ``kubo``: a real Kubo daemon (bin/ipfs from `make engines`) on 127.0.0.1, closed to the
-  world (a private swarm of its own, no peers), stopped by PID after the test.
+  world (a private swarm of its own, no peers), stopped by PID after the test;
+(``serve``, an ASGI app on uvicorn, is tests/integration/conftest.py's; ``kubo_swarm``,
+real Kubo peers in one private swarm, is suite-wide: tests/conftest.py.)
 """
 
 from __future__ import annotations
 
 import json
 import random
-import socket
 import subprocess
-import threading
-import time
 from collections.abc import Callable, Iterator
 from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from ledger.chains import find_free_port
 from node.network import (
@@ -39,7 +36,6 @@ REFERENCE_SCRIPT = REPO / "tests" / "reference" / "unixfs_reference.mjs"
 
 Reference = Callable[..., dict[str, Any]]
 MakeFile = Callable[[int, int], Path]
-Serve = Callable[[Any], str]
 
 
 @pytest.fixture(scope="session")
@@ -75,32 +71,6 @@ def make_file(tmp_path: Path) -> MakeFile:
         return write_deterministic_file(tmp_path / f"file-{size}-{seed}.bin", size, seed)
 
     return make
-
-
-@pytest.fixture
-def serve() -> Iterator[Serve]:
-    servers: list[tuple[uvicorn.Server, threading.Thread]] = []
-
-    def start(app: Any) -> str:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-        config = uvicorn.Config(app, log_level="warning", lifespan="off")
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-        thread.start()
-        while not server.started:  # readiness wait, not a timing assertion
-            if not thread.is_alive():
-                raise RuntimeError("test server failed to start")
-            time.sleep(0.01)
-        servers.append((server, thread))
-        return f"http://127.0.0.1:{port}"
-
-    yield start
-    for server, thread in servers:
-        server.should_exit = True
-        thread.join()
 
 
 @pytest.fixture

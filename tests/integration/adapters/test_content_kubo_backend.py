@@ -132,6 +132,8 @@ def test_a_daemon_returning_other_bytes_or_another_cid_is_caught() -> None:
             kubo.get(OTHER)  # answers with TEXT, whose CID is V1
         with pytest.raises(ContentVerificationFailed):
             kubo.put(TEXT)  # claims OTHER
+        with pytest.raises(ContentVerificationFailed):
+            kubo.get_block(OTHER)  # a block the gateway would serve: TEXT again
     assert replay.done()
 
 

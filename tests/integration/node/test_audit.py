@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import copy
 import csv
-import importlib.util
 import io
 import json
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -447,22 +445,6 @@ def test_a_report_beyond_the_cap_is_422(audited: AuditedNode) -> None:
 
 
 # --- docex audit, over HTTP and against the chain --------------------------------------------
-
-
-def _load_serve() -> Any:
-    """``serve`` of tests/integration/adapters/conftest.py: an ASGI app on a 127.0.0.1 port."""
-    spec = importlib.util.spec_from_file_location(
-        "audit_adapter_fixtures", REPO / "tests" / "integration" / "adapters" / "conftest.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module.serve
-
-
-serve = _load_serve()
 
 
 def test_docex_audit_exports_a_report_that_docex_audit_check_confirms(

@@ -11,7 +11,6 @@ the status red once the node's index follows; a tampered credential fails the si
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -32,16 +31,6 @@ pytestmark = pytest.mark.integration
 
 RunReference = Callable[[str, dict[str, Any]], Any]
 MEDIA_TYPE = "application/vc+jwt"
-
-# ``serve`` (an ASGI app on a 127.0.0.1 port, for the CLI) from its home layer's conftest
-_spec = importlib.util.spec_from_file_location(
-    "credential_adapter_fixtures", Path(__file__).parents[1] / "adapters" / "conftest.py"
-)
-assert _spec is not None
-assert _spec.loader is not None
-_adapter_fixtures = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_adapter_fixtures)
-serve = _adapter_fixtures.serve
 
 
 def _anchored(node: NodeUnderTest, index: int = 1) -> dict[str, Any]:

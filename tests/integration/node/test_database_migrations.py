@@ -35,7 +35,7 @@ from node.db.tables import (
 )
 
 RELEASE_DATABASES = Path(__file__).parent / "release_databases"
-HEAD = "0008"
+HEAD = "0009"
 
 
 def _differences(engine: Engine) -> list[object]:

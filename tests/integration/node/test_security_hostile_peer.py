@@ -9,15 +9,11 @@ as loose blocks its gateway would serve).
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import pytest
-import uvicorn
 
 from adapters.content.car import encode_header, encode_section
 from adapters.content.cid import Cid
@@ -69,29 +65,6 @@ async def _answer(send: Any, status: int, content_type: str, body: bytes) -> Non
     headers = [(b"content-type", content_type.encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
-
-
-@pytest.fixture
-def serve() -> Iterator[Callable[[Any], str]]:
-    servers: list[tuple[uvicorn.Server, threading.Thread]] = []
-
-    def start(app: Any) -> str:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-        thread.start()
-        while not server.started:  # readiness wait, not a timing assertion
-            assert thread.is_alive(), "the hostile peer failed to start"
-            time.sleep(0.01)
-        servers.append((server, thread))
-        return f"http://127.0.0.1:{sock.getsockname()[1]}"
-
-    yield start
-    for server, thread in servers:
-        server.should_exit = True
-        thread.join()
 
 
 class Scene:

@@ -1,7 +1,7 @@
-"""Fixtures for the printable-certificate tests, reused from their home layers: the VN
+"""Fixtures for the printable-certificate tests, reused from their home layer: the VN
 node under test (``tests/integration/node/conftest.py``: eth-tester chain, dev
-consortium, real store and SQLite) and ``serve`` (``tests/integration/adapters/
-conftest.py``: an ASGI app on a 127.0.0.1 port, for the CLI)."""
+consortium, real store and SQLite). ``serve`` (an ASGI app on a 127.0.0.1 port, for the
+CLI) is the integration layer's own (``tests/integration/conftest.py``)."""
 
 from __future__ import annotations
 
@@ -24,9 +24,7 @@ def _load(name: str, path: Path) -> ModuleType:
 
 
 _node_fixtures = _load("printing_node_fixtures", _INTEGRATION / "node" / "conftest.py")
-_adapter_fixtures = _load("printing_adapter_fixtures", _INTEGRATION / "adapters" / "conftest.py")
 
 NodeUnderTest = _node_fixtures.NodeUnderTest
 make_node = _node_fixtures.make_node
 node = _node_fixtures.node
-serve = _adapter_fixtures.serve

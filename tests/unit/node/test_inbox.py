@@ -3,12 +3,13 @@ the documents it filed, read page by page, and its reports of peers that misbeha
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import Engine
 
-from node.receiving.inbox import DueBatch, Inbox, PeerReport, ReceivedDocument
+from node.receiving.inbox import ContentFallback, DueBatch, Inbox, PeerReport, ReceivedDocument
 
 if TYPE_CHECKING:
     from conftest import Clock
@@ -111,6 +112,26 @@ def test_a_filed_document_is_held_by_its_target_hash(inbox: Inbox) -> None:
     assert inbox.has(document.target_hash)
     assert inbox.document(document.target_hash) == document
     assert inbox.document(bytes(32)) is None
+
+
+def test_a_filed_document_keeps_where_its_content_came_from_and_each_fallback(
+    inbox: Inbox,
+) -> None:
+    bitswap = ContentFallback("bitswap via 127.0.0.41:5001", "not-in-swarm", "deadline")
+    issuer = ContentFallback("gateway KR http://kr.example", "unreachable", "ConnectError")
+    sg = "gateway SG http://sg.example"
+    document = dataclasses.replace(
+        received(1, 100.0), received_from=sg, fallbacks=(bitswap, issuer)
+    )
+    inbox.file(document)
+    filed = inbox.document(document.target_hash)
+    assert filed == document
+    assert filed is not None
+    assert filed.fallbacks[0].to_json() == {
+        "source": "bitswap via 127.0.0.41:5001",
+        "reason": "not-in-swarm",
+        "detail": "deadline",
+    }
 
 
 def test_filing_a_document_again_keeps_the_first_filing(inbox: Inbox) -> None:

@@ -209,3 +209,10 @@ class ShareLinkNotFound(NotFound, NodeError):
     """No share link with this id (listing and revocation by id)."""
 
     code = "share-link-not-found"
+
+
+class DeploymentNotOnChain(InvalidSettings):
+    """The chain the node is pointed at does not hold the deployment in its chain.json
+    (another chain id, or no contracts at those addresses): the node refuses to start."""
+
+    code = "deployment-not-on-chain"

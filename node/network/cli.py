@@ -1,8 +1,9 @@
 """``docex network up|status|down``: a consortium of members on this machine.
 
 Each member (default VN, KR, SG, TH) gets its own 127.0.0.x address, its own geth Clique
-signer and Kubo peer with keys of its own; the consortium contracts are deployed with
-the signers as the registry's first members. ``up`` stays in the foreground until
+signer, Kubo peer and docex node with keys of its own; the consortium contracts are
+deployed with the signers as the registry's first members (their nodes' issuer and
+encryption keys registered). ``up`` stays in the foreground until
 Ctrl-C (then stops everything), or returns at once with ``--detach``; ``down`` stops
 every recorded process by PID.
 """
@@ -24,7 +25,8 @@ from node.network.members import DEFAULT_CHAIN_ID, DEFAULT_COUNTRIES
 
 network_app = typer.Typer(
     name="network",
-    help="A consortium network on this machine: per member a geth signer and a Kubo peer.",
+    help="A consortium network on this machine: per member a geth signer, a Kubo peer and "
+    "a docex node.",
     no_args_is_help=True,
 )
 
@@ -75,7 +77,7 @@ def up(
     for member in consortium.members():
         typer.echo(
             f"{member.country}  {member.host}  geth {member.rpc_url}  "
-            f"kubo {member.kubo_api_url}  signer {member.signer}"
+            f"kubo {member.kubo_api_url}  node {member.node_url}  signer {member.signer}"
         )
     typer.echo(
         f"chain {deployment.chain_id}: ConsortiumRegistry {deployment.consortium_registry}, "
@@ -98,7 +100,7 @@ def up(
 
 @network_app.command("status")
 def status(root: RootOption = DEFAULT_ROOT) -> None:
-    """Each member's geth and Kubo: running, answering, peered; or why not. Exit 1 if any is not."""
+    """Each member's geth, Kubo and node: running, answering, ready; or why not. Exit 1 if not."""
     from node.network.consortium import Consortium
 
     try:

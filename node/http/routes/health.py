@@ -1,4 +1,8 @@
-"""``/healthz`` (the process answers), ``/readyz`` (chain, store and index usable)."""
+"""``/healthz`` (the process answers), ``/readyz`` (chain, store and index usable).
+
+A check that fails says why with the error's stable code and its message (a chain or
+Kubo that does not answer: ``chain-unavailable``, ``content-store-unavailable``), never
+a stack trace."""
 
 from __future__ import annotations
 
@@ -32,9 +36,12 @@ def readyz(services: Services) -> JSONResponse:
     try:
         services.store.check_ready()  # cheap: never lists the pins, which grow per batch
         checks["store"] = {"ready": True}
-    except (DocexError, OSError) as error:
+    except DocexError as error:
         ready = False
-        checks["store"] = {"ready": False, "reason": str(error)}
+        checks["store"] = {"ready": False, "code": error.code, "reason": str(error)}
+    except OSError as error:
+        ready = False
+        checks["store"] = {"ready": False, "code": "store-unreadable", "reason": str(error)}
     ledger = services.ledger
     try:
         head = ledger.head_block()
@@ -46,7 +53,7 @@ def readyz(services: Services) -> JSONResponse:
         ready = ready and in_step
     except DocexError as error:
         ready = False
-        checks["chain"] = {"ready": False, "reason": str(error)}
+        checks["chain"] = {"ready": False, "code": error.code, "reason": str(error)}
     return JSONResponse(
         {"status": "ready" if ready else "not-ready", "checks": checks},
         status_code=200 if ready else 503,

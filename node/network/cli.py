@@ -43,6 +43,15 @@ def _fail(command: str, message: str, exit_code: int = 1) -> NoReturn:
     raise typer.Exit(exit_code)
 
 
+def _agreement(value: str) -> tuple[str, str, str]:
+    """``KR:VN:coo/1`` -> ("KR", "VN", "coo/1")."""
+    parts = value.split(":")
+    if len(parts) != 3 or not all(parts):
+        raise typer.BadParameter(f"expected VERIFIER:ISSUER:TYPE, got {value!r}")
+    verifier, issuer, document_type = parts
+    return verifier.upper(), issuer.upper(), document_type
+
+
 @network_app.command("up")
 def up(
     root: RootOption = DEFAULT_ROOT,
@@ -58,6 +67,14 @@ def up(
         bool,
         typer.Option("--light-kdf", help="Cheap keystore encryption (throw-away networks)."),
     ] = False,
+    agreement: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--agreement",
+            help="VERIFIER:ISSUER:TYPE recorded at the first deployment, e.g. KR:VN:coo/1 "
+            "(KR recognises VN's certificates of origin); repeatable.",
+        ),
+    ] = None,
 ) -> None:
     """Create (first time) or restart the network, deploy the contracts, check it is closed."""
     from node.network.consortium import LIGHT_SCRYPT_N, Consortium
@@ -71,6 +88,7 @@ def up(
             chain_id=chain_id,
             block_period=block_period,
             scrypt_n=LIGHT_SCRYPT_N if light_kdf else STANDARD_SCRYPT_N,
+            agreements=[_agreement(value) for value in agreement or []],
         )
     except DocexError as error:
         _fail("up", f"{error.code}: {error.message}")

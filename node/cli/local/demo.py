@@ -75,6 +75,14 @@ def demo(
             help="Extra settings (.toml/.json, `docex run --config` keys) for every node.",
         ),
     ] = None,
+    network: Annotated[
+        bool,
+        typer.Option(
+            "--network",
+            help="Run on a `docex network` (VN, KR, SG, TH: each its own geth signer, Kubo "
+            "peer and node) instead of one anvil; needs `make engines`.",
+        ),
+    ] = False,
 ) -> None:
     """Three administrations, one chain: the cross-border exchange end to end."""
     from rich.console import Console
@@ -86,6 +94,7 @@ def demo(
         workdir=workdir,
         keep=keep,
         node_settings=_node_settings(node_config),
+        consortium_network=network,
     )
     console = Console(highlight=False)
     # `kill PID` stops the demo like Ctrl-C: the nodes (in sessions of their own) and the

@@ -1,8 +1,10 @@
 """``docex demo``: the ten-minute tour. Three member nodes (VN, KR, SG) as processes on one
 managed anvil chain; VN issues certificates of origin to KR, KR receives, verifies, uses
 and rejects them, VN amends and revokes some, SG finds them not recognised, and an
-auditor re-checks a provenance against the chain. Exit 0 only when every expectation
-held; 1 names the failed steps; 130 on Ctrl-C (every process stopped by its PID)."""
+auditor re-checks a provenance against the chain. ``--network`` runs the same tour on a
+`docex network` (each member its own geth signer, Kubo peer and node). Exit 0 only when
+every expectation held; 1 names the failed steps; 130 on Ctrl-C (every process stopped
+by its PID)."""
 
 from __future__ import annotations
 

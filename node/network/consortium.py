@@ -257,6 +257,11 @@ class Consortium:
         extra: Mapping[str, Any],
     ) -> None:
         """Each member's docex node on its own geth and Kubo, the others' nodes its peers."""
+        if any(not member.node_http for member in members):
+            raise NetworkError(
+                f"the network under {self.root} was created without docex nodes (no node "
+                "keys or ports): stop it and remove that directory to create a new one"
+            )
         nodes = []
         for member in members:
             # chain.json holds public addresses only: each member copies it in

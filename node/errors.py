@@ -249,3 +249,10 @@ class BackupNotSettled(Unavailable, BackupError):
     backup began within the time allowed: the backup was not taken."""
 
     code = "backup-not-settled"
+
+
+class DeploymentNotOnChain(InvalidSettings):
+    """The chain the node is pointed at does not hold the deployment in its chain.json
+    (another chain id, or no contracts at those addresses): the node refuses to start."""
+
+    code = "deployment-not-on-chain"

@@ -37,6 +37,7 @@ from node.access.share_links import ShareLinks
 from node.access.users import UserStore
 from node.audit.report import AuditReports
 from node.backend_kinds import ChainKind, StoreKind
+from node.chain.deployment_check import check_deployment_on_chain
 from node.chain.index_follower import follow_chain
 from node.chain.ledger_link import LedgerLink, link_ledger
 from node.chain.supervisor import supervise_anvil
@@ -209,6 +210,9 @@ class NodeRuntime:
             logs_page_blocks=settings.logs_page_blocks,
             on_send=_crash_hook(settings),
         )
+        if not settings.dev_consortium and settings.chain is ChainKind.RPC:
+            # a real consortium's chain.json came from elsewhere: is it this chain's?
+            check_deployment_on_chain(ledger, settings.rpc_url or "")
         ledger.manager.resume()
         store, gateway_store, swarm = self._open_store()
         self.services = build_services(settings, ledger, store, gateway_store)

@@ -66,10 +66,16 @@ def _new_passphrase(path: Path) -> str:
 def create_signing_key(path: Path, *, kdf_iterations: int | None = None) -> LocalAccount:
     """A fresh secp256k1 key in keystore ``path`` (random passphrase beside it); refuses an
     existing file (``FileExistsError``)."""
+    return save_signing_key(path, secrets.token_bytes(32), kdf_iterations=kdf_iterations)
+
+
+def save_signing_key(path: Path, key: bytes, *, kdf_iterations: int | None = None) -> LocalAccount:
+    """Keystore ``path`` for a key this member already holds (its Clique signer's, which
+    is also its member account on a `docex network`), with a random passphrase beside
+    it; refuses an existing file (``FileExistsError``)."""
     if path.exists() or path.with_suffix(".passphrase").exists():
         raise FileExistsError(path)
     passphrase = _new_passphrase(path)
-    key = secrets.token_bytes(32)
     write_private(path, json.dumps(encrypt_keystore(key, passphrase, iterations=kdf_iterations)))
     account: LocalAccount = Account.from_key(key)
     return account

@@ -1,8 +1,9 @@
 """``docex network up|status|down``: a consortium of members on this machine.
 
 Each member (default VN, KR, SG, TH) gets its own 127.0.0.x address, its own geth Clique
-signer and Kubo peer with keys of its own; the consortium contracts are deployed with
-the signers as the registry's first members. ``up`` stays in the foreground until
+signer, Kubo peer and docex node with keys of its own; the consortium contracts are
+deployed with the signers as the registry's first members (their nodes' issuer and
+encryption keys registered). ``up`` stays in the foreground until
 Ctrl-C (then stops everything), or returns at once with ``--detach``; ``down`` stops
 every recorded process by PID.
 """
@@ -24,7 +25,8 @@ from node.network.members import DEFAULT_CHAIN_ID, DEFAULT_COUNTRIES
 
 network_app = typer.Typer(
     name="network",
-    help="A consortium network on this machine: per member a geth signer and a Kubo peer.",
+    help="A consortium network on this machine: per member a geth signer, a Kubo peer and "
+    "a docex node.",
     no_args_is_help=True,
 )
 
@@ -39,6 +41,15 @@ DEFAULT_ROOT = Path("data/network")
 def _fail(command: str, message: str, exit_code: int = 1) -> NoReturn:
     typer.echo(f"docex network {command}: {message}", err=True)
     raise typer.Exit(exit_code)
+
+
+def _agreement(value: str) -> tuple[str, str, str]:
+    """``KR:VN:coo/1`` -> ("KR", "VN", "coo/1")."""
+    parts = value.split(":")
+    if len(parts) != 3 or not all(parts):
+        raise typer.BadParameter(f"expected VERIFIER:ISSUER:TYPE, got {value!r}")
+    verifier, issuer, document_type = parts
+    return verifier.upper(), issuer.upper(), document_type
 
 
 @network_app.command("up")
@@ -56,6 +67,14 @@ def up(
         bool,
         typer.Option("--light-kdf", help="Cheap keystore encryption (throw-away networks)."),
     ] = False,
+    agreement: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--agreement",
+            help="VERIFIER:ISSUER:TYPE recorded at the first deployment, e.g. KR:VN:coo/1 "
+            "(KR recognises VN's certificates of origin); repeatable.",
+        ),
+    ] = None,
 ) -> None:
     """Create (first time) or restart the network, deploy the contracts, check it is closed."""
     from node.network.consortium import LIGHT_SCRYPT_N, Consortium
@@ -69,13 +88,14 @@ def up(
             chain_id=chain_id,
             block_period=block_period,
             scrypt_n=LIGHT_SCRYPT_N if light_kdf else STANDARD_SCRYPT_N,
+            agreements=[_agreement(value) for value in agreement or []],
         )
     except DocexError as error:
         _fail("up", f"{error.code}: {error.message}")
     for member in consortium.members():
         typer.echo(
             f"{member.country}  {member.host}  geth {member.rpc_url}  "
-            f"kubo {member.kubo_api_url}  signer {member.signer}"
+            f"kubo {member.kubo_api_url}  node {member.node_url}  signer {member.signer}"
         )
     typer.echo(
         f"chain {deployment.chain_id}: ConsortiumRegistry {deployment.consortium_registry}, "
@@ -98,7 +118,7 @@ def up(
 
 @network_app.command("status")
 def status(root: RootOption = DEFAULT_ROOT) -> None:
-    """Each member's geth and Kubo: running, answering, peered; or why not. Exit 1 if any is not."""
+    """Each member's geth, Kubo and node: running, answering, ready; or why not. Exit 1 if not."""
     from node.network.consortium import Consortium
 
     try:

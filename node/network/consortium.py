@@ -1,10 +1,11 @@
 """A consortium of N members on this machine, shaped like a real deployment.
 
 Each member is a host of its own (here its own 127.0.0.x address) running its own geth
-Clique signer and its own Kubo peer, with keys it made itself. Only public data crosses
-between members: signer addresses (the genesis, the registry's first members), enode
-URLs and peer ids (static peering). The swarm key is the one shared secret. Every process
-is recorded in one PID file; :meth:`Consortium.down` stops them by PID.
+Clique signer, its own Kubo peer and its own docex node, with keys it made itself. Only
+public data crosses between members: signer addresses (the genesis, the registry's first
+members), issuer accounts and encryption public keys (the registry), enode URLs and peer
+ids (static peering), node URLs (peer gateways). The swarm key is the one shared secret.
+Every process is recorded in one PID file; :meth:`Consortium.down` stops them by PID.
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ import contextlib
 import json
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 from typing import Any, Final
 
+from certificates.schemas import DOCUMENT_TYPES
 from ledger.chains import JsonRpcChain, find_free_port
 from ledger.contracts import load_artifacts
 from ledger.deploy import ConsortiumConfig, Deployment, deploy_consortium
@@ -26,7 +28,7 @@ from ledger.journal import Journal
 from ledger.keystores import signer_from_keystore
 from ledger.transactions import TransactionManager
 from node.network.addresses import consortium_networks
-from node.network.audit import Violation, audit_geth_node, audit_kubo_node
+from node.network.audit import Violation, audit_geth_node, audit_kubo_node, audit_sockets
 from node.network.engines import engine_binary
 from node.network.errors import ClosedNetworkViolation, NetworkError
 from node.network.genesis import clique_genesis
@@ -39,6 +41,12 @@ from node.network.geth import (
     create_geth_keys,
 )
 from node.network.kubo import KuboNode, KuboPeer, new_swarm_secret
+from node.network.member_node import (
+    DocexNode,
+    create_node_keys,
+    node_readiness,
+    node_settings,
+)
 from node.network.members import DEFAULT_CHAIN_ID, DEFAULT_COUNTRIES, MEMBER_NAMES
 from node.network.private_files import write_private
 from node.network.processes import PidFile, is_running
@@ -65,6 +73,10 @@ class MemberEndpoints:
     signer: str = ""
     enode: str = ""
     peer_id: str = ""
+    #: the member's docex node: its port, issuer account and encryption public key
+    node_http: int = 0
+    issuer: str = ""
+    encryption_key: str = ""
 
     @property
     def rpc_url(self) -> str:
@@ -73,6 +85,10 @@ class MemberEndpoints:
     @property
     def kubo_api_url(self) -> str:
         return f"http://{self.host}:{self.kubo_api}"
+
+    @property
+    def node_url(self) -> str:
+        return f"http://{self.host}:{self.node_http}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,20 +132,30 @@ class Consortium:
         chain_id: int = DEFAULT_CHAIN_ID,
         block_period: int = 1,
         scrypt_n: int = STANDARD_SCRYPT_N,
+        agreements: Sequence[tuple[str, str, str]] = (),
+        node_settings: Mapping[str, Any] | None = None,
     ) -> Deployment:
-        """Create the network (first time) or start it again, then check it is closed."""
+        """Create the network (first time) or start it again, then check it is closed.
+
+        ``agreements`` (verifier, issuer, document type) are recorded at the first
+        deployment; ``node_settings`` are extra ``docex run`` settings for every node."""
         if self.running():
             raise NetworkError(f"the network under {self.root} is already up: {self.running()}")
         try:
             if not self.state_path.exists():
-                self._create(countries, chain_id, block_period, scrypt_n)
-            return self._start()
+                self._create(countries, chain_id, block_period, scrypt_n, agreements)
+            return self._start(node_settings or {})
         except BaseException:
             self.down()  # Ctrl-C or a failure while starting leaves nothing running
             raise
 
     def _create(
-        self, countries: Sequence[str], chain_id: int, block_period: int, scrypt_n: int
+        self,
+        countries: Sequence[str],
+        chain_id: int,
+        block_period: int,
+        scrypt_n: int,
+        agreements: Sequence[tuple[str, str, str]],
     ) -> None:
         if len(set(countries)) != len(countries) or len(countries) < 2:
             raise NetworkError("a consortium needs two or more distinct members")
@@ -143,7 +169,10 @@ class Consortium:
             identity = create_geth_keys(
                 member_dir / "geth", secrets.token_urlsafe(24), scrypt_n=scrypt_n
             )
-            p2p, http, authrpc, swarm, api = (find_free_port(host) for _ in range(5))
+            keys = create_node_keys(
+                member_dir / "node", country, member_dir / "geth", kdf_iterations=scrypt_n
+            )
+            p2p, http, authrpc, swarm, api, node = (find_free_port(host) for _ in range(6))
             planned.append(
                 MemberEndpoints(
                     country,
@@ -155,12 +184,19 @@ class Consortium:
                     api,
                     signer=identity.signer,
                     enode=identity.enode(IPv4Address(host), p2p),
+                    node_http=node,
+                    issuer=keys.issuer,
+                    encryption_key=keys.encryption_key,
                 )
             )
         genesis = clique_genesis(
             chain_id=chain_id,
             signers=[member.signer for member in planned],
-            alloc={member.signer: _FUNDING_WEI for member in planned},
+            alloc={
+                account: _FUNDING_WEI
+                for member in planned
+                for account in (member.signer, member.issuer)
+            },
             block_period=block_period,
         )
         members = []
@@ -169,9 +205,16 @@ class Consortium:
             peer = kubo.init()
             self._geth(member, planned).init(genesis)
             members.append({**asdict(member), "peer_id": peer.peer_id})
-        self._write_state({"chain_id": chain_id, "block_period": block_period, "members": members})
+        self._write_state(
+            {
+                "chain_id": chain_id,
+                "block_period": block_period,
+                "members": members,
+                "agreements": [list(agreement) for agreement in agreements],
+            }
+        )
 
-    def _start(self) -> Deployment:
+    def _start(self, extra_node_settings: Mapping[str, Any]) -> Deployment:
         state = self.read_state()
         members = self.members()
         geths = [self._geth(member, members) for member in members]
@@ -199,13 +242,51 @@ class Consortium:
             raise ClosedNetworkViolation("; ".join(map(str, violations)))
         deployment_file = self.root / "chain.json"
         if deployment_file.exists():
-            return Deployment.read(self.root)
-        deployment = self._deploy(members, int(state["chain_id"]))
-        deployment.write(self.root)
+            deployment = Deployment.read(self.root)
+        else:
+            agreements = [tuple(a) for a in state.get("agreements", [])]
+            deployment = self._deploy(members, int(state["chain_id"]), agreements)
+            deployment.write(self.root)
+        self._start_nodes(members, deployment, extra_node_settings)
         return deployment
 
-    def _deploy(self, members: Sequence[MemberEndpoints], chain_id: int) -> Deployment:
-        """The registry's first members are the chain's signers, deployed by the first."""
+    def _start_nodes(
+        self,
+        members: Sequence[MemberEndpoints],
+        deployment: Deployment,
+        extra: Mapping[str, Any],
+    ) -> None:
+        """Each member's docex node on its own geth and Kubo, the others' nodes its peers."""
+        if any(not member.node_http for member in members):
+            raise NetworkError(
+                f"the network under {self.root} was created without docex nodes (no node "
+                "keys or ports): stop it and remove that directory to create a new one"
+            )
+        nodes = []
+        for member in members:
+            # chain.json holds public addresses only: each member copies it in
+            deployment.write(self.root / member.country / "node")
+            nodes.append(self._node(member, members, extra))
+        for node in nodes:
+            node.launch()
+        for node in nodes:
+            node.wait_ready()
+        violations = [
+            v
+            for member, node in zip(members, nodes, strict=True)
+            for v in audit_member_node(node.pid, member)
+        ]
+        if violations:
+            raise ClosedNetworkViolation("; ".join(map(str, violations)))
+
+    def _deploy(
+        self,
+        members: Sequence[MemberEndpoints],
+        chain_id: int,
+        agreements: Sequence[Sequence[str]] = (),
+    ) -> Deployment:
+        """The registry's first members are the chain's signers, deployed by the first;
+        each member's issuer key and encryption key are registered with it."""
         first = self.root / members[0].country / "geth"
         deployer = signer_from_keystore(
             next((first / KEYSTORE_DIR).glob("*.json")), (first / PASSWORD_FILE).read_text()
@@ -218,9 +299,15 @@ class Consortium:
                         "country": m.country,
                         "name": MEMBER_NAMES.get(m.country, f"{m.country} Customs"),
                         "account": m.signer,
+                        **_node_keys_config(m),
                     }
                     for m in members
                 ],
+                "agreements": [
+                    {"verifier": verifier, "issuer": issuer, "document_type": document_type}
+                    for verifier, issuer, document_type in agreements
+                ],
+                "document_types": sorted(DOCUMENT_TYPES),
             }
         )
         chain = JsonRpcChain(members[0].rpc_url)
@@ -239,12 +326,13 @@ class Consortium:
     # -- status, down -------------------------------------------------------------------
 
     def status(self) -> list[EngineStatus]:
-        """Each member's geth and Kubo: running, answering, peered; or why not."""
+        """Each member's geth, Kubo and docex node: running, answering, peered, ready; or
+        why not."""
         members = self.members()
         recorded = {e.name: e for e in self.pid_file.entries()}
         report = []
         for member in members:
-            for engine in ("geth", "kubo"):
+            for engine in ("geth", "kubo", "node"):
                 entry = recorded.get(f"{member.country}-{engine}")
                 if entry is None or not is_running(entry.pid, entry.executable):
                     report.append(EngineStatus(member.country, engine, False, "not running"))
@@ -263,6 +351,11 @@ class Consortium:
         if engine == "geth":
             geth = self._geth(member, members)
             return f"block {geth.block_number()}, {geth.peer_count()} peers, RPC {member.rpc_url}"
+        if engine == "node":
+            readiness = node_readiness(member.node_url)
+            if not readiness.ready:
+                raise NetworkError(readiness.detail)
+            return readiness.detail
         kubo = self._kubo(member)
         return f"{len(kubo.connected_peers())} peers, API {member.kubo_api_url}"
 
@@ -275,6 +368,13 @@ class Consortium:
         allowed = self.allowed()
         found = [v for m in members for v in audit_geth_node(self._geth(m, members))]
         found += [v for m in members for v in audit_kubo_node(self._kubo(m), allowed)]
+        recorded = {e.name: e.pid for e in self.pid_file.entries()}
+        found += [
+            v
+            for m in members
+            if f"{m.country}-node" in recorded
+            for v in audit_member_node(recorded[f"{m.country}-node"], m)
+        ]
         return found
 
     # -- the members' engines -----------------------------------------------------------
@@ -316,6 +416,32 @@ class Consortium:
             name=f"{member.country}-kubo",
         )
 
+    def _node(
+        self,
+        member: MemberEndpoints,
+        members: Sequence[MemberEndpoints],
+        extra: Mapping[str, Any],
+    ) -> DocexNode:
+        node_dir = self.root / member.country / "node"
+        settings = node_settings(
+            node_dir=node_dir,
+            country=member.country,
+            host=IPv4Address(member.host),
+            port=member.node_http,
+            rpc_url=member.rpc_url,
+            kubo_url=member.kubo_api_url,
+            peers={m.country: m.node_url for m in members if m.country != member.country},
+            extra=extra,
+        )
+        return DocexNode(
+            node_dir,
+            host=IPv4Address(member.host),
+            port=member.node_http,
+            settings=settings,
+            pid_file=self.pid_file,
+            name=f"{member.country}-node",
+        )
+
     def _chain_id(self) -> int:
         return int(self.read_state()["chain_id"]) if self.state_path.exists() else 0
 
@@ -323,6 +449,32 @@ class Consortium:
         temporary = self.state_path.with_suffix(".tmp")
         temporary.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
         temporary.replace(self.state_path)
+
+
+def _node_keys_config(member: MemberEndpoints) -> dict[str, Any]:
+    """The registry entries of a member's node keys: its issuer key for every document
+    type docex knows, its encryption public key (both public values it published)."""
+    if not member.issuer:
+        return {}
+    return {
+        "encryption_key": member.encryption_key,
+        "issuer_keys": [
+            {"account": member.issuer, "document_type": document_type}
+            for document_type in sorted(DOCUMENT_TYPES)
+        ],
+    }
+
+
+def audit_member_node(pid: int | None, member: MemberEndpoints) -> list[Violation]:
+    """A member's docex node listens on the member's address only and reaches only
+    loopback (its geth, its Kubo, the other members' nodes)."""
+    if pid is None:
+        return []
+    return audit_sockets(
+        pid,
+        bind_to=consortium_networks([IPv4Address(member.host)]),
+        process=f"{member.country}-node",
+    )
 
 
 def _wait_for_peering(

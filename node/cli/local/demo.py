@@ -1,8 +1,10 @@
 """``docex demo``: the ten-minute tour. Three member nodes (VN, KR, SG) as processes on one
 managed anvil chain; VN issues certificates of origin to KR, KR receives, verifies, uses
 and rejects them, VN amends and revokes some, SG finds them not recognised, and an
-auditor re-checks a provenance against the chain. Exit 0 only when every expectation
-held; 1 names the failed steps; 130 on Ctrl-C (every process stopped by its PID)."""
+auditor re-checks a provenance against the chain. ``--network`` runs the same tour on a
+`docex network` (each member its own geth signer, Kubo peer and node). Exit 0 only when
+every expectation held; 1 names the failed steps; 130 on Ctrl-C (every process stopped
+by its PID)."""
 
 from __future__ import annotations
 
@@ -75,6 +77,14 @@ def demo(
             help="Extra settings (.toml/.json, `docex run --config` keys) for every node.",
         ),
     ] = None,
+    network: Annotated[
+        bool,
+        typer.Option(
+            "--network",
+            help="Run on a `docex network` (VN, KR, SG, TH: each its own geth signer, Kubo "
+            "peer and node) instead of one anvil; needs `make engines`.",
+        ),
+    ] = False,
 ) -> None:
     """Three administrations, one chain: the cross-border exchange end to end."""
     from rich.console import Console
@@ -86,6 +96,7 @@ def demo(
         workdir=workdir,
         keep=keep,
         node_settings=_node_settings(node_config),
+        consortium_network=network,
     )
     console = Console(highlight=False)
     # `kill PID` stops the demo like Ctrl-C: the nodes (in sessions of their own) and the

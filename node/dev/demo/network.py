@@ -18,10 +18,11 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Final
+from typing import IO, Final, Protocol
 
 import httpx
 
@@ -70,6 +71,65 @@ def _throwaway_member_keys(keys_dir: Path) -> None:
 
 def _ignore(name: str, pid: int, seconds: float) -> None:
     del name, pid, seconds
+
+
+class TourNetwork(Protocol):
+    """What the tour's steps need of a network of member nodes (VN, KR and SG at least):
+    :class:`DemoNetwork` on anvil, or the members of `docex network`
+    (:class:`~node.dev.demo.consortium_network.ConsortiumTourNetwork`)."""
+
+    #: one line saying what runs, for the tour's first step
+    description: str
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def add_user(self, country: str, name: str, role: str, types: str = "") -> str: ...
+
+    def url(self, country: str) -> str: ...
+
+    def data_dir(self, country: str) -> Path: ...
+
+    @property
+    def rpc_url(self) -> str: ...
+
+    def started(self) -> list[tuple[str, str, int]]:
+        """(what, where, PID) of every process started."""
+        ...
+
+    def __enter__(self) -> TourNetwork: ...
+
+    def __exit__(self, *_: object) -> None: ...
+
+
+@contextmanager
+def stop_signals_ignored() -> Iterator[None]:
+    """While stopping: a second Ctrl-C (or kill) must not leave processes behind."""
+    previous = {
+        number: signal.signal(number, signal.SIG_IGN) for number in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def add_node_user(
+    data_dir: Path, name: str, role: str, types: str, environment: Mapping[str, str]
+) -> str:
+    """A bearer token from ``docex users add`` on the node data dir ``data_dir``."""
+    command = [*docex_command(), "users", "add", name, "--role", role]
+    command += ["--data-dir", str(data_dir)]
+    if types:
+        command += ["--types", types]
+    done = subprocess.run(  # noqa: S603 - our own executable, no shell
+        command, capture_output=True, text=True, env=dict(environment), check=False
+    )
+    if done.returncode != 0 or not done.stdout.strip():
+        raise DemoAborted(f"docex users add {name} failed: {done.stderr.strip()}")
+    return done.stdout.strip().splitlines()[-1]
 
 
 def docex_command() -> list[str]:
@@ -179,6 +239,8 @@ class DemoNetwork:
     """Anvil plus the VN, KR and SG nodes under ``workdir``; a context manager that
     stops everything it started, by PID, however it is left (Ctrl-C included)."""
 
+    description = "VN, KR and SG member nodes on one anvil chain"
+
     def __init__(
         self,
         workdir: Path,
@@ -255,17 +317,7 @@ class DemoNetwork:
 
     def add_user(self, country: str, name: str, role: str, types: str = "") -> str:
         """A bearer token from ``docex users add`` on ``country``'s data dir."""
-        node = self.nodes[country]
-        command = [*docex_command(), "users", "add", name, "--role", role]
-        command += ["--data-dir", str(node.data_dir)]
-        if types:
-            command += ["--types", types]
-        done = subprocess.run(  # noqa: S603 - our own executable, no shell
-            command, capture_output=True, text=True, env=self._environment, check=False
-        )
-        if done.returncode != 0 or not done.stdout.strip():
-            raise DemoAborted(f"docex users add {name} failed: {done.stderr.strip()}")
-        return done.stdout.strip().splitlines()[-1]
+        return add_node_user(self.nodes[country].data_dir, name, role, types, self._environment)
 
     @property
     def rpc_url(self) -> str:
@@ -275,11 +327,13 @@ class DemoNetwork:
     def url(self, country: str) -> str:
         return self.nodes[country].base_url
 
-    def pids(self) -> dict[str, int]:
-        """Every process the demo started, by name."""
-        found = {f"{c} node": n.process.pid for c, n in self.nodes.items()}
+    def data_dir(self, country: str) -> Path:
+        return self.nodes[country].data_dir
+
+    def started(self) -> list[tuple[str, str, int]]:
+        found = [(f"{c} node", n.base_url, n.process.pid) for c, n in self.nodes.items()]
         if self.anvil is not None and self.anvil.pid is not None:
-            found["anvil"] = self.anvil.pid
+            found.append(("anvil chain", self.anvil.url, self.anvil.pid))
         return found
 
     # --- stopping ---------------------------------------------------------------------
@@ -287,12 +341,7 @@ class DemoNetwork:
     def stop(self) -> None:
         """Stop the nodes (Ctrl-C to each by PID, all at once, then wait for each; SIGKILL
         if one lingers), then the chain (by PID); ``on_stopped`` hears of each."""
-        # a second Ctrl-C (or kill) while stopping must not leave processes behind
-        previous = {
-            number: signal.signal(number, signal.SIG_IGN)
-            for number in (signal.SIGINT, signal.SIGTERM)
-        }
-        try:
+        with stop_signals_ignored():
             began = time.monotonic()
             for node in self.nodes.values():
                 with contextlib.suppress(OSError):
@@ -305,9 +354,6 @@ class DemoNetwork:
                 pid, began = self.anvil.pid, time.monotonic()
                 self.anvil.stop()
                 self._stopped("anvil chain", pid, time.monotonic() - began)
-        finally:
-            for number, handler in previous.items():
-                signal.signal(number, handler)
 
     def __enter__(self) -> DemoNetwork:
         return self

@@ -29,7 +29,7 @@ from node.audit import check_report
 from node.dev.demo.certificates_of_origin import amended_certificate, certificate_for_korea
 from node.dev.demo.expectations import StepRecord
 from node.dev.demo.failures import DemoAborted
-from node.dev.demo.network import DemoNetwork
+from node.dev.demo.network import TourNetwork
 from node.dev.demo.node_api import POOL, ApiJson, NodeApi, wait_for
 from node.dev.demo.plan import DemoPlan
 from node.dev.demo.report import note
@@ -102,7 +102,7 @@ class DemoContext:
 
     plan: DemoPlan
     console: Console
-    network: DemoNetwork
+    network: TourNetwork
     run_id: str
     apis: dict[str, NodeApi] = field(default_factory=dict)
     certificates: list[Certificate] = field(default_factory=list)
@@ -152,12 +152,12 @@ class DemoContext:
 
 
 def start_network(ctx: DemoContext, step: StepRecord) -> None:
-    """Anvil, VN's node (deploys the consortium), KR's and SG's nodes (join); users."""
+    """The member nodes and their chain (anvil, VN's node deploying the consortium, KR's
+    and SG's joining; or the members of `docex network`); users."""
     network = ctx.network
     network.start()
-    for country, node in network.nodes.items():
-        note(ctx.console, f"{country} node on {node.base_url} (PID {node.process.pid})")
-    note(ctx.console, f"anvil chain on {network.rpc_url} (PID {network.pids().get('anvil')})")
+    for what, where, pid in network.started():
+        note(ctx.console, f"{what} on {where} (PID {pid})")
 
     def add(user: tuple[str, str, str, str]) -> str:
         name, country, role, types = user
@@ -584,7 +584,7 @@ def audit(ctx: DemoContext, step: StepRecord) -> None:
     )
     # the auditor knows the consortium's DocumentRegistry from its deployment, not from
     # the report, and asks the chain itself (plain JSON-RPC), not the node
-    registry = Deployment.read(ctx.network.nodes["VN"].data_dir).document_registry
+    registry = Deployment.read(ctx.network.data_dir("VN")).document_registry
     expected = "every line of the report holds against the chain (an ordinary Ethereum client)"
     try:
         check = check_report(report, ctx.network.rpc_url, registry=registry)

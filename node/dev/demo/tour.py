@@ -20,17 +20,22 @@ from rich.console import Console
 from node.dev.demo import steps
 from node.dev.demo.expectations import DemoOutcome, StepRecord
 from node.dev.demo.failures import DemoAborted
-from node.dev.demo.network import DemoNetwork
+from node.dev.demo.network import (
+    DEMO_NODE_SETTINGS,
+    DemoNetwork,
+    TourNetwork,
+    child_environment,
+)
 from node.dev.demo.plan import DemoPlan
 from node.dev.demo.report import note, step_header, step_result, summary
 
 Step = Callable[[steps.DemoContext, StepRecord], None]
 
 
-def _steps(plan: DemoPlan) -> list[tuple[str, str, Step]]:
+def _steps(plan: DemoPlan, network: str) -> list[tuple[str, str, Step]]:
     n = plan.certificates
     return [
-        ("network", "VN, KR and SG member nodes on one anvil chain", steps.start_network),
+        ("network", network, steps.start_network),
         ("issue", f"VN's trade ministry issues {n} certificates of origin to KR", steps.issue),
         ("receive", "KR's node receives them before the goods arrive", steps.receive),
         ("verify", f"KR customs verifies all {n}", steps.verify),
@@ -57,6 +62,8 @@ class DemoOptions:
     keep: bool = False
     #: extra settings for every member node (a ``--config`` file's keys)
     node_settings: Mapping[str, object] = field(default_factory=dict)
+    #: on the members of `docex network` (geth, Kubo and a node each) instead of anvil
+    consortium_network: bool = False
 
 
 def run_demo(options: DemoOptions, console: Console, environment: Mapping[str, str]) -> DemoOutcome:
@@ -65,21 +72,15 @@ def run_demo(options: DemoOptions, console: Console, environment: Mapping[str, s
     plan = DemoPlan.for_certificates(options.certificates)
     workdir, created = _workdir(options.workdir)
     started = time.monotonic()
-    records = [StepRecord(key, title) for key, title, _ in _steps(plan)]
-    network = DemoNetwork(
-        workdir,
-        environment=environment,
-        node_settings=options.node_settings,
-        on_stopped=lambda name, pid, seconds: note(
-            console, f"stopped the {name} (PID {pid}) in {seconds:.1f} s"
-        ),
-    )
+    network = _network(options, workdir, console, environment)
+    tour = _steps(plan, network.description)
+    records = [StepRecord(key, title) for key, title, _ in tour]
     context = steps.DemoContext(plan, console, network, run_id=secrets.token_hex(4))
     console.print(f"docex demo: {plan.certificates} certificates of origin, work in {workdir}")
     try:
         with network:
             for number, ((_, _, work), record) in enumerate(
-                zip(_steps(plan), records, strict=True), start=1
+                zip(tour, records, strict=True), start=1
             ):
                 step_header(console, number, len(records), record)
                 record.started = True
@@ -102,6 +103,29 @@ def run_demo(options: DemoOptions, console: Console, environment: Mapping[str, s
     outcome = DemoOutcome(tuple(records), time.monotonic() - started)
     summary(console, outcome)
     return outcome
+
+
+def _network(
+    options: DemoOptions, workdir: Path, console: Console, environment: Mapping[str, str]
+) -> TourNetwork:
+    """The network the tour runs on; it reports each process as it stops."""
+
+    def stopped(name: str, pid: int, seconds: float) -> None:
+        note(console, f"stopped the {name} (PID {pid}) in {seconds:.1f} s")
+
+    if options.consortium_network:
+        from node.dev.demo.consortium_network import ConsortiumTourNetwork
+        from node.network.consortium import Consortium
+
+        return ConsortiumTourNetwork(
+            Consortium(workdir / "network"),
+            {**DEMO_NODE_SETTINGS, **options.node_settings},
+            child_environment(environment),
+            stopped,
+        )
+    return DemoNetwork(
+        workdir, environment=environment, node_settings=options.node_settings, on_stopped=stopped
+    )
 
 
 def _workdir(chosen: Path | None) -> tuple[Path, bool]:

@@ -1,4 +1,8 @@
-"""``/healthz`` (the process answers), ``/readyz`` (database, chain, store and index usable)."""
+"""``/healthz`` (the process answers), ``/readyz`` (database, chain, store and index usable).
+
+A check that fails says why with a stable code and its message (a chain or Kubo that
+does not answer: ``rpc-unreachable``, ``content-store-unavailable``; a database that
+does not answer: ``database-unavailable``), never a stack trace."""
 
 from __future__ import annotations
 
@@ -43,13 +47,20 @@ def readyz(services: Services) -> JSONResponse:
         checks["database"] = {"ready": True}
     except SQLAlchemyError as error:
         ready = False
-        checks["database"] = {"ready": False, "reason": _reason(error)}
+        checks["database"] = {
+            "ready": False,
+            "code": "database-unavailable",
+            "reason": _reason(error),
+        }
     try:
         services.store.check_ready()  # cheap: never lists the pins, which grow per batch
         checks["store"] = {"ready": True}
-    except (DocexError, OSError) as error:
+    except DocexError as error:
         ready = False
-        checks["store"] = {"ready": False, "reason": str(error)}
+        checks["store"] = {"ready": False, "code": error.code, "reason": str(error)}
+    except OSError as error:
+        ready = False
+        checks["store"] = {"ready": False, "code": "store-unreadable", "reason": str(error)}
     ledger = services.ledger
     try:
         head = ledger.head_block()
@@ -61,10 +72,10 @@ def readyz(services: Services) -> JSONResponse:
         ready = ready and in_step
     except DocexError as error:
         ready = False
-        checks["chain"] = {"ready": False, "reason": str(error)}
+        checks["chain"] = {"ready": False, "code": error.code, "reason": str(error)}
     except SQLAlchemyError as error:  # the index's database
         ready = False
-        checks["index"] = {"ready": False, "reason": _reason(error)}
+        checks["index"] = {"ready": False, "code": "database-unavailable", "reason": _reason(error)}
     return JSONResponse(
         {"status": "ready" if ready else "not-ready", "checks": checks},
         status_code=200 if ready else 503,

@@ -5,7 +5,7 @@ The short run (50 certificates: 47 used, 1 rejected, 1 amended, 1 revoked) keeps
 step of the full tour. A failed expectation is produced honestly: the member nodes are
 told (``--node-config``) to accept fewer certificates per request than the demo sends.
 Every process the demo printed a PID for must be gone when it exits, also on Ctrl-C
-or ``kill``.
+or ``kill``. ``--network`` runs the same tour on the members of `docex network`.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
+from node.network.engines import ENGINES_BIN_ENV
 
 REPO = Path(__file__).resolve().parents[3]
 DOCEX = REPO / ".venv" / "bin" / "docex"
@@ -39,7 +41,10 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 def _environment() -> dict[str, str]:
     # the demo's output is read as plain text: a wide, colourless console
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("DOCEX_")}
+    # (DOCEX_ENGINES_BIN, where `make engines` put geth and Kubo, is not a node setting)
+    clean = {
+        k: v for k, v in os.environ.items() if not k.startswith("DOCEX_") or k == ENGINES_BIN_ENV
+    }
     return {**clean, "COLUMNS": "200", "NO_COLOR": "1", "TERM": "dumb"}
 
 
@@ -59,12 +64,17 @@ def started_pids(output: str) -> dict[str, int]:
     """``VN node on http://... (PID 123)`` lines: every process the demo started."""
     return {
         name: int(pid)
-        for name, pid in re.findall(r"^\s*(\w+ (?:node|chain)) on \S+ \(PID (\d+)\)", output, re.M)
+        for name, pid in re.findall(
+            r"^\s*(\w+ (?:node|chain|geth|kubo)) on \S+ \(PID (\d+)\)", output, re.M
+        )
     }
 
 
-def assert_stopped(pids: dict[str, int]) -> None:
-    assert set(pids) == {"VN node", "KR node", "SG node", "anvil chain"}, pids
+ON_ANVIL = frozenset({"VN node", "KR node", "SG node", "anvil chain"})
+
+
+def assert_stopped(pids: dict[str, int], started: frozenset[str] = ON_ANVIL) -> None:
+    assert set(pids) == started, pids
     running = [name for name, pid in pids.items() if _alive(pid)]
     assert not running, f"still running: {running}"
 
@@ -153,3 +163,26 @@ def test_an_interrupted_demo_stops_every_process(
     assert "interrupted; every process it started is stopped" in output
     assert_stopped(started_pids(output))
     assert not workdir.exists()
+
+
+# the network's engines bind the members' 127.0.0.x addresses: with the network tests
+@pytest.mark.xdist_group("network-engines")
+def test_the_tour_holds_on_the_consortium_network(tmp_path: Path) -> None:
+    """``docex demo --network``: the same tour on the members of `docex network` (each its
+    own geth signer, Kubo peer and node), the same expectations and exit status, and the
+    12 processes it started stopped."""
+    workdir = tmp_path / "demo"
+    done = run_demo("--network", "--certificates", "5", "--workdir", str(workdir))
+    output = done.stdout
+    assert_stopped(
+        started_pids(output),
+        frozenset(f"{c} {e}" for c in ("VN", "KR", "SG", "TH") for e in ("node", "geth", "kubo")),
+    )
+    assert not workdir.exists(), "the working directory is removed without --keep"
+    assert "✔ [network] held" in output, output + done.stderr
+    assert "✔ [issue] held" in output, output
+    assert done.returncode == 0, output + done.stderr
+    for key in STEPS:
+        assert f"✔ [{key}] held" in output, f"step {key}:\n{output}"
+    assert "✘" not in output
+    assert re.search(r"docex demo: every expectation held \(11 steps, [\d.]+ s\)", output)

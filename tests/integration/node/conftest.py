@@ -17,10 +17,12 @@ from fastapi.testclient import TestClient
 
 from certificates.json_types import JsonObject
 from certificates.schemas.samples import sample_document
+from ledger import ManagedAnvil
+from ledger.chains import anvil_binary, find_free_port
 from node.access.roles import Role
 from node.chain.index_follower import sync_index
 from node.http.app import create_app
-from node.runtime import NodeRuntime
+from node.runtime import NODE_MODULES, NodeRuntime
 from node.services import NodeServices
 from node.settings import NodeSettings
 
@@ -119,3 +121,12 @@ def make_node(tmp_path: Path, database_url: str | None) -> Iterator[NodeFactory]
 @pytest.fixture
 def node(make_node: NodeFactory) -> NodeUnderTest:
     return make_node()
+
+
+@pytest.fixture
+def anvil(tmp_path: Path) -> Iterator[ManagedAnvil]:
+    """A fresh managed anvil of this test's own, stopped by its PID at the end."""
+    managed = ManagedAnvil(anvil_binary(NODE_MODULES), tmp_path / "anvil", port=find_free_port())
+    managed.start()
+    yield managed
+    managed.stop()

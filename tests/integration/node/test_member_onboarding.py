@@ -15,7 +15,6 @@ One anvil, four in-process nodes on it (chain = rpc, no dev consortium).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,14 +30,13 @@ from certificates.hashes import to_hex
 from certificates.keystore import decrypt_keystore
 from certificates.schemas.samples import sample_document
 from ledger import ManagedAnvil
-from ledger.chains import anvil_binary, find_free_port
 from node.access.roles import Role
 from node.chain.index_follower import sync_index
 from node.cli.main import app
 from node.consortium.member_directory import envelope_document_id, is_envelope
 from node.consortium.member_keys import read_keyring
 from node.http.app import create_app
-from node.runtime import NODE_MODULES, NodeRuntime, read_member_keyring
+from node.runtime import NodeRuntime, read_member_keyring
 from node.settings import NodeSettings
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -180,14 +178,6 @@ def private_keys_in(data_dir: Path) -> dict[str, set[str]]:
             key = decrypt_keystore(document, passphrase_file.read_text().splitlines()[0])
             found["accounts"].add(Account.from_key(key).address)
     return found
-
-
-@pytest.fixture
-def anvil(tmp_path: Path) -> Iterator[ManagedAnvil]:
-    managed = ManagedAnvil(anvil_binary(NODE_MODULES), tmp_path / "anvil", port=find_free_port())
-    managed.start()
-    yield managed
-    managed.stop()
 
 
 def anvil_call(anvil: ManagedAnvil, method: str, *params: Any) -> None:

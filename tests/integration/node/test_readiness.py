@@ -33,6 +33,7 @@ def test_a_node_whose_store_is_gone_is_not_ready_but_alive(node: NodeUnderTest) 
     assert answer.status_code == 503
     store = answer.json()["checks"]["store"]
     assert store["ready"] is False
+    assert store["code"] == "content-store-unavailable"  # a stable code beside the reason
     assert "missing" in store["reason"]
     assert node.client.get("/healthz").status_code == 200
 

@@ -112,6 +112,79 @@ def status(root: RootOption = DEFAULT_ROOT) -> None:
         raise typer.Exit(1)
 
 
+@network_app.command("follow")
+def follow(
+    root: RootOption = DEFAULT_ROOT,
+    member: Annotated[
+        list[str] | None,
+        typer.Option("--member", help="Follow for this member only (repeatable); default all."),
+    ] = None,
+    poll: Annotated[float, typer.Option("--poll", help="Seconds between passes.")] = 1.0,
+) -> None:
+    """Keep each member's geth in step with the registry: Clique votes and peers (ADR 0056).
+
+    `up` starts it for every member; it runs until SIGTERM or Ctrl-C."""
+    from node.network.consortium import Consortium
+
+    consortium = Consortium(root)
+    try:
+        countries = member or [m.country for m in consortium.members()]
+        followers = [consortium.follower(country.upper()) for country in countries]
+    except DocexError as error:
+        _fail("follow", f"{error.code}: {error.message}")
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    threads = [
+        threading.Thread(target=f.run, args=(stopped, poll), name=f.name, daemon=True)
+        for f in followers
+    ]
+    for thread in threads:
+        thread.start()
+    typer.echo(f"following the registry for {', '.join(countries)}")
+    try:
+        stopped.wait()
+    except KeyboardInterrupt:
+        stopped.set()
+    for thread in threads:
+        thread.join(timeout=30)
+
+
+@network_app.command("docker")
+def docker(
+    out: Annotated[
+        Path, typer.Option("--out", help="Where to write the files.", file_okay=False)
+    ] = Path("docker/generated"),
+    members: Annotated[
+        str, typer.Option("--members", help="Country codes of the members, comma-separated.")
+    ] = ",".join(DEFAULT_COUNTRIES),
+    chain_id: Annotated[int, typer.Option("--chain-id")] = DEFAULT_CHAIN_ID,
+    block_period: Annotated[int, typer.Option("--block-period", help="Seconds.")] = 2,
+    light_kdf: Annotated[
+        bool, typer.Option("--light-kdf", help="Cheap keystore encryption (throw-away keys).")
+    ] = False,
+) -> None:
+    """Write a Docker Compose consortium: Besu QBFT, Kubo + IPFS Cluster, PostgreSQL and a
+    docex node per member (docker/README.md; not run here: no Docker engine)."""
+    from node.network.consortium import LIGHT_SCRYPT_N
+    from node.network.docker_consortium import write_docker_consortium
+    from node.network.geth import STANDARD_SCRYPT_N
+
+    countries = [code.strip().upper() for code in members.split(",") if code.strip()]
+    try:
+        written = write_docker_consortium(
+            out,
+            countries,
+            chain_id=chain_id,
+            block_period=block_period,
+            scrypt_n=LIGHT_SCRYPT_N if light_kdf else STANDARD_SCRYPT_N,
+        )
+    except ValueError as error:
+        _fail("docker", str(error), exit_code=2)
+    for member in written:
+        typer.echo(f"{member.country}  {member.address}  validator {member.account}")
+    typer.echo(f"wrote {out}/compose.yaml, genesis.json, permissions_config.toml")
+
+
 @network_app.command("down")
 def down(root: RootOption = DEFAULT_ROOT) -> None:
     """Stop every process the network recorded, by PID."""

@@ -94,7 +94,7 @@ def test_up_status_down_and_up_again(tmp_path: Path) -> None:
         assert refused.exit_code == 1
         assert "already up" in refused.output
         entries = consortium.pid_file.entries()
-        assert len(entries) == 8
+        assert len(entries) == 9  # 4 x (geth, Kubo) + the members' signer followers
 
         foreground.send_signal(signal.SIGINT)
         rest, _ = foreground.communicate(timeout=60)

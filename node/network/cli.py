@@ -149,6 +149,41 @@ def follow(
         thread.join(timeout=30)
 
 
+@network_app.command("sign-record")
+def sign_record(
+    country: Annotated[str, typer.Option("--country", help="Your member's country code.")],
+    enode: Annotated[str, typer.Option("--enode", help="Your geth's enode URL.")],
+    chain_id: Annotated[int, typer.Option("--chain-id")],
+    keystore: Annotated[
+        Path, typer.Option("--keystore", help="Your member account's keystore.", dir_okay=False)
+    ],
+    passphrase_file: Annotated[
+        Path, typer.Option("--passphrase-file", help="Its passphrase, first line.")
+    ],
+    records: Annotated[
+        Path, typer.Option("--records", help="The node records file to add it to.")
+    ] = Path("node-records.json"),
+    seq: Annotated[int, typer.Option("--seq", help="Higher than your previous record's.")] = 1,
+) -> None:
+    """Sign your validator's enode with your member account (a docex-node-record/1, ADR
+    0056) and add it to the records file the members' followers peer by."""
+    from ledger.keystores import signer_from_keystore
+    from node.network.node_records import add_node_record, sign_node_record
+
+    try:
+        passphrase = passphrase_file.read_text(encoding="utf-8").splitlines()[0]
+        account = signer_from_keystore(keystore, passphrase)
+        record = sign_node_record(
+            bytes(account.key), country=country.upper(), enode=enode, chain_id=chain_id, seq=seq
+        )
+        add_node_record(records, record)
+    except (OSError, IndexError) as error:
+        _fail("sign-record", f"cannot read the keystore or its passphrase: {error}", 2)
+    except DocexError as error:
+        _fail("sign-record", f"{error.code}: {error.message}", 2)
+    typer.echo(f"{record.country} {record.enode} signed by {account.address} -> {records}")
+
+
 @network_app.command("docker")
 def docker(
     out: Annotated[

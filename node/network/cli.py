@@ -125,7 +125,9 @@ def follow(
 
     `up` starts it for every member; it runs until SIGTERM or Ctrl-C."""
     from node.network.consortium import Consortium
+    from node.observability.json_logs import configure_logging
 
+    configure_logging("info")  # one JSON line per vote cast or peer dropped
     consortium = Consortium(root)
     try:
         countries = member or [m.country for m in consortium.members()]

@@ -283,6 +283,13 @@ class Consortium:
                     report.append(EngineStatus(member.country, engine, False, error.message))
                     continue
                 report.append(EngineStatus(member.country, engine, True, detail))
+        followers = recorded.get(FOLLOWERS)
+        if followers is not None:  # `up` started them: say if they died
+            alive = is_running(followers.pid, followers.executable)
+            detail = (
+                f"PID {followers.pid}" if alive else "not running: the signers no longer follow"
+            )
+            report.append(EngineStatus("all", FOLLOWERS, alive, detail))
         return report
 
     def _probe(

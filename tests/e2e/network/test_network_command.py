@@ -54,7 +54,7 @@ def test_up_status_down_and_up_again(tmp_path: Path) -> None:
 
         status = runner.invoke(network_app, ["status", "--root", str(root)])
         assert status.exit_code == 0, status.output
-        assert status.output.count(" ok ") == 8
+        assert status.output.count(" ok ") == 9  # 4 x (geth, Kubo) + the followers
         assert status.output.count("3 peers") == 8
 
         # one member's Kubo dies: status says so, with a reason, and fails

@@ -9,6 +9,7 @@ every recorded process by PID.
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
 from pathlib import Path
@@ -123,31 +124,41 @@ def follow(
 ) -> None:
     """Keep each member's geth in step with the registry: Clique votes and peers (ADR 0056).
 
-    `up` starts it for every member; it runs until SIGTERM or Ctrl-C."""
+    `up` starts it for every member; without --member it also follows member hosts added
+    later. It runs until SIGTERM or Ctrl-C."""
     from node.network.consortium import Consortium
     from node.observability.json_logs import configure_logging
 
     configure_logging("info")  # one JSON line per vote cast or peer dropped
     consortium = Consortium(root)
+    stopped = threading.Event()
+    threads: dict[str, threading.Thread] = {}
+
+    def follow_new_members() -> None:
+        countries = (
+            [c.upper() for c in member] if member else [m.country for m in consortium.members()]
+        )
+        for country in countries:
+            if country not in threads:
+                follower = consortium.follower(country)
+                threads[country] = threading.Thread(
+                    target=follower.run, args=(stopped, poll), name=follower.name, daemon=True
+                )
+                threads[country].start()
+                typer.echo(f"following the registry for {country}")
+
     try:
-        countries = member or [m.country for m in consortium.members()]
-        followers = [consortium.follower(country.upper()) for country in countries]
+        follow_new_members()
     except DocexError as error:
         _fail("follow", f"{error.code}: {error.message}")
-    stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-    threads = [
-        threading.Thread(target=f.run, args=(stopped, poll), name=f.name, daemon=True)
-        for f in followers
-    ]
-    for thread in threads:
-        thread.start()
-    typer.echo(f"following the registry for {', '.join(countries)}")
     try:
-        stopped.wait()
+        while not stopped.wait(5 * poll):
+            with contextlib.suppress(DocexError):  # network.json rewritten meanwhile
+                follow_new_members()
     except KeyboardInterrupt:
         stopped.set()
-    for thread in threads:
+    for thread in threads.values():
         thread.join(timeout=30)
 
 

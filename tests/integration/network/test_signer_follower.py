@@ -29,6 +29,8 @@ from node.network.addresses import consortium_networks
 from node.network.consortium import LIGHT_SCRYPT_N, Consortium
 from node.network.engines import engine_binary
 from node.network.node_records import node_id_of, read_node_records
+from node.runtime import signer_follower
+from node.settings import NodeSettings
 
 pytestmark = pytest.mark.slow
 
@@ -86,9 +88,16 @@ class Governed:
             load_artifacts()["ConsortiumRegistry"], self.deployment.consortium_registry
         )
         proposal: int | None = None
+        last_block = 0
         for country in voters:
             account = self.consortium._signer_key(country)
-            chain = JsonRpcChain(self.consortium.geth(country).rpc_url)
+            geth = self.consortium.geth(country)
+            # each member votes through its own geth: once that holds the last vote's block
+            eventually(
+                lambda g=geth, b=last_block: g.block_number() >= b,  # type: ignore[misc]
+                f"{country} holds block {last_block}",
+            )
+            chain = JsonRpcChain(geth.rpc_url)
             journal = Journal(self.tmp / f"{country}-governance.sqlite")
             try:
                 manager = TransactionManager(
@@ -102,6 +111,7 @@ class Governed:
             finally:
                 journal.close()
                 chain.close()
+            last_block = confirmed.block_number
             topics = [[bytes.fromhex(str(t)[2:]) for t in log["topics"]] for log in confirmed.logs]
             if proposal is None:
                 proposal = next(int.from_bytes(t[1]) for t in topics if t[0] == PROPOSAL_CREATED)
@@ -183,6 +193,21 @@ def test_a_fifth_member_is_admitted_and_becomes_a_signer(governed: Governed) -> 
         ),
         "a block sealed by MY",
     )
+    # the members' followers took the new host on (`docex network follow` watches them)
+    log = consortium.root / "followers.log"
+    eventually(lambda: "following the registry for MY" in log.read_text(), "MY followed")
+
+    # a docex node configured with MY's geth follows the registry the same way
+    settings = NodeSettings(
+        country="MY", geth_ipc=my_geth.ipc_path, node_records=consortium.node_records_path
+    )
+    seen = signer_follower(settings, governed.deployment).reconcile()
+    assert seen is not None
+    assert newcomer in seen.wanted_signers
+    assert set(seen.wanted_signers) == set(seen.signers)
+    assert {node_id_of(enode) for enode in seen.listed_peers} == {
+        governed.node_id(country) for country in MEMBERS
+    }
 
 
 def test_a_suspended_member_stops_being_a_signer_and_a_readmitted_one_comes_back(

@@ -53,6 +53,9 @@ from node.errors import InvalidSettings
 from node.issuing.anchor_keeper import AnchorKeeper
 from node.issuing.batcher import Batcher
 from node.issuing.outbox import Outbox
+from node.network.geth_ipc import GethIpc
+from node.network.node_records import read_node_records
+from node.network.signer_follower import SignerFollower
 from node.observability.metrics import NodeMetrics
 from node.receiving.inbox import Inbox
 from node.receiving.receiver import Receiver, SwarmFetch
@@ -124,6 +127,20 @@ def _crash_hook(settings: NodeSettings) -> SendHook | None:
     from node.testing.fault_injection import crash_hook  # test profile only
 
     return crash_hook(settings.test_crash_at)
+
+
+def signer_follower(settings: NodeSettings, deployment: Deployment) -> SignerFollower:
+    """The follower that keeps this member's geth (``DOCEX_GETH_IPC``) in step with the
+    registry: Clique votes and, with ``DOCEX_NODE_RECORDS``, its peers (ADR 0056)."""
+    assert settings.geth_ipc is not None
+    records = settings.node_records
+    return SignerFollower(
+        GethIpc(settings.geth_ipc),
+        deployment.consortium_registry,
+        lambda: [] if records is None else read_node_records(records),
+        from_block=deployment.deployed_block,
+        name=f"{settings.country}-geth",
+    )
 
 
 class NodeRuntime:
@@ -271,6 +288,15 @@ class NodeRuntime:
                 daemon=True,
             )
         )
+        if self.settings.geth_ipc is not None:
+            self._threads.append(
+                threading.Thread(
+                    target=signer_follower(self.settings, ledger.deployment).run,
+                    args=(self._stop,),
+                    name="docex-signer-follower",
+                    daemon=True,
+                )
+            )
         if self._anvil is not None:
             # the managed chain is ours: restart it on its state if it dies
             self._threads.append(

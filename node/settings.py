@@ -103,6 +103,16 @@ class NodeSettings(BaseSettings):
     join_from: Path | None = Field(
         default=None, description="Dev consortium data dir to join on first start."
     )
+    #: this member's geth IPC socket (geth Clique networks, ADR 0056): when set, a worker
+    #: keeps the geth in step with the ConsortiumRegistry (Clique votes, trusted peers)
+    geth_ipc: Path | None = Field(
+        default=None, description="This member's geth IPC socket: follow the registry with it."
+    )
+    #: the members' signed node records (docex-node-record/1, a JSON list): the enodes the
+    #: follower may peer with; unset, the follower votes but leaves peers as configured
+    node_records: Path | None = Field(
+        default=None, description="The members' signed node records (node-records.json)."
+    )
     receive: bool = Field(
         default=True, description="Run the receiver (documents addressed to this country)."
     )

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
         audit_sockets,
         process_sockets,
     )
+    from node.network.docker_consortium import write_docker_consortium
     from node.network.engines import engine_binary
     from node.network.errors import (
         ClosedNetworkViolation,
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     )
     from node.network.genesis import clique_extra_data, clique_genesis, clique_signers
     from node.network.geth import GethIdentity, GethNode, GethPorts, create_geth_keys
+    from node.network.geth_ipc import GethIpc
     from node.network.kubo import (
         KuboNode,
         KuboPeer,
@@ -40,7 +42,9 @@ if TYPE_CHECKING:
         new_swarm_secret,
         swarm_key_text,
     )
+    from node.network.node_records import NodeRecord, read_node_records, sign_node_record
     from node.network.processes import EngineProcess, PidFile, RecordedProcess
+    from node.network.signer_follower import SignerFollower
 
 _EXPORTS: dict[str, str] = {
     "ClosedNetworkViolation": "node.network.errors",
@@ -48,13 +52,16 @@ _EXPORTS: dict[str, str] = {
     "EngineProcess": "node.network.processes",
     "EngineStartFailed": "node.network.errors",
     "GethIdentity": "node.network.geth",
+    "GethIpc": "node.network.geth_ipc",
     "GethNode": "node.network.geth",
     "GethPorts": "node.network.geth",
     "KuboNode": "node.network.kubo",
     "KuboPeer": "node.network.kubo",
     "NetworkError": "node.network.errors",
+    "NodeRecord": "node.network.node_records",
     "PidFile": "node.network.processes",
     "RecordedProcess": "node.network.processes",
+    "SignerFollower": "node.network.signer_follower",
     "Violation": "node.network.audit",
     "audit_geth": "node.network.audit",
     "audit_geth_node": "node.network.audit",
@@ -71,8 +78,11 @@ _EXPORTS: dict[str, str] = {
     "new_swarm_secret": "node.network.kubo",
     "outside_loopback": "node.network.addresses",
     "process_sockets": "node.network.audit",
+    "read_node_records": "node.network.node_records",
+    "sign_node_record": "node.network.node_records",
     "swarm_key_text": "node.network.kubo",
     "within": "node.network.addresses",
+    "write_docker_consortium": "node.network.docker_consortium",
 }
 
 
@@ -89,13 +99,16 @@ __all__ = [
     "EngineProcess",
     "EngineStartFailed",
     "GethIdentity",
+    "GethIpc",
     "GethNode",
     "GethPorts",
     "KuboNode",
     "KuboPeer",
     "NetworkError",
+    "NodeRecord",
     "PidFile",
     "RecordedProcess",
+    "SignerFollower",
     "Violation",
     "audit_geth",
     "audit_geth_node",
@@ -112,6 +125,9 @@ __all__ = [
     "new_swarm_secret",
     "outside_loopback",
     "process_sockets",
+    "read_node_records",
+    "sign_node_record",
     "swarm_key_text",
     "within",
+    "write_docker_consortium",
 ]

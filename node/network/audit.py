@@ -146,6 +146,11 @@ def _audit_geth_toml(findings: _Findings, text: str, allowed: Sequence[IPv4Netwo
         findings.check(False, "geth.config", f"unreadable TOML: {error}")
         return
     findings.check(p2p.get("NoDiscovery") is True, "geth.nodiscover", "NoDiscovery not true")
+    findings.check(
+        p2p.get("DialRatio") == 1,
+        "geth.inbound",
+        "DialRatio is not 1: geth would take inbound peers that are not trusted members",
+    )
     for key in ("BootstrapNodes", "BootstrapNodesV5"):
         findings.check(p2p.get(key) == [], "geth.bootnodes", f"{key} must be present and empty")
     listen = str(p2p.get("ListenAddr", ""))

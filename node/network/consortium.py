@@ -13,12 +13,15 @@ from __future__ import annotations
 import contextlib
 import json
 import secrets
+import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 from typing import Any, Final
+
+from eth_account.signers.local import LocalAccount
 
 from certificates.schemas import DOCUMENT_TYPES
 from ledger.chains import JsonRpcChain, find_free_port
@@ -33,6 +36,7 @@ from node.network.engines import engine_binary
 from node.network.errors import ClosedNetworkViolation, NetworkError
 from node.network.genesis import clique_genesis
 from node.network.geth import (
+    IPC_FILE,
     KEYSTORE_DIR,
     PASSWORD_FILE,
     STANDARD_SCRYPT_N,
@@ -40,6 +44,7 @@ from node.network.geth import (
     GethPorts,
     create_geth_keys,
 )
+from node.network.geth_ipc import GethIpc
 from node.network.kubo import KuboNode, KuboPeer, new_swarm_secret
 from node.network.member_node import (
     DocexNode,
@@ -48,12 +53,23 @@ from node.network.member_node import (
     node_settings,
 )
 from node.network.members import DEFAULT_CHAIN_ID, DEFAULT_COUNTRIES, MEMBER_NAMES
+from node.network.node_records import (
+    RECORDS_FILE,
+    NodeRecord,
+    add_node_record,
+    read_node_records,
+    sign_node_record,
+)
 from node.network.private_files import write_private
-from node.network.processes import PidFile, is_running
+from node.network.processes import EngineProcess, PidFile, is_running
+from node.network.signer_follower import SignerFollower
 
 STATE_FILE: Final = "network.json"
 PID_FILE: Final = "pids.json"
 SWARM_SECRET_FILE: Final = "swarm.secret"  # noqa: S105 - a file name
+#: the recorded process running every member's signer follower (`docex network follow`)
+FOLLOWERS: Final = "followers"
+_FOLLOW_ENTRY: Final = "from node.cli.main import app; app()"
 #: geth's --lightkdf strength, for throw-away networks (demos, tests)
 LIGHT_SCRYPT_N: Final = 1 << 12
 _FUNDING_WEI: Final = 10**24
@@ -134,17 +150,24 @@ class Consortium:
         scrypt_n: int = STANDARD_SCRYPT_N,
         agreements: Sequence[tuple[str, str, str]] = (),
         node_settings: Mapping[str, Any] | None = None,
+        first_host: int = 2,
+        follow: bool = True,
     ) -> Deployment:
         """Create the network (first time) or start it again, then check it is closed.
 
         ``agreements`` (verifier, issuer, document type) are recorded at the first
-        deployment; ``node_settings`` are extra ``docex run`` settings for every node."""
+        deployment; ``node_settings`` are extra ``docex run`` settings for every node.
+        Members get 127.0.0.<first_host>, the next address, ...; ``follow`` starts the
+        members' signer followers (Clique votes and peers follow the registry)."""
         if self.running():
             raise NetworkError(f"the network under {self.root} is already up: {self.running()}")
         try:
             if not self.state_path.exists():
-                self._create(countries, chain_id, block_period, scrypt_n, agreements)
-            return self._start(node_settings or {})
+                self._create(countries, chain_id, block_period, scrypt_n, agreements, first_host)
+            deployment = self._start(node_settings or {})
+            if follow:
+                self.start_followers()
+            return deployment
         except BaseException:
             self.down()  # Ctrl-C or a failure while starting leaves nothing running
             raise
@@ -156,6 +179,7 @@ class Consortium:
         block_period: int,
         scrypt_n: int,
         agreements: Sequence[tuple[str, str, str]],
+        first_host: int = 2,
     ) -> None:
         if len(set(countries)) != len(countries) or len(countries) < 2:
             raise NetworkError("a consortium needs two or more distinct members")
@@ -163,7 +187,7 @@ class Consortium:
         write_private(self.root / SWARM_SECRET_FILE, new_swarm_secret().hex())
         planned = []
         for index, country in enumerate(countries):
-            host = f"127.0.0.{index + 2}"
+            host = f"127.0.0.{index + first_host}"
             member_dir = self.root / country
             # the member makes its own keys; only the public identity leaves its directory
             identity = create_geth_keys(
@@ -213,6 +237,8 @@ class Consortium:
                 "agreements": [list(agreement) for agreement in agreements],
             }
         )
+        for member in planned:
+            self.publish_node_record(member.country)
 
     def _start(self, extra_node_settings: Mapping[str, Any]) -> Deployment:
         state = self.read_state()
@@ -256,24 +282,27 @@ class Consortium:
         deployment: Deployment,
         extra: Mapping[str, Any],
     ) -> None:
-        """Each member's docex node on its own geth and Kubo, the others' nodes its peers."""
-        if any(not member.node_http for member in members):
+        """Each member's docex node on its own geth and Kubo, the others' nodes its peers.
+
+        A member host joined later with :meth:`add_member` runs geth and Kubo only."""
+        with_nodes = [member for member in members if member.node_http]
+        if not with_nodes:
             raise NetworkError(
                 f"the network under {self.root} was created without docex nodes (no node "
                 "keys or ports): stop it and remove that directory to create a new one"
             )
         nodes = []
-        for member in members:
+        for member in with_nodes:
             # chain.json holds public addresses only: each member copies it in
             deployment.write(self.root / member.country / "node")
-            nodes.append(self._node(member, members, extra))
+            nodes.append(self._node(member, with_nodes, extra))
         for node in nodes:
             node.launch()
         for node in nodes:
             node.wait_ready()
         violations = [
             v
-            for member, node in zip(members, nodes, strict=True)
+            for member, node in zip(with_nodes, nodes, strict=True)
             for v in audit_member_node(node.pid, member)
         ]
         if violations:
@@ -287,10 +316,7 @@ class Consortium:
     ) -> Deployment:
         """The registry's first members are the chain's signers, deployed by the first;
         each member's issuer key and encryption key are registered with it."""
-        first = self.root / members[0].country / "geth"
-        deployer = signer_from_keystore(
-            next((first / KEYSTORE_DIR).glob("*.json")), (first / PASSWORD_FILE).read_text()
-        )
+        deployer = self._signer_key(members[0].country)
         config = ConsortiumConfig.model_validate(
             {
                 "quorum": len(members) // 2 + 1,
@@ -332,7 +358,9 @@ class Consortium:
         recorded = {e.name: e for e in self.pid_file.entries()}
         report = []
         for member in members:
-            for engine in ("geth", "kubo", "node"):
+            # a member host joined with add_member runs no docex node of its own
+            engines = ("geth", "kubo", "node") if member.node_http else ("geth", "kubo")
+            for engine in engines:
                 entry = recorded.get(f"{member.country}-{engine}")
                 if entry is None or not is_running(entry.pid, entry.executable):
                     report.append(EngineStatus(member.country, engine, False, "not running"))
@@ -343,6 +371,13 @@ class Consortium:
                     report.append(EngineStatus(member.country, engine, False, error.message))
                     continue
                 report.append(EngineStatus(member.country, engine, True, detail))
+        followers = recorded.get(FOLLOWERS)
+        if followers is not None:  # `up` started them: say if they died
+            alive = is_running(followers.pid, followers.executable)
+            detail = (
+                f"PID {followers.pid}" if alive else "not running: the signers no longer follow"
+            )
+            report.append(EngineStatus("all", FOLLOWERS, alive, detail))
         return report
 
     def _probe(
@@ -440,6 +475,98 @@ class Consortium:
             settings=settings,
             pid_file=self.pid_file,
             name=f"{member.country}-node",
+        )
+
+    # -- governance drives the validators (ADR 0056) -----------------------------------
+
+    @property
+    def node_records_path(self) -> Path:
+        """The members' signed node records: public, what followers peer by."""
+        return self.root / RECORDS_FILE
+
+    def publish_node_record(self, country: str) -> NodeRecord:
+        """``country`` signs its geth's enode with its member account (its signer)."""
+        member = next(m for m in self.members() if m.country == country)
+        record = sign_node_record(
+            bytes(self._signer_key(country).key),
+            country=country,
+            enode=member.enode,
+            chain_id=self._chain_id(),
+        )
+        add_node_record(self.node_records_path, record)
+        return record
+
+    def follower(self, country: str) -> SignerFollower:
+        """The signer follower of ``country``'s geth (over its IPC socket)."""
+        if not any(m.country == country for m in self.members()):
+            raise NetworkError(f"{country} is not a member host of {self.root}")
+        deployment = Deployment.read(self.root)
+        return SignerFollower(
+            # its IPC socket only: the follower needs no geth binary of its own
+            GethIpc(self.root / country / "geth" / IPC_FILE),
+            deployment.consortium_registry,
+            lambda: read_node_records(self.node_records_path),
+            from_block=deployment.deployed_block,
+            name=f"{country}-geth",
+        )
+
+    def start_followers(self) -> int:
+        """Start ``docex network follow`` for every member, recorded by PID like the engines."""
+        code_root = Path(__file__).resolve().parents[2]
+        process = EngineProcess(
+            FOLLOWERS,
+            [sys.executable, "-c", _FOLLOW_ENTRY, "network", "follow", "--root", str(self.root)],
+            # the follower runs the very docex code that started it
+            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(code_root)},
+            log_file=self.root / "followers.log",
+            pid_file=self.pid_file,
+        )
+        return process.start()
+
+    def add_member(
+        self, country: str, *, host: str, scrypt_n: int = STANDARD_SCRYPT_N
+    ) -> MemberEndpoints:
+        """A new member's host joins this machine: its own keys, geth (not a signer until
+        the registry admits it and the signers vote it in) and Kubo, and its signed node
+        record. The others refuse its peering until the registry lists it."""
+        state = self.read_state()
+        if any(m.country == country for m in self.members()):
+            raise NetworkError(f"{country} is already a member host of {self.root}")
+        first = self.members()[0]
+        genesis = json.loads((self.root / first.country / "geth" / "genesis.json").read_text())
+        identity = create_geth_keys(
+            self.root / country / "geth", secrets.token_urlsafe(24), scrypt_n=scrypt_n
+        )
+        p2p, http, authrpc, swarm, api = (find_free_port(host) for _ in range(5))
+        member = MemberEndpoints(
+            country, host, p2p, http, authrpc, swarm, api,
+            signer=identity.signer, enode=identity.enode(IPv4Address(host), p2p),
+        )  # fmt: skip
+        members = [*self.members(), member]
+        kubo = self._kubo(member)
+        peer = kubo.init()
+        self._geth(member, members).init(genesis)
+        state["members"] = [*state["members"], {**asdict(member), "peer_id": peer.peer_id}]
+        self._write_state(state)
+        self.publish_node_record(country)
+        members = self.members()
+        geth = self._geth(members[-1], members)
+        geth.start()
+        geth.start_sealing()  # it seals once voted in; until then geth reports it may not
+        kubo.configure(
+            [
+                KuboPeer(m.peer_id, (f"/ip4/{m.host}/tcp/{m.kubo_swarm}",))
+                for m in members
+                if m.country != country
+            ]
+        )
+        kubo.start()
+        return members[-1]
+
+    def _signer_key(self, country: str) -> LocalAccount:
+        datadir = self.root / country / "geth"
+        return signer_from_keystore(
+            next((datadir / KEYSTORE_DIR).glob("*.json")), (datadir / PASSWORD_FILE).read_text()
         )
 
     def _chain_id(self) -> int:

@@ -15,7 +15,7 @@ from eth_utils.address import is_address, to_canonical_address, to_checksum_addr
 _VANITY: Final = bytes(32)
 _SEAL: Final = bytes(65)
 #: Forks before London that a Clique chain activates at block 0.
-_FORKS_AT_ZERO: Final = (
+FORKS_AT_ZERO: Final = (
     "homesteadBlock",
     "eip150Block",
     "eip155Block",
@@ -79,7 +79,7 @@ def clique_genesis(
     if block_period < 1:
         raise ValueError("block period must be at least one second")
     config: dict[str, Any] = {"chainId": chain_id}
-    config.update(dict.fromkeys(_FORKS_AT_ZERO, 0))
+    config.update(dict.fromkeys(FORKS_AT_ZERO, 0))
     config["clique"] = {"period": block_period, "epoch": epoch}
     return {
         "config": config,

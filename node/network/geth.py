@@ -21,6 +21,7 @@ from eth_keys.datatypes import PrivateKey
 from eth_utils.address import to_checksum_address
 
 from node.network.errors import EngineStartFailed, NetworkError
+from node.network.geth_ipc import MAX_SOCKET_PATH, GethIpc
 from node.network.private_files import write_private
 from node.network.processes import EngineProcess, PidFile, wait_until_answers
 
@@ -28,6 +29,7 @@ KEYSTORE_DIR: Final = "keystore"
 PASSWORD_FILE: Final = "password.txt"  # noqa: S105 - a file name
 NODE_KEY_FILE: Final = "nodekey"
 CONFIG_FILE: Final = "geth.toml"
+IPC_FILE: Final = "geth.ipc"
 LOG_FILE: Final = "geth.log"
 #: the RPC namespaces served on the member's loopback address
 HTTP_APIS: Final = "eth,net,web3,clique,miner"
@@ -85,12 +87,17 @@ def read_geth_identity(datadir: Path) -> GethIdentity:
 
 def static_nodes_toml(listen: str, static_nodes: Sequence[str]) -> str:
     """geth's TOML config: where it listens and its only peers (static-nodes.json is
-    ignored by 1.13). No discovery and no bootstrap nodes, whatever the flags say."""
+    ignored by 1.13). No discovery and no bootstrap nodes, whatever the flags say.
+
+    ``DialRatio = 1`` makes every peer slot a dialled one, so geth accepts an inbound
+    connection only from a *trusted* node: the members the registry lists (the signer
+    follower keeps the trusted set, ADR 0056). An outsider that dials in is refused."""
     nodes = ", ".join(json.dumps(node) for node in static_nodes)
     return (
         "[Node.P2P]\n"
         f"ListenAddr = {json.dumps(listen)}\n"
         "NoDiscovery = true\n"
+        "DialRatio = 1\n"
         "BootstrapNodes = []\n"
         "BootstrapNodesV5 = []\n"
         f"StaticNodes = [{nodes}]\n"
@@ -114,6 +121,7 @@ class GethNode:
         pid_file: PidFile,
         name: str = "geth",
         seal_at_start: bool = True,
+        log_vmodule: str = "",
     ) -> None:
         self.executable = executable
         self.datadir = datadir
@@ -123,10 +131,16 @@ class GethNode:
         self.static_nodes = tuple(static_nodes)
         self.allowed = tuple(allowed)
         self.identity = read_geth_identity(datadir)
+        if len(str(self.ipc_path).encode()) > MAX_SOCKET_PATH:
+            raise NetworkError(
+                f"{self.ipc_path} is too long for a socket path: choose a shorter root"
+            )
         #: False: the signer seals only once :meth:`start_sealing` is called (a consortium
         #: starts sealing when every signer is peered: Clique signers sealing apart fork,
         #: and the "signed recently" rule can then stall every branch for good)
         self.seal_at_start = seal_at_start
+        #: geth's --vmodule (e.g. ``p2p/*=5``: why peers are refused), for diagnosis
+        self.log_vmodule = log_vmodule
         self._process = EngineProcess(
             name,
             self.command(),
@@ -142,6 +156,14 @@ class GethNode:
     @property
     def enode(self) -> str:
         return self.identity.enode(self.host, self.ports.p2p)
+
+    @property
+    def ipc_path(self) -> Path:
+        """geth's IPC socket (mode 0600): its ``admin`` API, never served over HTTP."""
+        return self.datadir / IPC_FILE
+
+    def ipc(self) -> GethIpc:
+        return GethIpc(self.ipc_path)
 
     @property
     def config_path(self) -> Path:
@@ -188,7 +210,7 @@ class GethNode:
             "--bootnodes", "",
             "--discovery.dns", "",
             "--nodekey", str(self.datadir / NODE_KEY_FILE),
-            "--ipcdisable",
+            "--ipcpath", str(self.ipc_path),
             "--http",
             "--http.addr", host,
             "--http.port", str(self.ports.http),
@@ -201,6 +223,7 @@ class GethNode:
             "--password", str(self.datadir / PASSWORD_FILE),
             "--allow-insecure-unlock",
             "--verbosity", "3",
+            *(["--vmodule", self.log_vmodule] if self.log_vmodule else []),
         ]  # fmt: skip
 
     def start(self, timeout: float = 30.0) -> None:

@@ -19,7 +19,7 @@ from certificates.keystore import LIGHT_SCRYPT_N
 from node.dev.demo.failures import DemoAborted
 from node.dev.demo.network import add_node_user, stop_signals_ignored
 from node.dev.dev_consortium import DEV_AGREEMENTS
-from node.network.consortium import Consortium, MemberEndpoints
+from node.network.consortium import FOLLOWERS, Consortium, MemberEndpoints
 from node.network.members import DEFAULT_COUNTRIES
 
 
@@ -72,12 +72,15 @@ class ConsortiumTourNetwork:
         members = {m.country: m for m in self.consortium.members()}
         found = []
         for entry in self.consortium.pid_file.entries():
+            if entry.name == FOLLOWERS:  # one process following every member's geth
+                found.append((_label(entry.name), "each member's geth IPC socket", entry.pid))
+                continue
             country, _, engine = entry.name.partition("-")
             member = members[country]
             where = {"node": member.node_url, "geth": member.rpc_url}.get(
                 engine, member.kubo_api_url
             )
-            found.append((f"{country} {engine}", where, entry.pid))
+            found.append((_label(entry.name), where, entry.pid))
         return found
 
     def stop(self) -> None:
@@ -91,8 +94,7 @@ class ConsortiumTourNetwork:
             seconds = time.monotonic() - began
             for entry in reversed(entries):  # the order `down` stops them in
                 if entry.name in stopped:
-                    country, _, engine = entry.name.partition("-")
-                    self._stopped(f"{country} {engine}", entry.pid, seconds)
+                    self._stopped(_label(entry.name), entry.pid, seconds)
 
     def _member(self, country: str) -> MemberEndpoints:
         return next(m for m in self.consortium.members() if m.country == country)
@@ -102,3 +104,11 @@ class ConsortiumTourNetwork:
 
     def __exit__(self, *_: object) -> None:
         self.stop()
+
+
+def _label(recorded: str) -> str:
+    """``VN-node`` as ``VN node``; the followers' one process as ``signer followers``."""
+    if recorded == FOLLOWERS:
+        return "signer followers"
+    country, _, engine = recorded.partition("-")
+    return f"{country} {engine}"

@@ -89,9 +89,8 @@ def test_up_starts_every_members_engines_and_node_closed(network: Network) -> No
     assert len({m.host for m in members}) == 4
     assert "DocumentRegistry 0x" in network.printed
     assert all(m.node_url in network.printed for m in members)
-    assert (
-        sorted(e.name.split("-")[1] for e in network.started)
-        == ["geth"] * 4 + ["kubo"] * 4 + ["node"] * 4
+    assert sorted(e.name.split("-")[-1] for e in network.started) == (
+        ["followers"] + ["geth"] * 4 + ["kubo"] * 4 + ["node"] * 4
     )
 
     # the genesis lists the members' own signers, which each made in its directory
@@ -117,7 +116,7 @@ def test_up_starts_every_members_engines_and_node_closed(network: Network) -> No
 
     status = network.status()
     assert status.exit_code == 0, status.output
-    assert status.output.count(" ok ") == 12
+    assert status.output.count(" ok ") == 13  # 4 x (geth, Kubo, node) + the followers
     assert status.output.count("3 peers") == 8
     for member in members:
         assert f"{member.country}  node  ok    ready, block" in status.output
@@ -224,7 +223,7 @@ def test_down_stops_every_process_and_up_again_restarts_the_same_network(
         assert refused.exit_code == 1
         assert "already up" in refused.output
         entries = consortium.pid_file.entries()
-        assert len(entries) == 12
+        assert len(entries) == 13  # 4 x (geth, Kubo, node) + the members' signer followers
         status = runner.invoke(network_app, ["status", "--root", str(root)])
         assert status.exit_code == 0, status.output
 

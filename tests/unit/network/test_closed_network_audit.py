@@ -138,6 +138,10 @@ def test_each_added_geth_flag_that_opens_the_network_is_caught(
             static_nodes_toml("127.0.0.2:30303", [PEER_ENODE]).replace("BootstrapNodes = []\n", ""),
             "geth.bootnodes",
         ),
+        (
+            static_nodes_toml("127.0.0.2:30303", [PEER_ENODE]).replace("DialRatio = 1\n", ""),
+            "geth.inbound",
+        ),
         ("[Node.P2P\n", "geth.config"),
     ],
 )

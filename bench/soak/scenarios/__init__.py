@@ -9,4 +9,5 @@ SCENARIOS = {
     "peer-gateway": "peer_gateway",
     "disk-full": "disk_full",
     "signer-killed": "signer_killed",
+    "partition": "partition",
 }

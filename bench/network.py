@@ -38,6 +38,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,8 @@ SIGNERS_FIRST_HOST = 70
 KUBO_HOSTS = ("127.0.0.74", "127.0.0.75")
 DOCUMENTS_PER_REQUEST = 10
 REQUESTS_PER_SECOND = 2.0
+#: documents per request of a burst (within the node's default 1 MiB request body)
+BURST_PER_REQUEST = 100
 NODE_ENV = {"DOCEX_RECEIVE": "false", "DOCEX_LOG_LEVEL": "warning"}
 SIZES = {"1KB": 1_000, "1MB": 1_000_000, "50MB": 50_000_000}
 
@@ -138,8 +141,8 @@ def anchoring_run(node: NodeProcess, seconds: float, burst: int) -> dict[str, An
         steady_span = max(w.seen[i] for i in issued) - started
         burst_ids: list[str] = []
         burst_started = time.monotonic()
-        for _ in range(burst // 500):
-            status, ids = issue(client, token, 500)
+        for _ in range(burst // BURST_PER_REQUEST):
+            status, ids = issue(client, token, BURST_PER_REQUEST)
             if status != 202:
                 raise RuntimeError(f"a burst request got {status}")
             burst_ids += ids
@@ -276,13 +279,13 @@ def mirroring(workdir: Path, rounds: int) -> dict[str, Any]:
             for round_ in range(rounds if size < 10**7 else max(1, rounds - 1)):
                 content = secrets.token_bytes(size)
                 cid = source.put(content)
-                bitswap.append(_timed(lambda cid=cid: mirror.pin(cid)))
+                bitswap.append(_timed(partial(mirror.pin, cid)))
                 if mirror.get(cid) != content:
                     raise RuntimeError(f"{label}: the mirrored bytes differ")
                 if served.put(content) != cid:
                     raise RuntimeError(f"{label}: the embedded store and Kubo disagree on the CID")
                 copy = EmbeddedContentStore(workdir / f"copy-{label}-{round_}", fsync=False)
-                http.append(_timed(lambda cid=cid, copy=copy: fetcher.fetch_into(cid, copy)))
+                http.append(_timed(partial(fetcher.fetch_into, cid, copy)))
                 if copy.get(cid) != content:
                     raise RuntimeError(f"{label}: the fetched bytes differ")
             figures[label] = {

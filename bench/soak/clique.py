@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import time
 from collections.abc import Sequence
@@ -46,6 +47,8 @@ FIRST_HOST: Final = 60
 #: cheap keystore encryption for throw-away signer keys (geth's default is 2**18)
 SCRYPT_N: Final = 1 << 12
 _FUNDING_WEI: Final = 10**24
+#: the block every signer must hold alike for a start to count
+STARTED_AT: Final = 5
 
 
 def dev_funder() -> str:
@@ -89,12 +92,31 @@ class CliqueChain:
         self.nodes: list[GethNode] = [self._node(i) for i in range(size)]
         #: every rule a started geth broke (the scenario fails on any)
         self.violations: list[str] = []
+        #: starts abandoned because the chain stalled (see :meth:`start`)
+        self.restarts_at_start = 0
 
     # -- life ---------------------------------------------------------------------------
 
-    def start(self, timeout: float = 60.0) -> None:
-        """Initialise from the genesis, start, peer, then seal (all at once: signers that
-        seal apart fork at start-up, which Clique's "signed recently" rule can stall)."""
+    def start(self, timeout: float = 60.0, attempts: int = 3) -> None:
+        """Initialise from the genesis, start, peer, then seal; a start that stalls is
+        started again from a fresh genesis (see :meth:`_started`)."""
+        for attempt in range(1, attempts + 1):
+            if self._started(timeout):
+                return
+            self.stop()
+            for index in range(len(self.nodes)):
+                shutil.rmtree(self._datadir(index) / "geth", ignore_errors=True)
+            self.nodes = [self._node(i) for i in range(len(self.nodes))]
+            self.restarts_at_start = attempt
+        raise RuntimeError(f"the Clique chain stalled at start-up {attempts} times")
+
+    def _started(self, timeout: float) -> bool:
+        """Signers that start sealing together may fork on their first blocks; on a
+        loaded machine the branches can weigh the same, every signer keeps its own and
+        finds itself "signed recently" on it: stalled for good (seen at block 2). A
+        start counts once every signer holds the same block :data:`STARTED_AT`; geth
+        1.13 discards blocks propagated before its first sync, so signers are not
+        started one by one (the first could seal one block, which nobody would take)."""
         genesis = clique_genesis(
             chain_id=CHAIN_ID,
             signers=[identity.signer for identity in self.identities],
@@ -113,6 +135,13 @@ class CliqueChain:
         self.wait_peered(timeout=timeout)
         for node in self.nodes:
             node.start_sealing()
+        deadline = time.monotonic() + STARTED_AT * self.block_period + 30
+        while time.monotonic() < deadline:
+            heads = {self.head(i) for i in range(len(self.nodes))}
+            if len(heads) == 1 and heads.pop().number >= STARTED_AT:
+                return True
+            time.sleep(0.2)
+        return False
 
     def stop(self) -> None:
         """Stop every geth by its PID (what the PID file still lists included)."""

@@ -114,6 +114,7 @@ def run(context: SoakContext) -> ScenarioResult:
         "minority_signer_log_audit_agrees": on_minority == canonical,
         "final_head": final.number,
         "closed_network_violations": len(chain.violations),
+        "chain_starts_abandoned_stalled": chain.restarts_at_start,
     }
     result.notes += chain.violations
     holds = (

@@ -97,6 +97,7 @@ def run(context: SoakContext) -> ScenarioResult:
         "final_head": final.number,
         "restarted_signer_log_audit_agrees": restarted == survivor,
         "closed_network_violations": len(chain.violations),
+        "chain_starts_abandoned_stalled": chain.restarts_at_start,
     }
     result.notes += chain.violations
     holds = (

@@ -293,8 +293,8 @@ def mirroring(workdir: Path, rounds: int) -> dict[str, Any]:
                 "rounds": len(bitswap),
                 "bitswap_pin_s_median": round(statistics.median(bitswap), 4),
                 "gateway_fetch_into_s_median": round(statistics.median(http), 4),
-                "bitswap_MB_per_s": round(size / 1e6 / statistics.median(bitswap), 1),
-                "gateway_MB_per_s": round(size / 1e6 / statistics.median(http), 1),
+                "bitswap_MB_per_s": round(size / 1e6 / statistics.median(bitswap), 3),
+                "gateway_MB_per_s": round(size / 1e6 / statistics.median(http), 3),
             }
     return figures
 

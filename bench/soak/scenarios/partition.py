@@ -307,6 +307,7 @@ def _minority_only_anchor(chain: CliqueChain, data_dir: Any) -> dict[str, Any]:
             anchor.document_count,
             anchor.addressees,
         )
+        assert request.to is not None
         call = {"from": kr.address, "to": request.to, "data": "0x" + request.data.hex()}
         gas = int(minority.request("eth_estimateGas", [call]), 16) * 2
         base = int(majority.request("eth_getBlockByNumber", ["latest", False])["baseFeePerGas"], 16)

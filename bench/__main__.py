@@ -15,6 +15,7 @@ MODULES = [
     "bench.ledger_gas",
     "bench.ledger_throughput",
     "bench.node",
+    "bench.network",
 ]
 
 

@@ -16,7 +16,11 @@ records in line, after each indexer pass:
    new block) once the replayed transaction is mined;
 3. when the chain refuses the replay, or the DocumentRegistry itself is gone (a reset
    chain), the batch stays flagged with that reason for an operator: re-deploying a
-   consortium is not something a node does on its own.
+   consortium is not something a node does on its own;
+4. a batch whose anchor the index holds at another block than the outbox (a reorg
+   whose new branch mined the same transaction again before the index's next pass, as
+   when a Clique partition heals) gets the index's block, so that its receipts name the
+   block the canonical chain holds it in.
 """
 
 from __future__ import annotations
@@ -52,6 +56,8 @@ class KeeperReport:
 
     flagged: list[str] = field(default_factory=list)
     restored: list[str] = field(default_factory=list)
+    #: anchored batches whose block changed (mined again in another block by a reorg)
+    moved: list[str] = field(default_factory=list)
     replayed: tuple[str, ...] = ()
     refused: dict[str, str] = field(default_factory=dict)
 
@@ -84,6 +90,10 @@ class AnchorKeeper:
         batches = self.outbox.batch_anchors(above_block=self._watermark)
         indexed = self._indexed(b.root for b in batches)
         missing = [b for b in batches if b.root not in indexed]
+        for batch in batches:
+            block = indexed.get(batch.root)
+            if block is not None and batch.block_number not in (None, block):
+                self._move(batch, block, report)
         self._watermark = min([checkpoint, *((b.block_number or 0) - 1 for b in missing)])
         registry_there: bool | None = None
         for batch in missing:
@@ -109,6 +119,22 @@ class AnchorKeeper:
                 report.flagged.append(batch.id)
         return report
 
+    def _move(self, batch: BatchAnchor, block: int, report: KeeperReport) -> None:
+        """Record the block the index holds ``batch``'s anchor in, once its transaction's
+        receipt says the same (a reorg mined it again elsewhere)."""
+        try:
+            confirmed = self.ledger.manager.confirmed(self.ledger.anchor_key(batch.id))
+        except DocexError:
+            return  # the missing-anchor path above reports what the chain refused
+        if confirmed is None or confirmed.block_number != block:
+            return  # the index and the receipt disagree for now: the next pass decides
+        _log.warning(
+            "anchor moved to another block",
+            extra={"batch": batch.id, "from": batch.block_number, "to": block},
+        )
+        self.outbox.record_anchored(batch.id, confirmed.tx_hash, block)
+        report.moved.append(batch.id)
+
     def _flag(self, batch: BatchAnchor, reason: str) -> None:
         _log.error(
             "anchor lost",
@@ -116,15 +142,16 @@ class AnchorKeeper:
         )
         self.outbox.record_anchor_lost(batch.id, reason)
 
-    def _indexed(self, roots: Iterable[bytes]) -> set[bytes]:
-        """Which of ``roots`` the index holds (in chunks: SQLite's parameter limit)."""
+    def _indexed(self, roots: Iterable[bytes]) -> dict[bytes, int]:
+        """Which of ``roots`` the index holds, with the block of each (in chunks: SQLite's
+        parameter limit)."""
         wanted = list(roots)
-        found: set[bytes] = set()
+        found: dict[bytes, int] = {}
         with Session(self.ledger.index) as session:
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start : start + 500]
-                found.update(
-                    bytes(root)
-                    for root in session.scalars(select(Batch.root).where(Batch.root.in_(chunk)))
+                rows = session.execute(
+                    select(Batch.root, Batch.block_number).where(Batch.root.in_(chunk))
                 )
+                found.update((bytes(root), int(block)) for root, block in rows)
         return found

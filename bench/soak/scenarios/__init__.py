@@ -8,4 +8,6 @@ SCENARIOS = {
     "node-killed": "node_killed",
     "peer-gateway": "peer_gateway",
     "disk-full": "disk_full",
+    "signer-killed": "signer_killed",
+    "partition": "partition",
 }

@@ -104,6 +104,40 @@ def test_lost_blocks_hide_the_anchor_then_the_journal_replays_it_exactly_once(
     assert keeper.check().flagged == []
 
 
+def test_an_anchor_mined_again_in_another_block_moves_its_receipt_there(
+    node: NodeUnderTest,
+) -> None:
+    """A reorg whose new branch already holds the same transaction when the index next
+    looks (a healed Clique partition: geth puts the reorged block's transactions back in
+    its pool): nothing is missing, but the receipt must name the canonical block."""
+    ledger = node.services.ledger
+    assert ledger is not None
+    keeper = keeper_of(node)
+    snapshot = ledger.chain.request("evm_snapshot")
+    moved = issue_and_anchor(node, 1)
+    assert keeper.check().moved == []
+
+    ledger.chain.request("evm_revert", [snapshot])  # the anchoring block is gone ...
+    ledger.chain.request("evm_mine")
+    ledger.chain.request("evm_mine")
+    assert ledger.manager.replay_lost().replayed  # ... and the same bytes land later
+    report = ledger.indexer.sync()
+    assert report.reorged_to is not None
+
+    checked = keeper.check(rewound=True)
+    assert checked.moved == [lost_batch(node, moved["id"])]
+    assert checked.flagged == []
+    again = node.receipt(moved["id"]).json()
+    assert again["status"] == "anchored"
+    assert again["txHash"] == moved["txHash"], "the same transaction, not a second one"
+    assert again["blockNumber"] == moved["blockNumber"] + 2
+    mined = ledger.chain.request("eth_getTransactionReceipt", [moved["txHash"]])
+    assert int(mined["blockNumber"], 16) == again["blockNumber"]
+    assert verdict(node, moved["document"])["issuance"] == "valid"
+    assert anchors_of(node, moved["batchRoot"]) == 1
+    assert keeper.check(rewound=True).moved == []
+
+
 def lost_batch(node: NodeUnderTest, receipt_id: str) -> str:
     receipt = node.services.outbox.receipt(receipt_id)
     assert receipt is not None

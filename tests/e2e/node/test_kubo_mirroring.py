@@ -1,5 +1,5 @@
 """Mirroring through IPFS: two docex nodes (processes), each backed by its own Kubo in the
-consortium's private swarm (127.0.0.50, 127.0.0.51). A certificate VN issues is added
+consortium's private swarm (127.0.0.56, 127.0.0.57). A certificate VN issues is added
 and pinned in VN's Kubo; KR's node fetches it by CID through its own Kubo (bitswap),
 verifies, pins and files it; both nodes serve it at /ipfs/ to entitled members only.
 With the swarm link cut, KR falls back to VN's gateway and records why."""
@@ -62,7 +62,7 @@ def received_at(client: httpx.Client, officer: str, target_hash: str) -> Any:
 def test_a_certificate_reaches_the_addressee_over_bitswap_and_is_served_to_entitled_members(
     launch: Launcher, kubo_swarm: KuboSwarm
 ) -> None:
-    vn_kubo, kr_kubo = kubo_swarm(["127.0.0.50", "127.0.0.51"])
+    vn_kubo, kr_kubo = kubo_swarm(["127.0.0.56", "127.0.0.57"])
     vn_port = find_free_port()
     vn_url = f"http://127.0.0.1:{vn_port}"
     vn = launch("vn", "--country", "VN", port=vn_port, env=on_kubo(vn_kubo))

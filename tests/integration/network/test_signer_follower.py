@@ -2,7 +2,7 @@
 
 Four members (VN, KR, SG, TH) run `docex network up` on 127.0.0.50-53 with their signer
 followers; a fifth (MY, 127.0.0.54) brings up its own geth and is admitted by the
-ConsortiumRegistry; TH is suspended, then readmitted; an outsider's geth (127.0.0.60),
+ConsortiumRegistry; TH is suspended, then readmitted; an outsider's geth (127.0.0.59),
 on the same genesis and dialling every member, is never let in.
 """
 
@@ -130,7 +130,7 @@ def governed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Governed]:
         deployment = Deployment.read(consortium.root)
         members = consortium.members()
         # the outsider: a geth on the consortium's genesis that dials every member
-        host = IPv4Address("127.0.0.60")
+        host = IPv4Address("127.0.0.59")
         create_geth_keys(tmp / "outsider", "outsider", scrypt_n=LIGHT_SCRYPT_N)
         outsider = GethNode(
             engine_binary("geth"),

@@ -273,6 +273,9 @@ class Consortium:
             agreements = [tuple(a) for a in state.get("agreements", [])]
             deployment = self._deploy(members, int(state["chain_id"]), agreements)
             deployment.write(self.root)
+        # a node checks at start that its own geth holds the deployment: every geth must
+        # have imported the blocks the first member's geth holds now
+        _wait_for_height(geths, geths[0].block_number())
         self._start_nodes(members, deployment, extra_node_settings)
         return deployment
 
@@ -634,6 +637,15 @@ def _wait_for_peering(
         if time.monotonic() > deadline:
             raise NetworkError(f"members not peered after {timeout} s: {'; '.join(missing)}")
         time.sleep(0.5)
+
+
+def _wait_for_height(geths: Sequence[GethNode], height: int, timeout: float = 60.0) -> None:
+    """Until every geth's head is at least ``height``."""
+    deadline = time.monotonic() + timeout
+    while behind := [g.name for g in geths if g.block_number() < height]:
+        if time.monotonic() > deadline:
+            raise NetworkError(f"not at block {height} after {timeout} s: {', '.join(behind)}")
+        time.sleep(0.2)
 
 
 def wait_for_blocks(consortium: Consortium, count: int, timeout: float = 60.0) -> int:

@@ -413,11 +413,23 @@ class Consortium:
         return self.pid_file.stop_all()
 
     def audit(self) -> list[Violation]:
+        """The closed-network rules each recorded engine and node breaks (a member host
+        stopped or lost is not audited)."""
         members = self.members()
         allowed = self.allowed()
-        found = [v for m in members for v in audit_geth_node(self._geth(m, members))]
-        found += [v for m in members for v in audit_kubo_node(self._kubo(m), allowed)]
         recorded = {e.name: e.pid for e in self.pid_file.entries()}
+        found = [
+            v
+            for m in members
+            if f"{m.country}-geth" in recorded
+            for v in audit_geth_node(self._geth(m, members))
+        ]
+        found += [
+            v
+            for m in members
+            if f"{m.country}-kubo" in recorded
+            for v in audit_kubo_node(self._kubo(m), allowed)
+        ]
         found += [
             v
             for m in members

@@ -31,7 +31,7 @@ from typing import Any
 import httpx
 import pytest
 
-from certificates.json_types import JsonObject
+from certificates.json_types import JsonObject, JsonValue
 from certificates.merkle import root_from_proof
 from certificates.schemas.samples import sample_permit
 from ledger import Deployment
@@ -62,7 +62,7 @@ class Network:
 
     def issue(self, count: int, addressees: list[str]) -> list[dict[str, Any]]:
         """``count`` confidential permits issued at VN to ``addressees``, once anchored."""
-        documents = []
+        documents: list[JsonObject] = []
         for _ in range(count):
             documents.append(current_permit(len(self.issued) + len(documents), addressees))
         answer = httpx.post(
@@ -222,7 +222,8 @@ def current_permit(number: int, addressees: list[str]) -> JsonObject:
         "validFrom": (today - timedelta(days=1)).isoformat(),
         "validUntil": (today + timedelta(days=90)).isoformat(),
     }
-    permit["addresseeCountries"] = addressees
+    countries: list[JsonValue] = [*addressees]
+    permit["addresseeCountries"] = countries
     return permit
 
 

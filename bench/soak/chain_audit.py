@@ -19,12 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from certificates.merkle import root_from_proof
-from ledger import ContractBinding, Deployment, JsonRpcChain, load_artifacts
-from ledger.indexer import split_route_and_count
+from ledger import Deployment
+from node.network.anchor_audit import anchored_batches
 from node.runtime import read_issuer_key
 from node.settings import NodeSettings
-
-_PAGE = 5000
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,40 +51,8 @@ class AnchorAudit:
 
 def issuer_batches(rpc_url: str, data_dir: Path) -> list[tuple[bytes, int]]:
     """(root, document count) of every batch the node's issuer key anchored, from the logs."""
-    deployment = Deployment.read(data_dir)
-    registry = ContractBinding(load_artifacts()["DocumentRegistry"], deployment.document_registry)
-    issuer = read_issuer_key(NodeSettings(data_dir=data_dir)).address.lower()
-    chain = JsonRpcChain(rpc_url)
-    try:
-        head = int(chain.request("eth_blockNumber"), 16)
-        routes: dict[int, str] = {}
-        anchored: list[tuple[bytes, int, int]] = []
-        for start in range(deployment.deployed_block, head + 1, _PAGE):
-            logs = chain.request(
-                "eth_getLogs",
-                [
-                    {
-                        "fromBlock": hex(start),
-                        "toBlock": hex(min(start + _PAGE - 1, head)),
-                        "address": registry.address,
-                    }
-                ],
-            )
-            for log in logs:
-                topics = [bytes.fromhex(t[2:]) for t in log["topics"]]
-                data = bytes.fromhex(log["data"][2:])
-                codec = registry.abi.event_of(topics, data)
-                if codec is None:
-                    continue
-                arguments = codec.decode(topics, data)
-                if codec.name == "RouteRegistered":
-                    routes[int(arguments["routeId"])] = str(arguments["issuer"]).lower()
-                elif codec.name == "BatchAnchored":
-                    route, count = split_route_and_count(arguments["routeAndCount"])
-                    anchored.append((bytes(arguments["root"]), route, count))
-    finally:
-        chain.close()
-    return [(root, count) for root, route, count in anchored if routes.get(route) == issuer]
+    issuer = read_issuer_key(NodeSettings(data_dir=data_dir)).address
+    return anchored_batches(rpc_url, Deployment.read(data_dir), issuer)
 
 
 def claimed_anchors(data_dir: Path, receipt_ids: Sequence[str]) -> dict[str, bytes | None]:

@@ -159,6 +159,9 @@ class ReceivingBatchRow(NodeBase):
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[float]
     last_error: Mapped[str | None] = mapped_column(String(2000))
+    #: the batch manifest as received (verified against the root), served to the batch's
+    #: other members when its issuer cannot serve it (null until read)
+    manifest_json: Mapped[str | None] = mapped_column(Text)
 
 
 class PeerReportRow(NodeBase):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import secrets
+import shutil
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -38,6 +39,7 @@ from node.network.genesis import clique_genesis
 from node.network.geth import (
     IPC_FILE,
     KEYSTORE_DIR,
+    NODE_KEY_FILE,
     PASSWORD_FILE,
     STANDARD_SCRYPT_N,
     GethNode,
@@ -73,6 +75,18 @@ _FOLLOW_ENTRY: Final = "from node.cli.main import app; app()"
 #: geth's --lightkdf strength, for throw-away networks (demos, tests)
 LIGHT_SCRYPT_N: Final = 1 << 12
 _FUNDING_WEI: Final = 10**24
+#: a member host's processes, in the order they are stopped
+MEMBER_ENGINES: Final = ("node", "kubo", "geth")
+#: what a member keeps of its host when its disks are lost (its key escrow): the secrets
+#: it alone holds. Everything else comes back from the chain and the other members.
+MEMBER_KEYS: Final = (
+    f"geth/{KEYSTORE_DIR}",
+    f"geth/{PASSWORD_FILE}",
+    f"geth/{NODE_KEY_FILE}",
+    "node/keys",
+)
+#: the Kubo peer's identity (its peer id and private key), kept with the member's keys
+KUBO_IDENTITY_FILE: Final = "kubo-identity.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -402,11 +416,23 @@ class Consortium:
         return self.pid_file.stop_all()
 
     def audit(self) -> list[Violation]:
+        """The closed-network rules each recorded engine and node breaks (a member host
+        stopped or lost is not audited)."""
         members = self.members()
         allowed = self.allowed()
-        found = [v for m in members for v in audit_geth_node(self._geth(m, members))]
-        found += [v for m in members for v in audit_kubo_node(self._kubo(m), allowed)]
         recorded = {e.name: e.pid for e in self.pid_file.entries()}
+        found = [
+            v
+            for m in members
+            if f"{m.country}-geth" in recorded
+            for v in audit_geth_node(self._geth(m, members))
+        ]
+        found += [
+            v
+            for m in members
+            if f"{m.country}-kubo" in recorded
+            for v in audit_kubo_node(self._kubo(m), allowed)
+        ]
         found += [
             v
             for m in members
@@ -414,6 +440,122 @@ class Consortium:
             for v in audit_member_node(recorded[f"{m.country}-node"], m)
         ]
         return found
+
+    # -- one member's host: stopped, lost, restored, started again -----------------------
+
+    def stop_member(
+        self, country: str, *, engines: Sequence[str] = MEMBER_ENGINES, kill: bool = False
+    ) -> list[str]:
+        """Stop ``country``'s recorded processes by PID, its node first (``kill``: SIGKILL
+        at once, as when its host dies); the names of those that were running."""
+        return [
+            f"{country}-{engine}"
+            for engine in MEMBER_ENGINES
+            if engine in engines and self.pid_file.stop(f"{country}-{engine}", kill=kill)
+        ]
+
+    def save_member_keys(self, country: str, escrow: Path) -> None:
+        """Copy ``country``'s secrets (:data:`MEMBER_KEYS` and its Kubo identity) to
+        ``escrow``, what the member keeps off its host (mode 0600 files)."""
+        member_dir = self.root / self._member(country).country
+        for relative in MEMBER_KEYS:
+            source, target = member_dir / relative, escrow / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if source.is_dir():
+                shutil.copytree(source, target, dirs_exist_ok=True)
+            else:
+                shutil.copy2(source, target)
+        identity = self.kubo(country).read_config()["Identity"]
+        write_private(escrow / KUBO_IDENTITY_FILE, json.dumps(identity))
+
+    def restore_member(self, country: str, escrow: Path) -> None:
+        """Make ``country``'s host directory again from its keys alone (a lost host, an
+        emptied data directory): the keys from ``escrow``, geth initialised from the
+        consortium's genesis (public), Kubo with its own peer identity again. Its chain,
+        content and node database come back when it starts (:meth:`start_member`)."""
+        member = self._member(country)
+        if any(e.name.startswith(f"{country}-") for e in self.pid_file.entries()):
+            raise NetworkError(f"{country}'s processes are recorded as running: stop them first")
+        member_dir = self.root / country
+        if member_dir.exists() and any(member_dir.iterdir()):
+            raise NetworkError(f"{member_dir} is not empty: a member is restored into nothing")
+        genesis = self._genesis()
+        for relative in MEMBER_KEYS:
+            source, target = escrow / relative, member_dir / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if source.is_dir():
+                shutil.copytree(source, target)
+            else:
+                shutil.copy2(source, target)
+        self._geth(member, self.members()).init(genesis)
+        kubo = self._kubo(member)
+        kubo.init()
+        config = kubo.read_config()
+        config["Identity"] = json.loads((escrow / KUBO_IDENTITY_FILE).read_text(encoding="utf-8"))
+        write_private(kubo.config_path, json.dumps(config, indent=2))
+        if kubo.as_peer().peer_id != member.peer_id:
+            raise NetworkError(f"{escrow} does not hold {country}'s Kubo identity")
+
+    def start_member(
+        self,
+        country: str,
+        *,
+        engines: Sequence[str] = MEMBER_ENGINES,
+        node_settings: Mapping[str, Any] | None = None,
+        timeout: float = 180.0,
+    ) -> None:
+        """Start ``country``'s geth, Kubo and node again (``engines``) while the others run:
+        geth peers and syncs the chain from the running members before it seals again,
+        Kubo peers, the node starts on its data directory (an empty one rebuilds its index
+        from the chain and receives again what was addressed to it). Audited like `up`."""
+        member = self._member(country)
+        members = self.members()
+        running = set(self.running())
+        live = [m for m in members if m.country != country and f"{m.country}-geth" in running]
+        if "geth" in engines:
+            geth = self._geth(member, members)
+            geth.start()
+            _wait_synced(geth, [self._geth(m, members) for m in live], timeout)
+            geth.start_sealing()
+            if violations := audit_geth_node(geth):
+                raise ClosedNetworkViolation("; ".join(map(str, violations)))
+        if "kubo" in engines:
+            kubo = self._kubo(member)
+            others = [m for m in members if m.country != country]
+            kubo.configure(
+                [KuboPeer(m.peer_id, (f"/ip4/{m.host}/tcp/{m.kubo_swarm}",)) for m in others]
+            )
+            kubo.start()
+            for other in others:
+                if f"{other.country}-kubo" in running:
+                    with contextlib.suppress(NetworkError):
+                        kubo.connect(
+                            KuboPeer(other.peer_id, (f"/ip4/{other.host}/tcp/{other.kubo_swarm}",))
+                        )
+            if violations := audit_kubo_node(kubo, self.allowed()):
+                raise ClosedNetworkViolation("; ".join(map(str, violations)))
+        if "node" in engines and member.node_http:
+            Deployment.read(self.root).write(self.root / country / "node")
+            node = self._node(member, [m for m in members if m.node_http], node_settings or {})
+            node.launch()
+            node.wait_ready()
+            if violations := audit_member_node(node.pid, member):
+                raise ClosedNetworkViolation("; ".join(map(str, violations)))
+
+    def _member(self, country: str) -> MemberEndpoints:
+        found = next((m for m in self.members() if m.country == country), None)
+        if found is None:
+            raise NetworkError(f"{country} is not a member host of {self.root}")
+        return found
+
+    def _genesis(self) -> dict[str, Any]:
+        """The consortium's genesis (public), from any member host that holds it."""
+        for member in self.members():
+            path = self.root / member.country / "geth" / "genesis.json"
+            if path.exists():
+                genesis: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+                return genesis
+        raise NetworkError(f"no member under {self.root} holds the genesis")
 
     # -- the members' engines -----------------------------------------------------------
 
@@ -646,6 +788,24 @@ def _wait_for_height(geths: Sequence[GethNode], height: int, timeout: float = 60
         if time.monotonic() > deadline:
             raise NetworkError(f"not at block {height} after {timeout} s: {', '.join(behind)}")
         time.sleep(0.2)
+
+
+def _wait_synced(geth: GethNode, peers: Sequence[GethNode], timeout: float) -> None:
+    """Until ``geth`` holds the block the running ``peers`` were at when asked (the same
+    hash): a signer that seals before it has synced would fork the chain."""
+    if not peers:
+        return
+    heads = [(peer.block_number(), index) for index, peer in enumerate(peers)]
+    target, leader = max(heads)
+    expected = peers[leader].rpc("eth_getBlockByNumber", [hex(target), False])["hash"]
+    deadline = time.monotonic() + timeout
+    while True:
+        block = geth.rpc("eth_getBlockByNumber", [hex(target), False])
+        if block is not None and block["hash"] == expected:
+            return
+        if time.monotonic() > deadline:
+            raise NetworkError(f"{geth.name} has not synced block {target} after {timeout} s")
+        time.sleep(0.5)
 
 
 def wait_for_blocks(consortium: Consortium, count: int, timeout: float = 60.0) -> int:

@@ -52,6 +52,19 @@ class PidFile:
     def forget(self, name: str) -> None:
         self._write([entry for entry in self.entries() if entry.name != name])
 
+    def stop(self, name: str, *, kill: bool = False, timeout: float = 10.0) -> bool:
+        """Stop the recorded process ``name`` if it is still ours (``kill``: SIGKILL at
+        once, as a host that dies); True if it was running. It is forgotten either way."""
+        entry = next((e for e in self.entries() if e.name == name), None)
+        if entry is None:
+            return False
+        if kill:
+            stopped = stop_pid(entry.pid, entry.executable, timeout=0.0, first=signal.SIGKILL)
+        else:
+            stopped = stop_pid(entry.pid, entry.executable, timeout=timeout)
+        self.forget(name)
+        return stopped
+
     def stop_all(self, timeout: float = 10.0) -> list[str]:
         """Stop every recorded process that is still ours; the names of those stopped."""
         stopped = []
@@ -77,12 +90,15 @@ def is_running(pid: int, executable: str) -> bool:
     return running.removesuffix(" (deleted)") == str(Path(executable).resolve())
 
 
-def stop_pid(pid: int, executable: str, *, timeout: float = 10.0) -> bool:
-    """SIGTERM the process group of ``pid`` if it still runs ``executable``, then SIGKILL."""
+def stop_pid(
+    pid: int, executable: str, *, timeout: float = 10.0, first: signal.Signals = signal.SIGTERM
+) -> bool:
+    """Signal the process group of ``pid`` (SIGTERM, or ``first``) if it still runs
+    ``executable``, then SIGKILL after ``timeout``."""
     if not is_running(pid, executable):
         return False
     with contextlib.suppress(ProcessLookupError):
-        os.killpg(pid, signal.SIGTERM)
+        os.killpg(pid, first)
     deadline = time.monotonic() + timeout
     while is_running(pid, executable) and time.monotonic() < deadline:
         _reap(pid)

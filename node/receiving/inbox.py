@@ -175,6 +175,22 @@ class Inbox:
             row.last_error = error[:2000]
             session.commit()
 
+    def keep_manifest(self, root: bytes, manifest_json: str) -> None:
+        """Keep the batch's manifest as received (verified against the root by the caller)."""
+        with Session(self._engine) as session:
+            row = session.get(ReceivingBatchRow, root)
+            assert row is not None
+            row.manifest_json = manifest_json
+            session.commit()
+
+    def manifest(self, root: bytes) -> tuple[str, str] | None:
+        """(issuer country, manifest JSON) of a tracked batch whose manifest was read."""
+        with Session(self._engine) as session:
+            row = session.get(ReceivingBatchRow, root)
+            if row is None or row.manifest_json is None:
+                return None
+            return row.issuer_country, row.manifest_json
+
     def pending_count(self) -> int:
         with Session(self._engine) as session:
             count = session.scalar(

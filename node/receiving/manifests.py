@@ -8,13 +8,17 @@ listed target hashes and compares it (and the count) with the anchored record, s
 hashes are the chain's; every CID is then checked by hashing the content fetched, and
 the content must open (if sealed) and verify to the listed target hash. A peer that
 lies can only make reception fail, and is reported.
+
+Every node that received a batch keeps its manifest and serves it the same way (a CID
+only to the members that may fetch that document, and only the CIDs it learnt itself):
+when the issuing member's host is gone, an addressee reads it from another addressee.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import Final
 
 from certificates import DocumentTerms, MerkleTree
@@ -48,6 +52,25 @@ class BatchManifest:
     document_type: str
     documents: tuple[ManifestEntry, ...]
 
+    def missing_cids(self, country: str) -> int:
+        """Documents addressed to ``country`` whose CID this manifest does not list."""
+        return sum(1 for e in self.documents if country in e.addressees and e.cid is None)
+
+    def with_cids_of(self, other: BatchManifest) -> BatchManifest:
+        """This manifest with the CIDs it lacks taken from ``other``, a manifest of the
+        same root (its target hashes and terms are then the same, checked by the root)."""
+        if other.root != self.root or len(other.documents) != len(self.documents):
+            raise InvalidManifest("the manifests are of different batches")
+        merged = tuple(
+            mine if mine.cid is not None else replace(mine, cid=theirs.cid)
+            for mine, theirs in zip(self.documents, other.documents, strict=True)
+        )
+        return replace(self, documents=merged)
+
+    def to_json(self) -> JsonObject:
+        """As served (``docex-batch-manifest/1``), a CID wherever this manifest has one."""
+        return received_manifest_json(self, lambda _entry: True)
+
 
 def manifest_path(root: bytes) -> str:
     return f"/v1/batches/0x{root.hex()}/manifest"
@@ -59,11 +82,37 @@ def manifest_json(
     """The manifest as served to one member: a CID only where ``readable`` (ADR 0023: the
     member may fetch that document), ``null`` elsewhere; every target hash and its terms
     stay, so that the receiver rebuilds the anchored root."""
+    return _manifest_object(batch.root, batch.document_type, batch.documents, readable)
+
+
+def received_manifest_json(
+    manifest: BatchManifest, readable: Callable[[BatchDocumentEntry], bool]
+) -> JsonObject:
+    """A manifest this node received, as served to one member of the batch: a CID only
+    where ``readable`` and known here (this node learnt the CIDs of its own documents)."""
+    entries = [
+        BatchDocumentEntry(e.target_hash, e.cid or "", e.addressees, e.confidential, e.allowance)
+        for e in manifest.documents
+    ]
+    return _manifest_object(
+        manifest.root,
+        manifest.document_type,
+        entries,
+        lambda entry: bool(entry.cid) and readable(entry),
+    )
+
+
+def _manifest_object(
+    root: bytes,
+    document_type: str,
+    documents: Sequence[BatchDocumentEntry],
+    readable: Callable[[BatchDocumentEntry], bool],
+) -> JsonObject:
     return {
         "format": MANIFEST_FORMAT,
-        "root": to_hex(batch.root),
-        "documentType": batch.document_type,
-        "documentCount": len(batch.documents),
+        "root": to_hex(root),
+        "documentType": document_type,
+        "documentCount": len(documents),
         "documents": [
             {
                 "targetHash": to_hex(entry.target_hash),
@@ -72,7 +121,7 @@ def manifest_json(
                 "confidential": entry.confidential,
                 "allowance": entry.allowance,
             }
-            for entry in batch.documents
+            for entry in documents
         ],
     }
 

@@ -3,9 +3,10 @@ issuer's node, checked, opened, verified and filed in the inbox before the goods
 
 For each batch the index shows addressed to this country (ADR 0041):
 
-1. read the issuer node's batch manifest (``GET /v1/batches/0x<root>/manifest`` at the
-   peer gateway URL of the issuer's country) and check that its target hashes build the
-   anchored root;
+1. read the batch manifest (``GET /v1/batches/0x<root>/manifest``) from the issuer's
+   node, or, when it cannot serve it (its host gone), from another addressee's node,
+   which keeps the manifest it received (CIDs it lacks are taken from the next holder);
+   check that its target hashes build the anchored root, and keep it to serve in turn;
 2. for each document addressed to us: fetch its CID, every block verified against it,
    from the first source that delivers: the node's own Kubo (bitswap among the
    consortium's peers, when the node is Kubo-backed), then the trustless gateway
@@ -237,20 +238,7 @@ class Receiver:
         record = queries.batch(self.ledger.index, due.root)
         if record is None:  # reorganised away, or the index is being rebuilt
             raise _RetryLater("the batch is not in the index")
-        peer = self.peers.get(record.issuer_country)
-        if peer is None:
-            raise _RetryLater(f"no peer gateway configured for {record.issuer_country}")
-        try:
-            manifest = self._manifest(
-                peer,
-                record.issuer_country,
-                record.root,
-                record.document_type,
-                record.document_count,
-            )
-        except _Refused as refused:
-            self._report(peer, due, None, None, refused)
-            raise _RetryLater(f"manifest refused: {refused.detail}") from None
+        manifest, from_issuer = self._manifest_of(due, record)
         filed = refused_count = 0
         waiting: list[str] = []
         for entry in manifest.documents:
@@ -258,10 +246,16 @@ class Receiver:
                 continue  # in the batch, addressed to another member
             if self.inbox.has(entry.target_hash) or self.inbox.refused(due.root, entry.target_hash):
                 continue
+            if entry.cid is None and not from_issuer:
+                # only the issuer may say we are not to fetch it; another holder may just
+                # not know this CID (it learnt those of its own documents)
+                waiting.append("no reachable holder lists its CID")
+                continue
             try:
                 self._receive_document(record.issuer_country, due, entry)
                 filed += 1
             except _Refused as refused:
+                peer = self.peers.get(record.issuer_country, record.issuer_country)
                 self._report(peer, due, entry.target_hash, entry.cid, refused)
                 refused_count += 1
             except _RetryLater as error:
@@ -270,6 +264,69 @@ class Receiver:
             raise _RetryLater(f"{len(waiting)} document(s) not received yet: {waiting[0]}")
         return filed, refused_count
 
+    def _holders(self, issuer_country: str, addressees: Sequence[str]) -> list[tuple[str, str]]:
+        """(country, node URL) of every member that may serve the batch's manifest: its
+        issuer, then its other addressees (each keeps the manifest it received)."""
+        countries = dict.fromkeys((issuer_country, *sorted(addressees)))
+        return [
+            (country, self.peers[country])
+            for country in countries
+            if country != self.country and country in self.peers
+        ]
+
+    def _manifest_of(
+        self, due: DueBatch, record: queries.BatchRecord
+    ) -> tuple[BatchManifest, bool]:
+        """The batch's manifest, and whether its issuer served it: the one kept from an
+        earlier pass, else read from the first holder that serves one that verifies
+        (CIDs missing there taken from the next holders); kept for the next pass and to
+        serve the batch's other members."""
+        kept = self.inbox.manifest(due.root)
+        manifest = None
+        if kept is not None:
+            manifest = self._parsed(json.loads(kept[1]), record)
+        from_issuer = False
+        if manifest is not None and manifest.missing_cids(self.country) == 0:
+            return manifest, from_issuer
+        failures: list[str] = []
+        for country, url in self._holders(record.issuer_country, record.addressees):
+            try:
+                served = self._manifest(url, country, record)
+            except _Refused as refused:
+                self._report(url, due, None, None, refused)
+                failures.append(f"{country}: refused: {refused.detail}")
+                continue
+            except _RetryLater as error:
+                failures.append(f"{country}: {error}")
+                continue
+            if country == record.issuer_country:
+                from_issuer = True
+                manifest = served  # the issuer's view is authoritative for what we may fetch
+            else:
+                manifest = served if manifest is None else manifest.with_cids_of(served)
+                _log.info(
+                    "batch manifest read from another holder",
+                    extra={"root": to_hex(due.root), "holder": country, "failures": failures},
+                )
+            if from_issuer or manifest.missing_cids(self.country) == 0:
+                break
+        if manifest is None:
+            detail = "; ".join(failures) or f"no peer gateway for {record.issuer_country}"
+            raise _RetryLater(f"no holder served the manifest: {detail}")
+        self.inbox.keep_manifest(due.root, json.dumps(manifest.to_json(), separators=(",", ":")))
+        return manifest, from_issuer
+
+    def _parsed(self, value: JsonValue, record: queries.BatchRecord) -> BatchManifest | None:
+        try:
+            return parse_manifest(
+                value,
+                root=record.root,
+                document_type=record.document_type,
+                document_count=record.document_count,
+            )
+        except InvalidManifest:
+            return None
+
     def _signed(self, method: str, target: str, audience: str) -> dict[str, str]:
         """The member signature headers of a request to ``audience``'s node (none when
         this node has no member key: the peer will then refuse)."""
@@ -277,10 +334,8 @@ class Receiver:
             return {}
         return self.signer.headers(method, target, audience)
 
-    def _manifest(
-        self, peer: str, audience: str, root: bytes, document_type: str, document_count: int
-    ) -> BatchManifest:
-        target = manifest_path(root)
+    def _manifest(self, peer: str, audience: str, record: queries.BatchRecord) -> BatchManifest:
+        target = manifest_path(record.root)
         url = peer + target
         headers = {"Accept": "application/json", **self._signed("GET", target, audience)}
         try:
@@ -295,7 +350,10 @@ class Receiver:
         try:
             value = parse_strict_json(response.content, max_bytes=MAX_MANIFEST_BYTES)
             return parse_manifest(
-                value, root=root, document_type=document_type, document_count=document_count
+                value,
+                root=record.root,
+                document_type=record.document_type,
+                document_count=record.document_count,
             )
         except (InvalidInput, InvalidManifest) as error:
             raise _Refused("invalid-manifest", str(error)) from None

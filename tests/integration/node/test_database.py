@@ -49,6 +49,7 @@ def test_a_database_without_the_indexes_gets_them_on_open(tmp_path: Path) -> Non
         connection.execute("DROP TABLE credential_keys")
         for column in ("received_from", "fallbacks_json"):  # and before 0009
             connection.execute(f"ALTER TABLE inbox DROP COLUMN {column}")
+        connection.execute("ALTER TABLE receiving_batches DROP COLUMN manifest_json")  # 0010
     assert _plan(path, LOOKUPS[1]).startswith("SCAN")
     open_database(path).dispose()
     assert "INDEX outbox_cid" in _plan(path, LOOKUPS[1])

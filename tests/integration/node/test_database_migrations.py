@@ -35,7 +35,7 @@ from node.db.tables import (
 )
 
 RELEASE_DATABASES = Path(__file__).parent / "release_databases"
-HEAD = "0009"
+HEAD = "0010"
 
 
 def _differences(engine: Engine) -> list[object]:

@@ -263,7 +263,10 @@ class NodeRuntime:
             threading.Thread(
                 target=follow_chain,
                 args=(ledger, services.metrics, self._stop),
-                kwargs={"keeper": AnchorKeeper(services.outbox, ledger)},
+                kwargs={
+                    "keeper": AnchorKeeper(services.outbox, ledger),
+                    "poll": self.settings.index_poll_ms / 1000,
+                },
                 name="docex-indexer",
                 daemon=True,
             ),

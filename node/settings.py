@@ -71,6 +71,11 @@ class NodeSettings(BaseSettings):
     logs_page_blocks: int = Field(
         default=1000, ge=1, le=1_000_000, description="Blocks per eth_getLogs request."
     )
+    #: how often the event indexer asks the chain for new blocks: beyond its block, what
+    #: a document addressed to this node waits at most before the receiver can see it
+    index_poll_ms: int = Field(
+        default=500, ge=10, le=60_000, description="Event indexer poll interval (ms)."
+    )
 
     # --- content store -----------------------------------------------------------------
     content_store: StoreKind = StoreKind.EMBEDDED

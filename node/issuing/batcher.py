@@ -17,24 +17,28 @@ One batch goes through three durable steps (see :mod:`node.issuing.outbox`):
 After a crash, :meth:`Batcher.resume` redoes step 2 for open batches (nothing was
 sent for them) and step 3 for signed ones (the journal sends their transaction once).
 
-:meth:`Batcher.run` (the ``docex run`` thread) pipelines the steps over three threads,
-so that batch N+1 is wrapped and signed (CPU, in a child process) while batch N's content is
-written and synced (file-system time, outside the GIL) and batch N-1's anchor is mined:
+:meth:`Batcher.run` (the ``docex run`` thread) pipelines the steps over four threads,
+so that batch N+1 is wrapped and signed (CPU, in a child process) while batch N's content
+is written and synced (file-system time, outside the GIL) and the anchors of the batches
+before it are mined:
 
 - *signer* (the calling thread): claims a due batch and has it salted, hashed and
   signed by the wrapping process (a child process: that work is pure CPU, and here it
   would take turns with the API on one core), in memory only;
 - *storer*: puts the wrapped documents in the content store, made durable as a group,
   then commits the signed batch (root, CIDs, wrapped documents): the order of step 2;
-- *anchorer*: sends the anchors of every signed batch waiting (several may share a
-  block), then waits for each and completes its receipts.
+- *anchorer*: sends each signed batch's anchor as soon as it comes, without waiting
+  for the ones before it to be mined (on a chain with a block period, a batch waiting
+  for the previous anchor's block would then wait for a block of its own: up to two
+  periods more), and hands it to
+- *confirmer*: waits for each sent anchor, in sending order, and completes its receipts.
 
 Hand-overs are bounded queues (one batch to the storer, four signed ones to the
-anchorer): a slow stage holds the ones before it back instead of piling up claimed
-batches. A failing step (chain down, disk full) is retried on the same batch every
-second. Nothing a later stage needs is kept only in a queue: a batch dropped from the
-pipeline by a stop or a crash is still open or signed in the outbox and finished by
-:meth:`Batcher.resume` on the next start.
+anchorer, sixteen sent anchors to the confirmer): a slow stage holds the ones before it
+back instead of piling up claimed batches. A failing step (chain down, disk full) is
+retried on the same batch every second. Nothing a later stage needs is kept only in a
+queue: a batch dropped from the pipeline by a stop or a crash is still open or signed
+in the outbox and finished by :meth:`Batcher.resume` on the next start.
 """
 
 from __future__ import annotations
@@ -68,6 +72,8 @@ _log = logging.getLogger("docex.node.batcher")
 
 T = TypeVar("T")
 
+#: anchors sent and not yet mined the anchorer may have before it waits for the confirmer
+_SENT_IN_FLIGHT = 16
 #: how long a failing stage waits before it tries the same batch again
 _RETRY_SECONDS = 1.0
 
@@ -214,22 +220,29 @@ class Batcher:
                 return  # stopping: open or signed in the outbox, resume() finishes it
 
     def _anchor_stage(self, to_anchor: queue.Queue[_ToAnchor], stop: threading.Event) -> None:
-        while (first := _take(to_anchor, stop)) is not None:
-            waiting = [first]
-            with contextlib.suppress(queue.Empty):
-                while len(waiting) < to_anchor.maxsize:
-                    waiting.append(to_anchor.get_nowait())
-            # send every waiting anchor first (they may share a block), then wait for each
-            sent: list[_ToAnchor] = []
-            for item in waiting:
+        """Send each anchor as it comes; the confirmer waits for them, in sending order."""
+        to_confirm: queue.Queue[_ToAnchor] = queue.Queue(maxsize=_SENT_IN_FLIGHT)
+        confirmer = threading.Thread(
+            target=self._confirm_stage,
+            args=(to_confirm, stop),
+            name="docex-batcher-confirm",
+            daemon=True,
+        )
+        confirmer.start()
+        try:
+            while (item := _take(to_anchor, stop)) is not None:
                 outcome = self._until_done(stop, partial(self._send, item))
                 if outcome is None:
                     return  # stopping: signed in the outbox, resume() anchors it
-                if outcome:
-                    sent.append(item)
-            for item in sent:
-                if self._until_done(stop, partial(self._confirm, item)) is None:
-                    return
+                if outcome and not _hand_over(to_confirm, item, stop):
+                    return  # stopping: sent and journalled, resume() waits for it
+        finally:
+            confirmer.join()
+
+    def _confirm_stage(self, to_confirm: queue.Queue[_ToAnchor], stop: threading.Event) -> None:
+        while (item := _take(to_confirm, stop)) is not None:
+            if self._until_done(stop, partial(self._confirm, item)) is None:
+                return
 
     def _until_done(self, stop: threading.Event, step: Callable[[], T]) -> T | None:
         """``step()``, tried again every second while it fails, until ``stop``."""

@@ -41,6 +41,16 @@ START_TIMEOUT: Final = 180.0
 #: what ``docex run`` is: this interpreter running the ``docex`` app (its /proc/PID/exe
 #: is the interpreter, which is what the PID file records and checks before a stop)
 _RUN_DOCEX: Final = ("-c", "from node.cli.main import app; app()")
+#: how fast a member's node moves a document along, against the node's defaults (500 ms
+#: each): a batch closes 200 ms after its first document, the index and the receiver look
+#: for new blocks every 100 ms (docs/network.md, "Measurements"). Safety is unchanged: an
+#: anchor counts once its block is on the chain (one confirmation), the indexer follows
+#: reorgs and the anchor keeper re-anchors what a reorg dropped.
+LATENCY_SETTINGS: Final[Mapping[str, Any]] = {
+    "batch_max_latency_ms": 200,
+    "index_poll_ms": 100,
+    "receive_poll_ms": 100,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +97,7 @@ def node_settings(
     """The node's ``docex run --config`` settings: production-shaped, its own parts only."""
     return {
         "log_level": "info",
+        **LATENCY_SETTINGS,
         **extra,
         "profile": "production",
         "data_dir": str(node_dir),

@@ -12,7 +12,10 @@ For each batch the index shows addressed to this country (ADR 0041):
    consortium's peers, when the node is Kubo-backed), then the trustless gateway
    (``adapters.GatewayFetcher``) of every member that holds the document: its issuer,
    then its other addressees. Each source left for the next is logged with its reason
-   and recorded with the document (``receivedFrom``, ``fallbacks``);
+   and recorded with the document (``receivedFrom``, ``fallbacks``). The documents of
+   a batch are fetched side by side (:data:`FETCH_CONCURRENCY` at a time: each fetch
+   mostly waits on a peer or on the swarm), then checked and filed one by one, in
+   manifest order;
 3. open it with this member's key if it is sealed, check it is the listed target hash of
    this root, and verify it (offline checks and the on-chain ones, from the index);
 4. file it in the inbox, and pin its content, only if it is authentic (integrity,
@@ -30,7 +33,9 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Final, Protocol
 
@@ -77,6 +82,10 @@ TRANSIENT_REASONS: Final = frozenset({"unreachable", "timeout", "http-status", "
 OWN_STORE: Final = "this node's store"
 MAX_MANIFEST_BYTES: Final = 16 * 1024 * 1024
 MAX_WRAPPED_BYTES: Final = 16 * 1024 * 1024
+#: documents of one batch whose content is fetched at the same time, and the most whose
+#: content is held (fetched, not yet checked) at once
+FETCH_CONCURRENCY: Final = 8
+FETCH_AHEAD: Final = 16
 
 
 class _RetryLater(Exception):
@@ -178,8 +187,11 @@ class Receiver:
         self._clock = clock
         self._http = httpx.Client(timeout=timeout, follow_redirects=False)
         self._fetchers: dict[tuple[str, str], GatewayFetcher] = {}
+        self._fetchers_lock = threading.Lock()
+        self._fetching = ThreadPoolExecutor(FETCH_CONCURRENCY, "docex-receiver-fetch")
 
     def close(self) -> None:
+        self._fetching.shutdown(cancel_futures=True)
         self._http.close()
         for fetcher in self._fetchers.values():
             fetcher.close()
@@ -241,6 +253,7 @@ class Receiver:
         manifest, from_issuer = self._manifest_of(due, record)
         filed = refused_count = 0
         waiting: list[str] = []
+        mine: list[ManifestEntry] = []
         for entry in manifest.documents:
             if self.country not in entry.addressees:
                 continue  # in the batch, addressed to another member
@@ -251,8 +264,10 @@ class Receiver:
                 # not know this CID (it learnt those of its own documents)
                 waiting.append("no reachable holder lists its CID")
                 continue
+            mine.append(entry)
+        for entry, content in self._fetched_ahead(record.issuer_country, due, mine):
             try:
-                self._receive_document(record.issuer_country, due, entry)
+                self._receive_document(due, entry, content)
                 filed += 1
             except _Refused as refused:
                 peer = self.peers.get(record.issuer_country, record.issuer_country)
@@ -359,11 +374,27 @@ class Receiver:
             raise _Refused("invalid-manifest", str(error)) from None
 
     def _fetcher(self, peer: str, audience: str) -> GatewayFetcher:
-        if (peer, audience) not in self._fetchers:
-            self._fetchers[peer, audience] = GatewayFetcher(
-                [peer], sign=lambda method, target: self._signed(method, target, audience)
-            )
-        return self._fetchers[peer, audience]
+        with self._fetchers_lock:  # the fetching threads share one fetcher per peer
+            if (peer, audience) not in self._fetchers:
+                self._fetchers[peer, audience] = GatewayFetcher(
+                    [peer], sign=lambda method, target: self._signed(method, target, audience)
+                )
+            return self._fetchers[peer, audience]
+
+    def _fetched_ahead(
+        self, issuer_country: str, due: DueBatch, entries: Sequence[ManifestEntry]
+    ) -> Iterator[tuple[ManifestEntry, Future[_Content]]]:
+        """Each of ``entries`` in order with its content being fetched (what
+        :meth:`_content` returns or raises, in the future), :data:`FETCH_CONCURRENCY` at a
+        time and at most :data:`FETCH_AHEAD` ahead of the one being checked. Fetched
+        content is verified against its CID and held in memory only: nothing is stored
+        or filed before its document is checked."""
+        window: deque[tuple[ManifestEntry, Future[_Content]]] = deque()
+        for entry in entries:
+            window.append((entry, self._fetching.submit(self._content, issuer_country, due, entry)))
+            if len(window) >= FETCH_AHEAD:
+                yield window.popleft()
+        yield from window
 
     def _sources(self, issuer_country: str, addressees: Sequence[str]) -> tuple[_Source, ...]:
         """Where content is asked for, in order: this node's own IPFS peer (bitswap),
@@ -434,8 +465,10 @@ class Receiver:
         except DocexError as error:  # verified blocks that are not a UnixFS file
             raise _Refused("not-a-wrapped-document", str(error)) from None
 
-    def _receive_document(self, issuer_country: str, due: DueBatch, entry: ManifestEntry) -> None:
-        content = self._content(issuer_country, due, entry)
+    def _receive_document(
+        self, due: DueBatch, entry: ManifestEntry, fetching: Future[_Content]
+    ) -> None:
+        content = fetching.result()  # or what fetching it raised
 
         def keep() -> None:
             # stored only once it verified: a hostile peer's content never lands in the

@@ -1,10 +1,11 @@
-"""The batcher as ``docex run`` runs it: three pipelined stages and a wrapping process."""
+"""The batcher as ``docex run`` runs it: four pipelined stages and a wrapping process."""
 
 from __future__ import annotations
 
 import json
 import threading
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -12,11 +13,15 @@ from sqlalchemy.orm import Session
 
 from adapters import Cid
 from certificates.schemas.samples import sample_document
+from ledger import ManagedAnvil, TxStatus
 from node.chain.index_follower import sync_index
-from node.issuing.outbox import BatchRow, DocumentState
+from node.issuing.outbox import BatchRow, DocumentState, SubmissionRow
 
 if TYPE_CHECKING:
     from conftest import NodeFactory, NodeUnderTest
+
+#: how long a test waits for the batcher to reach a state: a hang guard, not a speed assertion
+GUARD_SECONDS = 120
 
 
 def test_the_pipelined_batcher_anchors_every_document_once_in_batches_of_the_set_size(
@@ -73,3 +78,80 @@ def _anchor_key(node: NodeUnderTest, root: str) -> str:
             select(BatchRow.id).where(BatchRow.root == bytes.fromhex(root.removeprefix("0x")))
         ).one()
     return node.services.ledger.anchor_key(batch_id)
+
+
+def test_an_anchor_is_sent_while_the_one_before_it_waits_for_its_block(
+    make_node: NodeFactory, anvil: ManagedAnvil
+) -> None:
+    """On a chain with a block period, a batch whose anchor waited for the previous
+    anchor's block would then wait for a block of its own: the anchorer sends each
+    anchor as it comes, the confirmer waits for them. Here no block is mined until both
+    anchors are sent: a batcher that waited for the first before sending the second
+    would never send it."""
+    node = make_node(chain="rpc", rpc_url=anvil.url, batch_size=3, batch_max_latency_ms=20)
+    ledger = node.services.ledger
+    batcher = node.services.batcher
+    assert ledger is not None
+    assert batcher is not None
+    ledger.chain.request("evm_setAutomine", [False])
+    stop = threading.Event()
+    running = threading.Thread(target=batcher.run, args=(stop,))
+    running.start()
+    try:
+        first = _issue_three(node, 1)
+        _wait_until(lambda: _anchor_status(node, first) is TxStatus.SENT, running)
+        second = _issue_three(node, 4)
+        _wait_until(lambda: _anchor_status(node, second) is TxStatus.SENT, running)
+        assert _anchor_status(node, first) is TxStatus.SENT  # still waiting for its block
+
+        ledger.chain.request("evm_mine")
+        anchored = DocumentState.ANCHORED
+        _wait_until(lambda: node.services.outbox.count_by_state().get(anchored, 0) == 6, running)
+    finally:
+        stop.set()
+        batcher.wake()
+        running.join()
+        ledger.chain.request("evm_setAutomine", [True])
+    blocks = {_batch_of(node, receipt_id).block_number for receipt_id in (first, second)}
+    assert len(blocks) == 1  # both anchors in the one block mined
+
+
+def _issue_three(node: NodeUnderTest, first: int) -> str:
+    """Three certificates (one batch of the test's size); the first one's receipt id."""
+    answer = node.issue([sample_document("coo/1", first + i) for i in range(3)])
+    receipt_id: str = answer.json()["receipts"][0]["id"]
+    return receipt_id
+
+
+def _batch_of(node: NodeUnderTest, receipt_id: str) -> BatchRow:
+    with Session(node.services.database) as session:
+        row = session.scalars(
+            select(BatchRow)
+            .join(SubmissionRow, SubmissionRow.batch_id == BatchRow.id)
+            .where(SubmissionRow.id == receipt_id)
+        ).one()
+        session.expunge(row)
+        return row
+
+
+def _anchor_status(node: NodeUnderTest, receipt_id: str) -> TxStatus | None:
+    """The journal status of the anchor of ``receipt_id``'s batch (None: not batched or
+    not journalled yet)."""
+    ledger = node.services.ledger
+    assert ledger is not None
+    with Session(node.services.database) as session:
+        batch_id = session.scalar(
+            select(SubmissionRow.batch_id).where(SubmissionRow.id == receipt_id)
+        )
+    if batch_id is None:
+        return None
+    entry = ledger.journal.get(ledger.anchor_key(batch_id))
+    return None if entry is None else entry.status
+
+
+def _wait_until(reached: Callable[[], bool], running: threading.Thread) -> None:
+    deadline = time.monotonic() + GUARD_SECONDS
+    while not reached():
+        assert running.is_alive(), "the batcher stopped by itself"
+        assert time.monotonic() < deadline, "the batcher did not get there"
+        time.sleep(0.05)

@@ -68,6 +68,11 @@ class ModelDocument:
     used: int = 0
 
 
+#: the short run of `make test`
+EXAMPLES = 6
+STEPS = 10
+
+
 def required(voters: int) -> int:
     """More than half of the voters (the deployed rule 1/2), at least one."""
     return max(1, min(voters, voters // 2 + 1))
@@ -76,10 +81,13 @@ def required(voters: int) -> int:
 class ConsortiumMachine(RuleBasedStateMachine):
     documents = Bundle("documents")
 
-    def __init__(self, chain, deploy):
+    def __init__(self, chain, consortium):
+        """One example, on `consortium` as deployed: the chain's state is snapshotted here
+        and reverted in `teardown`, so every example starts from the same deployment."""
         super().__init__()
         self.chain = chain
-        self.c = deploy(chain)
+        self.c = consortium
+        self.snapshot_id = evm_snapshot(chain)
         self.model = {
             code: ModelMember(m.member_id, code, keys=[m.issuer], open_key=m.issuer)
             for code, m in self.c.members.items()
@@ -315,6 +323,13 @@ class ConsortiumMachine(RuleBasedStateMachine):
                     assert (cached[3] <= block < cached[4]) == expected
 
     def teardown(self):
+        try:
+            self._check_the_whole_run()
+        finally:
+            evm_revert(self.chain, self.snapshot_id)
+        super().teardown()
+
+    def _check_the_whole_run(self):
         functions = self.c.consortium.functions
         # authority at every block of the run equals the model's
         for block, key, code, expected in self.history:
@@ -331,12 +346,32 @@ class ConsortiumMachine(RuleBasedStateMachine):
             state = registry.documentState(document.issuer_member, document.target).call()
             assert state[0] == (1 if document.revoked else 0)
             assert state[3] == document.used
-        super().teardown()
+
+
+def evm_snapshot(chain) -> str:
+    """Snapshot the chain's whole state (anvil and eth-tester both answer `evm_snapshot`)."""
+    return chain.w3.provider.make_request("evm_snapshot", [])["result"]
+
+
+def evm_revert(chain, snapshot_id: str) -> None:
+    """Back to `snapshot_id`: state, balances, nonces and block number (the snapshot is
+    consumed)."""
+    assert chain.w3.provider.make_request("evm_revert", [snapshot_id])["result"] is True
 
 
 def run_machine(chain, deploy, *, examples: int, steps: int) -> None:
+    """Deploy one consortium and run `examples` examples of up to `steps` steps on it, each
+    from the deployed state (snapshot before, revert after)."""
+    consortium = deploy(chain)
+    deployed = chain.block_number()
+
+    def machine() -> ConsortiumMachine:
+        # a leak of one example's state into the next would make the model wrong: refuse it
+        assert chain.block_number() == deployed, "an example did not revert the chain"
+        return ConsortiumMachine(chain, consortium)
+
     run_state_machine_as_test(
-        lambda: ConsortiumMachine(chain, deploy),
+        machine,
         settings=settings(
             max_examples=examples,
             stateful_step_count=steps,
@@ -347,7 +382,7 @@ def run_machine(chain, deploy, *, examples: int, steps: int) -> None:
     )
 
 
-def test_contracts_agree_with_the_model(eth_tester_chain, consortium_factory):
-    # the short run of `make test` (each example deploys a consortium on eth-tester);
-    # 200 examples of 20 steps run in `make soak` (tests/soak/security/)
-    run_machine(eth_tester_chain, consortium_factory, examples=6, steps=10)
+def test_contracts_agree_with_the_model(anvil_chain, consortium_factory):
+    # the short run of `make test`, on anvil: one consortium deployed, each example reverted
+    # to it; 200 examples of 20 steps run in `make soak` (tests/soak/security/)
+    run_machine(anvil_chain, consortium_factory, examples=EXAMPLES, steps=STEPS)

@@ -33,7 +33,7 @@ def load_test_module(relative: str, name: str) -> ModuleType:
 
 
 _contracts = load_test_module("integration/contracts/conftest.py", "docex_contracts_fixtures")
-eth_tester_chain = _contracts.eth_tester_chain
+anvil_chain = _contracts.anvil_chain
 consortium_factory = _contracts.consortium_factory
 
 

@@ -1,12 +1,14 @@
 """The contracts against the consortium model, a long Hypothesis stateful run (soak).
 
 The state machine is ``ConsortiumMachine`` of ``tests/integration/contracts/test_stateful.py``
-(``make test`` runs it briefly, 6 examples): random votes on admissions, suspensions,
+(``make test`` runs it briefly, a few examples): random votes on admissions, suspensions,
 departures, key rotations and revocations, encryption keys; anchors with per-document terms,
 uses and revocations. Invariants: no member's keys changed without its approval, authority at
 every block equals the model's, the quorum is the fraction of the active members, uses only
-by a document's own addressees within its allowance. Here 200 examples; the outcome is merged
-into ``bench/results/reliability.json`` under ``contract_state_machine`` (other keys kept).
+by a document's own addressees within its allowance. Here 200 examples of 20 steps on one
+anvil: the consortium is deployed once and every example starts from it (``evm_snapshot``
+before, ``evm_revert`` after). The outcome is merged into ``bench/results/reliability.json``
+under ``contract_state_machine`` (other keys kept).
 """
 
 from __future__ import annotations
@@ -34,13 +36,14 @@ def record_outcome(outcome: dict[str, Any]) -> None:
 
 @pytest.mark.timeout(7200)
 def test_contracts_agree_with_the_model_over_a_long_run(
-    eth_tester_chain: Any, consortium_factory: Any, consortium_machine: Any
+    anvil_chain: Any, consortium_factory: Any, consortium_machine: Any
 ) -> None:
     import sys
 
     run_machine = sys.modules[consortium_machine.__module__].run_machine
     started = time.monotonic()
     outcome: dict[str, Any] = {
+        "chain": "anvil",
         "examples": MAX_EXAMPLES,
         "steps": STEPS,
         "invariants": [
@@ -51,7 +54,7 @@ def test_contracts_agree_with_the_model_over_a_long_run(
         ],
     }
     try:
-        run_machine(eth_tester_chain, consortium_factory, examples=MAX_EXAMPLES, steps=STEPS)
+        run_machine(anvil_chain, consortium_factory, examples=MAX_EXAMPLES, steps=STEPS)
     except BaseException as exc:
         outcome.update(outcome="fail", error=f"{type(exc).__name__}: {exc}"[:2000])
         raise

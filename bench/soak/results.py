@@ -132,11 +132,35 @@ def render_page(report: dict[str, Any]) -> str:
             f"| {title} | **{scenario['outcome']}** | {figures or '-'} "
             f"| {scenario['seconds']:.0f} |"
         )
+    lines += _contract_state_machine(report.get("contract_state_machine"))
     notes = [(s["title"], n) for s in report["scenarios"] for n in s["notes"]]
     if notes:
         lines += ["", "## Notes", ""]
         lines += [f"- **{title}**: {_one_line(note)}" for title, note in notes]
     return "\n".join(lines) + "\n"
+
+
+def _contract_state_machine(run: dict[str, Any] | None) -> list[str]:
+    """The long Hypothesis run of the contracts against their model (written by
+    ``tests/soak/security/test_contract_invariants_soak.py``, the second half of
+    ``make soak``), when the report holds one."""
+    if not run:
+        return []
+    outcome = run["outcome"]
+    lines = [
+        "",
+        "## The contracts against their model",
+        "",
+        f"Run: {run.get('generated', '?')} on {run.get('chain', '?')}: "
+        f"{run['examples']} random examples of up to {run['steps']} steps "
+        f"(votes, admissions, suspensions, departures, key rotations, anchors, uses, "
+        f"revocations), **{outcome}** in {run.get('seconds', 0):.0f} s. Invariants:",
+        "",
+    ]
+    lines += [f"- {invariant}" for invariant in run.get("invariants", [])]
+    if run.get("error"):
+        lines += ["", f"Failure: {_one_line(run['error'])}"]
+    return lines
 
 
 def _one_line(note: str, limit: int = 400) -> str:

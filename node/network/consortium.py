@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import secrets
 import shutil
 import sys
@@ -64,7 +65,10 @@ from node.network.node_records import (
 )
 from node.network.private_files import write_private
 from node.network.processes import EngineProcess, PidFile, is_running
+from node.network.sealing import wait_for_agreed_block
 from node.network.signer_follower import SignerFollower
+
+_log = logging.getLogger(__name__)
 
 STATE_FILE: Final = "network.json"
 PID_FILE: Final = "pids.json"
@@ -72,6 +76,10 @@ SWARM_SECRET_FILE: Final = "swarm.secret"  # noqa: S105 - a file name
 #: the recorded process running every member's signer follower (`docex network follow`)
 FOLLOWERS: Final = "followers"
 _FOLLOW_ENTRY: Final = "from node.cli.main import app; app()"
+#: blocks every signer must hold alike before a network counts as started
+STARTED_BLOCKS: Final = 3
+#: how many times a fresh network whose Clique stalls at start-up is started again
+SEALING_ATTEMPTS: Final = 3
 #: geth's --lightkdf strength, for throw-away networks (demos, tests)
 LIGHT_SCRYPT_N: Final = 1 << 12
 _FUNDING_WEI: Final = 10**24
@@ -272,9 +280,9 @@ class Consortium:
         for kubo in kubos:
             kubo.wait_ready()
         _wait_for_peering(geths, kubos, peers)
-        # every signer peered before any seals: no start-up forks for Clique to stall on
-        for geth in geths:
-            geth.start_sealing()
+        # every signer peered before any seals
+        fresh = not (self.root / "chain.json").exists()
+        self._start_sealing(geths, kubos, peers, int(state.get("block_period", 1)), fresh)
         allowed = self.allowed()
         violations = [v for geth in geths for v in audit_geth_node(geth)]
         violations += [v for kubo in kubos for v in audit_kubo_node(kubo, allowed)]
@@ -292,6 +300,47 @@ class Consortium:
         _wait_for_height(geths, geths[0].block_number())
         self._start_nodes(members, deployment, extra_node_settings)
         return deployment
+
+    def _start_sealing(
+        self,
+        geths: Sequence[GethNode],
+        kubos: Sequence[KuboNode],
+        peers: dict[str, KuboPeer],
+        block_period: int,
+        fresh: bool,
+    ) -> None:
+        """Start every signer sealing and wait until they agree on a few blocks. Clique can
+        stall at start-up: two signers seal block 1 at once, two others block 2 on each,
+        and every signer has "signed recently" on its own branch (seen under load). A
+        fresh network that stalls so, with nothing on it yet, is started again from its
+        genesis (:data:`SEALING_ATTEMPTS` times); a network with history is not touched."""
+        for attempt in range(1, SEALING_ATTEMPTS + 1):
+            start = max(geth.block_number() for geth in geths)
+            for geth in geths:
+                geth.start_sealing()
+            target = start + STARTED_BLOCKS
+            if wait_for_agreed_block(geths, target, 30.0 + STARTED_BLOCKS * block_period):
+                return
+            heads = ", ".join(f"{g.name} at {g.block_number()}" for g in geths)
+            if not fresh or attempt == SEALING_ATTEMPTS:
+                raise NetworkError(
+                    f"the signers did not agree on block {target} ({heads}): Clique stalled; "
+                    "see each member's geth/geth.log"
+                )
+            _log.warning(
+                "Clique stalled at start-up; starting the fresh chain again from its genesis",
+                extra={"heads": heads, "attempt": attempt},
+            )
+            genesis = self._genesis()
+            for geth in geths:
+                geth.stop()
+                shutil.rmtree(geth.datadir / "geth", ignore_errors=True)
+                geth.init(genesis)
+            for geth in geths:
+                geth.launch()
+            for geth in geths:
+                geth.wait_ready()
+            _wait_for_peering(geths, kubos, peers)
 
     def _start_nodes(
         self,

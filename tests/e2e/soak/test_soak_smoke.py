@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -36,8 +37,18 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.mark.parametrize("scenario", _scenarios())
-def test_the_soak_scenario_holds_at_smoke_size(scenario: str, tmp_path: Path) -> None:
-    done = subprocess.run(
+def test_the_soak_scenario_holds_at_smoke_size(scenario: str) -> None:
+    # a short scratch root: geth's IPC socket lives under it, and a socket path has at most
+    # 107 bytes (pytest's own temporary paths grow past that with the run's number)
+    with tempfile.TemporaryDirectory(prefix="dxs-") as scratch:
+        done = _soak(scenario, Path(scratch))
+
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-6000:]
+    assert "soak passed" in done.stdout
+
+
+def _soak(scenario: str, workdir: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         [
             sys.executable,
             "-m",
@@ -46,7 +57,7 @@ def test_the_soak_scenario_holds_at_smoke_size(scenario: str, tmp_path: Path) ->
             "--only",
             scenario,
             "--workdir",
-            str(tmp_path),
+            str(workdir),
         ],
         cwd=REPO,
         capture_output=True,
@@ -54,6 +65,3 @@ def test_the_soak_scenario_holds_at_smoke_size(scenario: str, tmp_path: Path) ->
         timeout=900,
         check=False,
     )
-
-    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-6000:]
-    assert "soak passed" in done.stdout

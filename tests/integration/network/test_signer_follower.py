@@ -217,10 +217,15 @@ def test_a_suspended_member_stops_being_a_signer_and_a_readmitted_one_comes_back
     thai = governed.signer_of("TH")
     members = governed.registry_members()
     th_id = next(m.member_id for m in members.values() if m.country == "TH")
-    voters = ("VN", "KR", "SG", "MY")
+    # every other active member votes and is checked: MY too when the admission test ran
+    # first on this network (the tests share it), the four founders otherwise
+    voters = tuple(
+        m.country for m in members.values() if m.country != "TH" and m.state is MemberState.ACTIVE
+    )
+    assert {"VN", "KR", "SG"} <= set(voters)
 
     governed.govern("proposeSuspendMember", th_id, voters=voters)
-    for country in ("VN", "KR", "SG", "MY"):
+    for country in voters:
         eventually(lambda c=country: thai not in governed.signers(c), f"{country} drops TH")  # type: ignore[misc]
         eventually(
             lambda c=country: governed.node_id("TH") not in governed.peer_ids(c),  # type: ignore[misc]
@@ -231,7 +236,7 @@ def test_a_suspended_member_stops_being_a_signer_and_a_readmitted_one_comes_back
     eventually(lambda: consortium.geth("VN").block_number() > head + 3, "blocks without TH")
 
     governed.govern("proposeReadmitMember", th_id, voters=voters)
-    for country in ("VN", "KR", "SG", "MY"):
+    for country in voters:
         eventually(lambda c=country: thai in governed.signers(c), f"{country} takes TH back")  # type: ignore[misc]
     eventually(lambda: governed.node_id("TH") in governed.peer_ids("VN"), "VN peers with TH again")
     # TH catches up on the chain it was cut off from

@@ -52,7 +52,7 @@ def test_an_added_issuer_token_authenticates_until_the_user_is_revoked(data_dir:
         ],
     )
     assert added.exit_code == 0, added.output
-    token = added.output.strip()
+    token = added.stdout.strip()  # logs go to stderr
     store = UserStore(open_database(data_dir / "node.sqlite"))
     principal = store.authenticate(token)
     assert principal is not None
@@ -77,7 +77,7 @@ def test_an_added_issuer_token_authenticates_until_the_user_is_revoked(data_dir:
 def test_tokens_are_stored_hashed_never_in_clear(data_dir: Path) -> None:
     token = runner.invoke(
         app, ["users", "add", "audit", "--role", "auditor", "--data-dir", str(data_dir)]
-    ).output.strip()
+    ).stdout.strip()
 
     for database_file in data_dir.glob("node.sqlite*"):
         assert token.encode() not in database_file.read_bytes()

@@ -20,7 +20,7 @@ from pathlib import Path
 _PROC = Path("/proc")
 
 
-def _start_ticks(pid: int) -> int | None:
+def start_ticks(pid: int) -> int | None:
     """The process's start time in clock ticks since boot, None if there is none."""
     try:
         stat = (_PROC / str(pid) / "stat").read_text()
@@ -50,7 +50,7 @@ class ProcessRecord:
     @classmethod
     def of(cls, pid: int) -> ProcessRecord | None:
         """The record of the running process ``pid``, None if it is gone."""
-        ticks, command = _start_ticks(pid), _command_line(pid)
+        ticks, command = start_ticks(pid), _command_line(pid)
         if ticks is None or command is None:
             return None
         return cls(pid, ticks, tuple(command))

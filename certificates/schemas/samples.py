@@ -21,6 +21,7 @@ __all__ = [
     "sample_declaration",
     "sample_document",
     "sample_permit",
+    "sample_permit_in_force",
 ]
 
 #: The largest ``items`` the generators accept (the smallest list limit of the schemas).
@@ -401,6 +402,21 @@ def sample_permit(index: int, *, items: int = 3) -> JsonObject:
     # exporting country's: a document docex exchanges always has an addressee
     document["addresseeCountries"] = [_DESTINATIONS[index % len(_DESTINATIONS)].country]
     return document
+
+
+def sample_permit_in_force(index: int, today: date, addressees: list[str]) -> JsonObject:
+    """An export permit issued yesterday, in force for 90 days from then, addressed to
+    ``addressees`` (``sample_permit``'s dates are in the past, so it verifies expired)."""
+    permit = sample_permit(2 * index + 1)
+    yesterday = (today - timedelta(days=1)).isoformat()
+    permit["issueDate"] = yesterday
+    permit["validity"] = {
+        "validFrom": yesterday,
+        "validUntil": (today + timedelta(days=90)).isoformat(),
+    }
+    countries: list[JsonValue] = [*addressees]
+    permit["addresseeCountries"] = countries
+    return permit
 
 
 def _list(value: JsonValue) -> list[JsonValue]:

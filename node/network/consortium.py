@@ -64,7 +64,7 @@ from node.network.node_records import (
     sign_node_record,
 )
 from node.network.private_files import write_private
-from node.network.processes import EngineProcess, PidFile, is_running
+from node.network.processes import EngineProcess, PidFile
 from node.network.sealing import wait_for_agreed_block
 from node.network.signer_follower import SignerFollower
 
@@ -159,7 +159,7 @@ class Consortium:
         return [MemberEndpoints(**member) for member in self.read_state()["members"]]
 
     def running(self) -> list[str]:
-        return [e.name for e in self.pid_file.entries() if is_running(e.pid, e.executable)]
+        return [e.name for e in self.pid_file.entries() if e.running()]
 
     # -- up -------------------------------------------------------------------------------
 
@@ -428,7 +428,7 @@ class Consortium:
             engines = ("geth", "kubo", "node") if member.node_http else ("geth", "kubo")
             for engine in engines:
                 entry = recorded.get(f"{member.country}-{engine}")
-                if entry is None or not is_running(entry.pid, entry.executable):
+                if entry is None or not entry.running():
                     report.append(EngineStatus(member.country, engine, False, "not running"))
                     continue
                 try:
@@ -439,7 +439,7 @@ class Consortium:
                 report.append(EngineStatus(member.country, engine, True, detail))
         followers = recorded.get(FOLLOWERS)
         if followers is not None:  # `up` started them: say if they died
-            alive = is_running(followers.pid, followers.executable)
+            alive = followers.running()
             detail = (
                 f"PID {followers.pid}" if alive else "not running: the signers no longer follow"
             )
@@ -844,17 +844,9 @@ def _wait_synced(geth: GethNode, peers: Sequence[GethNode], timeout: float) -> N
     hash): a signer that seals before it has synced would fork the chain."""
     if not peers:
         return
-    heads = [(peer.block_number(), index) for index, peer in enumerate(peers)]
-    target, leader = max(heads)
-    expected = peers[leader].rpc("eth_getBlockByNumber", [hex(target), False])["hash"]
-    deadline = time.monotonic() + timeout
-    while True:
-        block = geth.rpc("eth_getBlockByNumber", [hex(target), False])
-        if block is not None and block["hash"] == expected:
-            return
-        if time.monotonic() > deadline:
-            raise NetworkError(f"{geth.name} has not synced block {target} after {timeout} s")
-        time.sleep(0.5)
+    target, leader = max((peer.block_number(), index) for index, peer in enumerate(peers))
+    if not wait_for_agreed_block([geth, peers[leader]], target, timeout):
+        raise NetworkError(f"{geth.name} has not synced block {target} after {timeout} s")
 
 
 def wait_for_blocks(consortium: Consortium, count: int, timeout: float = 60.0) -> int:

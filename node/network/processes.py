@@ -2,7 +2,9 @@
 
 Each engine runs in a session of its own (its process group id is its PID). The PID
 file lists what was started, with the executable, so that a stop never signals a
-process docex did not start (a recycled PID running something else is left alone).
+process docex did not start: a recycled PID running something else, or another process
+of the same executable (another network's Kubo, say) that got a recycled PID, is left
+alone (the entry holds the process's start time, which a recycled PID does not share).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import TypeVar
 
 import httpx
 
+from ledger.process_records import start_ticks
 from node.network.errors import EngineStartFailed, NetworkError
 
 T = TypeVar("T")
@@ -30,6 +33,13 @@ class RecordedProcess:
     name: str
     pid: int
     executable: str
+    #: the process's start time (/proc/PID/stat, clock ticks after boot); None in PID
+    #: files written before it was recorded
+    started: int | None = None
+
+    def running(self) -> bool:
+        """True while this very process runs (see :func:`is_running`)."""
+        return is_running(self.pid, self.executable, self.started)
 
 
 class PidFile:
@@ -59,9 +69,15 @@ class PidFile:
         if entry is None:
             return False
         if kill:
-            stopped = stop_pid(entry.pid, entry.executable, timeout=0.0, first=signal.SIGKILL)
+            stopped = stop_pid(
+                entry.pid,
+                entry.executable,
+                timeout=0.0,
+                first=signal.SIGKILL,
+                started=entry.started,
+            )
         else:
-            stopped = stop_pid(entry.pid, entry.executable, timeout=timeout)
+            stopped = stop_pid(entry.pid, entry.executable, timeout=timeout, started=entry.started)
         self.forget(name)
         return stopped
 
@@ -69,7 +85,7 @@ class PidFile:
         """Stop every recorded process that is still ours; the names of those stopped."""
         stopped = []
         for entry in reversed(self.entries()):
-            if stop_pid(entry.pid, entry.executable, timeout=timeout):
+            if stop_pid(entry.pid, entry.executable, timeout=timeout, started=entry.started):
                 stopped.append(entry.name)
             self.forget(entry.name)
         return stopped
@@ -81,32 +97,40 @@ class PidFile:
         temporary.replace(self.path)
 
 
-def is_running(pid: int, executable: str) -> bool:
-    """True when ``pid`` is alive and runs ``executable`` (not a recycled PID)."""
+def is_running(pid: int, executable: str, started: int | None = None) -> bool:
+    """True when ``pid`` is alive, runs ``executable`` and, if ``started`` is given, was
+    started then (:func:`ledger.process_records.start_ticks`): not a recycled PID."""
     try:
         running = os.readlink(f"/proc/{pid}/exe")
     except OSError:
         return False
-    return running.removesuffix(" (deleted)") == str(Path(executable).resolve())
+    if running.removesuffix(" (deleted)") != str(Path(executable).resolve()):
+        return False
+    return started is None or start_ticks(pid) == started
 
 
 def stop_pid(
-    pid: int, executable: str, *, timeout: float = 10.0, first: signal.Signals = signal.SIGTERM
+    pid: int,
+    executable: str,
+    *,
+    timeout: float = 10.0,
+    first: signal.Signals = signal.SIGTERM,
+    started: int | None = None,
 ) -> bool:
-    """Signal the process group of ``pid`` (SIGTERM, or ``first``) if it still runs
-    ``executable``, then SIGKILL after ``timeout``."""
-    if not is_running(pid, executable):
+    """Signal the process group of ``pid`` (SIGTERM, or ``first``) if it is still the
+    process recorded (``executable``, ``started``), then SIGKILL after ``timeout``."""
+    if not is_running(pid, executable, started):
         return False
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, first)
     deadline = time.monotonic() + timeout
-    while is_running(pid, executable) and time.monotonic() < deadline:
+    while is_running(pid, executable, started) and time.monotonic() < deadline:
         _reap(pid)
         time.sleep(0.05)
-    if is_running(pid, executable):
+    if is_running(pid, executable, started):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGKILL)
-        while is_running(pid, executable):
+        while is_running(pid, executable, started):
             _reap(pid)
             time.sleep(0.02)
     # its executable is gone from /proc once it is exiting; a child of ours is then waited
@@ -162,7 +186,8 @@ class EngineProcess:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        self.pid_file.record(RecordedProcess(self.name, self._process.pid, self.executable))
+        pid = self._process.pid
+        self.pid_file.record(RecordedProcess(self.name, pid, self.executable, start_ticks(pid)))
         return self._process.pid
 
     def exited(self) -> bool:

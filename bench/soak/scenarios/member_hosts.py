@@ -33,7 +33,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, Final
@@ -41,9 +41,8 @@ from typing import Any, Final
 import httpx
 
 from bench.soak.results import ScenarioResult, SoakContext
-from certificates.json_types import JsonObject, JsonValue
 from certificates.merkle import root_from_proof
-from certificates.schemas.samples import sample_permit
+from certificates.schemas.samples import sample_permit_in_force
 from ledger import ContractBinding, Deployment, JsonRpcChain, load_artifacts
 from node.network.anchor_audit import anchored_batches
 from node.network.consortium import LIGHT_SCRYPT_N, Consortium, MemberEndpoints
@@ -121,7 +120,10 @@ class _Network:
     def issue(self, addressees: list[list[str]]) -> list[dict[str, Any]]:
         """One confidential permit per entry of ``addressees``, in one request: their
         receipts once anchored, in that order, each with its ``addressees``."""
-        documents = [_current_permit(next(_numbers), to) for to in addressees]
+        documents = [
+            sample_permit_in_force(next(_numbers), datetime.now(UTC).date(), to)
+            for to in addressees
+        ]
         with self.client("VN") as vn:
             answer = vn.post("/v1/documents", params={"confidential": "true"}, json=documents)
             if answer.status_code != 202:
@@ -334,20 +336,6 @@ def _host_destroyed(context: SoakContext, network: _Network, result: ScenarioRes
         and not violations
     )
     result.outcome = "pass" if holds else "fail"
-
-
-def _current_permit(number: int, addressees: list[str]) -> JsonObject:
-    """A VN export permit in force today (the samples' validity is in the past)."""
-    today = datetime.now(UTC).date()
-    permit = sample_permit(2 * number + 1)
-    permit["issueDate"] = (today - timedelta(days=1)).isoformat()
-    permit["validity"] = {
-        "validFrom": (today - timedelta(days=1)).isoformat(),
-        "validUntil": (today + timedelta(days=90)).isoformat(),
-    }
-    countries: list[JsonValue] = [*addressees]
-    permit["addresseeCountries"] = countries
-    return permit
 
 
 def _anchored(client: httpx.Client, url: str) -> dict[str, Any] | None:

@@ -24,20 +24,19 @@ import shutil
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from certificates.json_types import JsonObject, JsonValue
+from certificates.json_types import JsonObject
 from certificates.merkle import root_from_proof
-from certificates.schemas.samples import sample_permit
+from certificates.schemas.samples import sample_permit_in_force
 from ledger import Deployment
 from node.network.anchor_audit import anchored_batches
 from node.network.consortium import LIGHT_SCRYPT_N, Consortium, MemberEndpoints
-from node.network.processes import is_running
 
 from .test_network_command import _in_inbox as in_inbox
 from .test_network_command import users_add, wait_for
@@ -64,7 +63,11 @@ class Network:
         """``count`` confidential permits issued at VN to ``addressees``, once anchored."""
         documents: list[JsonObject] = []
         for _ in range(count):
-            documents.append(current_permit(len(self.issued) + len(documents), addressees))
+            documents.append(
+                sample_permit_in_force(
+                    len(self.issued) + len(documents), datetime.now(UTC).date(), addressees
+                )
+            )
         answer = httpx.post(
             f"{self.member('VN').node_url}/v1/documents",
             params={"confidential": "true"},
@@ -118,7 +121,7 @@ def test_a_member_restarted_from_an_empty_data_directory_gets_its_chain_index_an
     # TH's host loses its disks
     pids = [e for e in consortium.pid_file.entries() if e.name.startswith("TH-")]
     assert consortium.stop_member("TH", kill=True) == ["TH-node", "TH-kubo", "TH-geth"]
-    assert not [e.name for e in pids if is_running(e.pid, e.executable)]
+    assert not [e.name for e in pids if e.running()]
     shutil.rmtree(network.root / "TH")
 
     consortium.restore_member("TH", escrow)
@@ -166,7 +169,7 @@ def test_the_issuers_whole_host_destroyed_after_anchoring_its_documents_still_re
     # VN's host destroyed: its node, geth and Kubo killed by PID, its directory deleted
     pids = [e for e in consortium.pid_file.entries() if e.name.startswith("VN-")]
     assert consortium.stop_member("VN", kill=True) == ["VN-node", "VN-kubo", "VN-geth"]
-    assert not [e.name for e in pids if is_running(e.pid, e.executable)]
+    assert not [e.name for e in pids if e.running()]
     shutil.rmtree(network.root / "VN")
 
     consortium.start_member("SG", engines=("node",))
@@ -211,20 +214,6 @@ def test_the_issuers_whole_host_destroyed_after_anchoring_its_documents_still_re
             assert times[root] == 1
     assert all(n == 1 for n in times.values())
     assert sum(count for _, count in anchored) == len(network.issued)
-
-
-def current_permit(number: int, addressees: list[str]) -> JsonObject:
-    """A VN export permit in force today (the samples' validity is in the past)."""
-    today = datetime.now(UTC).date()
-    permit = sample_permit(2 * number + 1)
-    permit["issueDate"] = (today - timedelta(days=1)).isoformat()
-    permit["validity"] = {
-        "validFrom": (today - timedelta(days=1)).isoformat(),
-        "validUntil": (today + timedelta(days=90)).isoformat(),
-    }
-    countries: list[JsonValue] = [*addressees]
-    permit["addresseeCountries"] = countries
-    return permit
 
 
 def received(node_url: str, token: str, target_hash: str) -> dict[str, Any]:

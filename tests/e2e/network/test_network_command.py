@@ -31,7 +31,7 @@ from node.dev.demo.certificates_of_origin import certificate_for_korea
 from node.network.cli import network_app
 from node.network.consortium import Consortium, MemberEndpoints, wait_for_blocks
 from node.network.genesis import clique_signers
-from node.network.processes import RecordedProcess, is_running
+from node.network.processes import RecordedProcess
 
 pytestmark = pytest.mark.slow
 
@@ -196,7 +196,7 @@ def test_down_stops_every_process_and_up_again_restarts_the_same_network(
     assert "TH-node" in result.output
     assert "VN-geth" in result.output
     assert "SG-kubo" not in result.output  # it was dead already
-    assert not [e.name for e in network.started if is_running(e.pid, e.executable)]
+    assert not [e.name for e in network.started if e.running()]
     assert not [e.name for e in network.started if _alive(e.pid)]
     assert consortium.pid_file.entries() == []
     assert runner.invoke(network_app, ["status", "--root", str(root)]).exit_code == 1
@@ -231,7 +231,7 @@ def test_down_stops_every_process_and_up_again_restarts_the_same_network(
         rest, _ = foreground.communicate(timeout=120)
         assert foreground.returncode == 0, rest
         assert "stopped" in rest
-        assert not [e.name for e in entries if is_running(e.pid, e.executable)]
+        assert not [e.name for e in entries if e.running()]
     finally:
         if foreground.poll() is None:
             foreground.kill()  # the docex process this test started, by its PID

@@ -7,6 +7,7 @@ import dataclasses
 import json
 import unicodedata
 from collections.abc import Callable, Iterator
+from datetime import date
 from typing import Any
 
 import pytest
@@ -31,6 +32,7 @@ from certificates.schemas.samples import (
     sample_declaration,
     sample_document,
     sample_permit,
+    sample_permit_in_force,
 )
 from certificates.strict_json import json_pointer
 
@@ -552,3 +554,12 @@ def test_json_schema_covers_every_document_type() -> None:
     assert set(DOCUMENT_TYPES) == set(TYPE_IDS)
     with pytest.raises(errors.UnknownDocumentType, match="coo/1, permit/1, declaration/1"):
         document_json_schema("invoice/1")
+
+
+def test_a_permit_in_force_is_valid_from_yesterday_for_ninety_days() -> None:
+    today = date(2026, 12, 5)
+    permit = validate_document(sample_permit_in_force(3, today, ["KR", "SG"]))
+    data = permit.data
+    assert data["issueDate"] == "2026-12-04"
+    assert data["validity"] == {"validFrom": "2026-12-04", "validUntil": "2027-03-05"}
+    assert data["addresseeCountries"] == ["KR", "SG"]

@@ -52,6 +52,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.xdist_group(str(Path(item.path).relative_to(_HERE))))
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """On an xdist worker of ``--dist loadgroup``: refuse to run when the groups did not
+    take (pytest-xdist marks a grouped test by suffixing its id with ``@group``; a pytest
+    it does not fit keeps the plain id). Ungrouped, a module's shared network would be
+    built on both workers at once, on the same addresses."""
+    if not getattr(session.config.option, "loadgroup", False):
+        return
+    lost = [
+        item.nodeid
+        for item in session.items
+        if item.get_closest_marker("xdist_group") is not None and "@" not in item.nodeid
+    ]
+    if lost:
+        raise pytest.UsageError(
+            f"pytest-xdist did not apply the xdist_group marks ({len(lost)} tests, e.g. "
+            f"{lost[0]}): check the pytest and pytest-xdist versions (pyproject.toml)"
+        )
+
+
 def _leave_out_soak_tests(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests marked ``soak`` belong to ``make soak``: deselected, wherever they live,
     unless ``-m`` names the marker (``pytest tests -m soak``)."""

@@ -40,6 +40,14 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
         super().emit(record)
 
 
+class _MigrationStepsOnly(logging.Filter):
+    """Alembic announces its dialect on every database open ("Context impl SQLiteImpl.",
+    "Will assume non-transactional DDL."): at info level keep only the schema's steps."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.INFO or record.getMessage().startswith("Running ")
+
+
 def configure_logging(level: str = "info") -> None:
     """Send every logger (docex's, uvicorn's) through one JSON handler on stderr."""
     handler = _StderrHandler(sys.stderr)
@@ -51,6 +59,8 @@ def configure_logging(level: str = "info") -> None:
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
     logging.getLogger("uvicorn.access").disabled = True
+    migration = logging.getLogger("alembic.runtime.migration")
+    migration.filters[:] = [_MigrationStepsOnly()]
     # one line per JSON-RPC call to the chain is noise at info level
     for name in ("httpx", "httpcore"):
         logging.getLogger(name).setLevel(logging.WARNING)

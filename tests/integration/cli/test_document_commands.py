@@ -139,7 +139,7 @@ def test_check_exit_codes_valid_invalid_unreadable(
     tampered.write_text(json.dumps(document))
     invalid = runner.invoke(app, ["check", str(tampered), "--json"])
     assert invalid.exit_code == 1
-    verdict = json.loads(invalid.output)
+    verdict = json.loads(invalid.stdout)
     assert verdict["valid"] is False
     assert {c["name"]: c["status"] for c in verdict["checks"]}["integrity"] == "invalid"
 

@@ -67,7 +67,7 @@ def test_check_finds_json_that_is_not_a_wrapped_document_invalid(bad: Any) -> No
     result = runner.invoke(app, ["check", str(bad.path), "--json"])
 
     assert result.exit_code == 1, result.output
-    verdict = json.loads(result.output)
+    verdict = json.loads(result.stdout)
     assert verdict["valid"] is False
     assert verdict["checks"][0]["name"] == "integrity"
     assert "not a wrapped document" in verdict["checks"][0]["reason"]
@@ -108,7 +108,7 @@ def test_check_finds_every_forgery_invalid_and_names_the_check(
     )
 
     assert result.exit_code == 1, result.output
-    checks = {check["name"]: check for check in json.loads(result.output)["checks"]}
+    checks = {check["name"]: check for check in json.loads(result.stdout)["checks"]}
     assert checks[forgery.fails]["status"] == "invalid", checks
 
 

@@ -49,7 +49,7 @@ def test_docex_check_recognises_and_passes_an_oa_document(
     result = _check(tmp_path, wrapped, "--json")
 
     assert result.exit_code == 0, result.output
-    verdict = json.loads(result.output)
+    verdict = json.loads(result.stdout)
     assert verdict["format"] == "openattestation/2"
     by_name = {check["name"]: check for check in verdict["checks"]}
     assert by_name["oa-target-hash"]["status"] == "valid"

@@ -64,7 +64,7 @@ def test_deploy_on_the_managed_anvil_writes_addresses_that_status_reads_back(
     )
 
     assert shown.exit_code == 0, shown.output
-    status = json.loads(shown.output)
+    status = json.loads(shown.stdout)
     assert status["consortium_registry"] == deployment.consortium_registry
     assert (status["quorum"], status["members"], status["active_members"]) == (2, 2, 2)
 

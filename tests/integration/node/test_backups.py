@@ -292,7 +292,7 @@ def test_backup_then_restore_through_the_commands(node: NodeUnderTest, tmp_path:
 
     taken = runner.invoke(app, ["backup", str(destination), "--data-dir", str(data_dir), "--json"])
     assert taken.exit_code == 0, taken.output
-    assert json.loads(taken.output)["mode"] == "offline"
+    assert json.loads(taken.stdout)["mode"] == "offline"
 
     target = tmp_path / "restored"
     restored = runner.invoke(
@@ -351,7 +351,7 @@ def test_a_forged_manifest_is_caught_by_the_hash_the_backup_printed(
     destination = tmp_path / "backup"
     taken = runner.invoke(app, ["backup", str(destination), "--data-dir", str(data_dir), "--json"])
     assert taken.exit_code == 0, taken.output
-    printed = json.loads(taken.output)["manifest_sha256"]
+    printed = json.loads(taken.stdout)["manifest_sha256"]
     forged = b'{"forged": true}\n'
     (destination / "chain.json").write_bytes(forged)
     manifest = json.loads((destination / "manifest.json").read_text())

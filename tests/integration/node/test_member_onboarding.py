@@ -48,7 +48,7 @@ def docex(*args: str) -> Any:
     """Run a docex command in-process; its JSON output."""
     result = CliRunner().invoke(app, list(args))
     assert result.exit_code == 0, result.output
-    return json.loads(result.output)
+    return json.loads(result.stdout)
 
 
 def member_init(data_dir: Path, country: str, name: str) -> dict[str, Any]:

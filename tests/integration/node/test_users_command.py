@@ -64,7 +64,7 @@ def test_an_added_issuer_token_authenticates_until_the_user_is_revoked(data_dir:
     assert revoked.exit_code == 0, revoked.output
     assert store.authenticate(token) is None
     listed = runner.invoke(app, ["users", "list", "--json", "--data-dir", str(data_dir)])
-    assert json.loads(listed.output) == [
+    assert json.loads(listed.stdout) == [
         {
             "name": "moit",
             "role": "issuer",

@@ -32,6 +32,22 @@ DESKTOP = {"width": 1280, "height": 800}
 LOCALES = {"en": "en-GB", "vi": "vi-VN", "ko": "ko-KR"}
 
 
+def wait_for_status(
+    client: httpx.Client, target_hash: str, code: str, timeout: float = 60
+) -> dict[str, Any]:
+    """The node's verdict on ``target_hash`` once its status check reads ``code`` (the
+    node's index follows the chain every ``DOCEX_INDEX_POLL_MS``)."""
+    deadline = time.monotonic() + timeout
+    status: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        verdict: dict[str, Any] = client.get(f"/v1/verify/{target_hash}").json()
+        status = next(c for c in verdict["checks"] if c["name"] == "status")
+        if status["code"] == code:
+            return verdict
+        time.sleep(0.2)
+    raise AssertionError(f"the status never read {code}: {status}")
+
+
 @pytest.fixture(scope="module")
 def certificate(vn_node: Any) -> dict[str, Any]:
     return anchored_certificate(vn_node, 21)
@@ -141,7 +157,9 @@ def test_a_revoked_certificate_shows_when_and_why(
             json={"reasonCode": 12},
             headers={"Authorization": f"Bearer {vn_node.token}"},
         )
-    assert revoked.status_code == 200, revoked.text
+        assert revoked.status_code == 200, revoked.text
+        # the revocation is mined; the page shows it once the node's index follows
+        wait_for_status(client, receipt["targetHash"], "revoked")
     for language in LANGUAGES:
         t = Messages(language)
         context = browser.new_context(locale=LOCALES[language], viewport=PHONE)
@@ -216,15 +234,7 @@ def test_an_amended_certificate_shows_when_and_its_replacement(
             f"/v1/documents/{receipt['id']}/amend", json=replacement, headers=auth
         )
         assert amended.status_code == 202, amended.text
-        deadline = time.monotonic() + 120
-        status: dict[str, Any] = {}
-        while time.monotonic() < deadline:
-            verdict = client.get(f"/v1/verify/{receipt['targetHash']}").json()
-            status = next(c for c in verdict["checks"] if c["name"] == "status")
-            if status["code"] == "superseded":
-                break
-            time.sleep(0.5)
-    assert status["code"] == "superseded", status
+        verdict = wait_for_status(client, receipt["targetHash"], "superseded", timeout=120)
     successor = verdict["supersededBy"]["targetHash"]
     t = Messages("vi")
     context = browser.new_context(locale="vi-VN", viewport=PHONE)

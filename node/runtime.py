@@ -39,6 +39,7 @@ from node.audit.report import AuditReports
 from node.backend_kinds import ChainKind, StoreKind
 from node.chain.deployment_check import check_deployment_on_chain
 from node.chain.index_follower import follow_chain
+from node.chain.index_watch import IndexWatch
 from node.chain.ledger_link import LedgerLink, link_ledger
 from node.chain.supervisor import supervise_anvil
 from node.consortium.governance import Governance, member_keystore_path
@@ -188,6 +189,8 @@ class NodeRuntime:
         )
         store, gateway_store, _swarm = self._open_store()
         self.services = build_services(settings, ledger, store, gateway_store)
+        # the first process follows the chain into the shared index
+        self.services.index_watch.followed_elsewhere()
         return self.services
 
     def open(self) -> NodeServices:
@@ -266,6 +269,7 @@ class NodeRuntime:
                 kwargs={
                     "keeper": AnchorKeeper(services.outbox, ledger),
                     "poll": self.settings.index_poll_ms / 1000,
+                    "watch": services.index_watch,
                 },
                 name="docex-indexer",
                 daemon=True,
@@ -413,6 +417,7 @@ def build_services(
         attachments=AttachmentReader(store, lambda: read_member_keyring(settings)),
     )
     share_links = ShareLinks(database, max_days=settings.share_link_max_days)
+    index_watch = IndexWatch(ledger.indexer.checkpoint)
     lifecycle = DocumentLifecycle(
         country=settings.country,
         database=database,
@@ -421,6 +426,9 @@ def build_services(
         ledger=ledger,
         metrics=metrics,
         wake_batcher=batcher.wake,
+        index_watch=index_watch,
+        # a few of the follower's passes: past that, the answer does not wait for it
+        index_wait_seconds=max(2.0, 4 * settings.index_poll_ms / 1000),
     )
     return NodeServices(
         settings=settings,
@@ -437,6 +445,7 @@ def build_services(
         inbox=inbox,
         members=members,
         lifecycle=lifecycle,
+        index_watch=index_watch,
         governance=Governance(
             ledger,
             member_keystore=member_keystore_path(settings.keystore_path, settings.country),

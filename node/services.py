@@ -17,6 +17,7 @@ from node.access.member_requests import MemberRequestVerifier
 from node.access.rate_limit import TokenBuckets
 from node.access.users import UserStore
 from node.audit.report import AuditReports
+from node.chain.index_watch import IndexWatch
 from node.chain.ledger_link import LedgerLink
 from node.consortium.governance import Governance
 from node.consortium.member_directory import MemberDirectory
@@ -53,6 +54,8 @@ class NodeServices:
     #: the members' encryption public keys, for sealing confidential documents
     members: MemberDirectory
     lifecycle: DocumentLifecycle
+    #: read-your-writes: what a request that changed the chain waits on (the index)
+    index_watch: IndexWatch
     governance: Governance
     audit: AuditReports
     references: ReferenceVerification

@@ -1,7 +1,8 @@
 """Keeps the node's event index in step with the chain; reports the lag as a metric.
 
 After each pass the :class:`~node.issuing.anchor_keeper.AnchorKeeper` (when given) checks
-that every batch the node holds as anchored still is (a chain can lose blocks).
+that every batch the node holds as anchored still is (a chain can lose blocks), and the
+:class:`IndexWatch` wakes the requests waiting to read their own writes.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import threading
 
 from certificates import DocexError
 from ledger import SyncReport
+from node.chain.index_watch import IndexWatch
 from node.chain.ledger_link import LedgerLink
 from node.issuing.anchor_keeper import AnchorKeeper
 from node.observability.metrics import NodeMetrics
@@ -37,17 +39,26 @@ def follow_chain(
     stop: threading.Event,
     poll: float = 0.5,
     keeper: AnchorKeeper | None = None,
+    watch: IndexWatch | None = None,
 ) -> None:
     """Sync every ``poll`` seconds until ``stop``; an unreachable chain is retried."""
-    while not stop.is_set():
-        try:
-            token = ledger.restarts.pass_started()
-            report, _ = index_pass(ledger, metrics)
-            ledger.restarts.checked(token)
-            if keeper is not None:
-                keeper.check(rewound=report.reorged_to is not None)
-        except DocexError as error:
-            _log.warning("indexer will retry", extra={"error": str(error)})
-        except Exception:
-            _log.exception("indexer failed; retrying")
-        stop.wait(poll)
+    if watch is not None:
+        watch.followed_here()
+    try:
+        while not stop.is_set():
+            try:
+                token = ledger.restarts.pass_started()
+                report, _ = index_pass(ledger, metrics)
+                ledger.restarts.checked(token)
+                if watch is not None:
+                    watch.passed(ledger.indexer.checkpoint())
+                if keeper is not None:
+                    keeper.check(rewound=report.reorged_to is not None)
+            except DocexError as error:
+                _log.warning("indexer will retry", extra={"error": str(error)})
+            except Exception:
+                _log.exception("indexer failed; retrying")
+            stop.wait(poll)
+    finally:
+        if watch is not None:
+            watch.not_followed()

@@ -56,6 +56,7 @@ from ledger.index_schema import Batch, ChainEvent
 from ledger.queries import BatchRecord
 from node.access.roles import Role
 from node.access.users import Principal
+from node.chain.index_watch import IndexWatch
 from node.chain.ledger_link import LedgerLink
 from node.db.tables import AmendmentRow
 from node.errors import (
@@ -170,6 +171,8 @@ class DocumentLifecycle:
         ledger: LedgerLink,
         metrics: NodeMetrics,
         wake_batcher: Callable[[], None],
+        index_watch: IndexWatch,
+        index_wait_seconds: float = 5.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._country = country
@@ -179,6 +182,8 @@ class DocumentLifecycle:
         self._ledger = ledger
         self._metrics = metrics
         self._wake_batcher = wake_batcher
+        self._index_watch = index_watch
+        self._index_wait_seconds = index_wait_seconds
         self._clock = clock
 
     # --- naming a document ------------------------------------------------------------
@@ -278,7 +283,11 @@ class DocumentLifecycle:
     def _send(self, request: TxRequest) -> ConfirmedTransaction:
         ledger = self._ledger
         ledger.manager.submit(ledger.issuer.address, request)
-        return ledger.manager.wait(request.key)
+        confirmed = ledger.manager.wait(request.key)
+        # read-your-writes: answer once this node's verdicts show the change (bounded:
+        # past it the change is mined all the same and shows at the index's next pass)
+        self._index_watch.wait_for(confirmed.block_number, self._index_wait_seconds)
+        return confirmed
 
     def _record_with_reason(
         self,

@@ -1,0 +1,82 @@
+"""IndexWatch: a request that changed the chain waits until the index has its block,
+boundedly, and never when nothing follows the chain."""
+
+from __future__ import annotations
+
+import threading
+
+from node.chain.index_watch import IndexWatch
+
+
+class Waiter(threading.Thread):
+    """``watch.wait_for(block, timeout)`` in a thread of its own; its answer, once done."""
+
+    def __init__(self, watch: IndexWatch, block: int, timeout: float = 60.0) -> None:
+        super().__init__(daemon=True)
+        self.watch, self.block, self.timeout = watch, block, timeout
+        self.answer: bool | None = None
+        self.start()
+
+    def run(self) -> None:
+        self.answer = self.watch.wait_for(self.block, self.timeout)
+
+    def answered(self, within: float = 30.0) -> bool | None:
+        self.join(within)
+        assert not self.is_alive(), "wait_for did not return"
+        return self.answer
+
+
+def test_without_a_follower_nothing_is_waited_for() -> None:
+    reads: list[int] = []
+
+    def checkpoint() -> int:
+        reads.append(1)
+        return 0
+
+    watch = IndexWatch(checkpoint)
+    assert watch.wait_for(10, timeout=60.0) is False
+    assert reads == []  # the index is not even read
+
+
+def test_a_follower_here_wakes_the_request_once_its_block_is_indexed() -> None:
+    watch = IndexWatch(lambda: 3)
+    watch.followed_here()
+    waiter = Waiter(watch, block=5)
+    watch.passed(4)
+    waiter.join(0.2)
+    assert waiter.is_alive()  # block 5 not indexed yet: still waiting
+    watch.passed(5)
+    assert waiter.answered() is True
+
+
+def test_a_block_already_indexed_is_not_waited_for() -> None:
+    watch = IndexWatch(lambda: 9)
+    watch.followed_here()  # the index already holds block 9
+    assert watch.wait_for(9, timeout=60.0) is True
+
+
+def test_the_wait_is_bounded() -> None:
+    watch = IndexWatch(lambda: 0)
+    watch.followed_here()
+    assert watch.wait_for(1, timeout=0.05) is False
+
+
+def test_a_follower_that_stops_releases_its_waiters() -> None:
+    watch = IndexWatch(lambda: 0)
+    watch.followed_here()
+    waiter = Waiter(watch, block=7)
+    watch.not_followed()
+    assert waiter.answered() is False
+    assert watch.wait_for(7, timeout=60.0) is False  # and later requests do not wait
+
+
+def test_a_follower_in_another_process_is_read_through_the_shared_checkpoint() -> None:
+    indexed = [0]
+    watch = IndexWatch(lambda: indexed[0], poll=0.01)
+    watch.followed_elsewhere()
+    waiter = Waiter(watch, block=3)
+    waiter.join(0.1)
+    assert waiter.is_alive()
+    indexed[0] = 3
+    assert waiter.answered() is True
+    assert watch.wait_for(4, timeout=0.05) is False

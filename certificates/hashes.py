@@ -10,9 +10,7 @@ canonical form.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Final
-
-from pydantic import StringConstraints
+from typing import Final
 
 from certificates.errors import InvalidInput
 
@@ -24,9 +22,6 @@ _LENIENT_RE: Final = re.compile(r"^(?:0[xX])?([0-9a-fA-F]{64})$")
 HASH_SIZE: Final = 32
 #: how the form is named in error messages (never the regular expression)
 HASH_DESCRIPTION: Final = "0x followed by 64 hexadecimal digits"
-
-#: a pydantic field in the canonical form
-HashHex = Annotated[str, StringConstraints(pattern=HASH_PATTERN)]
 
 
 def to_hex(value: bytes) -> str:

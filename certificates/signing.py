@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from coincurve import PrivateKey, PublicKey
-from eth_utils.address import to_checksum_address
 
 from certificates.errors import InvalidSignature
 from certificates.keccak import keccak256
@@ -159,5 +158,13 @@ def _address_from_public(uncompressed: bytes) -> str:
 
 @lru_cache(maxsize=4096)
 def checksum_address(address: str) -> str:
-    """The EIP-55 mixed-case form of a 0x-prefixed 20-byte hex address (memoised)."""
-    return to_checksum_address(address)
+    """The EIP-55 mixed-case form of a 0x-prefixed 20-byte hex address (memoised): a hex
+    letter is upper case where the same nibble of keccak-256(lower-case hex) is >= 8."""
+    if _ADDRESS.fullmatch(address) is None:
+        raise ValueError(f"not a 0x-prefixed 20-byte hex address: {address!r}")
+    lower = address[2:].lower()
+    digest = keccak256(lower.encode("ascii")).hex()
+    return "0x" + "".join(
+        char.upper() if int(nibble, 16) >= 8 else char
+        for char, nibble in zip(lower, digest, strict=False)
+    )

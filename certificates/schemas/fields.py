@@ -15,7 +15,7 @@ from typing import Annotated, Final, Literal, Protocol, TypeVar
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
-from certificates.hashes import HashHex
+from certificates.hashes import HASH_PATTERN
 from certificates.schemas.base import Omittable, StrictModel
 
 __all__ = [
@@ -155,7 +155,8 @@ DocumentTypeId = Annotated[
     str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,31}/[1-9][0-9]{0,3}$")
 ]
 #: A document's target hash: ``0x`` and 64 lower-case hex digits.
-TargetHash = HashHex
+#: a hash in its canonical written form (certificates.hashes)
+TargetHash = Annotated[str, StringConstraints(pattern=HASH_PATTERN)]
 
 # --- amounts ----------------------------------------------------------------------------
 #: A non-negative amount of money as a decimal string: up to 15 integer digits and 4

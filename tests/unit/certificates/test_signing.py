@@ -16,6 +16,7 @@ from certificates.signing import (
     Eip712Domain,
     address_of,
     batch_anchor_digest,
+    checksum_address,
     recover_batch_signer,
     sign_batch_anchor,
 )
@@ -146,3 +147,34 @@ def test_anchor_requires_sorted_distinct_country_codes() -> None:
     for addressees in [("SG", "KR"), ("KR", "KR"), ("kr",), ("KOR",)]:
         with pytest.raises(InvalidSignature):
             BatchAnchor(ANCHOR.root, "coo/1", 1, addressees)
+
+
+# --- EIP-55 checksummed addresses ----------------------------------------------------------
+
+# the test vectors of EIP-55 itself
+EIP55_VECTORS = [
+    "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
+    "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359",
+    "0xdbF03B407c01E7cD3CBea99509d93f8DDDC8C6FB",
+    "0xD1220A0cf47c7B9Be7A2E6BA89F429762e7b9aDb",
+]
+
+
+@pytest.mark.parametrize("address", EIP55_VECTORS)
+def test_checksum_address_gives_eip55s_own_vectors(address: str) -> None:
+    assert checksum_address(address.lower()) == address
+    assert checksum_address(address.upper().replace("0X", "0x")) == address
+
+
+@settings(max_examples=300)
+@given(st.binary(min_size=20, max_size=20))
+def test_checksum_address_agrees_with_eth_utils(raw: bytes) -> None:
+    from eth_utils.address import to_checksum_address  # the reference (docex has its own)
+
+    assert checksum_address("0x" + raw.hex()) == to_checksum_address("0x" + raw.hex())
+
+
+@pytest.mark.parametrize("text", ["", "0x", "0x" + "g" * 40, "0x" + "a" * 39, "a" * 42])
+def test_checksum_address_refuses_what_is_not_an_address(text: str) -> None:
+    with pytest.raises(ValueError, match="not a 0x-prefixed 20-byte hex address"):
+        checksum_address(text)

@@ -147,9 +147,19 @@ def signer_follower(settings: NodeSettings, deployment: Deployment) -> SignerFol
 class NodeRuntime:
     """A node's components and workers, from :class:`NodeSettings`."""
 
-    def __init__(self, settings: NodeSettings, *, kdf_iterations: int | None = None) -> None:
+    def __init__(
+        self,
+        settings: NodeSettings,
+        *,
+        kdf_iterations: int | None = None,
+        chain: Chain | None = None,
+    ) -> None:
+        """``chain``: an already-open chain to use instead of the one the settings name
+        (an embedding program's, or a test's shared eth-tester); the runtime does not
+        close a chain it was given."""
         self.settings = settings
         self._kdf_iterations = kdf_iterations
+        self._given_chain = chain
         self._anvil: ManagedAnvil | None = None
         self._chain: Chain | None = None
         self._journal: Journal | None = None
@@ -345,6 +355,8 @@ class NodeRuntime:
     def _open_chain(self) -> Chain:
         settings = self.settings
         chain: Chain
+        if self._given_chain is not None:
+            return self._given_chain
         if settings.chain is ChainKind.ANVIL:
             self._anvil = ManagedAnvil(
                 anvil_binary(NODE_MODULES), settings.data_dir / "anvil", port=settings.anvil_port

@@ -155,7 +155,6 @@ DocumentTypeId = Annotated[
     str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,31}/[1-9][0-9]{0,3}$")
 ]
 #: A document's target hash: ``0x`` and 64 lower-case hex digits.
-#: a hash in its canonical written form (certificates.hashes)
 TargetHash = Annotated[str, StringConstraints(pattern=HASH_PATTERN)]
 
 # --- amounts ----------------------------------------------------------------------------

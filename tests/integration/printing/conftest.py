@@ -28,3 +28,4 @@ _node_fixtures = _load("printing_node_fixtures", _INTEGRATION / "node" / "confte
 NodeUnderTest = _node_fixtures.NodeUnderTest
 make_node = _node_fixtures.make_node
 node = _node_fixtures.node
+dev_node_template = _node_fixtures.dev_node_template

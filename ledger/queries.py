@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, NamedTuple
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import Engine, select, tuple_
+from sqlalchemy import Engine, bindparam, select, tuple_
 from sqlalchemy.orm import Session
 
 from ledger.contracts import type_id
@@ -15,11 +16,13 @@ from ledger.index_schema import (
     AgreementEvent,
     Batch,
     ChainEvent,
+    Checkpoint,
     DocumentEvent,
     KeyEvent,
     MemberEvent,
 )
 from ledger.indexer import OPEN_VALIDITY
+from ledger.prepared_reads import PreparedRead
 
 MEMBER_ACCOUNT_ROLE = bytes(32)
 
@@ -134,7 +137,7 @@ def _address_bytes(account: str) -> bytes:
     return bytes.fromhex(account.removeprefix("0x").lower())
 
 
-def _batch_record(row: Batch) -> BatchRecord:
+def _batch_record(row: Batch | _BatchRow) -> BatchRecord:
     return BatchRecord(
         root=row.root,
         issuer_member=row.issuer_member,
@@ -150,9 +153,9 @@ def _batch_record(row: Batch) -> BatchRecord:
 
 
 def batch(engine: Engine, root: bytes) -> BatchRecord | None:
-    with Session(engine) as session:
-        row = session.get(Batch, root)
-        return None if row is None else _batch_record(row)
+    """The batch anchored under ``root`` (one prepared indexed read), or None."""
+    rows = _prepared(engine).batch.rows({"root": root})
+    return None if not rows else _batch_record(_BatchRow(*rows[0]))
 
 
 def document_status(
@@ -174,18 +177,19 @@ def document_status(
 
 
 def status_in_batch(engine: Engine, target_hash: bytes, batch: BatchRecord) -> DocumentStatus:
-    """:func:`document_status` of a document of ``batch``, already read: one indexed read
-    of its events and no ORM objects (the verifier's path for every new document)."""
-    with engine.connect() as connection:
-        events = connection.execute(
-            select(*_STATUS_COLUMNS)
-            .where(
-                DocumentEvent.target_hash == target_hash,
-                DocumentEvent.issuer_member == batch.issuer_member,
-            )
-            .order_by(DocumentEvent.block_number, DocumentEvent.log_index)
-        ).all()
-    return _status(target_hash, batch, events)
+    """:func:`document_status` of a document of ``batch``, already read: one prepared
+    indexed read of its events (the verifier's path for every new document)."""
+    rows = _prepared(engine).events.rows(
+        {"target_hash": target_hash, "issuer_member": batch.issuer_member}
+    )
+    return _status(target_hash, batch, [_StatusEvent(*row) for row in rows])
+
+
+def checkpoint(engine: Engine, stream: str) -> tuple[int, bytes] | None:
+    """``stream``'s checkpoint (block number and hash; one prepared read), or None before
+    its first pass."""
+    rows = _prepared(engine).checkpoint.rows({"stream": stream})
+    return None if not rows else (int(rows[0][0]), bytes(rows[0][1]))
 
 
 #: the event columns a status is made of
@@ -202,6 +206,79 @@ _STATUS_COLUMNS: Final = (
     DocumentEvent.allowed_quantity,
     DocumentEvent.reason_code,
 )
+
+
+class _StatusEvent(NamedTuple):
+    """One row of ``_STATUS_COLUMNS``, as a prepared read returns it."""
+
+    kind: str
+    block_number: int
+    successor_target_hash: bytes | None
+    successor_root: bytes | None
+    declaration_ref: bytes | None
+    actor_member: int | None
+    actor_country: str | None
+    quantity: int | None
+    used_quantity: int | None
+    allowed_quantity: int | None
+    reason_code: int | None
+
+
+class _BatchRow(NamedTuple):
+    """The columns of a batch :func:`_batch_record` reads, as a prepared read returns them."""
+
+    root: bytes
+    issuer_member: int
+    issuer: bytes
+    issuer_country: str
+    document_type: str
+    document_count: int
+    addressees: str
+    block_number: int
+    timestamp: int
+    tx_hash: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class _PreparedIndexReads:
+    """The reads every verification makes, compiled once per index engine."""
+
+    checkpoint: PreparedRead
+    events: PreparedRead
+    batch: PreparedRead
+
+
+_PREPARED: WeakKeyDictionary[Engine, _PreparedIndexReads] = WeakKeyDictionary()
+
+
+def _prepared(engine: Engine) -> _PreparedIndexReads:
+    reads = _PREPARED.get(engine)
+    if reads is None:
+        reads = _PreparedIndexReads(
+            checkpoint=PreparedRead(
+                engine,
+                select(Checkpoint.block_number, Checkpoint.block_hash).where(
+                    Checkpoint.stream == bindparam("stream")
+                ),
+            ),
+            events=PreparedRead(
+                engine,
+                select(*_STATUS_COLUMNS)
+                .where(
+                    DocumentEvent.target_hash == bindparam("target_hash"),
+                    DocumentEvent.issuer_member == bindparam("issuer_member"),
+                )
+                .order_by(DocumentEvent.block_number, DocumentEvent.log_index),
+            ),
+            batch=PreparedRead(
+                engine,
+                select(*(getattr(Batch, name) for name in _BatchRow._fields)).where(
+                    Batch.root == bindparam("root")
+                ),
+            ),
+        )
+        _PREPARED[engine] = reads
+    return reads
 
 
 def _status(

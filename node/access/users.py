@@ -12,9 +12,9 @@ import secrets
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -22,6 +22,9 @@ from certificates.schemas import DOCUMENT_TYPES
 from node.access.roles import Role
 from node.db.tables import TokenRow, UserRow
 from node.errors import InvalidRole, UnknownUser, UserExists
+
+if TYPE_CHECKING:
+    from ledger.prepared_reads import PreparedRead
 
 TOKEN_PREFIX: Final = "dx_"  # noqa: S105 - a prefix, not a secret
 _NAME: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -75,6 +78,8 @@ class UserStore:
     def __init__(self, engine: Engine, clock: Callable[[], float] = time.time) -> None:
         self._engine = engine
         self._clock = clock
+        #: the token lookup, compiled on first use
+        self._by_token: PreparedRead | None = None
 
     def add(self, name: str, role: Role, document_types: Iterable[str] = ()) -> str:
         """Create user ``name`` and return its first token (shown once, stored hashed)."""
@@ -136,24 +141,40 @@ class UserStore:
             ]
 
     def authenticate(self, token: str) -> Principal | None:
-        """The principal of a live ``token``, or None."""
-        with Session(self._engine) as session:
-            found = session.execute(
-                select(UserRow, TokenRow)
+        """The principal of a live ``token``, or None (one prepared read: every
+        authenticated request makes it)."""
+        rows = self._token_read().rows({"token_hash": hash_token(token)})
+        if not rows:
+            return None
+        user_id, name, role, document_types, user_revoked_at, token_revoked_at = rows[0]
+        if user_revoked_at is not None or token_revoked_at is not None:
+            return None
+        return Principal(
+            user_id=user_id,
+            name=name,
+            role=Role(role),
+            document_types=frozenset(t for t in document_types.split(",") if t),
+        )
+
+    def _token_read(self) -> PreparedRead:
+        if self._by_token is None:
+            # imported here: the ledger package is heavy, and ``docex users`` never reads it
+            from ledger.prepared_reads import PreparedRead
+
+            self._by_token = PreparedRead(
+                self._engine,
+                select(
+                    UserRow.id,
+                    UserRow.name,
+                    UserRow.role,
+                    UserRow.document_types,
+                    UserRow.revoked_at,
+                    TokenRow.revoked_at,
+                )
                 .join(TokenRow, TokenRow.user_id == UserRow.id)
-                .where(TokenRow.token_hash == hash_token(token))
-            ).first()
-            if found is None:
-                return None
-            user, stored = found
-            if user.revoked_at is not None or stored.revoked_at is not None:
-                return None
-            return Principal(
-                user_id=user.id,
-                name=user.name,
-                role=Role(user.role),
-                document_types=frozenset(t for t in user.document_types.split(",") if t),
+                .where(TokenRow.token_hash == bindparam("token_hash")),
             )
+        return self._by_token
 
     def _live_user(self, session: Session, name: str) -> UserRow:
         row = session.scalars(select(UserRow).where(UserRow.name == name)).first()

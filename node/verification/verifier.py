@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Final
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from certificates import (
     CheckCode,
@@ -42,7 +42,6 @@ from certificates.schemas.signed_facts import (
     signed_valid_until,
 )
 from ledger import queries
-from ledger.index_schema import Checkpoint
 from ledger.queries import Authority, BatchRecord
 from node.verification.attachments import AttachmentReader
 
@@ -82,15 +81,10 @@ class ChainView:
 
 
 def index_state_reader(index: Engine, stream: str) -> Callable[[], IndexState]:
-    """Reads the checkpoint (number and hash) of ``stream`` in one indexed Core query."""
-    statement = select(Checkpoint.block_number, Checkpoint.block_hash).where(
-        Checkpoint.stream == stream
-    )
+    """Reads the checkpoint (number and hash) of ``stream`` in one prepared read."""
 
     def read() -> IndexState:
-        with index.connect() as connection:
-            row = connection.execute(statement).first()
-        return None if row is None else (int(row[0]), bytes(row[1]))
+        return queries.checkpoint(index, stream)
 
     return read
 

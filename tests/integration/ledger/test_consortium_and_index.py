@@ -19,7 +19,7 @@ from ledger.contracts import anchor_request, country_code, type_id
 from ledger.deploy import Deployment
 from ledger.errors import AlreadyRecorded, NotAuthorisedOnChain
 from ledger.index_contents import index_contents
-from ledger.index_schema import Batch, ChainEvent
+from ledger.index_schema import Batch, ChainEvent, Checkpoint
 from ledger.index_store import open_index
 from ledger.indexer import EventIndexer
 from ledger.journal import Journal
@@ -167,6 +167,43 @@ def test_index_answers_a_documents_status_and_history(
     assert untouched.state == "valid"
     history = queries.document_history(index_engine, target)
     assert [h.event for h in history] == ["BatchAnchored", "DocumentRevoked"]
+
+
+def test_the_verifiers_prepared_reads_answer_as_the_orm_reads_do(
+    consortium: Consortium, index_engine: Engine
+) -> None:
+    """The verifier's per-document reads (ledger.prepared_reads: compiled once, run on the
+    pool's DBAPI connection) give what the ORM queries give, on SQLite and PostgreSQL."""
+    tree = documents(3, "prepared")
+    anchor(consortium, tree, "anchor")
+    revoked, untouched = keccak256(b"prepared-0"), keccak256(b"prepared-2")
+    consortium.manager.transact(
+        consortium.vn_member,
+        consortium.documents.request(
+            "revoke", "revoke", tree.root, revoked, list(tree.proof(0)), 7
+        ),
+    )
+    indexer = consortium.indexer(index_engine)
+    indexer.sync()
+
+    record = queries.batch(index_engine, tree.root)
+    assert record is not None
+    assert record == queries.document_status(index_engine, untouched, root=tree.root).batch
+    assert record.addressees == ("TH",)
+    assert record.issuer.lower() == consortium.vn_issuer.lower()
+    for target, state in ((revoked, "revoked"), (untouched, "valid")):
+        prepared = queries.status_in_batch(index_engine, target, record)
+        assert prepared == queries.document_status(index_engine, target, root=tree.root)
+        assert prepared.state == state
+    assert queries.batch(index_engine, keccak256(b"never anchored")) is None
+    with Session(index_engine) as session:
+        stored = session.get(Checkpoint, indexer.stream)
+    assert stored is not None
+    assert queries.checkpoint(index_engine, indexer.stream) == (
+        stored.block_number,
+        stored.block_hash,
+    )
+    assert queries.checkpoint(index_engine, "no such stream") is None
 
 
 def test_index_answers_authority_at_a_block_as_the_contract_does(

@@ -6,25 +6,30 @@ import importlib
 import sys
 
 #: benchmark modules, each with ``main() -> int``: 0 when it ran and held what it asserts
-#: (mixed_load, scale and cli_start record their targets as met or not without asserting them)
-MODULES = [
-    "bench.mixed_load",
-    "bench.scale",
-    "bench.core",
-    "bench.content",
-    "bench.ledger_gas",
-    "bench.ledger_throughput",
-    "bench.node",
-    "bench.network",
-    "bench.cli_start",
+#: (mixed_load, scale and cli_start record their targets as met or not without asserting
+#: them), and the arguments of a run that writes a results file of its own
+RUNS: list[tuple[str, list[str]]] = [
+    ("bench.mixed_load", []),
+    # the same mixed load on PostgreSQL (a private server), then on two API processes
+    ("bench.mixed_load", ["--postgres"]),
+    ("bench.mixed_load", ["--api-workers", "2"]),
+    ("bench.scale", []),
+    ("bench.core", []),
+    ("bench.content", []),
+    ("bench.ledger_gas", []),
+    ("bench.ledger_throughput", []),
+    ("bench.node", []),
+    ("bench.network", []),
+    ("bench.cli_start", []),
 ]
 
 
 def main() -> int:
     failures = 0
-    for name in MODULES:
-        print(f"== {name}", flush=True)
-        failures += importlib.import_module(name).main() != 0
+    for name, arguments in RUNS:
+        print(f"== {name} {' '.join(arguments)}".rstrip(), flush=True)
+        module = importlib.import_module(name)
+        failures += (module.main(arguments) if arguments else module.main()) != 0
     return 1 if failures else 0
 
 

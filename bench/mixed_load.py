@@ -32,7 +32,12 @@ the best either way), the targets with met / not met (not asserted: on a shared 
 the ratios are what compare across runs), and the isolated best cases of
 ``bench/results/node.json`` beside them.
 
-``--database-url URL`` passes ``DOCEX_DATABASE_URL`` to the node (PostgreSQL).
+``--postgres`` puts the node database and the event index in PostgreSQL: a private
+server (Debian's, ``node.testing.postgres_server``) on its own port and data directory
+under the run's temporary folder, stopped by its PID at the end; results in
+bench/results/mixed_load_postgres.json. ``--database-url URL`` uses a server of your
+own instead. ``--api-workers N`` serves the window with ``docex run --api-workers N``;
+results in bench/results/mixed_load_api_workers_N.json.
 Results: bench/results/mixed_load.json. Run: ``python -m bench.mixed_load [--quick]``.
 """
 
@@ -241,8 +246,9 @@ def tally_figures(tally: Tally) -> dict[str, Any]:
 # --- the node ---------------------------------------------------------------------------
 
 
-def _node_env(database_url: str | None, **extra: str) -> dict[str, str]:
+def _node_env(database_url: str | None, api_workers: int = 1, **extra: str) -> dict[str, str]:
     env = {
+        "DOCEX_API_WORKERS": str(api_workers),
         "DOCEX_VERIFY_RATE_PER_SECOND": "1000000",
         "DOCEX_VERIFY_BURST": "1000000",
         "DOCEX_RECEIVE": "false",
@@ -608,7 +614,9 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         )
 
         # 3. the mixed window on a fresh node process
-        node, token = _start_node(data_dir, anvil.url, _node_env(args.database_url))
+        node, token = _start_node(
+            data_dir, anvil.url, _node_env(args.database_url, args.api_workers)
+        )
         try:
             profile_raw = workdir / "profile.txt"
             profiler = start_profiler(node.pid, args.seconds, profile_raw)
@@ -689,6 +697,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "quick": args.quick,
         "database": "PostgreSQL (DOCEX_DATABASE_URL)" if args.database_url else "SQLite",
+        "api_workers": args.api_workers,
         "cpus": os.cpu_count(),
         "load_average_1min": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
         # --- the headline figures -------------------------------------------------
@@ -772,8 +781,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--database-url", default=None, help="PostgreSQL for the node (DOCEX_DATABASE_URL)"
     )
-    parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="the node database and the event index in a private PostgreSQL server",
+    )
+    parser.add_argument(
+        "--api-workers", type=int, default=1, help="docex run --api-workers N for the window"
+    )
+    parser.add_argument("--output", type=Path, default=None)
     args = parser.parse_args(argv)
+    if args.postgres and args.database_url:
+        parser.error("--postgres starts its own server: give it or --database-url, not both")
+    if args.output is None:
+        args.output = (
+            RESULTS.with_name("mixed_load_postgres.json")
+            if args.postgres or args.database_url
+            else RESULTS
+            if args.api_workers == 1
+            else RESULTS.with_name(f"mixed_load_api_workers_{args.api_workers}.json")
+        )
     # a `kill` (SIGTERM) unwinds like Ctrl-C: the node and anvil are stopped by their PIDs
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     args.seconds = args.seconds or (10.0 if args.quick else 60.0)
@@ -785,7 +812,18 @@ def main(argv: list[str] | None = None) -> int:
     if not args.quick and args.distinct < MIN_DISTINCT:
         parser.error(f"--distinct must be at least {MIN_DISTINCT:,} (or use --quick)")
     with tempfile.TemporaryDirectory(prefix="docex-bench-mixed-") as temporary:
-        result = run(args, Path(temporary))
+        server = None
+        if args.postgres:
+            from node.testing.postgres_server import PostgresServer
+
+            server = PostgresServer(Path(temporary) / "postgres")
+            server.start()
+            args.database_url = server.create_database("bench_mixed")
+        try:
+            result = run(args, Path(temporary))
+        finally:
+            if server is not None:
+                server.stop()
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     window = result["window"]

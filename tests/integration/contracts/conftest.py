@@ -98,6 +98,19 @@ class Chain:
     def mine(self) -> None:
         self.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
 
+    def snapshot(self) -> str:
+        """Snapshot the whole state (anvil and eth-tester both answer `evm_snapshot`)."""
+        snapshot_id: str = self.w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
+        return snapshot_id
+
+    def revert(self, snapshot_id: str) -> None:
+        """Back to `snapshot_id`: state, balances, nonces and block number. anvil forgets
+        the snapshot once reverted to (and every later one): take a new one to come back."""
+        answer = self.w3.provider.make_request("evm_revert", [snapshot_id])  # type: ignore[arg-type]
+        # anvil answers true; eth-tester answers null (and raises on an unknown id)
+        assert "error" not in answer, f"evm_revert({snapshot_id}) failed: {answer}"
+        assert answer.get("result") in (True, None), f"evm_revert({snapshot_id}): {answer}"
+
     def block_number(self) -> int:
         return self.w3.eth.block_number
 
@@ -335,9 +348,34 @@ def deploy_consortium(
     return Consortium(chain, consortium, registry, members, deployer, outsider)
 
 
+@dataclass
+class _Deployed:
+    """The consortium deployed once on a chain, and the snapshot of the chain just after."""
+
+    consortium: Consortium
+    block_number: int
+    snapshot_id: str
+
+
+#: per chain (by name) of this test process: what `consortium` hands out
+_DEPLOYED: dict[str, _Deployed] = {}
+
+
 @pytest.fixture
 def consortium(chain: Chain) -> Consortium:
-    return deploy_consortium(chain)
+    """The three-member consortium as deployed, on a chain reverted to just after its
+    deployment: it is deployed once per chain and process (a deployment is most of a
+    test's time on eth-tester), and every test starts from the same state, as with a
+    fresh deployment (accounts, balances, nonces, block number)."""
+    deployed = _DEPLOYED.get(chain.name)
+    if deployed is None:
+        deployed = _Deployed(deploy_consortium(chain), chain.block_number(), chain.snapshot())
+        _DEPLOYED[chain.name] = deployed
+        return deployed.consortium
+    chain.revert(deployed.snapshot_id)
+    deployed.snapshot_id = chain.snapshot()
+    assert chain.block_number() == deployed.block_number, "the chain did not go back"
+    return deployed.consortium
 
 
 @pytest.fixture

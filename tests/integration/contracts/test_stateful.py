@@ -87,7 +87,7 @@ class ConsortiumMachine(RuleBasedStateMachine):
         super().__init__()
         self.chain = chain
         self.c = consortium
-        self.snapshot_id = evm_snapshot(chain)
+        self.snapshot_id = chain.snapshot()
         self.model = {
             code: ModelMember(m.member_id, code, keys=[m.issuer], open_key=m.issuer)
             for code, m in self.c.members.items()
@@ -326,7 +326,7 @@ class ConsortiumMachine(RuleBasedStateMachine):
         try:
             self._check_the_whole_run()
         finally:
-            evm_revert(self.chain, self.snapshot_id)
+            self.chain.revert(self.snapshot_id)
         super().teardown()
 
     def _check_the_whole_run(self):
@@ -346,17 +346,6 @@ class ConsortiumMachine(RuleBasedStateMachine):
             state = registry.documentState(document.issuer_member, document.target).call()
             assert state[0] == (1 if document.revoked else 0)
             assert state[3] == document.used
-
-
-def evm_snapshot(chain) -> str:
-    """Snapshot the chain's whole state (anvil and eth-tester both answer `evm_snapshot`)."""
-    return chain.w3.provider.make_request("evm_snapshot", [])["result"]
-
-
-def evm_revert(chain, snapshot_id: str) -> None:
-    """Back to `snapshot_id`: state, balances, nonces and block number (the snapshot is
-    consumed)."""
-    assert chain.w3.provider.make_request("evm_revert", [snapshot_id])["result"] is True
 
 
 def run_machine(chain, deploy, *, examples: int, steps: int) -> None:

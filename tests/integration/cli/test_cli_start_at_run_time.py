@@ -57,18 +57,11 @@ def test_cid_loads_none_of_them(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def wrapped_certificate(tmp_path: Path) -> Path:
-    passphrase = tmp_path / "passphrase.txt"
-    passphrase.write_text("correct horse battery\n")
-    keystore = tmp_path / "issuer.json"
-    made = runner.invoke(
-        app,
-        ["keys", "new", "-o", str(keystore), "--passphrase-file", str(passphrase), "--light-kdf"],
-    )
-    assert made.exit_code == 0, made.output
+def wrapped_certificate(tmp_path: Path, keystore: tuple[Path, Path]) -> Path:
+    key_file, passphrase = keystore
     document = tmp_path / "coo.json"
     document.write_text(json.dumps(sample_certificate_of_origin(0)), encoding="utf-8")
-    key = ["--key", str(keystore), "--passphrase-file", str(passphrase)]
+    key = ["--key", str(key_file), "--passphrase-file", str(passphrase)]
     chain = ["--registry", REGISTRY, "--chain-id", "31337"]
     wrapped = runner.invoke(app, ["wrap", str(document), "-o", str(tmp_path / "out"), *key, *chain])
     assert wrapped.exit_code == 0, wrapped.output

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from certificates.schemas.samples import sample_certificate_of_origin, sample_permit
@@ -13,19 +12,6 @@ from node.cli.main import app
 
 REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 runner = CliRunner()
-
-
-@pytest.fixture
-def keystore(tmp_path: Path) -> tuple[Path, Path]:
-    passphrase = tmp_path / "passphrase.txt"
-    passphrase.write_text("correct horse battery\n")
-    keystore = tmp_path / "issuer.json"
-    result = runner.invoke(
-        app,
-        ["keys", "new", "-o", str(keystore), "--passphrase-file", str(passphrase), "--light-kdf"],
-    )
-    assert result.exit_code == 0, result.output
-    return keystore, passphrase
 
 
 def write_documents(folder: Path, documents: list[dict[str, object]]) -> list[Path]:

@@ -115,19 +115,6 @@ def test_check_finds_every_forgery_invalid_and_names_the_check(
 # --- docex wrap -----------------------------------------------------------------------------
 
 
-@pytest.fixture
-def keystore(tmp_path: Path) -> tuple[Path, Path]:
-    passphrase = tmp_path / "passphrase.txt"
-    passphrase.write_text("correct horse battery\n")
-    keystore = tmp_path / "issuer.json"
-    made = runner.invoke(
-        app,
-        ["keys", "new", "-o", str(keystore), "--passphrase-file", str(passphrase), "--light-kdf"],
-    )
-    assert made.exit_code == 0, made.output
-    return keystore, passphrase
-
-
 @pytest.mark.parametrize("bad", corpus.BAD_FILES, ids=lambda bad: bad.name)
 def test_wrap_refuses_a_batch_with_one_bad_file_and_writes_nothing(
     tmp_path: Path, keystore: tuple[Path, Path], bad: Any

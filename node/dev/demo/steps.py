@@ -387,21 +387,37 @@ def feedback(ctx: DemoContext, step: StepRecord) -> None:
     }
     seen: dict[int, ApiJson] = {}
 
+    #: answers that were not a history (asked again until CATCH_UP; the last one is shown)
+    refused: list[str] = []
+
     def history(certificate: Certificate) -> None:
-        body = ministry.json("GET", f"/v1/documents/{certificate.receipt_id}/history")
-        if any(e["event"] == wanted[certificate.position] for e in _events(body)):
-            seen[certificate.position] = body
+        path = f"/v1/documents/{certificate.receipt_id}/history"
+        try:
+            answer = ministry.request("GET", path)
+        except DemoAborted as error:  # the connection failed: asked again, said if it lasts
+            refused.append(str(error))
+            return
+        if answer.status_code != 200:
+            refused.append(f"GET {path} answered {answer.status_code}: {answer.text[:300]}")
+            return
+        if any(e["event"] == wanted[certificate.position] for e in _events(answer.json())):
+            seen[certificate.position] = answer.json()
 
     def all_seen() -> bool | None:
         missing = [ctx.certificates[p] for p in wanted if p not in seen]
         ctx.parallel("histories read on VN's node", missing, history)
         return True if len(seen) == len(wanted) else None
 
-    with contextlib.suppress(DemoAborted):  # counted below
+    with contextlib.suppress(DemoAborted):  # counted below, with the last refusal if any
         wait_for("VN's index to show KR's feedback", all_seen, CATCH_UP)
     used = [p for p in ctx.plan.used_positions if p in seen]
     rejected = [p for p in ctx.plan.rejected_positions if p in seen]
-    step.count("VN sees each use by KR in the document's history", len(used), ctx.plan.used)
+    step.count(
+        "VN sees each use by KR in the document's history",
+        len(used),
+        ctx.plan.used,
+        refused[-1] if refused and len(seen) < len(wanted) else "",
+    )
     codes = sorted(
         {
             int(e["arguments"]["reasonCode"])

@@ -53,6 +53,7 @@ from node.documents.printing import CertificatePrinting
 from node.errors import InvalidSettings
 from node.issuing.anchor_keeper import AnchorKeeper
 from node.issuing.batcher import Batcher
+from node.issuing.grouped_acceptance import GroupedAcceptance
 from node.issuing.outbox import Outbox
 from node.network.geth_ipc import GethIpc
 from node.network.node_records import read_node_records
@@ -340,6 +341,7 @@ class NodeRuntime:
             self.receiver.close()
             self.receiver = None
         if self.services is not None:
+            self.services.acceptance.close()  # what the API accepted is committed first
             self.services.database.dispose()
             self.services.ledger.index.dispose()
         if self._journal is not None:
@@ -447,6 +449,7 @@ def build_services(
         database=database,
         users=UserStore(database),
         outbox=outbox,
+        acceptance=GroupedAcceptance(outbox),
         store=store,
         gateway_store=gateway_store,
         verifier=verifier,

@@ -26,6 +26,7 @@ from node.documents.content_access import ContentAccess
 from node.documents.lifecycle import DocumentLifecycle
 from node.documents.printing import CertificatePrinting
 from node.issuing.batcher import Batcher
+from node.issuing.grouped_acceptance import GroupedAcceptance
 from node.issuing.outbox import Outbox
 from node.observability.metrics import NodeMetrics
 from node.receiving.inbox import Inbox
@@ -40,6 +41,8 @@ class NodeServices:
     database: Engine
     users: UserStore
     outbox: Outbox
+    #: how the API stores the documents it accepts: off the event loop, group commits
+    acceptance: GroupedAcceptance
     store: ContentStore
     #: the store served at /ipfs/{cid} and filled by the receiver: the embedded store,
     #: or the member's Kubo (read offline: serving never fetches from the swarm)

@@ -36,6 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from certificates import DocexError
 from certificates.hashes import HASH_RE
 from certificates.schemas import ValidatedDocument
 from node.db.tables import BatchRow as BatchRow
@@ -204,6 +205,35 @@ def _number_taken(key: tuple[str, str], first: str) -> DocumentNumberTaken:
     )
 
 
+def _numbers_taken_by(
+    ids: Sequence[str], documents: Sequence[NewDocument]
+) -> dict[tuple[str, str], str]:
+    """The numbers the documents take, each under its type, with the receipt taking it; a
+    number twice in the same request is :class:`DocumentNumberTaken` (nothing is stored)."""
+    taken: dict[tuple[str, str], str] = {}
+    for receipt_id, document in zip(ids, documents, strict=True):
+        if document.document_number is None:
+            continue
+        key = (document.document_type, document.document_number)
+        if key in taken:
+            raise _number_taken(key, taken[key])
+        taken[key] = receipt_id
+    return taken
+
+
+@dataclass(frozen=True, slots=True)
+class Acceptance:
+    """One request's documents to store as pending (:meth:`Outbox.enqueue_many`)."""
+
+    user_id: int
+    documents: Sequence[NewDocument]
+    #: the answer, from the receipt ids (stored under the idempotency key, if any)
+    respond: Callable[[list[str]], StoredResponse]
+    idempotency_key: str | None = None
+    #: when the node accepted the request (receipt ids sort by it); None: at commit
+    accepted_at: float | None = None
+
+
 class Outbox:
     """The outbox tables, each operation one database transaction."""
 
@@ -271,86 +301,130 @@ class Outbox:
     ) -> StoredResponse:
         """Store ``documents`` as pending and, in the same transaction, the response
         ``respond(receipt ids)`` under the idempotency key (if any)."""
-        now = self._clock()
-        ids = receipt_ids(now, len(documents))
-        response = respond(ids)
+        return self._enqueue_one(Acceptance(user_id, documents, respond, idempotency_key))
+
+    def enqueue_many(self, requests: Sequence[Acceptance]) -> list[StoredResponse | DocexError]:
+        """:meth:`enqueue` for each of ``requests`` in one transaction (one commit, so one
+        sync to disk, for all of them): each request's response, or the error that refused
+        it (:class:`DocumentNumberTaken`), in order. A request refused stores nothing and
+        does not refuse the others: when a number was taken before (or by two requests of
+        the group), the group is rolled back and each request committed on its own.
+        (:mod:`node.issuing.grouped_acceptance` calls it for the API's requests.)"""
+        if len(requests) == 1:
+            return [self._refusal_or(self._enqueue_one, requests[0])]
+        outcomes: list[StoredResponse | DocexError] = []
+        prepared: list[
+            tuple[Acceptance, list[str], dict[tuple[str, str], str], StoredResponse]
+        ] = []
+        for request in requests:
+            ids = receipt_ids(request.accepted_at or self._clock(), len(request.documents))
+            try:
+                numbers = _numbers_taken_by(ids, request.documents)
+            except DocumentNumberTaken as error:  # twice in the same request
+                outcomes.append(error)
+                continue
+            response = request.respond(ids)
+            prepared.append((request, ids, numbers, response))
+            outcomes.append(response)
+        try:
+            with Session(self._engine) as session:
+                for request, ids, numbers, response in prepared:
+                    self._insert(session, request, ids, numbers, response)
+                session.commit()
+        except IntegrityError:
+            # a number some request takes was taken: each request alone says which
+            return [self._refusal_or(self._enqueue_one, request) for request in requests]
+        return outcomes
+
+    @staticmethod
+    def _refusal_or(
+        enqueue: Callable[[Acceptance], StoredResponse], request: Acceptance
+    ) -> StoredResponse | DocexError:
+        try:
+            return enqueue(request)
+        except DocumentNumberTaken as error:
+            return error
+
+    def _enqueue_one(self, request: Acceptance) -> StoredResponse:
+        ids = receipt_ids(request.accepted_at or self._clock(), len(request.documents))
+        numbers = _numbers_taken_by(ids, request.documents)
+        response = request.respond(ids)
         with Session(self._engine) as session:
-            # one executemany, not an ORM object per document: this runs on the API's
-            # thread for every request, and the unit of work was a quarter of its time
-            session.execute(
-                insert(SubmissionRow),
-                [
-                    {
-                        "id": receipt_id,
-                        "user_id": user_id,
-                        "document_type": document.document_type,
-                        "document_json": document.document_json,
-                        "addressees": ",".join(document.addressees),
-                        "confidential": document.confidential,
-                        "allowance": document.allowance,
-                        "accepted_at": now,
-                        "state": DocumentState.PENDING.value,
-                        "batch_id": None,
-                        "position": None,
-                        "target_hash": None,
-                        "cid": None,
-                        "wrapped_json": None,
-                    }
-                    for receipt_id, document in zip(ids, documents, strict=True)
-                ],
-            )
-            self._take_numbers(session, ids, documents)
-            if idempotency_key is not None:
-                row = session.get(IdempotencyRow, (user_id, idempotency_key))
-                if row is not None:
-                    row.response_status = response.status
-                    row.response_body = response.body
+            try:
+                self._insert(session, request, ids, numbers, response)
+            except IntegrityError:
+                session.rollback()
+                raise self._first_taken(session, numbers) from None
             session.commit()
         return response
 
-    @staticmethod
-    def _take_numbers(
-        session: Session, ids: Sequence[str], documents: Sequence[NewDocument]
+    def _insert(
+        self,
+        session: Session,
+        request: Acceptance,
+        ids: list[str],
+        numbers: dict[tuple[str, str], str],
+        response: StoredResponse,
     ) -> None:
-        """Each document's number under its type, in the caller's transaction; a number
-        already taken (here or earlier in the same request) is :class:`DocumentNumberTaken`
-        naming the receipt that took it, and nothing of the request is stored. One insert:
-        the table's primary key refuses a number taken before (no read on the way in)."""
-        taken: dict[tuple[str, str], str] = {}
-        for receipt_id, document in zip(ids, documents, strict=True):
-            if document.document_number is None:
-                continue
-            key = (document.document_type, document.document_number)
-            if key in taken:
-                session.rollback()
-                raise _number_taken(key, taken[key])
-            taken[key] = receipt_id
-        if not taken:
-            return
-        try:
+        """The request's pending documents, the numbers they take and its stored response,
+        in the caller's transaction (an :class:`IntegrityError` if a number was taken)."""
+        now = request.accepted_at or self._clock()
+        # one executemany, not an ORM object per document: this runs for every request
+        # the API accepts, and the unit of work was a quarter of its time
+        session.execute(
+            insert(SubmissionRow),
+            [
+                {
+                    "id": receipt_id,
+                    "user_id": request.user_id,
+                    "document_type": document.document_type,
+                    "document_json": document.document_json,
+                    "addressees": ",".join(document.addressees),
+                    "confidential": document.confidential,
+                    "allowance": document.allowance,
+                    "accepted_at": now,
+                    "state": DocumentState.PENDING.value,
+                    "batch_id": None,
+                    "position": None,
+                    "target_hash": None,
+                    "cid": None,
+                    "wrapped_json": None,
+                }
+                for receipt_id, document in zip(ids, request.documents, strict=True)
+            ],
+        )
+        if numbers:
+            # the table's primary key refuses a number taken before (no read on the way in)
             session.execute(
                 insert(DocumentNumberRow),
                 [
                     {"document_type": kind, "document_number": number, "receipt_id": receipt}
-                    for (kind, number), receipt in taken.items()
+                    for (kind, number), receipt in numbers.items()
                 ],
             )
-        except IntegrityError:
-            session.rollback()
-            kind, number, first = session.execute(
-                select(
-                    DocumentNumberRow.document_type,
-                    DocumentNumberRow.document_number,
-                    DocumentNumberRow.receipt_id,
+        if request.idempotency_key is not None:
+            row = session.get(IdempotencyRow, (request.user_id, request.idempotency_key))
+            if row is not None:
+                row.response_status = response.status
+                row.response_body = response.body
+
+    @staticmethod
+    def _first_taken(session: Session, numbers: dict[tuple[str, str], str]) -> DocumentNumberTaken:
+        """The refusal naming the receipt that took the first of ``numbers`` taken."""
+        kind, number, first = session.execute(
+            select(
+                DocumentNumberRow.document_type,
+                DocumentNumberRow.document_number,
+                DocumentNumberRow.receipt_id,
+            )
+            .where(
+                tuple_(DocumentNumberRow.document_type, DocumentNumberRow.document_number).in_(
+                    list(numbers)
                 )
-                .where(
-                    tuple_(DocumentNumberRow.document_type, DocumentNumberRow.document_number).in_(
-                        list(taken)
-                    )
-                )
-                .limit(1)
-            ).one()
-            raise _number_taken((kind, number), first) from None
+            )
+            .limit(1)
+        ).one()
+        return _number_taken((kind, number), first)
 
     # --- batching ----------------------------------------------------------------------
 

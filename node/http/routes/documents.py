@@ -260,16 +260,15 @@ async def issue_documents(
             return _response(stored, replayed=True)
     try:
         store_attachments(services.store, staged)
-        stored = services.outbox.enqueue(
-            principal.user_id,
-            documents,
-            _receipts_response,
-            idempotency_key,
-        )
     except BaseException:
         if idempotency_key is not None:
             services.outbox.release_key(principal.user_id, idempotency_key)
         raise
+    # committed off the event loop with the other requests waiting (one sync to disk for
+    # all); a refused request's key is released by the writer, whatever becomes of us
+    stored = await services.acceptance.enqueue(
+        principal.user_id, documents, _receipts_response, idempotency_key
+    )
     services.metrics.documents_accepted.inc(len(documents))
     services.batcher.wake()
     return _response(stored, replayed=False)

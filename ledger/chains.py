@@ -95,10 +95,23 @@ def dev_private_keys(count: int = 10, mnemonic: str = DEV_MNEMONIC) -> list[byte
 
 def find_free_port(host: str = "127.0.0.1") -> int:
     """A TCP port free on ``host`` right now (the OS picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((host, 0))
-        port: int = probe.getsockname()[1]
-        return port
+    return find_free_ports(1, host)[0]
+
+
+def find_free_ports(count: int, host: str = "127.0.0.1") -> list[int]:
+    """``count`` different TCP ports free on ``host`` right now. The probes stay bound
+    until all are picked: one at a time, the OS may hand the same port out twice (a
+    member's Kubo and its node were once given the same one)."""
+    probes: list[socket.socket] = []
+    try:
+        for _ in range(count):
+            probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            probes.append(probe)
+            probe.bind((host, 0))
+        return [int(probe.getsockname()[1]) for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
 
 
 def anvil_binary(node_modules: Path) -> Path:

@@ -29,7 +29,7 @@ from typing import Any, Final
 
 from eth_account import Account
 
-from ledger.chains import dev_private_keys, find_free_port
+from ledger.chains import dev_private_keys, find_free_port, find_free_ports
 from node.network import (
     GethNode,
     GethPorts,
@@ -78,9 +78,7 @@ class CliqueChain:
         self.pid_file = PidFile(root / "engines.pids.json")
         self.hosts = [IPv4Address(f"127.0.0.{first_host + i}") for i in range(size)]
         self.allowed: tuple[IPv4Network, ...] = consortium_networks(self.hosts)
-        self.ports = [
-            GethPorts(*(find_free_port(str(host)) for _ in range(3))) for host in self.hosts
-        ]
+        self.ports = [GethPorts(*find_free_ports(3, str(host))) for host in self.hosts]
         self.identities = [
             create_geth_keys(self._datadir(i), f"signer {i}", scrypt_n=SCRYPT_N)
             for i in range(size)
@@ -97,9 +95,10 @@ class CliqueChain:
 
     # -- life ---------------------------------------------------------------------------
 
-    def start(self, timeout: float = 60.0, attempts: int = 3) -> None:
+    def start(self, timeout: float = 60.0, attempts: int = 5) -> None:
         """Initialise from the genesis, start, peer, then seal; a start that stalls is
-        started again from a fresh genesis (see :meth:`_started`)."""
+        started again from a fresh genesis (see :meth:`_started`). Five attempts: under
+        a loaded `make test` three stalled in a row once (each costs about 35 s)."""
         for attempt in range(1, attempts + 1):
             if self._started(timeout):
                 return

@@ -26,7 +26,7 @@ from typing import Any, Final
 from eth_account.signers.local import LocalAccount
 
 from certificates.schemas import DOCUMENT_TYPES
-from ledger.chains import JsonRpcChain, find_free_port
+from ledger.chains import JsonRpcChain, find_free_ports
 from ledger.contracts import load_artifacts
 from ledger.deploy import ConsortiumConfig, Deployment, deploy_consortium
 from ledger.journal import Journal
@@ -218,7 +218,7 @@ class Consortium:
             keys = create_node_keys(
                 member_dir / "node", country, member_dir / "geth", kdf_iterations=scrypt_n
             )
-            p2p, http, authrpc, swarm, api, node = (find_free_port(host) for _ in range(6))
+            p2p, http, authrpc, swarm, api, node = find_free_ports(6, host)
             planned.append(
                 MemberEndpoints(
                     country,
@@ -731,7 +731,7 @@ class Consortium:
         identity = create_geth_keys(
             self.root / country / "geth", secrets.token_urlsafe(24), scrypt_n=scrypt_n
         )
-        p2p, http, authrpc, swarm, api = (find_free_port(host) for _ in range(5))
+        p2p, http, authrpc, swarm, api = find_free_ports(5, host)
         member = MemberEndpoints(
             country, host, p2p, http, authrpc, swarm, api,
             signer=identity.signer, enode=identity.enode(IPv4Address(host), p2p),

@@ -21,7 +21,7 @@ from eth_utils.address import to_checksum_address
 
 from certificates.keccak import keccak256
 from ledger import ContractBinding, Journal, JsonRpcChain, TransactionManager, load_artifacts
-from ledger.chains import find_free_port
+from ledger.chains import find_free_ports
 from ledger.deploy import Deployment
 from ledger.registry_members import MemberState, RegistryMember, read_registry_members
 from node.network import GethNode, GethPorts, PidFile, audit_geth_node, create_geth_keys
@@ -136,7 +136,7 @@ def governed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Governed]:
             engine_binary("geth"),
             tmp / "outsider",
             host=host,
-            ports=GethPorts(*(find_free_port(str(host)) for _ in range(3))),
+            ports=GethPorts(*find_free_ports(3, str(host))),
             chain_id=7_750,
             static_nodes=[m.enode for m in members],
             allowed=consortium_networks([host, *(IPv4Address(m.host) for m in members)]),

@@ -407,11 +407,16 @@ def build_services(
     metrics = NodeMetrics()
     metrics.watch_outbox(outbox.pending_count)
     members = chain_member_directory(ledger.index)
+    # the index's state for the verifier's memo: kept by the follower after each pass
+    # when it runs here, read from the index otherwise
+    index_watch = IndexWatch(
+        ledger.indexer.checkpoint, state=index_state_reader(ledger.index, ledger.indexer.stream)
+    )
     chain_view = ChainView(
         ledger.index,
         ledger.domain,
         ledger.indexer.checkpoint,
-        index_state_reader(ledger.index, ledger.indexer.stream),
+        index_watch.state,
         in_doubt=ledger.restarts.in_doubt,
     )
     batcher = Batcher(
@@ -431,7 +436,6 @@ def build_services(
         attachments=AttachmentReader(store, lambda: read_member_keyring(settings)),
     )
     share_links = ShareLinks(database, max_days=settings.share_link_max_days)
-    index_watch = IndexWatch(ledger.indexer.checkpoint)
     lifecycle = DocumentLifecycle(
         country=settings.country,
         database=database,

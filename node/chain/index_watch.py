@@ -1,10 +1,14 @@
-"""Read-your-writes over the event index: wait until it has read a given block."""
+"""Read-your-writes over the event index: wait until it has read a given block; and the
+index's state (checkpoint number and hash) the verifier memoises its answers under."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Callable
+
+#: the index's checkpoint: (block number, block hash), None before the first pass
+IndexState = tuple[int, bytes] | None
 
 
 class IndexWatch:
@@ -17,17 +21,40 @@ class IndexWatch:
     read every ``poll`` seconds.
     """
 
-    def __init__(self, checkpoint: Callable[[], int], poll: float = 0.05) -> None:
+    def __init__(
+        self,
+        checkpoint: Callable[[], int],
+        poll: float = 0.05,
+        state: Callable[[], IndexState] | None = None,
+    ) -> None:
         self._checkpoint = checkpoint
         self._poll = poll
         self._passed = threading.Condition()
         self._mode = "none"  # "none" | "here" | "elsewhere"
         self._indexed = -1
+        #: reads the index's state from the database (None: :meth:`state` is not used)
+        self._read_state = state
+        #: the state after the follower's last pass, while the follower runs here
+        self._state: IndexState = None
+
+    def state(self) -> IndexState:
+        """The index's checkpoint number and hash: as the follower left it after its last
+        pass when it runs in this process (it is the index's only writer then: no read
+        per verification, which on PostgreSQL is a round trip), else read from the
+        index (another process follows the chain, or nobody does)."""
+        with self._passed:
+            if self._mode == "here":
+                return self._state
+        if self._read_state is None:
+            raise RuntimeError("this IndexWatch was built without a way to read the index")
+        return self._read_state()
 
     def followed_here(self) -> None:
         with self._passed:
             self._mode = "here"
             self._indexed = self._checkpoint()
+            if self._read_state is not None:
+                self._state = self._read_state()
 
     def followed_elsewhere(self) -> None:
         with self._passed:
@@ -39,9 +66,12 @@ class IndexWatch:
             self._passed.notify_all()
 
     def passed(self, checkpoint: int) -> None:
-        """The follower's pass ended with the index at ``checkpoint``."""
+        """The follower's pass ended with the index at ``checkpoint`` (its state is
+        read now, before the requests waiting for it are woken)."""
+        state = self._read_state() if self._read_state is not None else None
         with self._passed:
             self._indexed = checkpoint
+            self._state = state
             self._passed.notify_all()
 
     def wait_for(self, block: int, timeout: float) -> bool:

@@ -43,6 +43,7 @@ from certificates.schemas.signed_facts import (
 )
 from ledger import queries
 from ledger.queries import Authority, BatchRecord
+from node.chain.index_watch import IndexState
 from node.verification.attachments import AttachmentReader
 
 INTEGRITY: Final = "integrity"
@@ -59,9 +60,6 @@ _NOT_AUTHORISED: Final = {
 }
 #: memoised on-chain answers kept at most (all dropped at once beyond)
 _MEMO_SIZE: Final = 4096
-
-#: the index's checkpoint: (block number, block hash), None before the first pass
-IndexState = tuple[int, bytes] | None
 
 
 @dataclass(frozen=True, slots=True)

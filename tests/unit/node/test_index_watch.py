@@ -80,3 +80,60 @@ def test_a_follower_in_another_process_is_read_through_the_shared_checkpoint() -
     indexed[0] = 3
     assert waiter.answered() is True
     assert watch.wait_for(4, timeout=0.05) is False
+
+
+class Index:
+    """A stand-in index: its state, and how often it was read."""
+
+    def __init__(self) -> None:
+        self.current: tuple[int, bytes] | None = (3, b"\x03" * 32)
+        self.reads = 0
+
+    def read(self) -> tuple[int, bytes] | None:
+        self.reads += 1
+        return self.current
+
+
+def test_with_the_follower_here_the_state_is_its_last_pass_not_a_read_per_question() -> None:
+    index = Index()
+    watch = IndexWatch(lambda: 3, state=index.read)
+    watch.followed_here()
+    reads = index.reads
+    assert [watch.state() for _ in range(100)] == [(3, b"\x03" * 32)] * 100
+    assert index.reads == reads  # the verifier's questions read nothing
+
+    index.current = (4, b"\x04" * 32)  # the follower indexed block 4 ...
+    assert watch.state() == (3, b"\x03" * 32)
+    watch.passed(4)  # ... and its pass ended
+    assert watch.state() == (4, b"\x04" * 32)
+
+
+def test_a_request_woken_by_a_pass_already_sees_that_pass_state() -> None:
+    index = Index()
+    watch = IndexWatch(lambda: 3, state=index.read)
+    watch.followed_here()
+    seen: list[tuple[int, bytes] | None] = []
+
+    def revoke_then_verify() -> None:
+        watch.wait_for(5, timeout=30.0)
+        seen.append(watch.state())
+
+    waiter = threading.Thread(target=revoke_then_verify, daemon=True)
+    waiter.start()
+    index.current = (5, b"\x05" * 32)
+    watch.passed(5)
+    waiter.join(30.0)
+    assert seen == [(5, b"\x05" * 32)]  # read-your-writes holds for the verdict too
+
+
+def test_with_the_follower_elsewhere_or_none_the_state_is_read_every_time() -> None:
+    index = Index()
+    watch = IndexWatch(lambda: 3, state=index.read)
+    watch.followed_elsewhere()
+    watch.state()
+    index.current = (6, b"\x06" * 32)
+    assert watch.state() == (6, b"\x06" * 32)
+    watch.not_followed()  # the follower stopped: its last state is not trusted either
+    index.current = (7, b"\x07" * 32)
+    assert watch.state() == (7, b"\x07" * 32)
+    assert index.reads == 3

@@ -15,14 +15,17 @@ from __future__ import annotations
 
 import copy
 import secrets
-from collections.abc import Callable, Iterable, Mapping
+import struct
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from json.encoder import encode_basestring as _encode_string
 
 from certificates.canonical import NotCanonicalisable, canonical_string, canonicalize
 from certificates.errors import InvalidInput
 from certificates.json_pointer import escape_token, is_within, split
 from certificates.json_types import JsonObject, JsonValue
-from certificates.keccak import keccak256
+from certificates.keccak import keccak256, keccak256_each
 
 SALT_SIZE = 16
 FIELD_PREFIX = b"\x02"
@@ -69,22 +72,104 @@ def _collect_fields(
             fields.append((member, value))
 
 
+def field_paths(data: JsonValue) -> list[str]:
+    """The paths of :func:`iter_fields`, in the same order (rebuilding a salts mapping)."""
+    paths: list[str] = []
+    if (type(data) is dict or type(data) is list) and data:
+        _collect_paths(data, "", paths)
+    else:
+        paths.append("")
+    return paths
+
+
+def _collect_paths(
+    container: dict[str, JsonValue] | list[JsonValue], path: str, paths: list[str]
+) -> None:
+    items = container.items() if type(container) is dict else enumerate(container)
+    for key, value in items:
+        token = escape_token(key) if type(key) is str and ("~" in key or "/" in key) else key
+        kind = type(value)
+        if (kind is dict or kind is list) and value:
+            _collect_paths(value, f"{path}/{token}", paths)  # type: ignore[arg-type]
+        else:
+            paths.append(f"{path}/{token}")
+
+
 def field_hash(path: str, salt: bytes, value: JsonValue) -> bytes:
     """keccak256(0x02 ‖ salt ‖ JCS(path) ‖ JCS(value))."""
+    encoded = _value_json(path, value)
+    return keccak256(FIELD_PREFIX + salt + _path_json(path) + encoded)
+
+
+# The hot path of wrap and verify is one message per field: the loops below build them
+# inline (a string value's JCS is one C call; a path's is memoised, since the same paths
+# recur in every document of a type) and hash them all with one call.
+_PATH_JSON: dict[str, bytes] = {}
+_PATH_JSON_LIMIT = 1 << 16
+
+
+def _path_json(path: str) -> bytes:
+    """JCS(path) as UTF-8, memoised (the cache is emptied when it reaches its limit)."""
+    encoded = _PATH_JSON.get(path)
+    if encoded is None:
+        try:
+            encoded = canonical_string(path).encode("utf-8")
+        except UnicodeEncodeError:
+            raise NotCanonicalisable("text contains a lone surrogate", path=path or "/") from None
+        if len(_PATH_JSON) >= _PATH_JSON_LIMIT:
+            _PATH_JSON.clear()
+        _PATH_JSON[path] = encoded
+    return encoded
+
+
+def _value_json(path: str, value: JsonValue) -> bytes:
+    """JCS(value) as UTF-8; a lone surrogate is a typed error naming the field."""
+    if type(value) is not str:
+        return canonicalize(value)
     try:
-        # Strings are most fields: their canonical form is one C call, skip the general walk.
-        encoded = (
-            canonical_string(value).encode("utf-8") if type(value) is str else canonicalize(value)
-        )
-        encoded_path = canonical_string(path).encode("utf-8")
+        return _encode_string(value).encode("utf-8")
     except UnicodeEncodeError:
         raise NotCanonicalisable("text contains a lone surrogate", path=path or "/") from None
-    return keccak256(FIELD_PREFIX + salt + encoded_path + encoded)
+
+
+def salt_fields(
+    fields: list[tuple[str, JsonValue]], random_bytes: RandomBytes
+) -> tuple[bytes, bytes]:
+    """Fresh salts for ``fields`` (a document's, as :func:`iter_fields` lists them; one
+    call to ``random_bytes``), concatenated in field order, and the target hash they give."""
+    size = SALT_SIZE * len(fields)
+    pool = bytes(random_bytes(size))
+    if len(pool) != size:
+        raise DisclosureError("the random source returned too few bytes")
+    messages: list[bytes] = []
+    append = messages.append
+    paths_json = _PATH_JSON.get
+    for (path, value), salt in zip(fields, _salt_splitter(len(fields)).unpack(pool), strict=True):
+        if type(value) is str:
+            try:
+                encoded = _encode_string(value).encode("utf-8")
+            except UnicodeEncodeError:
+                encoded = _value_json(path, value)  # raises, naming the field
+        else:
+            encoded = canonicalize(value)
+        append(b"".join((FIELD_PREFIX, salt, paths_json(path) or _path_json(path), encoded)))
+    return pool, target_hash(keccak256_each(messages))
 
 
 def target_hash(field_hashes: Iterable[bytes]) -> bytes:
     """keccak256(0x03 ‖ the field hashes in ascending order)."""
     return keccak256(TARGET_PREFIX + b"".join(sorted(field_hashes)))
+
+
+def split_salts(paths: Sequence[str], pool: bytes) -> dict[str, bytes]:
+    """The salt of each field from the salts concatenated in field order."""
+    return dict(zip(paths, _salt_splitter(len(paths)).unpack(pool), strict=True))
+
+
+@lru_cache(maxsize=1024)
+def _salt_splitter(count: int) -> struct.Struct:
+    """Cuts ``count`` salts apart in one call (a slice per salt costs more)."""
+    return struct.Struct(f"{SALT_SIZE}s" * count)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,16 +193,9 @@ class SaltedDocument:
     ) -> tuple[SaltedDocument, bytes]:
         """Salt every field and compute the target hash in the same walk (the issue path)."""
         fields = iter_fields(data)
-        pool = random_bytes(SALT_SIZE * len(fields))
-        if len(pool) != SALT_SIZE * len(fields):
-            raise DisclosureError("the random source returned too few bytes")
-        salts: dict[str, bytes] = {}
-        hashes: list[bytes] = []
-        for index, (path, value) in enumerate(fields):
-            salt = pool[index * SALT_SIZE : (index + 1) * SALT_SIZE]
-            salts[path] = salt
-            hashes.append(field_hash(path, salt, value))
-        return cls(data=data, salts=salts, concealed={}), target_hash(hashes)
+        pool, target = salt_fields(fields, random_bytes)
+        paths = [path for path, _ in fields]
+        return cls(data=data, salts=split_salts(paths, pool), concealed={}), target
 
     def field_hashes(self) -> list[bytes]:
         """Hashes of all fields, visible (recomputed) and concealed (as given).
@@ -126,24 +204,38 @@ class SaltedDocument:
         concealed paths do not line up exactly (an unsalted value, a stray salt, a field
         both shown and concealed): such a document cannot be checked.
         """
-        hashes: list[bytes] = []
-        seen: set[str] = set()
+        salts = self.salts
+        concealed = self.concealed
+        messages: list[bytes] = []
+        append = messages.append
+        paths_json = _PATH_JSON.get
+        # a walk never yields a path twice, so counting the salts used finds a stray one
+        used = 0
         for path, value in iter_fields(self.data):
-            salt = self.salts.get(path)
+            salt = salts.get(path)
             if salt is None:
                 if self._is_placeholder(path, value):
                     continue
                 raise DisclosureError("field has no salt", path=path or "/")
             if len(salt) != SALT_SIZE:
                 raise DisclosureError(f"salt must be {SALT_SIZE} bytes", path=path or "/")
-            if path in self.concealed:
+            if concealed and path in concealed:
                 raise DisclosureError("field is both shown and concealed", path=path or "/")
-            hashes.append(field_hash(path, salt, value))
-            seen.add(path)
-        if len(seen) != len(self.salts):
-            stray = sorted(set(self.salts) - seen)[0]
+            if type(value) is str:
+                try:
+                    encoded = _encode_string(value).encode("utf-8")
+                except UnicodeEncodeError:
+                    encoded = _value_json(path, value)  # raises, naming the field
+            else:
+                encoded = canonicalize(value)
+            append(b"".join((FIELD_PREFIX, salt, paths_json(path) or _path_json(path), encoded)))
+            used += 1
+        if used != len(salts):
+            seen = {path for path, _ in iter_fields(self.data)}
+            stray = sorted(set(salts) - seen)[0]
             raise DisclosureError("salt for a field the document does not have", path=stray)
-        hashes.extend(self.concealed.values())
+        hashes = keccak256_each(messages)
+        hashes.extend(concealed.values())
         return hashes
 
     def target_hash(self) -> bytes:

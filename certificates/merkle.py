@@ -153,11 +153,27 @@ def root_from_proof(target_hash: bytes, proof: Sequence[bytes]) -> bytes:
     _require_hash(target_hash, "targetHash")
     if len(proof) > MAX_PROOF_LENGTH:
         raise InvalidMerkleInput(f"a proof has at most {MAX_PROOF_LENGTH} hashes")
-    node = leaf_hash(target_hash)
+    # node_hash inlined, and memoised: the documents of a batch share the upper part of
+    # their proofs, so checking them one after the other recomputes the same inner nodes
+    nodes = _INNER_NODES
+    node = keccak256(LEAF_PREFIX + target_hash)
     for index, sibling in enumerate(proof):
-        _require_hash(sibling, f"proof/{index}")
-        node = node_hash(node, sibling)
+        if type(sibling) is not bytes or len(sibling) != HASH_SIZE:
+            _require_hash(sibling, f"proof/{index}")
+        pair = NODE_PREFIX + node + sibling if node <= sibling else NODE_PREFIX + sibling + node
+        parent = nodes.get(pair)
+        if parent is None:
+            parent = keccak256(pair)
+            if len(nodes) >= _INNER_NODES_LIMIT:
+                nodes.clear()
+            nodes[pair] = parent
+        node = parent
     return node
+
+
+#: inner nodes by their hashed input (0x01 ‖ left ‖ right), emptied when full
+_INNER_NODES: dict[bytes, bytes] = {}
+_INNER_NODES_LIMIT = 1 << 14
 
 
 def verify_proof(target_hash: bytes, proof: Sequence[bytes], root: bytes) -> bool:

@@ -1,20 +1,29 @@
 """Issuing a batch: salt every document, hash, build the Merkle tree, sign the root.
 
 :class:`BatchBuilder` takes documents one at a time and keeps only a compact record of
-each (its JSON, its salts, its target hash), so a batch of 100,000 documents fits in a
-few hundred MiB; :class:`SignedBatch` then hands out the wrapped documents one at a
-time, for writing out or storing.
+each (its data marshalled, its salts, its target hash), so a batch of 100,000 documents
+fits in a few hundred MiB; :class:`SignedBatch` then hands out the wrapped documents one
+at a time, for writing out or storing.
 """
 
 from __future__ import annotations
 
 import json
+import marshal
 import secrets
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Protocol
 
-from certificates.disclosure import SALT_SIZE, RandomBytes, SaltedDocument, iter_fields
+from certificates.disclosure import (
+    RandomBytes,
+    SaltedDocument,
+    field_paths,
+    iter_fields,
+    salt_fields,
+    split_salts,
+)
 from certificates.errors import InvalidDocument
 from certificates.json_types import JsonObject
 from certificates.merkle import DocumentTerms, MerkleTree
@@ -22,6 +31,10 @@ from certificates.signing import BatchAnchor, Eip712Domain, address_of, sign_bat
 from certificates.wrapped import BatchMembership, BatchSignature, WrappedDocument
 
 BATCH_MANIFEST_VERSION = "docex-batch/1"
+#: How many distinct document shapes (lists of field paths) a builder shares between its
+#: records; a document of another shape has its paths found again when it is wrapped.
+_SHARED_SHAPES = 256
+_path_of = itemgetter(0)
 
 
 class IssuableDocument(Protocol):
@@ -42,12 +55,23 @@ class MixedBatch(InvalidDocument):
 
 @dataclass(frozen=True, slots=True)
 class _Record:
-    """One document as the builder keeps it: compact JSON, salts in field order, target."""
+    """One document as the builder keeps it: its data marshalled (smaller than its JSON, and
+    several times faster to write and read back; never leaves the process), its salts in
+    field order, its target hash and terms, and its field paths when shared with documents
+    of the same shape."""
 
-    data_json: bytes
+    data_marshalled: bytes
     salts: bytes
     target_hash: bytes
     terms: DocumentTerms
+    paths: tuple[str, ...] | None
+
+
+def _marshalled(data: JsonObject) -> bytes:
+    try:
+        return marshal.dumps(data)
+    except ValueError:  # a subclass of str or int (an enum): plain JSON values, as before
+        return marshal.dumps(json.loads(json.dumps(data)))
 
 
 class BatchBuilder:
@@ -58,6 +82,8 @@ class BatchBuilder:
         self._records: list[_Record] = []
         self._document_type: str | None = None
         self._addressees: set[str] = set()
+        self._terms: dict[tuple[tuple[str, ...], int], DocumentTerms] = {}
+        self._shapes: dict[tuple[str, ...], tuple[str, ...]] = {}
 
     def __len__(self) -> int:
         return len(self._records)
@@ -73,18 +99,31 @@ class BatchBuilder:
                 f"a batch holds one document type; found {self._document_type} and "
                 f"{document.type_id}: wrap them separately"
             )
-        salted, target = SaltedDocument.salt_with_target(document.data, self._random_bytes)
+        data = document.data
+        fields = iter_fields(data)
+        salts, target = salt_fields(fields, self._random_bytes)
+        addressees = document.addressee_countries()
+        # documents of a batch mostly share their terms and their shape: one frozen value
+        # each, not a copy per document
+        terms = self._terms.get((addressees, allowance))
+        if terms is None:
+            terms = self._terms.setdefault(
+                (addressees, allowance), DocumentTerms(addressees, allowance)
+            )
+        paths = tuple(map(_path_of, fields))
+        shared = self._shapes.get(paths)
+        if shared is None and len(self._shapes) < _SHARED_SHAPES:
+            shared = self._shapes.setdefault(paths, paths)
         self._records.append(
             _Record(
-                data_json=json.dumps(
-                    document.data, ensure_ascii=False, separators=(",", ":")
-                ).encode("utf-8"),
-                salts=b"".join(salted.salts.values()),
+                data_marshalled=_marshalled(data),
+                salts=salts,
                 target_hash=target,
-                terms=DocumentTerms(document.addressee_countries(), allowance),
+                terms=terms,
+                paths=shared,
             )
         )
-        self._addressees.update(document.addressee_countries())
+        self._addressees.update(addressees)
         return target
 
     def sign(self, *, signing_key: bytes, domain: Eip712Domain) -> SignedBatch:
@@ -135,12 +174,8 @@ class SignedBatch:
     def document(self, index: int) -> WrappedDocument:
         """The wrapped document at ``index`` (rebuilt from the compact record)."""
         record = self._records[index]
-        data: JsonObject = json.loads(record.data_json)
-        paths = [path for path, _ in iter_fields(data)]
-        salts = {
-            path: record.salts[position * SALT_SIZE : (position + 1) * SALT_SIZE]
-            for position, path in enumerate(paths)
-        }
+        data: JsonObject = marshal.loads(record.data_marshalled)  # noqa: S302 - written by add() above
+        salts = split_salts(record.paths or field_paths(data), record.salts)
         return WrappedDocument(
             salted=SaltedDocument(data=data, salts=salts, concealed={}),
             target_hash=record.target_hash,

@@ -39,29 +39,44 @@ _JSON_SCHEMA_DIALECT: Final = "https://json-schema.org/draft/2020-12/schema"
 
 @dataclass(frozen=True, slots=True)
 class ValidatedDocument:
-    """A document that satisfies its type's schema."""
+    """A document that satisfies its type's schema.
+
+    It keeps the document's JSON and what the issue path asks of it (number, countries,
+    dates), not the pydantic model: a batch of validated documents then holds a few
+    containers each instead of a model instance (with its dict and fields set) per party
+    and item, which is what made the garbage collector's full passes expensive.
+    """
 
     type_id: str
-    model: DocumentModel
     #: The document as plain JSON, exactly what is canonicalised and hashed: the model
     #: dumped with camelCase keys, omitted optional fields left out, defaults filled in.
     data: JsonObject
+    _number: str
+    _issuer_country: str
+    _addressee_countries: tuple[str, ...]
+    _issued_on: date
+    _valid_until: date | None
+
+    @property
+    def model(self) -> DocumentModel:
+        """The document's pydantic model, validated again from ``data`` on each access."""
+        return DOCUMENT_TYPES[self.type_id].model_validate(self.data)
 
     def document_number(self) -> str:
-        return self.model.document_number()
+        return self._number
 
     def issuer_country(self) -> str:
-        return self.model.issuer_country()
+        return self._issuer_country
 
     def addressee_countries(self) -> tuple[str, ...]:
         """Sorted, unique ISO 3166-1 alpha-2 codes (see ``DocumentModel``)."""
-        return self.model.addressee_countries()
+        return self._addressee_countries
 
     def issued_on(self) -> date:
-        return self.model.issued_on()
+        return self._issued_on
 
     def valid_until(self) -> date | None:
-        return self.model.valid_until()
+        return self._valid_until
 
 
 def _document_model(value: JsonObject) -> type[DocumentModel]:
@@ -107,7 +122,15 @@ def validate_document(value: JsonValue) -> ValidatedDocument:
     except ValidationError as error:
         raise _schema_violation(model.TYPE_ID, error) from None
     data: JsonObject = document.model_dump(mode="json", by_alias=True, exclude_none=True)
-    return ValidatedDocument(type_id=model.TYPE_ID, model=document, data=data)
+    return ValidatedDocument(
+        model.TYPE_ID,
+        data,
+        document.document_number(),
+        document.issuer_country(),
+        document.addressee_countries(),
+        document.issued_on(),
+        document.valid_until(),
+    )
 
 
 def parse_document(raw: bytes | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ValidatedDocument:

@@ -43,7 +43,11 @@ RESULTS = ROOT / "results" / "core.json"
 DOCUMENTS = 2000
 ROUNDS = 3
 SIZES = {"1-item": 1, "5-items": 5, "20-items": 20}
+#: wrap (issue 2)
 TARGET_RATIO = 1.5
+#: issue 15 point 7: with the full schema validation, and offline verification
+TARGET_VALIDATE_AND_WRAP_RATIO = 2.0
+TARGET_VERIFY_RATIO = 3.0
 MEMORY_BATCH = 100_000
 MEMORY_TARGET_MIB = 1024
 DOMAIN = Eip712Domain(
@@ -159,6 +163,7 @@ def main() -> int:
         ours = docex_rates(documents)
         peer = open_attestation_rates(documents)
         wrap_ratio = ours["wrapDocsPerSecond"] / peer["wrapDocsPerSecond"]
+        validate_and_wrap_ratio = ours["validateAndWrapDocsPerSecond"] / peer["wrapDocsPerSecond"]
         verify_ratio = ours["verifyIntegrityDocsPerSecond"] / peer["verifyDocsPerSecond"]
         sizes[label] = {
             "itemsPerDocument": items,
@@ -167,14 +172,13 @@ def main() -> int:
             "openAttestation": peer,
             "wrapRatio": round(wrap_ratio, 2),
             "verifyRatio": round(verify_ratio, 2),
-            "validateAndWrapRatio": round(
-                ours["validateAndWrapDocsPerSecond"] / peer["wrapDocsPerSecond"], 2
-            ),
+            "validateAndWrapRatio": round(validate_and_wrap_ratio, 2),
             "verifyWithSignatureRatio": round(
                 ours["verifyWithSignatureDocsPerSecond"] / peer["verifyDocsPerSecond"], 2
             ),
             "wrapTargetMet": wrap_ratio >= TARGET_RATIO,
-            "verifyTargetMet": verify_ratio >= TARGET_RATIO,
+            "validateAndWrapTargetMet": validate_and_wrap_ratio >= TARGET_VALIDATE_AND_WRAP_RATIO,
+            "verifyTargetMet": verify_ratio >= TARGET_VERIFY_RATIO,
         }
         print(
             f"{label:>9}: wrap {ours['wrapDocsPerSecond']:6.0f}/s vs OA "
@@ -187,7 +191,7 @@ def main() -> int:
         )
     memory = peak_memory_mib(MEMORY_BATCH)
     print(f"peak memory wrapping {MEMORY_BATCH} documents: {memory:.0f} MiB", flush=True)
-    results = {
+    results: dict[str, Any] = {
         "benchmark": "core",
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "machine": {
@@ -201,7 +205,13 @@ def main() -> int:
         },
         "documentsPerRun": DOCUMENTS,
         "rounds": ROUNDS,
+        "loadAverage1min": round(os.getloadavg()[0], 2),
         "targetRatio": TARGET_RATIO,
+        "targets": {
+            "wrapRatio": TARGET_RATIO,
+            "validateAndWrapRatio": TARGET_VALIDATE_AND_WRAP_RATIO,
+            "verifyRatio": TARGET_VERIFY_RATIO,
+        },
         "sizes": sizes,
         "memory": {
             "documents": MEMORY_BATCH,
@@ -213,7 +223,10 @@ def main() -> int:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(f"results: {RESULTS}")
-    met = all(s["wrapTargetMet"] and s["verifyTargetMet"] for s in sizes.values())
+    met = all(
+        s["wrapTargetMet"] and s["validateAndWrapTargetMet"] and s["verifyTargetMet"]
+        for s in sizes.values()
+    )
     return 0 if met and results["memory"]["targetMet"] else 1
 
 

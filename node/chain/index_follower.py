@@ -56,9 +56,22 @@ def follow_chain(
                     keeper.check(rewound=report.reorged_to is not None)
             except DocexError as error:
                 _log.warning("indexer will retry", extra={"error": str(error)})
+                _refresh(watch, ledger)
             except Exception:
                 _log.exception("indexer failed; retrying")
+                _refresh(watch, ledger)
             stop.wait(poll)
     finally:
         if watch is not None:
             watch.not_followed()
+
+
+def _refresh(watch: IndexWatch | None, ledger: LedgerLink) -> None:
+    """After a failed pass: the pages it committed before failing are in the index, so
+    the state the verifier's memo is keyed on is read again (if the index answers)."""
+    if watch is None:
+        return
+    try:
+        watch.passed(ledger.indexer.checkpoint())
+    except Exception:  # the index itself fails: the next pass tries again
+        _log.exception("could not read the index's checkpoint after a failed pass")

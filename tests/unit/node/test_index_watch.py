@@ -4,8 +4,13 @@ boundedly, and never when nothing follows the chain."""
 from __future__ import annotations
 
 import threading
+import time
+from types import SimpleNamespace
 
+from certificates import DocexError
+from node.chain.index_follower import follow_chain
 from node.chain.index_watch import IndexWatch
+from node.observability.metrics import NodeMetrics
 
 
 class Waiter(threading.Thread):
@@ -137,3 +142,45 @@ def test_with_the_follower_elsewhere_or_none_the_state_is_read_every_time() -> N
     index.current = (7, b"\x07" * 32)
     assert watch.state() == (7, b"\x07" * 32)
     assert index.reads == 3
+
+
+class FailingIndexer:
+    """An indexer whose pass commits a page (block 8), then fails (the chain went away)."""
+
+    def __init__(self, index: Index) -> None:
+        self.index = index
+        self.passes = 0
+
+    def sync(self) -> None:
+        self.passes += 1
+        self.index.current = (8, b"\x08" * 32)
+        raise DocexError("the chain stopped answering after the first page")
+
+    def checkpoint(self) -> int:
+        current = self.index.current
+        return -1 if current is None else current[0]
+
+
+def test_a_pass_that_fails_after_committing_a_page_still_moves_the_state() -> None:
+    # a revocation indexed by that page must not stay hidden behind the old memo key
+    index = Index()
+    indexer = FailingIndexer(index)
+    watch = IndexWatch(indexer.checkpoint, state=index.read)
+    restarts = SimpleNamespace(pass_started=lambda: 0, checked=lambda _token: None)
+    ledger = SimpleNamespace(indexer=indexer, restarts=restarts, head_block=lambda: 9)
+    stop = threading.Event()
+    follower = threading.Thread(
+        target=follow_chain,
+        args=(ledger, NodeMetrics(), stop),
+        kwargs={"poll": 0.01, "watch": watch},
+        daemon=True,
+    )
+    follower.start()
+    try:
+        deadline = time.monotonic() + 30
+        while indexer.passes < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert watch.state() == (8, b"\x08" * 32)
+    finally:
+        stop.set()
+        follower.join(30)

@@ -49,9 +49,11 @@ def follow_chain(
             try:
                 token = ledger.restarts.pass_started()
                 report, _ = index_pass(ledger, metrics)
-                ledger.restarts.checked(token)
+                # the verifier's memo key moves before the chain stops being in doubt: in
+                # between, a verdict memoised before a chain reset would answer green
                 if watch is not None:
                     watch.passed(ledger.indexer.checkpoint())
+                ledger.restarts.checked(token)
                 if keeper is not None:
                     keeper.check(rewound=report.reorged_to is not None)
             except DocexError as error:

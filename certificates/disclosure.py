@@ -97,13 +97,12 @@ def _collect_paths(
 
 def field_hash(path: str, salt: bytes, value: JsonValue) -> bytes:
     """keccak256(0x02 ‖ salt ‖ JCS(path) ‖ JCS(value))."""
-    encoded = _value_json(path, value)
-    return keccak256(FIELD_PREFIX + salt + _path_json(path) + encoded)
+    return keccak256(_field_message(path, value, salt))
 
 
-# The hot path of wrap and verify is one message per field: the loops below build them
-# inline (a string value's JCS is one C call; a path's is memoised, since the same paths
-# recur in every document of a type) and hash them all with one call.
+# The hot path of wrap and verify is one message per field (_field_message: a string
+# value's JCS is one C call; a path's is memoised, since the same paths recur in every
+# document of a type), all hashed with one call.
 _PATH_JSON: dict[str, bytes] = {}
 _PATH_JSON_LIMIT = 1 << 16
 
@@ -141,19 +140,25 @@ def salt_fields(
     pool = bytes(random_bytes(size))
     if len(pool) != size:
         raise DisclosureError("the random source returned too few bytes")
-    messages: list[bytes] = []
-    append = messages.append
-    paths_json = _PATH_JSON.get
-    for (path, value), salt in zip(fields, _salt_splitter(len(fields)).unpack(pool), strict=True):
-        if type(value) is str:
-            try:
-                encoded = _encode_string(value).encode("utf-8")
-            except UnicodeEncodeError:
-                encoded = _value_json(path, value)  # raises, naming the field
-        else:
-            encoded = canonicalize(value)
-        append(b"".join((FIELD_PREFIX, salt, paths_json(path) or _path_json(path), encoded)))
+    messages = [
+        _field_message(path, value, salt)
+        for (path, value), salt in zip(
+            fields, _salt_splitter(len(fields)).unpack(pool), strict=True
+        )
+    ]
     return pool, target_hash(keccak256_each(messages))
+
+
+def _field_message(path: str, value: JsonValue, salt: bytes) -> bytes:
+    """What a field's hash is taken of: 0x02 ‖ salt ‖ JCS(path) ‖ JCS(value)."""
+    if type(value) is str:
+        try:
+            encoded = _encode_string(value).encode("utf-8")
+        except UnicodeEncodeError:
+            encoded = _value_json(path, value)  # raises, naming the field
+    else:
+        encoded = canonicalize(value)
+    return b"".join((FIELD_PREFIX, salt, _PATH_JSON.get(path) or _path_json(path), encoded))
 
 
 def target_hash(field_hashes: Iterable[bytes]) -> bytes:
@@ -208,7 +213,6 @@ class SaltedDocument:
         concealed = self.concealed
         messages: list[bytes] = []
         append = messages.append
-        paths_json = _PATH_JSON.get
         # a walk never yields a path twice, so counting the salts used finds a stray one
         used = 0
         for path, value in iter_fields(self.data):
@@ -221,14 +225,7 @@ class SaltedDocument:
                 raise DisclosureError(f"salt must be {SALT_SIZE} bytes", path=path or "/")
             if concealed and path in concealed:
                 raise DisclosureError("field is both shown and concealed", path=path or "/")
-            if type(value) is str:
-                try:
-                    encoded = _encode_string(value).encode("utf-8")
-                except UnicodeEncodeError:
-                    encoded = _value_json(path, value)  # raises, naming the field
-            else:
-                encoded = canonicalize(value)
-            append(b"".join((FIELD_PREFIX, salt, paths_json(path) or _path_json(path), encoded)))
+            append(_field_message(path, value, salt))
             used += 1
         if used != len(salts):
             seen = {path for path, _ in iter_fields(self.data)}

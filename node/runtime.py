@@ -453,7 +453,7 @@ def build_services(
         database=database,
         users=UserStore(database),
         outbox=outbox,
-        acceptance=GroupedAcceptance(outbox),
+        acceptance=GroupedAcceptance(outbox, on_group=metrics.acceptance_group_size.observe),
         store=store,
         gateway_store=gateway_store,
         verifier=verifier,

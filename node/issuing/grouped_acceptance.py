@@ -57,6 +57,7 @@ class GroupedAcceptance:
         max_requests: int = MAX_REQUESTS,
         max_documents: int = MAX_DOCUMENTS,
         clock: Callable[[], float] = time.time,
+        on_group: Callable[[int], None] = lambda _requests: None,
     ) -> None:
         self._outbox = outbox
         self._max_requests = max_requests
@@ -66,9 +67,8 @@ class GroupedAcceptance:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._closed = False
-        #: requests stored, and the transactions they took (fewer under concurrency)
-        self.requests_stored = 0
-        self.transactions = 0
+        #: told the number of requests of each transaction (the group-size metric)
+        self._on_group = on_group
 
     async def enqueue(
         self,
@@ -146,8 +146,7 @@ class GroupedAcceptance:
         except Exception as error:  # the database failed (disk full, ...): all refused
             _log.exception("storing accepted documents failed")
             outcomes = [error] * len(group)
-        self.requests_stored += len(group)
-        self.transactions += 1
+        self._on_group(len(group))
         for waiting, outcome in zip(group, outcomes, strict=True):
             request = waiting.request
             if isinstance(outcome, BaseException) and request.idempotency_key is not None:

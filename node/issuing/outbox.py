@@ -311,7 +311,7 @@ class Outbox:
         the group), the group is rolled back and each request committed on its own.
         (:mod:`node.issuing.grouped_acceptance` calls it for the API's requests.)"""
         if len(requests) == 1:
-            return [self._refusal_or(self._enqueue_one, requests[0])]
+            return [self._refusal_or(requests[0])]
         outcomes: list[StoredResponse | DocexError] = []
         prepared: list[
             tuple[Acceptance, list[str], dict[tuple[str, str], str], StoredResponse]
@@ -333,15 +333,13 @@ class Outbox:
                 session.commit()
         except IntegrityError:
             # a number some request takes was taken: each request alone says which
-            return [self._refusal_or(self._enqueue_one, request) for request in requests]
+            return [self._refusal_or(request) for request in requests]
         return outcomes
 
-    @staticmethod
-    def _refusal_or(
-        enqueue: Callable[[Acceptance], StoredResponse], request: Acceptance
-    ) -> StoredResponse | DocexError:
+    def _refusal_or(self, request: Acceptance) -> StoredResponse | DocexError:
+        """The request stored on its own, or the number refusal that refused it."""
         try:
-            return enqueue(request)
+            return self._enqueue_one(request)
         except DocumentNumberTaken as error:
             return error
 

@@ -61,6 +61,13 @@ class NodeMetrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
             registry=self.registry,
         )
+        self.acceptance_group_size = Histogram(
+            "docex_acceptance_group_size_requests",
+            "Issue requests stored in one transaction (one sync to disk) by the acceptance "
+            "writer: above 1 under concurrent issuing.",
+            buckets=(1, 2, 4, 8, 16, 32, 64),
+            registry=self.registry,
+        )
         self.outbox_pending = Gauge(
             "docex_outbox_pending_documents",
             "Accepted documents not in a batch yet.",

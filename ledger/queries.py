@@ -161,19 +161,17 @@ def batch(engine: Engine, root: bytes) -> BatchRecord | None:
 def document_status(
     engine: Engine, target_hash: bytes, *, root: bytes | None = None
 ) -> DocumentStatus:
-    """A document's status; ``root`` (from its proof) pins the batch and so the issuer."""
-    with Session(engine) as session:
-        anchored = session.get(Batch, root) if root is not None else None
-        query = select(DocumentEvent).where(DocumentEvent.target_hash == target_hash)
-        if anchored is not None:
-            query = query.where(DocumentEvent.issuer_member == anchored.issuer_member)
-        events = session.scalars(
-            query.order_by(DocumentEvent.block_number, DocumentEvent.log_index)
-        ).all()
-        if anchored is None and events and root is None:
-            anchored = session.get(Batch, events[0].root)
-        record = _batch_record(anchored) if anchored is not None else None
-        return _status(target_hash, record, events)
+    """A document's status; ``root`` (from its proof) pins the batch and so the issuer.
+    Prepared reads, as on the verifier's path: the batch, then the document's events."""
+    anchored = batch(engine, root) if root is not None else None
+    if anchored is not None:
+        return status_in_batch(engine, target_hash, anchored)
+    # no batch known: the events of every issuer under this target hash, in chain order
+    rows = _prepared(engine).events_of_any_issuer.rows({"target_hash": target_hash})
+    events = [_StatusEvent(*row[:-1]) for row in rows]
+    if events and root is None:
+        anchored = batch(engine, bytes(rows[0][-1]))
+    return _status(target_hash, anchored, events)
 
 
 def status_in_batch(engine: Engine, target_hash: bytes, batch: BatchRecord) -> DocumentStatus:
@@ -246,6 +244,8 @@ class _PreparedIndexReads:
     checkpoint: PreparedRead
     events: PreparedRead
     batch: PreparedRead
+    #: a status asked without a known batch (``_STATUS_COLUMNS`` and the event's root)
+    events_of_any_issuer: PreparedRead
 
 
 _PREPARED: WeakKeyDictionary[Engine, _PreparedIndexReads] = WeakKeyDictionary()
@@ -275,6 +275,12 @@ def _prepared(engine: Engine) -> _PreparedIndexReads:
                 select(*(getattr(Batch, name) for name in _BatchRow._fields)).where(
                     Batch.root == bindparam("root")
                 ),
+            ),
+            events_of_any_issuer=PreparedRead(
+                engine,
+                select(*_STATUS_COLUMNS, DocumentEvent.root)
+                .where(DocumentEvent.target_hash == bindparam("target_hash"))
+                .order_by(DocumentEvent.block_number, DocumentEvent.log_index),
             ),
         )
         _PREPARED[engine] = reads

@@ -19,7 +19,7 @@ from ledger.contracts import anchor_request, country_code, type_id
 from ledger.deploy import Deployment
 from ledger.errors import AlreadyRecorded, NotAuthorisedOnChain
 from ledger.index_contents import index_contents
-from ledger.index_schema import Batch, ChainEvent, Checkpoint
+from ledger.index_schema import Batch, ChainEvent, Checkpoint, DocumentEvent
 from ledger.index_store import open_index
 from ledger.indexer import EventIndexer
 from ledger.journal import Journal
@@ -193,8 +193,16 @@ def test_the_verifiers_prepared_reads_answer_as_the_orm_reads_do(
     assert record.issuer.lower() == consortium.vn_issuer.lower()
     for target, state in ((revoked, "revoked"), (untouched, "valid")):
         prepared = queries.status_in_batch(index_engine, target, record)
+        assert prepared == _status_through_the_orm(index_engine, target, record)
         assert prepared == queries.document_status(index_engine, target, root=tree.root)
         assert prepared.state == state
+    # without the root: the batch is the one the document's events name; none, no batch
+    by_events = queries.document_status(index_engine, revoked)
+    assert (by_events.state, by_events.batch) == ("revoked", record)
+    assert queries.document_status(index_engine, untouched).state == "unknown"
+    # a root the index does not hold: the events still count, no batch is claimed
+    stray = queries.document_status(index_engine, revoked, root=keccak256(b"no such root"))
+    assert (stray.state, stray.batch) == ("revoked", None)
     assert queries.batch(index_engine, keccak256(b"never anchored")) is None
     with Session(index_engine) as session:
         stored = session.get(Checkpoint, indexer.stream)
@@ -204,6 +212,22 @@ def test_the_verifiers_prepared_reads_answer_as_the_orm_reads_do(
         stored.block_hash,
     )
     assert queries.checkpoint(index_engine, "no such stream") is None
+
+
+def _status_through_the_orm(
+    engine: Engine, target: bytes, record: queries.BatchRecord
+) -> queries.DocumentStatus:
+    """The reference: the document's events read as ORM objects."""
+    with Session(engine) as session:
+        events = session.scalars(
+            select(DocumentEvent)
+            .where(
+                DocumentEvent.target_hash == target,
+                DocumentEvent.issuer_member == record.issuer_member,
+            )
+            .order_by(DocumentEvent.block_number, DocumentEvent.log_index)
+        ).all()
+    return queries._status(target, record, events)
 
 
 def test_index_answers_authority_at_a_block_as_the_contract_does(

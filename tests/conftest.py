@@ -15,6 +15,7 @@ closed and stopped by PID.
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Callable, Iterator
 from ipaddress import IPv4Address
 from pathlib import Path
@@ -32,6 +33,21 @@ _SHARED_SCOPES = ("module", "session", "package")
 _CHEAP = frozenset(
     {"tmp_path_factory", "tmpdir_factory", "worker_id", "testrun_uid", "record_testsuite_property"}
 )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    _let_children_take_ctrl_c()
+
+
+def _let_children_take_ctrl_c() -> None:
+    """A run started in the background of a shell without job control (``make test &``,
+    nohup, some CI runners) has SIGINT ignored, and every process it starts inherits that
+    (an ignored signal stays ignored across exec): the tests that press Ctrl-C on a
+    ``docex`` process would see it run on. Python's own handler is put back here, in
+    pytest and in each xdist worker, so the processes the tests start get SIGINT's default
+    (a handler is reset at exec), as from a terminal."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 # first: xdist's own hook (registered after this file) reads the groups to schedule by

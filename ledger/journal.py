@@ -150,9 +150,20 @@ class Journal:
             try:
                 yield self._db
             except BaseException:
-                self._db.execute("ROLLBACK")
+                self._rollback()
                 raise
-            self._db.execute("COMMIT")
+            try:
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._rollback()
+                raise
+
+    def _rollback(self) -> None:
+        # SQLite ends the transaction itself on some errors (SQLITE_FULL: a full disk) and
+        # leaves it open on others (a failed COMMIT may): undone here only if still open,
+        # so that the error raised is the one that happened and the next BEGIN works
+        if self._db.in_transaction:
+            self._db.execute("ROLLBACK")
 
     def record(self, entry: JournalEntry) -> None:
         """Durably record a newly signed transaction and its first attempt.

@@ -216,7 +216,13 @@ class TransactionManager:
                     block_number=None,
                     attempts=(attempt,),
                 )
-                self.journal.record(entry)
+                try:
+                    self.journal.record(entry)
+                except BaseException:
+                    # nothing journalled, nothing sent (a full disk): the nonce is free
+                    # again, or every later transaction of the account waits behind a gap
+                    sequence.release(nonce)
+                    raise
                 self._unsent.setdefault(account, set()).add(entry.key)
                 self._hook("journalled", entry)
                 try:

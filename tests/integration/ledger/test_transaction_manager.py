@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections import Counter
 from typing import TYPE_CHECKING
@@ -166,3 +167,29 @@ def test_node_refusal_releases_the_nonce_for_the_next_transaction(
 
     assert journal.get("too-much").status is TxStatus.REJECTED  # type: ignore[union-attr]
     assert confirmed.nonce == 0
+
+
+def test_a_transaction_the_journal_cannot_record_is_not_sent_and_leaves_no_nonce_gap(
+    any_chain: ChainUnderTest, journal: Journal, manager_for: ManagerFactory
+) -> None:
+    """Invariant: what the journal could not record (its disk full) is never sent, and its
+    nonce is free again: the account's next transaction is mined, not queued behind a gap
+    (the soak's disk-full run anchored nothing after the disk filled up, once)."""
+    manager = manager_for(any_chain, journal)
+    sender = any_chain.account().address
+    manager.transact(sender, transfer("before"))
+    # SQLite's own size limit: the journal's next page is refused with SQLITE_FULL,
+    # "database or disk is full", as on a full file system
+    connection = journal._db
+    pages = connection.execute("PRAGMA page_count").fetchone()[0]
+    connection.execute(f"PRAGMA max_page_count = {pages}")
+    bulky = TxRequest(key="bulky", to=SINK, data=bytes(64 * 1024), value=1)
+
+    with pytest.raises(sqlite3.OperationalError, match="full"):
+        manager.submit(sender, bulky)
+    connection.execute("PRAGMA max_page_count = 1073741823")
+    after = manager.transact(sender, transfer("after"))
+
+    assert journal.get("bulky") is None
+    assert after.nonce == 1
+    assert mined_payloads(any_chain, sender) == Counter({b"before": 1, b"after": 1})

@@ -4,7 +4,9 @@ scenarios."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import json
 import shutil
 import sys
 import tempfile
@@ -35,6 +37,27 @@ def _run_one(name: str, context: SoakContext) -> list[ScenarioResult]:
             )
         ]
     return outcome if isinstance(outcome, list) else [outcome]
+
+
+def _print_node_trouble(workdir: Path, lines: int = 12) -> None:
+    """The last warnings and errors of every docex log in ``workdir`` (JSON lines): the
+    scratch directory goes with the run, and a failure in CI is read from this."""
+    for log in sorted(workdir.rglob("*.log")):
+        trouble: list[str] = []
+        with contextlib.suppress(OSError), log.open(encoding="utf-8", errors="replace") as text:
+            for line in text:
+                with contextlib.suppress(ValueError):
+                    record = json.loads(line)
+                    if isinstance(record, dict) and record.get("level") in ("warning", "error"):
+                        said = str(record.get("error") or record.get("exception", ""))[-300:]
+                        trouble.append(
+                            f"{record.get('time')} {record.get('logger')}: "
+                            f"{record.get('message')} {said}".rstrip().replace("\n", " | ")
+                        )
+        if trouble:
+            print(f"     {log.relative_to(workdir)}, last warnings and errors:", flush=True)
+            for entry in trouble[-lines:]:
+                print(f"       {entry[:400]}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -83,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"   {result.outcome.upper()} {result.title}: {result.figures}", flush=True)
                 for note in result.notes:
                     print(f"     - {note}", flush=True)
+                if result.failed:
+                    _print_node_trouble(workdir)
     finally:
         if options.keep:
             print(f"scratch directory kept: {workdir}")

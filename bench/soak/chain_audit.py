@@ -77,6 +77,8 @@ def audit_anchors(rpc_url: str, data_dir: Path, receipt_ids: Sequence[str]) -> A
     times = Counter(root for root, _ in batches)
     claims = claimed_anchors(data_dir, receipt_ids)
     lost = sum(1 for root in claims.values() if root is None or times[root] == 0)
+    if lost:
+        _explain_lost(claims, times)
     on_chain = sum(count for _, count in batches)
     repeated = sum(n - 1 for n in times.values() if n > 1)
     surplus = max(on_chain - len(receipt_ids), 0)
@@ -87,3 +89,22 @@ def audit_anchors(rpc_url: str, data_dir: Path, receipt_ids: Sequence[str]) -> A
         batches_on_chain=len(batches),
         documents_on_chain=on_chain,
     )
+
+
+def _explain_lost(claims: dict[str, bytes | None], anchored: Counter[bytes]) -> None:
+    """Say why documents count as lost (printed with the scenario's output, where a failed
+    ``make test`` shows it): no anchored claim in the outbox, or a claim whose root the
+    issuer never anchored (and which roots each side holds)."""
+    unclaimed = sum(1 for root in claims.values() if root is None)
+    claimed = Counter(root for root in claims.values() if root is not None)
+    elsewhere = {root: n for root, n in claimed.items() if anchored[root] == 0}
+    print(
+        f"     audit: {unclaimed} accepted document(s) not anchored in the outbox, "
+        f"{sum(elsewhere.values())} whose proof leads to a root the issuer never anchored; "
+        f"claimed roots {_roots(claimed)}, anchored {_roots(anchored)}",
+        flush=True,
+    )
+
+
+def _roots(roots: Counter[bytes]) -> str:
+    return ", ".join(f"{root.hex()[:12]} x{n}" for root, n in sorted(roots.items())) or "none"

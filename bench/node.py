@@ -71,6 +71,7 @@ def _start_node(
         DOCEX_BATCH_MAX_LATENCY_MS="200",
         DOCEX_RECEIVE="false",
         DOCEX_LOG_LEVEL="warning",
+        DOCEX_DEV_KEY_SCRYPT_N="4096",  # throwaway keys: light scrypt
     )
     log = (data_dir.parent / "node.log").open("ab")
     command = [str(DOCEX), "run", "--data-dir", str(data_dir), "--port", str(port)]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import json
 import os
 import platform
 import signal
@@ -282,6 +283,30 @@ class ManagedAnvil:
     def exited(self) -> bool:
         """True when the anvil this object started has died (killed, crashed)."""
         return self._process is not None and self._process.poll() is not None
+
+    def persisted_block(self) -> int | None:
+        """The newest block in anvil's state file (None before anvil first writes it)."""
+        try:
+            state = json.loads(self.state_file.read_bytes())
+            return int(state["best_block_number"])
+        except (OSError, ValueError, KeyError, TypeError):  # not written yet, or mid-write
+            return None
+
+    def wait_persisted(self, block_number: int, timeout: float = 15.0) -> None:
+        """Until anvil's state file holds block ``block_number``: anvil writes it every
+        ``state_interval`` seconds, and a ``kill -9`` before that restarts the chain
+        without the block. What the journal cannot replay (a first start's deployment of
+        the dev consortium) is made durable this way before the node serves."""
+        deadline = time.monotonic() + timeout
+        while (self.persisted_block() or -1) < block_number:
+            if self.exited:
+                raise ChainProcessError(f"anvil exited; see {self.data_dir / self.LOG_FILE}")
+            if time.monotonic() > deadline:
+                raise ChainProcessError(
+                    f"anvil did not write block {block_number} to {self.state_file} "
+                    f"in {timeout:.0f} s; see {self.data_dir / self.LOG_FILE}"
+                )
+            time.sleep(0.05)
 
     def restart_if_exited(self) -> bool:
         """Start anvil again on its persisted state if it died; True if it did.

@@ -28,6 +28,7 @@ from ledger import (
     open_index,
 )
 from ledger.chains import anvil_binary, dev_private_keys
+from ledger.deploy import DEPLOYMENT_FILE
 from ledger.keystores import signer_from_key
 from ledger.process_records import PidFile
 from ledger.transactions import SendHook
@@ -222,13 +223,18 @@ class NodeRuntime:
                 if settings.chain is ChainKind.ETH_TESTER
                 else dev_private_keys(1)[0]
             )
+            first_start = not (settings.data_dir / DEPLOYMENT_FILE).exists()
             deployment = ensure_dev_consortium(
                 chain,
                 settings.data_dir,
                 self._journal,
                 funder,
-                kdf_iterations=self._kdf_iterations,
+                kdf_iterations=self._kdf_iterations or settings.dev_key_scrypt_n,
             )
+            if first_start and self._anvil is not None:
+                # the deployment is not in the journal, which replays only what a kill -9
+                # of anvil loses of anchoring: on anvil's disk before the node serves
+                self._anvil.wait_persisted(int(chain.request("eth_blockNumber"), 16))
         else:
             deployment = Deployment.read(settings.data_dir)
         ledger = link_ledger(

@@ -65,6 +65,17 @@ class NodeSettings(BaseSettings):
     dev_consortium: bool = Field(
         default=True, description="Deploy a development consortium on first start."
     )
+    #: scrypt's cost n for the dev consortium's keystores, made on first start: geth's
+    #: standard 2^18 (certificates.keystore.DEFAULT_SCRYPT_N; about 256 MiB and half a
+    #: second of CPU per unlock) by default. The suites and the benchmarks set 4096 for the
+    #: throwaway nodes they start (milliseconds, no protection: their passphrases sit
+    #: beside the keys anyway); a member's real keys are made by `docex member init`.
+    dev_key_scrypt_n: int = Field(
+        default=2**18,
+        ge=2**10,
+        le=2**18,
+        description="scrypt n of the dev consortium's keystores (a power of two).",
+    )
     confirmations: int = Field(default=1, ge=1)
     #: blocks per eth_getLogs request of the event indexer (and so per index transaction):
     #: Besu refuses wider ranges than its --rpc-max-logs-range (1,000 by default)
@@ -189,6 +200,13 @@ class NodeSettings(BaseSettings):
         # opened): settings are read by every command, and SQLAlchemy is slow to import
         if value is not None and not _POSTGRES_URL.match(value.get_secret_value()):
             raise ValueError("database_url must be postgresql://USER:PASSWORD@HOST:PORT/DATABASE")
+        return value
+
+    @field_validator("dev_key_scrypt_n")
+    @classmethod
+    def _scrypt_n_is_a_power_of_two(cls, value: int) -> int:
+        if value & (value - 1):
+            raise ValueError("dev_key_scrypt_n must be a power of two")
         return value
 
     @model_validator(mode="after")

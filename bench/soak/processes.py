@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Final
 
 import httpx
 
@@ -22,6 +23,10 @@ from ledger.chains import anvil_binary, find_free_port
 REPO = Path(__file__).resolve().parents[2]
 #: the docex beside this interpreter (the project's venv when run by make)
 DOCEX = Path(sys.executable).parent / "docex"
+
+
+#: the throwaway nodes' dev consortium keystores: light scrypt (NodeSettings.dev_key_scrypt_n)
+LIGHT_DEV_KEYS: Final = {"DOCEX_DEV_KEY_SCRYPT_N": "4096"}
 
 
 def clean_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -59,7 +64,7 @@ class NodeProcess:
             stdout=subprocess.PIPE,
             stderr=self._log,
             text=True,
-            env=clean_environment(env),
+            env=clean_environment({**LIGHT_DEV_KEYS, **(env or {})}),
             cwd=REPO,
         )
         self.lines: queue.Queue[str] = queue.Queue()

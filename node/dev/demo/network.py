@@ -29,7 +29,6 @@ import httpx
 from certificates.keystore import LIGHT_SCRYPT_N
 from ledger import ManagedAnvil
 from ledger.chains import anvil_binary, find_free_port
-from node.consortium.member_keys import keystore_path, load_or_create_key, load_or_create_keyring
 from node.dev.demo.failures import DemoAborted
 
 #: npm installs anvil under the repository's node_modules (``make setup``)
@@ -40,33 +39,19 @@ START_TIMEOUT: Final = 120.0
 STOP_TIMEOUT: Final = 30.0
 
 #: what the demo tells every node unless ``--node-config`` says otherwise: batches close
-#: fast, the receiver polls often, and one verifier (the demo, from 127.0.0.1) may verify
-#: every certificate at once (the public default is 50/s per client address)
+#: fast, the receiver polls often, one verifier (the demo, from 127.0.0.1) may verify
+#: every certificate at once (the public default is 50/s per client address), and the
+#: members' keys, which live for minutes in the demo's working directory, are encrypted
+#: at scrypt's light cost (2^12, not geth's standard 2^18: about half a second less per
+#: keystore operation, a dozen on first start; a real node keeps the standard cost)
 DEMO_NODE_SETTINGS: Final[Mapping[str, object]] = {
+    "dev_key_scrypt_n": LIGHT_SCRYPT_N,
     "batch_max_latency_ms": 200,
     "receive_poll_ms": 200,
     "verify_rate_per_second": 5000.0,
     "verify_burst": 5000,
     "log_level": "warning",
 }
-
-
-def _throwaway_member_keys(keys_dir: Path) -> None:
-    """The members' keystores, made before VN's node deploys the consortium with them.
-
-    The demo's keys live for minutes in its working directory: they are encrypted with
-    scrypt at the light cost (n = 2^12) instead of geth's standard 2^18, which saves the
-    node about 1.4 s per key (12 keystore operations on first start). Same layout and
-    format as the dev consortium's own keys; a real node keeps the standard cost.
-    """
-    for country in COUNTRIES:
-        for role in ("member", "issuer"):
-            load_or_create_key(
-                keystore_path(keys_dir, country, role), kdf_iterations=LIGHT_SCRYPT_N
-            )
-        load_or_create_keyring(
-            keystore_path(keys_dir, country, "encryption"), kdf_iterations=LIGHT_SCRYPT_N
-        )
 
 
 def _ignore(name: str, pid: int, seconds: float) -> None:
@@ -266,7 +251,6 @@ class DemoNetwork:
             anvil_binary(NODE_MODULES), self.workdir / "anvil", port=find_free_port()
         )
         self.anvil.start()
-        _throwaway_member_keys(self.workdir / COUNTRIES[0].lower() / "keys")
         config = self.workdir / "node-settings.json"
         config.write_text(json.dumps(self._settings, indent=2) + "\n", encoding="utf-8")
         vn = self._launch("VN", config, [])

@@ -62,7 +62,8 @@ class NodeProcess:
             stdout=subprocess.PIPE,
             stderr=self.log,
             text=True,
-            env={**clean, **(env or {})},
+            # throwaway dev consortium keys: light scrypt (NodeSettings.dev_key_scrypt_n)
+            env={**clean, "DOCEX_DEV_KEY_SCRYPT_N": "4096", **(env or {})},
             cwd=REPO,
             start_new_session=new_session,
         )

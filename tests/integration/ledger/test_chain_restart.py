@@ -84,3 +84,32 @@ def test_a_restart_that_fails_is_tried_again(tmp_path: Path) -> None:
         assert not anvil.exited
     finally:
         anvil.stop()
+
+
+def test_a_block_waited_for_until_persisted_survives_a_kill_9(tmp_path: Path) -> None:
+    """What the journal cannot replay (a first start's deployment) is made durable by
+    waiting until anvil's state file holds its block (the soak's chain-killed scenario
+    kills anvil within its first second: without the wait the deployment was lost)."""
+    anvil = ManagedAnvil(ANVIL, tmp_path / "anvil", port=find_free_port(), state_interval=1)
+    chain = anvil.start()
+    sender = Account.from_key(dev_private_keys(1)[0])
+    manager = TransactionManager(chain, Journal(tmp_path / "transactions.sqlite"), [sender])
+    try:
+        kept = manager.transact(sender.address, TxRequest("pay/1", RECIPIENT, value=1))
+        head = int(chain.request("eth_blockNumber"), 16)
+        anvil.wait_persisted(head)
+        assert (anvil.persisted_block() or -1) >= head
+
+        assert anvil.pid is not None
+        os.kill(anvil.pid, signal.SIGKILL)
+        while not anvil.exited:
+            time.sleep(0.01)
+        with pytest.raises(ChainProcessError, match="anvil exited"):
+            anvil.wait_persisted(head + 100, timeout=5)
+        assert anvil.restart_if_exited()
+
+        assert chain.request("eth_getTransactionReceipt", [kept.tx_hash]) is not None
+        assert int(chain.request("eth_blockNumber"), 16) >= head
+    finally:
+        chain.close()
+        anvil.stop()

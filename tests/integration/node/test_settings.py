@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -72,12 +73,45 @@ def test_the_databases_are_sqlite_files_unless_a_postgres_url_is_set(
 
 
 @pytest.mark.parametrize(
-    "url", ["sqlite:///node.sqlite", "mysql://db/docex", "postgresql:/no-host", "not a url"]
+    ("variable", "value"),
+    [
+        # PostgreSQL is the one database named by URL (SQLite is the data dir's files)
+        *(
+            ("DOCEX_DATABASE_URL", url)
+            for url in ("sqlite:///node.sqlite", "mysql://db/docex", "postgresql:/no-host", "x")
+        ),
+        # scrypt's n: a power of two, from 2^10 to geth's standard 2^18
+        *(("DOCEX_DEV_KEY_SCRYPT_N", n) for n in ("1000", "512", str(2**19))),
+    ],
 )
-def test_a_database_url_that_is_not_postgresql_is_refused(
-    url: str, monkeypatch: pytest.MonkeyPatch
+def test_a_setting_off_its_domain_is_refused_by_name(
+    variable: str, value: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("DOCEX_DATABASE_URL", url)
+    monkeypatch.setenv(variable, value)
 
-    with pytest.raises(InvalidSettings, match="database_url"):
+    with pytest.raises(InvalidSettings, match=variable.removeprefix("DOCEX_").lower()):
         load_settings()
+
+
+def test_the_dev_consortium_keys_take_the_scrypt_cost_the_settings_name(tmp_path: Path) -> None:
+    """The suites' throwaway nodes ask for a light cost (DOCEX_DEV_KEY_SCRYPT_N); every
+    keystore the first start makes carries it, and the node unlocks them."""
+    from node.runtime import NodeRuntime
+
+    settings = load_settings(data_dir=tmp_path / "vn", chain="eth-tester", dev_key_scrypt_n=2048)
+    runtime = NodeRuntime(settings)
+    try:
+        services = runtime.open()
+        assert services.ledger is not None
+    finally:
+        runtime.stop()
+
+    keystores = sorted((tmp_path / "vn" / "keys").glob("*.json"))
+    assert len(keystores) >= 9  # member, issuer and encryption keys of VN, KR and SG
+    for path in keystores:
+        document = json.loads(path.read_text())
+        entries = document.get("keys", [document])  # a keyring holds its keystores
+        for entry in entries:
+            keystore = entry.get("keystore", entry)
+            assert keystore["crypto"]["kdfparams"]["n"] == 2048, path.name
+    assert load_settings().dev_key_scrypt_n == 2**18  # geth's standard cost by default

@@ -20,7 +20,7 @@ from ledger.deploy import Deployment
 from ledger.errors import AlreadyRecorded, NotAuthorisedOnChain
 from ledger.index_contents import index_contents
 from ledger.index_schema import Batch, ChainEvent, Checkpoint, DocumentEvent
-from ledger.index_store import open_index
+from ledger.index_store import INDEX_MMAP_BYTES, open_index
 from ledger.indexer import EventIndexer
 from ledger.journal import Journal
 from ledger.transactions import TransactionManager
@@ -292,6 +292,18 @@ class _LogRequestCounter:
 
     def close(self) -> None:
         self.chain.close()
+
+
+def test_an_index_connection_reads_through_a_memory_map_in_wal_mode(tmp_path: Path) -> None:
+    engine = open_index(tmp_path / "index.sqlite")
+    try:
+        with engine.connect() as connection:
+            mapped = connection.exec_driver_sql("PRAGMA mmap_size").scalar()
+            journal = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
+        assert mapped == INDEX_MMAP_BYTES
+        assert journal == "wal"
+    finally:
+        engine.dispose()
 
 
 def _indexer(consortium: Consortium, chain: Chain, engine: Engine, page_size: int) -> EventIndexer:

@@ -64,6 +64,7 @@ from typing import Any
 
 import httpx
 from eth_account import Account
+from sqlalchemy import text
 
 from bench.node import _cpu_seconds
 from bench.profile_summary import summarise
@@ -71,6 +72,7 @@ from bench.raw_http import RawHttpConnection
 from bench.soak.processes import NodeProcess, start_anvil
 from certificates.schemas.samples import sample_document
 from ledger.chains import dev_private_keys, find_free_port
+from node.db.schema import open_database
 
 ROOT = Path(__file__).resolve().parent
 REPO = ROOT.parent
@@ -338,13 +340,39 @@ def _metric(base: str, name: str) -> float:
 
 
 def wait_anchored(base: str, documents: int, timeout: float = 900) -> float | None:
-    """Seconds until the node counts ``documents`` anchored since it started, or None."""
+    """Seconds until the node counts ``documents`` anchored since it started, or None.
+    With ``--api-workers N`` a scrape reaches any of the processes and only the first
+    one's batcher counts anchored documents: a scrape that reaches another reads 0 and
+    the loop asks again."""
     started = time.monotonic()
     while time.monotonic() - started < timeout:
         if _metric(base, "docex_documents_anchored_total") >= documents:
             return time.monotonic() - started
         time.sleep(0.2)
     return None
+
+
+def window_counts(location: Path | str, since: float) -> tuple[int, int, int]:
+    """Documents accepted, batches anchored and documents in them since ``since`` (a
+    wall-clock time), read from the node's database once the node has stopped: every
+    process's work (``/metrics`` counts per process)."""
+    engine = open_database(location)
+    try:
+        with engine.connect() as connection:
+            accepted = connection.execute(
+                text("SELECT count(*) FROM outbox WHERE accepted_at >= :since"),
+                {"since": since},
+            ).scalar_one()
+            batches, batched = connection.execute(
+                text(
+                    "SELECT count(*), coalesce(sum(document_count), 0) FROM batches "
+                    "WHERE created_at >= :since AND state = 'anchored'"
+                ),
+                {"since": since},
+            ).one()
+    finally:
+        engine.dispose()
+    return int(accepted), int(batches), int(batched)
 
 
 # --- profiling ---------------------------------------------------------------------------
@@ -622,6 +650,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             profiler = start_profiler(node.pid, args.seconds, profile_raw)
             node_cpu = _cpu_seconds(node.pid)
             anvil_cpu = _cpu_seconds(anvil.pid or 0)
+            window_started = time.time()
             tally = asyncio.run(
                 mixed_load(
                     node.base,
@@ -644,11 +673,11 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                     profiler.kill()
                     profiler.wait()
             drained = wait_anchored(node.base, tally.issue_documents)
-            accepted_by_node = _metric(node.base, "docex_documents_accepted_total")
-            batches = _metric(node.base, "docex_batch_size_documents_count")
-            batched = _metric(node.base, "docex_batch_size_documents_sum")
         finally:
             node.interrupt()
+        accepted_by_node, batches, batched = window_counts(
+            args.database_url or data_dir / "node.sqlite", window_started
+        )
         # the neighbours' load moves: the server ceiling again, after the window
         server_after = measure_server_ceiling()
     finally:

@@ -64,7 +64,7 @@ from typing import Any
 
 import httpx
 from eth_account import Account
-from sqlalchemy import text
+from sqlalchemy import func, select
 
 from bench.node import _cpu_seconds
 from bench.profile_summary import summarise
@@ -73,6 +73,8 @@ from bench.soak.processes import NodeProcess, start_anvil
 from certificates.schemas.samples import sample_document
 from ledger.chains import dev_private_keys, find_free_port
 from node.db.schema import open_database
+from node.db.tables import BatchRow, SubmissionRow
+from node.issuing.outbox import BatchState
 
 ROOT = Path(__file__).resolve().parent
 REPO = ROOT.parent
@@ -360,15 +362,12 @@ def window_counts(location: Path | str, since: float) -> tuple[int, int, int]:
     try:
         with engine.connect() as connection:
             accepted = connection.execute(
-                text("SELECT count(*) FROM outbox WHERE accepted_at >= :since"),
-                {"since": since},
+                select(func.count()).where(SubmissionRow.accepted_at >= since)
             ).scalar_one()
             batches, batched = connection.execute(
-                text(
-                    "SELECT count(*), coalesce(sum(document_count), 0) FROM batches "
-                    "WHERE created_at >= :since AND state = 'anchored'"
-                ),
-                {"since": since},
+                select(func.count(), func.coalesce(func.sum(BatchRow.document_count), 0)).where(
+                    BatchRow.created_at >= since, BatchRow.state == BatchState.ANCHORED.value
+                )
             ).one()
     finally:
         engine.dispose()

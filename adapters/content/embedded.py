@@ -38,6 +38,8 @@ class EmbeddedContentStore:
     def __init__(self, root: Path, *, cid_version: int = 1, fsync: bool = True) -> None:
         self.root = root
         self.layout = ImportLayout(cid_version=cid_version)
+        #: whether blocks are synced to disk before they count as stored
+        self.fsync = fsync
         self.blocks = FlatFsBlockstore(root, fsync=fsync)
         self._pins = root / "pins"
         self._pins.mkdir(parents=True, exist_ok=True)

@@ -133,6 +133,13 @@ def open_database(location: DatabaseLocation) -> Engine:
     url = f"sqlite:///{location}"
     _migrate_sqlite(url)
     engine = create_engine(url)
+    # a many-row INSERT (the acceptance writer's group of requests, a batch's rows) as
+    # multi-row VALUES statements rather than one statement per row: the sqlite3 module
+    # gives up the GIL around each statement it steps, and under load every step was a
+    # wait to get it back from the API's thread (a 165-row insert: 23 ms against 14 with
+    # a busy thread beside it, the same CPU). SQLAlchemy does this for PostgreSQL's
+    # RETURNING inserts; its documented dialect flag extends it to plain ones.
+    engine.dialect.use_insertmanyvalues_wo_returning = True
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
 

@@ -25,8 +25,10 @@ before it are mined:
 - *signer* (the calling thread): claims a due batch and has it salted, hashed and
   signed by the wrapping process (a child process: that work is pure CPU, and here it
   would take turns with the API on one core), in memory only;
-- *storer*: puts the wrapped documents in the content store, made durable as a group,
-  then commits the signed batch (root, CIDs, wrapped documents): the order of step 2;
+- *storer*: puts the wrapped documents in the content store, made durable as a group
+  (the embedded store's: by the wrapping process too, whose file-system calls would
+  otherwise each give the API's thread's GIL away), then commits the signed batch
+  (root, CIDs, wrapped documents): the order of step 2;
 - *anchorer*: sends each signed batch's anchor as soon as it comes, without waiting
   for the ones before it to be mined (on a chain with a block period, a batch waiting
   for the previous anchor's block would then wait for a block of its own: up to two
@@ -43,7 +45,6 @@ in the outbox and finished by :meth:`Batcher.resume` on the next start.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import queue
 import threading
@@ -62,6 +63,7 @@ from node.consortium.member_directory import MemberDirectory, seal_wrapped
 from node.issuing.outbox import BatchState, ClaimedBatch, Outbox, SignedDocument
 from node.issuing.wrapping_process import (
     BatchToWrap,
+    ContentToStore,
     WrappedBatch,
     WrappingProcess,
     wrap_and_sign,
@@ -162,10 +164,11 @@ class Batcher:
         to_store: queue.Queue[_SignedInMemory] = queue.Queue(maxsize=1)
         # signed batches are durable in the outbox: several may wait for their anchor
         to_anchor: queue.Queue[_ToAnchor] = queue.Queue(maxsize=4)
+        wrapping = WrappingProcess(self.wrapping_pid_file)
         stages = [
             threading.Thread(
                 target=self._store_stage,
-                args=(to_store, to_anchor, stop),
+                args=(to_store, to_anchor, stop, wrapping),
                 name="docex-batcher-store",
                 daemon=True,
             ),
@@ -178,14 +181,13 @@ class Batcher:
         ]
         for stage in stages:
             stage.start()
-        wrapping = WrappingProcess(self.wrapping_pid_file)
         try:
             self._until_done(stop, wrapping.start)
             self._sign_stage(to_store, stop, wrapping)
         finally:
-            wrapping.close()
             for stage in stages:
                 stage.join()
+            wrapping.close()
 
     # --- the pipeline's stages ---------------------------------------------------------
 
@@ -213,9 +215,10 @@ class Batcher:
         to_store: queue.Queue[_SignedInMemory],
         to_anchor: queue.Queue[_ToAnchor],
         stop: threading.Event,
+        wrapping: WrappingProcess,
     ) -> None:
         while (work := _take(to_store, stop)) is not None:
-            signed = self._until_done(stop, partial(self._store, work))
+            signed = self._until_done(stop, partial(self._store, work, wrapping))
             if signed is None or not _hand_over(to_anchor, signed, stop):
                 return  # stopping: open or signed in the outbox, resume() finishes it
 
@@ -307,25 +310,25 @@ class Batcher:
             documents.append(_WrappedForStore(receipt_id, target_hash, raw, content))
         return _SignedInMemory(batch, wrapped.root, wrapped.addressees, documents)
 
-    def _store(self, work: _SignedInMemory) -> _ToAnchor:
-        """Put the batch's content, durable as a group, then commit the batch as signed."""
-        stored: list[SignedDocument] = []
+    def _store(self, work: _SignedInMemory, wrapping: WrappingProcess | None = None) -> _ToAnchor:
+        """Put the batch's content, durable as a group, then commit the batch as signed
+        (the embedded store's writes: in the wrapping process when there is one)."""
         # the embedded store makes the whole batch durable at once (two file-system
         # syncs, not two fsyncs per document), before the CIDs are committed below; a
         # crash before then leaves the batch open and it is signed and stored again
-        grouped = (
-            self.store.grouped_writes()
-            if isinstance(self.store, EmbeddedContentStore)
-            else contextlib.nullcontext()
-        )
-        with grouped:
-            for document in work.documents:
-                cid = self.store.put(document.content)
-                stored.append(
-                    SignedDocument(
-                        document.receipt_id, document.target_hash, str(cid), document.wrapped_json
-                    )
-                )
+        contents = tuple(document.content for document in work.documents)
+        cids: tuple[str, ...]
+        if isinstance(self.store, EmbeddedContentStore) and wrapping is not None:
+            cids = wrapping.store(ContentToStore.of(self.store, contents))
+        elif isinstance(self.store, EmbeddedContentStore):
+            with self.store.grouped_writes():
+                cids = tuple(str(self.store.put(content)) for content in contents)
+        else:
+            cids = tuple(str(self.store.put(content)) for content in contents)
+        stored = [
+            SignedDocument(document.receipt_id, document.target_hash, cid, document.wrapped_json)
+            for document, cid in zip(work.documents, cids, strict=True)
+        ]
         self.outbox.record_signed(work.batch.id, work.root, work.addressees, stored)
         return _ToAnchor(work.batch, work.root, work.addressees)
 

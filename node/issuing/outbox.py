@@ -451,16 +451,26 @@ class Outbox:
             ).first()
             if oldest is None:
                 return None
+            of_type = (pending, SubmissionRow.document_type == oldest.document_type)
+            if not force and now - oldest.accepted_at < max_age:
+                # due only if a whole batch waits: counted in the index, not fetched (the
+                # batcher asks at every request accepted; fetching a batch's ids to count
+                # them each time was a tenth of the node's samples under mixed load)
+                waiting = session.scalar(
+                    select(func.count()).select_from(
+                        select(SubmissionRow.id).where(*of_type).limit(batch_size).subquery()
+                    )
+                )
+                if (waiting or 0) < batch_size:
+                    return None
             ids = list(
                 session.scalars(
                     select(SubmissionRow.id)
-                    .where(pending, SubmissionRow.document_type == oldest.document_type)
+                    .where(*of_type)
                     .order_by(SubmissionRow.accepted_at, SubmissionRow.id)
                     .limit(batch_size)
                 )
             )
-            if not force and len(ids) < batch_size and now - oldest.accepted_at < max_age:
-                return None
             batch_id = new_id()
             session.add(
                 BatchRow(

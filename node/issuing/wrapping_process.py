@@ -6,11 +6,15 @@ machine has, so ``docex run`` hands each batch to one child process (a
 ``ProcessPoolExecutor`` of one worker, started with ``spawn``: never ``fork`` from a
 process that runs threads) and the API keeps its own core.
 
-The child holds nothing durable and sees no database, store or chain: it gets the
-documents' JSON, the issuer key and the EIP-712 domain, and returns the root and the
-wrapped documents, which the batcher stores and commits as before (a crash of either
-process leaves the batch open in the outbox; it is wrapped again on restart). A child
-that dies is replaced on the next batch.
+The child sees no database and no chain: it gets the documents' JSON, the issuer key
+and the EIP-712 domain, and returns the root and the wrapped documents. With the
+embedded content store it also puts each signed batch's content there
+(:func:`store_contents`: the UnixFS import and a file per block, made durable as a group
+before it answers), which in the node's process took its API's turns on the GIL at
+every file-system call. The batcher then commits the batch as before: a crash of either
+process before that commit leaves the batch open in the outbox, signed and stored again
+on restart (blocks are content-addressed: a block written twice is the same file). A
+child that dies is replaced on the next batch.
 
 The child ignores SIGINT: a Ctrl-C at the terminal reaches the whole process group, and
 the node stops its child itself (``close``), after the batch in hand; it exits by itself
@@ -28,17 +32,23 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
+from adapters import EmbeddedContentStore
 from certificates import BatchBuilder
 from certificates.json_types import JsonObject
 from certificates.signing import Eip712Domain
 
 if TYPE_CHECKING:
     from ledger.process_records import PidFile
+
+J = TypeVar("J")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +100,37 @@ def wrap_and_sign(job: BatchToWrap) -> WrappedBatch:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class ContentToStore:
+    """A signed batch's content, for the embedded store in ``root`` (its settings)."""
+
+    root: Path
+    cid_version: int
+    fsync: bool
+    #: each document's content (its wrapped JSON, or sealed), in batch order
+    contents: tuple[bytes, ...]
+
+    @classmethod
+    def of(cls, store: EmbeddedContentStore, contents: tuple[bytes, ...]) -> ContentToStore:
+        return cls(store.root, store.layout.cid_version, store.fsync, contents)
+
+
+#: in the child: the embedded store opened for each (root, CID version, fsync)
+_stores: dict[tuple[Path, int, bool], EmbeddedContentStore] = {}
+
+
+def store_contents(job: ContentToStore) -> tuple[str, ...]:
+    """Put ``job``'s contents in its embedded store, all durable together before this
+    returns (:meth:`EmbeddedContentStore.grouped_writes`); their CIDs, in order."""
+    key = (job.root, job.cid_version, job.fsync)
+    store = _stores.get(key)
+    if store is None:
+        store = EmbeddedContentStore(job.root, cid_version=job.cid_version, fsync=job.fsync)
+        _stores[key] = store
+    with store.grouped_writes():
+        return tuple(str(store.put(content)) for content in job.contents)
+
+
 def _exit_with_parent(parent: int) -> None:
     """In the child: exit as soon as the node is gone (a ``kill -9`` of the node leaves
     no orphan behind; a pool only notices a dead parent when it next reads a task), and
@@ -106,7 +147,8 @@ def _exit_with_parent(parent: int) -> None:
 
 
 class WrappingProcess:
-    """One child process that runs :func:`wrap_and_sign`, started on first use."""
+    """One child process that runs :func:`wrap_and_sign` and :func:`store_contents`,
+    started on first use."""
 
     def __init__(self, pid_file: PidFile | None = None) -> None:
         self._pool: ProcessPoolExecutor | None = None
@@ -121,9 +163,16 @@ class WrappingProcess:
     def wrap(self, job: BatchToWrap) -> WrappedBatch:
         """:func:`wrap_and_sign` in the child; a dead child raises ``BrokenProcessPool``
         (the caller retries) and is replaced on the next call."""
+        return self._in_child(wrap_and_sign, job)
+
+    def store(self, job: ContentToStore) -> tuple[str, ...]:
+        """:func:`store_contents` in the child (durable when it returns), as :meth:`wrap`."""
+        return self._in_child(store_contents, job)
+
+    def _in_child(self, function: Callable[[J], R], job: J) -> R:
         pool = self._running_pool()
         try:
-            return pool.submit(wrap_and_sign, job).result()
+            return pool.submit(function, job).result()
         except BrokenProcessPool:
             with self._lock:
                 if self._pool is pool:

@@ -54,3 +54,12 @@ def test_a_node_whose_postgres_database_is_gone_is_not_ready_but_alive(
     assert checks["database"]["ready"] is False
     assert postgres_database.split("@")[0] not in checks["database"]["reason"]  # no password
     assert node.client.get("/healthz").status_code == 200
+
+
+def test_every_answer_carries_a_request_id_its_own_or_the_clients(node: NodeUnderTest) -> None:
+    ids = [node.client.get("/healthz").headers["X-Request-Id"] for _ in range(3)]
+    echoed = node.client.get("/healthz", headers={"X-Request-Id": "clerk-42"})
+
+    assert len(set(ids)) == 3  # one per request, never reused
+    assert all(len(request_id) == 32 and int(request_id, 16) >= 0 for request_id in ids)
+    assert echoed.headers["X-Request-Id"] == "clerk-42"

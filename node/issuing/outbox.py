@@ -13,16 +13,18 @@ The tables are :mod:`node.db.tables`' (``SubmissionRow``, ``BatchRow`` and
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
 import secrets
+import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Final
+from typing import Final, ParamSpec, TypeVar
 
 from sqlalchemy import (
     Engine,
@@ -234,15 +236,41 @@ class Acceptance:
     accepted_at: float | None = None
 
 
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def _one_writer_at_a_time(method: Callable[P, T]) -> Callable[P, T]:
+    """An :class:`Outbox` method whose transaction writes: run while holding the
+    outbox's writer lock (see ``Outbox._writing``)."""
+
+    @functools.wraps(method)
+    def serialised(*args: P.args, **kwargs: P.kwargs) -> T:
+        outbox = args[0]
+        assert isinstance(outbox, Outbox)
+        with outbox._writing:
+            return method(*args, **kwargs)
+
+    return serialised
+
+
 class Outbox:
     """The outbox tables, each operation one database transaction."""
 
     def __init__(self, engine: Engine, clock: Callable[[], float] = time.time) -> None:
         self._engine = engine
         self._clock = clock
+        #: held by this process's writing transactions, one at a time. SQLite lets one
+        #: connection write at once and makes the others retry in sleeps that grow to
+        #: 100 ms; under mixed load the acceptance writer, the batcher's claims and its
+        #: signed and anchored records waited there (an issue request's insert: 80-100 ms
+        #: on average, a batch's record up to 1.4 s). A lock wakes the next writer as
+        #: soon as one ends. Reentrant: a refused group stores its requests one by one.
+        self._writing = threading.RLock()
 
     # --- idempotency ---------------------------------------------------------------
 
+    @_one_writer_at_a_time
     def reserve_key(self, user_id: int, key: str, body_hash: bytes) -> StoredResponse | None:
         """Claim ``key`` for this request, or return the first request's response.
 
@@ -278,6 +306,7 @@ class Outbox:
                 )
             return StoredResponse(row.response_status, row.response_body)
 
+    @_one_writer_at_a_time
     def release_key(self, user_id: int, key: str) -> None:
         """Forget a reserved key whose request failed (nothing was stored under it)."""
         with Session(self._engine) as session:
@@ -303,6 +332,7 @@ class Outbox:
         ``respond(receipt ids)`` under the idempotency key (if any)."""
         return self._enqueue_one(Acceptance(user_id, documents, respond, idempotency_key))
 
+    @_one_writer_at_a_time
     def enqueue_many(self, requests: Sequence[Acceptance]) -> list[StoredResponse | DocexError]:
         """:meth:`enqueue` for each of ``requests`` in one transaction (one commit, so one
         sync to disk, for all of them): each request's response, or the error that refused
@@ -343,6 +373,7 @@ class Outbox:
         except DocumentNumberTaken as error:
             return error
 
+    @_one_writer_at_a_time
     def _enqueue_one(self, request: Acceptance) -> StoredResponse:
         ids = receipt_ids(request.accepted_at or self._clock(), len(request.documents))
         numbers = _numbers_taken_by(ids, request.documents)
@@ -437,7 +468,8 @@ class Outbox:
 
     def claim_batch(self, batch_size: int, max_age: float, *, force: bool = False) -> str | None:
         """Close a batch when one is due: ``batch_size`` pending documents of one type, or
-        the oldest pending one older than ``max_age`` seconds (or ``force``)."""
+        the oldest pending one older than ``max_age`` seconds (or ``force``). Asking
+        takes no writer's turn: only a claim does."""
         now = self._clock()
         with Session(self._engine) as session:
             # ids only: this runs every poll while documents arrive, and loading whole
@@ -463,45 +495,46 @@ class Outbox:
                 )
                 if (waiting or 0) < batch_size:
                     return None
-            ids = list(
-                session.scalars(
-                    select(SubmissionRow.id)
-                    .where(*of_type)
-                    .order_by(SubmissionRow.accepted_at, SubmissionRow.id)
-                    .limit(batch_size)
+            with self._writing:
+                ids = list(
+                    session.scalars(
+                        select(SubmissionRow.id)
+                        .where(*of_type)
+                        .order_by(SubmissionRow.accepted_at, SubmissionRow.id)
+                        .limit(batch_size)
+                    )
                 )
-            )
-            batch_id = new_id()
-            session.add(
-                BatchRow(
-                    id=batch_id,
-                    document_type=oldest.document_type,
-                    state=BatchState.OPEN.value,
-                    created_at=now,
-                    document_count=len(ids),
-                    root=None,
-                    addressees="",
-                    tx_hash=None,
-                    block_number=None,
-                    anchored_at=None,
-                    error=None,
+                batch_id = new_id()
+                session.add(
+                    BatchRow(
+                        id=batch_id,
+                        document_type=oldest.document_type,
+                        state=BatchState.OPEN.value,
+                        created_at=now,
+                        document_count=len(ids),
+                        root=None,
+                        addressees="",
+                        tx_hash=None,
+                        block_number=None,
+                        anchored_at=None,
+                        error=None,
+                    )
                 )
-            )
-            session.flush()
-            session.execute(
-                update(SubmissionRow),
-                [
-                    {
-                        "id": receipt_id,
-                        "state": DocumentState.BATCHED.value,
-                        "batch_id": batch_id,
-                        "position": position,
-                    }
-                    for position, receipt_id in enumerate(ids)
-                ],
-            )
-            session.commit()
-            return batch_id
+                session.flush()
+                session.execute(
+                    update(SubmissionRow),
+                    [
+                        {
+                            "id": receipt_id,
+                            "state": DocumentState.BATCHED.value,
+                            "batch_id": batch_id,
+                            "position": position,
+                        }
+                        for position, receipt_id in enumerate(ids)
+                    ],
+                )
+                session.commit()
+                return batch_id
 
     def unfinished_batches(self) -> list[str]:
         """Batches claimed or signed but not anchored, oldest first (work to resume)."""
@@ -586,6 +619,7 @@ class Outbox:
                 ),
             )
 
+    @_one_writer_at_a_time
     def record_signed(
         self,
         batch_id: str,
@@ -617,6 +651,7 @@ class Outbox:
                 )
             session.commit()
 
+    @_one_writer_at_a_time
     def record_anchored(self, batch_id: str, tx_hash: str, block_number: int) -> None:
         with Session(self._engine) as session:
             batch = session.get(BatchRow, batch_id)
@@ -661,6 +696,7 @@ class Outbox:
             for row in rows
         ]
 
+    @_one_writer_at_a_time
     def record_anchor_lost(self, batch_id: str, reason: str) -> None:
         """Flag an anchored batch and its documents: the chain no longer holds its anchor."""
         with Session(self._engine) as session:
@@ -677,6 +713,7 @@ class Outbox:
             )
             session.commit()
 
+    @_one_writer_at_a_time
     def record_failed(self, batch_id: str, error: str) -> None:
         with Session(self._engine) as session:
             batch = session.get(BatchRow, batch_id)

@@ -3,6 +3,7 @@ into, signed and anchored (or failed, or lost by the chain)."""
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING
 
 import pytest
@@ -157,6 +158,37 @@ def test_a_confidential_request_does_not_fingerprint_as_the_plain_one() -> None:
 
 
 # --- claiming batches ----------------------------------------------------------------
+
+
+def test_writers_take_turns_and_asking_whether_a_batch_is_due_waits_for_none(
+    outbox: Outbox, issuer: int
+) -> None:
+    enqueue(outbox, issuer, coo(1))
+    inside, release = threading.Event(), threading.Event()
+    done: list[str] = []
+
+    def first_writer() -> None:  # a writer of this outbox in the middle of its transaction
+        with outbox._writing:
+            inside.set()
+            release.wait(10)
+            done.append("first")
+
+    def second_writer() -> None:
+        enqueue(outbox, issuer, coo(2))
+        done.append("second")
+
+    first = threading.Thread(target=first_writer)
+    first.start()
+    assert inside.wait(10)
+    assert outbox.claim_batch(256, max_age=3600.0) is None  # not due: answered meanwhile
+    second = threading.Thread(target=second_writer)
+    second.start()
+    second.join(0.2)
+    assert second.is_alive()  # waits for its turn, not in SQLite's sleeping retries
+    release.set()
+    first.join()
+    second.join(10)
+    assert done == ["first", "second"]
 
 
 def test_nothing_pending_claims_no_batch(outbox: Outbox) -> None:

@@ -98,9 +98,10 @@ lint: $(VENV_STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-# independent tests on both cores (pytest-xdist); the tests of a module that share a
+# independent tests on three workers for the two cores (pytest-xdist: two left the cores
+# a fifth idle while tests wait for chains and processes); the tests of a module that share a
 # costly fixture stay on one worker (tests/conftest.py). TEST_WORKERS=0 runs in one process.
-TEST_WORKERS ?= 2
+TEST_WORKERS ?= 3
 test: setup $(APT_TEST_STAMP) $(POSTGRES_STAMP) $(STANDARDS_NODE_STAMP) lint engines
 	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadgroup --durations=30
 

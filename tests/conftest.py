@@ -1,7 +1,7 @@
 """Suite-wide: mark tests by the layer folder they live in (tests/integration, tests/e2e),
 and keep together, under pytest-xdist, the tests that share a costly fixture.
 
-``make test`` runs ``pytest -n 2 --dist loadgroup``: tests are spread one by one over the
+``make test`` runs ``pytest -n 3 --dist loadgroup``: tests are spread one by one over the
 workers, except that the tests of a module using a module- or session-scoped fixture (a
 consortium of nodes, a node with a corpus, a browser) form one group and run on one
 worker, so that fixture is built once. Every test takes its own free ports

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 import threading
 from pathlib import Path
 
@@ -72,6 +73,12 @@ _log = logging.getLogger("docex.node")
 
 #: npm installs anvil under the repository's node_modules (make setup)
 NODE_MODULES = Path(__file__).resolve().parents[1] / "node_modules"
+
+
+def apply_gil_switch_interval(settings: NodeSettings) -> None:
+    """This process's threads take turns on the GIL every ``gil_switch_interval_ms``
+    (``docex run`` and its API-only processes call it first thing)."""
+    sys.setswitchinterval(settings.gil_switch_interval_ms / 1000)
 
 
 def read_issuer_key(settings: NodeSettings) -> LocalAccount:

@@ -177,6 +177,12 @@ class NodeSettings(BaseSettings):
     #: processes serving the HTTP API on the one port; the background workers (batcher,
     #: indexer, receiver) run in the first only (docs/node.md, "Two API processes")
     api_workers: int = Field(default=1, ge=1, le=16)
+    #: how long (ms) a thread of a node process runs before one waiting for Python's GIL
+    #: gets it (``sys.setswitchinterval``; Python's own default is 5). The acceptance
+    #: writer and the batcher wait for it after every SQLite step and sync while the API's
+    #: event loop holds it: at 0.5 one process issued 2.2x as many documents under mixed
+    #: load and verified 9 % fewer (docs/node.md, "The request paths under load")
+    gil_switch_interval_ms: float = Field(default=0.5, gt=0, le=100)
     #: the address people and other nodes reach this node at: the base of the links the
     #: node prints (verifier page, QR codes on printed certificates); default
     #: http://HOST:PORT

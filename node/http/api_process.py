@@ -141,9 +141,10 @@ def serve_api_only(
     once it listens (connections queue on its socket until its server takes them)."""
     from node.http.app import create_app
     from node.observability.json_logs import configure_logging
-    from node.runtime import NodeRuntime
+    from node.runtime import NodeRuntime, apply_gil_switch_interval
 
     configure_logging(settings.log_level)
+    apply_gil_switch_interval(settings)
     # uvicorn handles both signals while it serves, then re-raises the one it caught:
     # ignored (SIGINT) or a clean exit (SIGTERM) here, in start-up too
     signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -182,7 +182,7 @@ def run_node(
     )
     from node.http.app import create_app
     from node.observability.json_logs import configure_logging
-    from node.runtime import NodeRuntime
+    from node.runtime import NodeRuntime, apply_gil_switch_interval
 
     settings = settings_for(
         "run",
@@ -199,6 +199,7 @@ def run_node(
         api_workers=api_workers,
     )
     configure_logging(settings.log_level)
+    apply_gil_switch_interval(settings)
     _stop_on_sigterm()
     _claim_data_dir(settings)
     runtime = NodeRuntime(settings)

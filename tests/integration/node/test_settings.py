@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -115,3 +116,19 @@ def test_the_dev_consortium_keys_take_the_scrypt_cost_the_settings_name(tmp_path
             keystore = entry.get("keystore", entry)
             assert keystore["crypto"]["kdfparams"]["n"] == 2048, path.name
     assert load_settings().dev_key_scrypt_n == 2**18  # geth's standard cost by default
+
+
+def test_a_node_process_takes_turns_on_the_gil_as_often_as_set() -> None:
+    from node.runtime import apply_gil_switch_interval
+
+    before = sys.getswitchinterval()
+    try:
+        apply_gil_switch_interval(load_settings())
+        assert sys.getswitchinterval() == pytest.approx(0.0005)  # the default, 0.5 ms
+        apply_gil_switch_interval(load_settings(gil_switch_interval_ms=5))
+        assert sys.getswitchinterval() == pytest.approx(0.005)
+    finally:
+        sys.setswitchinterval(before)
+    for refused in (0, -1, 101):
+        with pytest.raises(InvalidSettings):
+            load_settings(gil_switch_interval_ms=refused)

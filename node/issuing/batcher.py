@@ -66,6 +66,7 @@ from node.issuing.wrapping_process import (
     ContentToStore,
     WrappedBatch,
     WrappingProcess,
+    put_together,
     wrap_and_sign,
 )
 from node.observability.metrics import NodeMetrics
@@ -321,8 +322,7 @@ class Batcher:
         if isinstance(self.store, EmbeddedContentStore) and wrapping is not None:
             cids = wrapping.store(ContentToStore.of(self.store, contents))
         elif isinstance(self.store, EmbeddedContentStore):
-            with self.store.grouped_writes():
-                cids = tuple(str(self.store.put(content)) for content in contents)
+            cids = put_together(self.store, contents)
         else:
             cids = tuple(str(self.store.put(content)) for content in contents)
         stored = [

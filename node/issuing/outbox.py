@@ -238,6 +238,8 @@ class Acceptance:
 
 P = ParamSpec("P")
 T = TypeVar("T")
+#: a document accepted and not yet in a batch
+_PENDING: Final = SubmissionRow.state == DocumentState.PENDING.value
 
 
 def _one_writer_at_a_time(method: Callable[P, T]) -> Callable[P, T]:
@@ -459,11 +461,7 @@ class Outbox:
 
     def pending_count(self) -> int:
         with Session(self._engine) as session:
-            count = session.scalar(
-                select(func.count())
-                .select_from(SubmissionRow)
-                .where(SubmissionRow.state == DocumentState.PENDING.value)
-            )
+            count = session.scalar(select(func.count()).select_from(SubmissionRow).where(_PENDING))
             return int(count or 0)
 
     def claim_batch(self, batch_size: int, max_age: float, *, force: bool = False) -> str | None:
@@ -474,67 +472,74 @@ class Outbox:
         with Session(self._engine) as session:
             # ids only: this runs every poll while documents arrive, and loading whole
             # rows (with their documents) just to count them took the API's GIL time
-            pending = SubmissionRow.state == DocumentState.PENDING.value
             oldest = session.execute(
                 select(SubmissionRow.accepted_at, SubmissionRow.document_type)
-                .where(pending)
+                .where(_PENDING)
                 .order_by(SubmissionRow.accepted_at, SubmissionRow.id)
                 .limit(1)
             ).first()
             if oldest is None:
                 return None
-            of_type = (pending, SubmissionRow.document_type == oldest.document_type)
             if not force and now - oldest.accepted_at < max_age:
                 # due only if a whole batch waits: counted in the index, not fetched (the
                 # batcher asks at every request accepted; fetching a batch's ids to count
                 # them each time was a tenth of the node's samples under mixed load)
                 waiting = session.scalar(
                     select(func.count()).select_from(
-                        select(SubmissionRow.id).where(*of_type).limit(batch_size).subquery()
+                        select(SubmissionRow.id)
+                        .where(_PENDING, SubmissionRow.document_type == oldest.document_type)
+                        .limit(batch_size)
+                        .subquery()
                     )
                 )
                 if (waiting or 0) < batch_size:
                     return None
-            with self._writing:
-                ids = list(
-                    session.scalars(
-                        select(SubmissionRow.id)
-                        .where(*of_type)
-                        .order_by(SubmissionRow.accepted_at, SubmissionRow.id)
-                        .limit(batch_size)
-                    )
+        return self._claim(oldest.document_type, batch_size, now)
+
+    @_one_writer_at_a_time
+    def _claim(self, document_type: str, batch_size: int, now: float) -> str:
+        """The oldest ``batch_size`` pending documents of ``document_type``, claimed into
+        a new open batch."""
+        with Session(self._engine) as session:
+            ids = list(
+                session.scalars(
+                    select(SubmissionRow.id)
+                    .where(_PENDING, SubmissionRow.document_type == document_type)
+                    .order_by(SubmissionRow.accepted_at, SubmissionRow.id)
+                    .limit(batch_size)
                 )
-                batch_id = new_id()
-                session.add(
-                    BatchRow(
-                        id=batch_id,
-                        document_type=oldest.document_type,
-                        state=BatchState.OPEN.value,
-                        created_at=now,
-                        document_count=len(ids),
-                        root=None,
-                        addressees="",
-                        tx_hash=None,
-                        block_number=None,
-                        anchored_at=None,
-                        error=None,
-                    )
+            )
+            batch_id = new_id()
+            session.add(
+                BatchRow(
+                    id=batch_id,
+                    document_type=document_type,
+                    state=BatchState.OPEN.value,
+                    created_at=now,
+                    document_count=len(ids),
+                    root=None,
+                    addressees="",
+                    tx_hash=None,
+                    block_number=None,
+                    anchored_at=None,
+                    error=None,
                 )
-                session.flush()
-                session.execute(
-                    update(SubmissionRow),
-                    [
-                        {
-                            "id": receipt_id,
-                            "state": DocumentState.BATCHED.value,
-                            "batch_id": batch_id,
-                            "position": position,
-                        }
-                        for position, receipt_id in enumerate(ids)
-                    ],
-                )
-                session.commit()
-                return batch_id
+            )
+            session.flush()
+            session.execute(
+                update(SubmissionRow),
+                [
+                    {
+                        "id": receipt_id,
+                        "state": DocumentState.BATCHED.value,
+                        "batch_id": batch_id,
+                        "position": position,
+                    }
+                    for position, receipt_id in enumerate(ids)
+                ],
+            )
+            session.commit()
+            return batch_id
 
     def unfinished_batches(self) -> list[str]:
         """Batches claimed or signed but not anchored, oldest first (work to resume)."""

@@ -127,8 +127,13 @@ def store_contents(job: ContentToStore) -> tuple[str, ...]:
     if store is None:
         store = EmbeddedContentStore(job.root, cid_version=job.cid_version, fsync=job.fsync)
         _stores[key] = store
+    return put_together(store, job.contents)
+
+
+def put_together(store: EmbeddedContentStore, contents: tuple[bytes, ...]) -> tuple[str, ...]:
+    """Put ``contents`` in ``store``, durable together when this returns; their CIDs."""
     with store.grouped_writes():
-        return tuple(str(store.put(content)) for content in job.contents)
+        return tuple(str(store.put(content)) for content in contents)
 
 
 def _exit_with_parent(parent: int) -> None:

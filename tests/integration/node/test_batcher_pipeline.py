@@ -43,7 +43,12 @@ def test_the_pipelined_batcher_anchors_every_document_once_in_batches_of_the_set
     put_here: list[bytes] = []
     store = node.services.store
     put = store.put
-    store.put = lambda content, **kwargs: put_here.append(content) or put(content, **kwargs)  # type: ignore[method-assign,assignment]
+
+    def put_and_count(content: bytes, **kwargs: bool) -> Cid:
+        put_here.append(content)
+        return put(content, **kwargs)
+
+    store.put = put_and_count  # type: ignore[method-assign,assignment]
     stop = threading.Event()
     running = threading.Thread(target=batcher.run, args=(stop,))
     running.start()

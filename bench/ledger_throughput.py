@@ -78,9 +78,10 @@ def _config(keys: list[bytes]) -> ConsortiumConfig:
 
 def bench_chain(work: Path, batches: int, index_events: int) -> dict[str, Any]:
     keys = dev_private_keys(4)
+    # the journal first: nothing may fail between starting anvil and the try that stops it
+    journal = Journal(work / "journal.sqlite")
     anvil = ManagedAnvil(ANVIL, work / "anvil", port=find_free_port())
     chain = anvil.start()
-    journal = Journal(work / "journal.sqlite")
     try:
         artifacts = load_artifacts()
         manager = TransactionManager(

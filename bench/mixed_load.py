@@ -749,6 +749,8 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     elif not profile_raw.exists():
         profile = {"note": "py-spy wrote no profile: " + (workdir / "py-spy.log").read_text()}
     else:
+        assert profile_tally is not None  # the profiler ran: so did its window's load
+        profiled = tally_figures(profile_tally)
         profile = {
             "tool": "py-spy record --subprocesses --threads --nonblocking (every thread of "
             "the node and its children; samples of running threads only)",
@@ -757,20 +759,10 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             "verified documents no longer cold: the profiler's CPU is not taken from the "
             "measured window",
             "profiler_cpu_percent": round(100 * profiler_cpu / profile_seconds, 1),
-            **(
-                {}
-                if profile_tally is None
-                else {
-                    "load_while_profiled": {
-                        "issue_docs_per_s": round(
-                            profile_tally.issue_documents / profile_tally.seconds, 1
-                        ),
-                        "verify_per_s": round(
-                            len(profile_tally.verify_latency) / profile_tally.seconds, 1
-                        ),
-                    }
-                }
-            ),
+            "load_while_profiled": {
+                "issue_docs_per_s": profiled["issue"]["docs_per_s"],
+                "verify_per_s": profiled["verify"]["per_s"],
+            },
             **summarise(profile_raw, PROFILE_RATE_HZ),
         }
     return {
@@ -899,8 +891,9 @@ def main(argv: list[str] | None = None) -> int:
 
             server = PostgresServer(Path(temporary) / "postgres")
             server.start()
-            args.database_url = server.create_database("bench_mixed")
         try:
+            if server is not None:
+                args.database_url = server.create_database("bench_mixed")
             result = run(args, Path(temporary))
         finally:
             if server is not None:

@@ -279,8 +279,26 @@ def _measure(
         anvil_binary(REPO / "node_modules"), workdir / "anvil", port=find_free_port()
     )
     anvil.start()
+    try:
+        return _measure_on(
+            anvil.url, workdir, api_workers, issue_total, verify_seconds, database_url
+        )
+    finally:
+        # stopped whatever happened, the node's start too (a node that never started left
+        # the anvil running)
+        anvil.stop()
+
+
+def _measure_on(
+    chain_url: str,
+    workdir: Path,
+    api_workers: int,
+    issue_total: int,
+    verify_seconds: float,
+    database_url: str | None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
     port = find_free_port()
-    process = _start_node(workdir / "node", port, anvil.url, api_workers, database_url)
+    process = _start_node(workdir / "node", port, chain_url, api_workers, database_url)
     base = f"http://127.0.0.1:{port}"
     try:
         token = _sample_token(process)
@@ -325,7 +343,6 @@ def _measure(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        anvil.stop()
     return issue, {"api_workers": api_workers, **verify}
 
 
@@ -348,8 +365,9 @@ def main(argv: list[str] | None = None) -> int:
 
             server = PostgresServer(Path(temporary) / "postgres")
             server.start()
-            databases = {name: server.create_database(f"bench_{name}") for name in databases}
         try:
+            if server is not None:
+                databases = {name: server.create_database(f"bench_{name}") for name in databases}
             issue, verify = _measure(
                 Path(temporary) / "one", 1, issue_total, verify_seconds, databases["one"]
             )

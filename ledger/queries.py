@@ -246,6 +246,10 @@ class _PreparedIndexReads:
     batch: PreparedRead
     #: a status asked without a known batch (``_STATUS_COLUMNS`` and the event's root)
     events_of_any_issuer: PreparedRead
+    #: an account's key events for one role (the issuer check of every anchored batch)
+    grants: PreparedRead
+    #: a member's status events up to a block
+    member_events: PreparedRead
 
 
 _PREPARED: WeakKeyDictionary[Engine, _PreparedIndexReads] = WeakKeyDictionary()
@@ -281,6 +285,23 @@ def _prepared(engine: Engine) -> _PreparedIndexReads:
                 select(*_STATUS_COLUMNS, DocumentEvent.root)
                 .where(DocumentEvent.target_hash == bindparam("target_hash"))
                 .order_by(DocumentEvent.block_number, DocumentEvent.log_index),
+            ),
+            grants=PreparedRead(
+                engine,
+                select(KeyEvent.kind, KeyEvent.member_id, KeyEvent.valid_from, KeyEvent.valid_until)
+                .where(
+                    KeyEvent.account == bindparam("account"), KeyEvent.type_id == bindparam("role")
+                )
+                .order_by(KeyEvent.block_number, KeyEvent.log_index),
+            ),
+            member_events=PreparedRead(
+                engine,
+                select(MemberEvent.kind, MemberEvent.country)
+                .where(
+                    MemberEvent.member_id == bindparam("member_id"),
+                    MemberEvent.block_number <= bindparam("block_number"),
+                )
+                .order_by(MemberEvent.block_number, MemberEvent.log_index),
             ),
         )
         _PREPARED[engine] = reads
@@ -330,31 +351,29 @@ def _status(
 
 
 def _member_country_and_status_at(
-    session: Session, member_id: int, block_number: int
+    engine: Engine, member_id: int, block_number: int
 ) -> tuple[str | None, str | None]:
-    events = session.scalars(
-        select(MemberEvent)
-        .where(MemberEvent.member_id == member_id, MemberEvent.block_number <= block_number)
-        .order_by(MemberEvent.block_number, MemberEvent.log_index)
-    ).all()
-    country = next((e.country for e in events if e.kind == "admitted"), None)
-    status = events[-1].kind if events else None
+    """The country ``member_id`` was admitted for and its last status, as of the block (one
+    prepared read: this runs for every anchored batch a verification meets)."""
+    events = _prepared(engine).member_events.rows(
+        {"member_id": member_id, "block_number": block_number}
+    )
+    country = next((event_country for kind, event_country in events if kind == "admitted"), None)
+    status = events[-1][0] if events else None
     return country, status
 
 
-def _grants(session: Session, account: bytes, role: bytes) -> list[tuple[int, int, int]]:
-    """(member, valid_from, valid_until) of each grant, closed ones with their end."""
-    events = session.scalars(
-        select(KeyEvent)
-        .where(KeyEvent.account == account, KeyEvent.type_id == role)
-        .order_by(KeyEvent.block_number, KeyEvent.log_index)
-    ).all()
+def _grants(engine: Engine, account: bytes, role: bytes) -> list[tuple[int, int, int]]:
+    """(member, valid_from, valid_until) of each grant, closed ones with their end (one
+    prepared read)."""
     grants: dict[int, tuple[int, int, int]] = {}
-    for event in events:
-        if event.kind == "added":
-            grants[event.valid_from] = (event.member_id, event.valid_from, OPEN_VALIDITY)
-        elif event.valid_until is not None:
-            grants[event.valid_from] = (event.member_id, event.valid_from, event.valid_until)
+    for kind, member_id, valid_from, valid_until in _prepared(engine).grants.rows(
+        {"account": account, "role": role}
+    ):
+        if kind == "added":
+            grants[valid_from] = (member_id, valid_from, OPEN_VALIDITY)
+        elif valid_until is not None:
+            grants[valid_from] = (member_id, valid_from, valid_until)
     return list(grants.values())
 
 
@@ -365,36 +384,35 @@ def authority_at(
 
     The index's answer to the contract's ``isAuthorised``, with the reason when not.
     """
-    with Session(engine) as session:
-        grants = _grants(session, _address_bytes(account), type_id(document_type))
-        covering = [g for g in grants if g[1] <= block_number < g[2]]
-        if not covering:
-            return Authority(
-                account,
-                False,
-                grants[0][0] if grants else None,
-                f"no {document_type} key for {account} at block {block_number}",
-                "no-key",
-            )
-        member_id = covering[0][0]
-        member_country, status = _member_country_and_status_at(session, member_id, block_number)
-        if member_country != country:
-            return Authority(
-                account,
-                False,
-                member_id,
-                f"member {member_id} is {member_country}, not {country}",
-                "other-country",
-            )
-        if status not in ("admitted", "readmitted"):
-            return Authority(
-                account,
-                False,
-                member_id,
-                f"member {member_id} not active at block {block_number}",
-                "not-active",
-            )
-        return Authority(account, True, member_id, "authorised")
+    grants = _grants(engine, _address_bytes(account), type_id(document_type))
+    covering = [g for g in grants if g[1] <= block_number < g[2]]
+    if not covering:
+        return Authority(
+            account,
+            False,
+            grants[0][0] if grants else None,
+            f"no {document_type} key for {account} at block {block_number}",
+            "no-key",
+        )
+    member_id = covering[0][0]
+    member_country, status = _member_country_and_status_at(engine, member_id, block_number)
+    if member_country != country:
+        return Authority(
+            account,
+            False,
+            member_id,
+            f"member {member_id} is {member_country}, not {country}",
+            "other-country",
+        )
+    if status not in ("admitted", "readmitted"):
+        return Authority(
+            account,
+            False,
+            member_id,
+            f"member {member_id} not active at block {block_number}",
+            "not-active",
+        )
+    return Authority(account, True, member_id, "authorised")
 
 
 @dataclass(frozen=True, slots=True)
@@ -417,18 +435,17 @@ def member_account(engine: Engine, account: str) -> MemberAccount:
     A grant closed at any block, even one the index has not reached, no longer counts; a
     member's last status event decides (suspended or left: not active).
     """
-    with Session(engine) as session:
-        grants = _grants(session, _address_bytes(account), MEMBER_ACCOUNT_ROLE)
-        if not grants:
-            return MemberAccount(account, None, None, False, "not-a-member-account")
-        open_grants = [g for g in grants if g[2] == OPEN_VALIDITY]
-        member_id = (open_grants or grants)[-1][0]
-        country, status = _member_country_and_status_at(session, member_id, 2**63 - 1)
-        if not open_grants:
-            return MemberAccount(account, member_id, country, False, "revoked")
-        if status not in ("admitted", "readmitted"):
-            return MemberAccount(account, member_id, country, False, "not-active")
-        return MemberAccount(account, member_id, country, True)
+    grants = _grants(engine, _address_bytes(account), MEMBER_ACCOUNT_ROLE)
+    if not grants:
+        return MemberAccount(account, None, None, False, "not-a-member-account")
+    open_grants = [g for g in grants if g[2] == OPEN_VALIDITY]
+    member_id = (open_grants or grants)[-1][0]
+    country, status = _member_country_and_status_at(engine, member_id, 2**63 - 1)
+    if not open_grants:
+        return MemberAccount(account, member_id, country, False, "revoked")
+    if status not in ("admitted", "readmitted"):
+        return MemberAccount(account, member_id, country, False, "not-active")
+    return MemberAccount(account, member_id, country, True)
 
 
 def agreements(
@@ -600,8 +617,7 @@ def admitted_member(engine: Engine, country: str) -> tuple[int, str | None] | No
 
 def member_active(engine: Engine, member_id: int) -> bool:
     """Is ``member_id`` active at the index's head (admitted or readmitted, not suspended)?"""
-    with Session(engine) as session:
-        _, status = _member_country_and_status_at(session, member_id, 2**63 - 1)
+    _, status = _member_country_and_status_at(engine, member_id, 2**63 - 1)
     return status in ("admitted", "readmitted")
 
 

@@ -101,6 +101,11 @@ CHAIN_CEILING_ACCOUNTS = range(2, 10)
 WINDOW_FIRST_NUMBER = 10_000_000
 #: the profiling window's documents (after the measured window's)
 PROFILE_FIRST_NUMBER = 50_000_000
+#: each kind of request alone, after the profile (seconds; a quarter of the measured window
+#: when shorter)
+ALONE_SECONDS = 15.0
+#: the issue-alone window's documents
+ALONE_FIRST_NUMBER = 90_000_000
 
 
 # --- the load ---------------------------------------------------------------------------
@@ -386,6 +391,73 @@ def window_counts(
     finally:
         engine.dispose()
     return int(accepted), int(batches), int(batched)
+
+
+def cost_alone(
+    base: str,
+    token: str,
+    pid: int,
+    args: argparse.Namespace,
+    verify_documents: list[bytes],
+    anchored_before: int,
+) -> dict[str, Any]:
+    """What each kind of request costs the node when the other does not compete: the
+    issuers alone (their documents anchored before the CPU is read), then the verifiers
+    alone; and the cores the targets would need at those costs."""
+    seconds = min(args.seconds / 4, ALONE_SECONDS)
+    bodies = IssueBodies(
+        args.seed + 3, round(seconds * args.expected_docs_per_s), ALONE_FIRST_NUMBER
+    )
+    cpu = _cpu_seconds(pid)
+    issue = asyncio.run(
+        mixed_load(
+            base,
+            token,
+            bodies,
+            verify_documents,
+            issuers=args.issuers,
+            verifiers=0,
+            seconds=seconds,
+        )
+    )
+    drained = wait_anchored(base, anchored_before + issue.issue_documents)
+    issue_cpu = _cpu_seconds(pid) - cpu
+    cpu = _cpu_seconds(pid)
+    verify = asyncio.run(
+        mixed_load(
+            base,
+            token,
+            bodies,
+            verify_documents,
+            issuers=0,
+            verifiers=args.verifiers,
+            seconds=seconds,
+        )
+    )
+    verify_cpu = _cpu_seconds(pid) - cpu
+    issue_ms = 1000 * issue_cpu / max(issue.issue_documents, 1)
+    verify_ms = 1000 * verify_cpu / max(len(verify.verify_latency), 1)
+    cores = (TARGET_ISSUE_DOCS_PER_S * issue_ms + TARGET_VERIFY_PER_S * verify_ms) / 1000
+    issued, verified = tally_figures(issue)["issue"], tally_figures(verify)["verify"]
+    return {
+        "what": f"the same node right after the profile: the {args.issuers} issuers alone "
+        f"for {seconds:.0f} s (node CPU counted until their documents are anchored), then "
+        f"the {args.verifiers} verifiers alone for {seconds:.0f} s (documents presented "
+        "before; the index does not move while nothing is issued, so the memo of each "
+        "batch's facts stays warm: a lower bound under mixed load)",
+        "issue_docs_per_s": issued["docs_per_s"],
+        "issue_p99_ms": issued["p99_ms"],
+        "issue_anchored": drained is not None,
+        "issue_cpu_ms_per_document": round(issue_ms, 3),
+        "verify_per_s": verified["per_s"],
+        "verify_p99_ms": verified["p99_ms"],
+        "verify_cpu_ms_per_verification": round(verify_ms, 3),
+        "cores_for_targets": round(cores, 2),
+        "cores_for_targets_means": f"node CPU cores that {TARGET_ISSUE_DOCS_PER_S:.0f} "
+        f"documents issued and {TARGET_VERIFY_PER_S:.0f} verifications per second take at "
+        f"these costs, against the machine's {os.cpu_count()} (of which the load generator "
+        "and the chain also take a share)",
+    }
 
 
 # --- profiling ---------------------------------------------------------------------------
@@ -706,6 +778,11 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                 except subprocess.TimeoutExpired:
                     profiler.kill()
                     profiler.wait()
+            # 5. each kind of request alone: the cost model behind the targets
+            anchored_before = tally.issue_documents + (
+                profile_tally.issue_documents if profile_tally is not None else 0
+            )
+            alone = cost_alone(node.base, token, node.pid, args, verify_documents, anchored_before)
         finally:
             node.interrupt()
         accepted_by_node, batches, batched = window_counts(
@@ -836,6 +913,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             "latencies (1.0 = as fast as the ceiling either way)",
         },
         "profile": profile,
+        "cost_alone": alone,
         "isolated_best_cases": _isolated_best_cases(),
     }
 
@@ -911,11 +989,18 @@ def main(argv: list[str] | None = None) -> int:
         f"{window['generator_cpu_percent']} %; ceiling ratios {result['ceiling_ratio']}; "
         f"targets together {'met' if result['targets']['together']['met'] else 'not met'}"
     )
+    alone = result["cost_alone"]
+    print(
+        f"each alone: issue {alone['issue_cpu_ms_per_document']} ms CPU/document, verify "
+        f"{alone['verify_cpu_ms_per_verification']} ms CPU/verification: the targets need "
+        f"{alone['cores_for_targets']} cores of node CPU"
+    )
     failed = (
         window["issue"]["errors"]
         or window["verify"]["errors"]
         or window["verify"]["not_valid"]
         or result["anchoring"]["seconds_to_anchor_all_after_window"] is None
+        or not result["cost_alone"]["issue_anchored"]
     )
     return 1 if failed else 0
 

@@ -25,6 +25,9 @@ alias                         roles admitted
 ``ShareLinkReader``           the same, and auditor
 ``CredentialExporter``        issuer (its own documents), auditor, admin
 ``VerificationAllowance``     anyone, within the per-address verify limit
+                              (``POST /v1/verify`` takes it in its body with
+                              :func:`take_verification_allowance`: no
+                              dependency to solve on the busiest route)
 ``Member``                    another member's node: a request signed with a
                               current member account of an active member
                               (ADR 0023), no bearer token
@@ -61,9 +64,14 @@ _bearer = HTTPBearer(auto_error=False, description="A token from `docex users ad
 # --- the node's services and use cases (built once, at start) -------------------------
 
 
-async def get_services(request: Request) -> NodeServices:
+def services_of(request: Request) -> NodeServices:
+    """The node's services, for a route that takes no dependency (``POST /v1/verify``)."""
     services: NodeServices = request.app.state.services
     return services
+
+
+async def get_services(request: Request) -> NodeServices:
+    return services_of(request)
 
 
 Services = Annotated[NodeServices, Depends(get_services)]
@@ -181,9 +189,15 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client is not None else "unknown"
 
 
+def take_verification_allowance(request: Request, services: NodeServices) -> None:
+    """One verification from the caller's address, or 429 (``RateLimited``) past the
+    limit: ``VerificationAllowance``, called in the body of a route."""
+    services.verify_limiter.take(client_address(request))
+
+
 def verification_rate_limit() -> Callable[..., Coroutine[Any, Any, None]]:
     async def dependency(request: Request, services: Services) -> None:
-        services.verify_limiter.take(client_address(request))
+        take_verification_allowance(request, services)
 
     return dependency
 

@@ -28,6 +28,7 @@ from typing import Final, ParamSpec, TypeVar
 
 from sqlalchemy import (
     Engine,
+    bindparam,
     delete,
     func,
     insert,
@@ -41,6 +42,7 @@ from sqlalchemy.orm import Session
 from certificates import DocexError
 from certificates.hashes import HASH_RE
 from certificates.schemas import ValidatedDocument
+from node.db.prepared_writes import PreparedWrite
 from node.db.tables import BatchRow as BatchRow
 from node.db.tables import DocumentNumberRow
 from node.db.tables import IdempotencyRow as IdempotencyRow
@@ -256,12 +258,72 @@ def _one_writer_at_a_time(method: Callable[P, T]) -> Callable[P, T]:
     return serialised
 
 
+#: the columns of a pending document's row, in the order :meth:`Outbox._insert` gives them
+_PENDING_COLUMNS: Final = (
+    "id",
+    "user_id",
+    "document_type",
+    "document_json",
+    "addressees",
+    "confidential",
+    "allowance",
+    "accepted_at",
+    "state",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _OutboxWrites:
+    """The per-document writes of issuing, compiled once for the outbox's engine."""
+
+    #: a pending document
+    pending: PreparedWrite
+    #: a number taken (the table's primary key refuses it twice)
+    number: PreparedWrite
+    #: a document claimed into a batch: (state, batch id, position, receipt id)
+    claimed: PreparedWrite
+    #: a document signed: (target hash, CID, wrapped JSON, receipt id)
+    signed: PreparedWrite
+
+    @classmethod
+    def compile(cls, engine: Engine) -> _OutboxWrites:
+        return cls(
+            pending=_inserting(engine, SubmissionRow, _PENDING_COLUMNS),
+            number=_inserting(
+                engine, DocumentNumberRow, ("document_type", "document_number", "receipt_id")
+            ),
+            claimed=_updating_by_receipt(engine, "state", "batch_id", "position"),
+            signed=_updating_by_receipt(engine, "target_hash", "cid", "wrapped_json"),
+        )
+
+
+def _inserting(
+    engine: Engine, entity: type[SubmissionRow | DocumentNumberRow], columns: Sequence[str]
+) -> PreparedWrite:
+    """An ``INSERT`` of ``columns`` (the others take their defaults)."""
+    return PreparedWrite(
+        engine, insert(entity).values({name: bindparam(name) for name in columns}), columns
+    )
+
+
+def _updating_by_receipt(engine: Engine, *columns: str) -> PreparedWrite:
+    """An ``UPDATE`` of one outbox row's ``columns``, found by its receipt id (bound last)."""
+    return PreparedWrite(
+        engine,
+        update(SubmissionRow)
+        .where(SubmissionRow.id == bindparam("receipt_id"))
+        .values({name: bindparam(name) for name in columns}),
+        (*columns, "receipt_id"),
+    )
+
+
 class Outbox:
     """The outbox tables, each operation one database transaction."""
 
     def __init__(self, engine: Engine, clock: Callable[[], float] = time.time) -> None:
         self._engine = engine
         self._clock = clock
+        self._writes = _OutboxWrites.compile(engine)
         #: held by this process's writing transactions, one at a time. SQLite lets one
         #: connection write at once and makes the others retry in sleeps that grow to
         #: 100 ms; under mixed load the acceptance writer, the batcher's claims and its
@@ -360,8 +422,7 @@ class Outbox:
             outcomes.append(response)
         try:
             with Session(self._engine) as session:
-                for request, ids, numbers, response in prepared:
-                    self._insert(session, request, ids, numbers, response)
+                self._insert(session, prepared)
                 session.commit()
         except IntegrityError:
             # a number some request takes was taken: each request alone says which
@@ -382,7 +443,7 @@ class Outbox:
         response = request.respond(ids)
         with Session(self._engine) as session:
             try:
-                self._insert(session, request, ids, numbers, response)
+                self._insert(session, [(request, ids, numbers, response)])
             except IntegrityError:
                 session.rollback()
                 raise self._first_taken(session, numbers) from None
@@ -392,52 +453,48 @@ class Outbox:
     def _insert(
         self,
         session: Session,
-        request: Acceptance,
-        ids: list[str],
-        numbers: dict[tuple[str, str], str],
-        response: StoredResponse,
+        accepted: Sequence[
+            tuple[Acceptance, list[str], dict[tuple[str, str], str], StoredResponse]
+        ],
     ) -> None:
-        """The request's pending documents, the numbers they take and its stored response,
-        in the caller's transaction (an :class:`IntegrityError` if a number was taken)."""
-        now = request.accepted_at or self._clock()
-        # one executemany, not an ORM object per document: this runs for every request
-        # the API accepts, and the unit of work was a quarter of its time
-        session.execute(
-            insert(SubmissionRow),
+        """Each request's pending documents, the numbers they take and its stored
+        response, in the caller's transaction (an :class:`IntegrityError` if a number was
+        taken): one ``executemany`` for all the documents, one for all the numbers."""
+        connection = session.connection()
+        pending = DocumentState.PENDING.value
+        self._writes.pending.execute_many(
+            connection,
             [
-                {
-                    "id": receipt_id,
-                    "user_id": request.user_id,
-                    "document_type": document.document_type,
-                    "document_json": document.document_json,
-                    "addressees": ",".join(document.addressees),
-                    "confidential": document.confidential,
-                    "allowance": document.allowance,
-                    "accepted_at": now,
-                    "state": DocumentState.PENDING.value,
-                    "batch_id": None,
-                    "position": None,
-                    "target_hash": None,
-                    "cid": None,
-                    "wrapped_json": None,
-                }
+                (
+                    receipt_id,
+                    request.user_id,
+                    document.document_type,
+                    document.document_json,
+                    ",".join(document.addressees),
+                    document.confidential,
+                    document.allowance,
+                    request.accepted_at or self._clock(),
+                    pending,
+                )
+                for request, ids, _, _ in accepted
                 for receipt_id, document in zip(ids, request.documents, strict=True)
             ],
         )
-        if numbers:
-            # the table's primary key refuses a number taken before (no read on the way in)
-            session.execute(
-                insert(DocumentNumberRow),
-                [
-                    {"document_type": kind, "document_number": number, "receipt_id": receipt}
-                    for (kind, number), receipt in numbers.items()
-                ],
-            )
-        if request.idempotency_key is not None:
-            row = session.get(IdempotencyRow, (request.user_id, request.idempotency_key))
-            if row is not None:
-                row.response_status = response.status
-                row.response_body = response.body
+        # the table's primary key refuses a number taken before (no read on the way in)
+        self._writes.number.execute_many(
+            connection,
+            [
+                (kind, number, receipt)
+                for _, _, numbers, _ in accepted
+                for (kind, number), receipt in numbers.items()
+            ],
+        )
+        for request, _, _, response in accepted:
+            if request.idempotency_key is not None:
+                row = session.get(IdempotencyRow, (request.user_id, request.idempotency_key))
+                if row is not None:
+                    row.response_status = response.status
+                    row.response_body = response.body
 
     @staticmethod
     def _first_taken(session: Session, numbers: dict[tuple[str, str], str]) -> DocumentNumberTaken:
@@ -526,15 +583,11 @@ class Outbox:
                 )
             )
             session.flush()
-            session.execute(
-                update(SubmissionRow),
+            batched = DocumentState.BATCHED.value
+            self._writes.claimed.execute_many(
+                session.connection(),
                 [
-                    {
-                        "id": receipt_id,
-                        "state": DocumentState.BATCHED.value,
-                        "batch_id": batch_id,
-                        "position": position,
-                    }
+                    (batched, batch_id, position, receipt_id)
                     for position, receipt_id in enumerate(ids)
                 ],
             )
@@ -640,20 +693,14 @@ class Outbox:
             batch.addressees = ",".join(addressees)
             batch.state = BatchState.SIGNED.value
             session.flush()
-            if documents:
-                # one executemany by primary key, not one ORM load per document
-                session.execute(
-                    update(SubmissionRow),
-                    [
-                        {
-                            "id": document.receipt_id,
-                            "target_hash": document.target_hash,
-                            "cid": document.cid,
-                            "wrapped_json": document.wrapped_json,
-                        }
-                        for document in documents
-                    ],
-                )
+            # one executemany by primary key, not one ORM load per document
+            self._writes.signed.execute_many(
+                session.connection(),
+                [
+                    (document.target_hash, document.cid, document.wrapped_json, document.receipt_id)
+                    for document in documents
+                ],
+            )
             session.commit()
 
     @_one_writer_at_a_time

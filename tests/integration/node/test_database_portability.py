@@ -10,7 +10,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, bindparam, insert, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
@@ -18,10 +18,17 @@ from node.access.roles import Role
 from node.access.users import UserStore
 from node.cli.main import app as docex
 from node.db import open_database
-from node.db.tables import UserRow
+from node.db.prepared_writes import PreparedWrite
+from node.db.tables import DocumentNumberRow, SubmissionRow, UserRow
 from node.documents.held_documents import find_document_attaching
 from node.errors import DocumentNumberTaken
-from node.issuing.outbox import NewDocument, Outbox, SignedDocument, StoredResponse
+from node.issuing.outbox import (
+    Acceptance,
+    NewDocument,
+    Outbox,
+    SignedDocument,
+    StoredResponse,
+)
 from node.receiving.inbox import Inbox, PeerReport
 from node.testing.postgres_server import PostgresServer
 
@@ -123,6 +130,95 @@ def test_a_number_taken_refuses_the_whole_request_and_the_outbox_goes_on(
 
     assert refused.value.first_receipt == first
     assert outbox.count_by_state() == {"batched": 1}
+
+
+def test_the_outbox_rows_written_in_one_statement_read_back_as_the_orm_wrote_them(
+    database_location: Path | str,
+) -> None:
+    """The outbox writes its per-document rows with compiled statements and the driver's
+    own values (node.db.prepared_writes): every column reads back with its type on both
+    databases, a group's requests each with their own user, time and numbers."""
+    database = open_database(database_location)
+    user = _issuer(database)
+    outbox = Outbox(database)
+    plain = NewDocument("coo/1", b'{"n":1}', (), document_number="VN-7")
+    sealed = NewDocument("coo/1", b'{"n":"\xc3\xa9"}', ("KR", "TH"), True, 3, "VN-8")
+    unnumbered = NewDocument("coo/1", b'{"n":3}', ("KR",))
+    answers = outbox.enqueue_many(
+        [
+            Acceptance(user, [plain], lambda ids: StoredResponse(202, ids[0].encode()), None, 10.5),
+            Acceptance(
+                user,
+                [sealed, unnumbered],
+                lambda ids: StoredResponse(202, ",".join(ids).encode()),
+                None,
+                11.25,
+            ),
+        ]
+    )
+    assert all(isinstance(answer, StoredResponse) for answer in answers)
+    first = answers[0].body.decode()  # type: ignore[union-attr]
+    second, third = answers[1].body.decode().split(",")  # type: ignore[union-attr]
+
+    with Session(database) as session:
+        rows = {row.id: row for row in session.scalars(select(SubmissionRow))}
+        numbers = dict(
+            session.execute(select(DocumentNumberRow.document_number, DocumentNumberRow.receipt_id))
+            .tuples()
+            .all()
+        )
+    assert set(rows) == {first, second, third}
+    assert numbers == {"VN-7": first, "VN-8": second}
+    row = rows[second]
+    assert (row.user_id, row.document_type, row.document_json) == (
+        user,
+        "coo/1",
+        sealed.document_json,
+    )
+    assert (row.addressees, row.confidential, row.allowance) == ("KR,TH", True, 3)
+    assert (row.accepted_at, row.state, row.batch_id) == (11.25, "pending", None)
+    assert rows[first].confidential is False
+    assert rows[first].accepted_at == 10.5
+
+    batch_id = outbox.claim_batch(3, 0, force=True)
+    assert batch_id is not None
+    claimed = outbox.batch(batch_id)
+    assert [receipt for receipt, *_ in claimed.documents] == [first, second, third]
+    outbox.record_signed(
+        batch_id,
+        b"\xaa" * 32,
+        ("KR", "TH"),
+        [
+            SignedDocument(receipt, bytes([n]) * 32, f"bafy-{n}", b'{"w":%d}' % n)
+            for n, receipt in enumerate((first, second, third))
+        ],
+    )
+    with Session(database) as session:
+        signed = session.get(SubmissionRow, third)
+        assert signed is not None
+        assert (signed.state, signed.batch_id, signed.position) == ("batched", batch_id, 2)
+        assert (signed.target_hash, signed.cid, signed.wrapped_json) == (
+            b"\x02" * 32,
+            "bafy-2",
+            b'{"w":2}',
+        )
+
+
+def test_a_compiled_write_names_exactly_the_columns_it_binds(
+    database_location: Path | str,
+) -> None:
+    database = open_database(database_location)
+    statement = insert(DocumentNumberRow).values(
+        document_type=bindparam("document_type"),
+        document_number=bindparam("document_number"),
+        receipt_id=bindparam("receipt_id"),
+    )
+
+    with pytest.raises(ValueError, match="binds"):
+        PreparedWrite(database, statement, ("document_type", "document_number"))
+    write = PreparedWrite(database, statement, ("receipt_id", "document_type", "document_number"))
+    with database.connect() as connection, pytest.raises(ValueError, match="3 values"):
+        write.execute_many(connection, [("coo/1", "VN-9")])
 
 
 def test_the_users_command_finds_the_node_database_by_the_same_setting(

@@ -32,11 +32,12 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from bench.workdirs import work_directory
 
 ROOT = Path(__file__).resolve().parent
 REPO = ROOT.parent
@@ -122,7 +123,7 @@ def kubo_repo(work: Path) -> dict[str, str] | None:
 def measure(rounds: int) -> dict[str, Any]:
     python = str(VENV_BIN / "python")
     node = shutil.which("node")
-    with tempfile.TemporaryDirectory(prefix="docex-cli-bench-") as scratch:
+    with work_directory("docex-cli-bench-") as scratch:
         work = Path(scratch)
         files = prepare(work)
         wrapped = sorted(str(p) for p in files["wrapped"].glob("*.wrapped.json"))

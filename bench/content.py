@@ -31,7 +31,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -41,6 +40,7 @@ from adapters.content.cid import Cid
 from adapters.content.embedded import EmbeddedContentStore
 from adapters.content.gateway_fetcher import FetchLimits, FetchStrategy, GatewayFetcher
 from adapters.content.unixfs_importer import DEFAULT_CHUNK_SIZE, ImportLayout, import_stream
+from bench.workdirs import work_directory
 
 ROOT = Path(__file__).resolve().parent
 REPO = ROOT.parent
@@ -140,13 +140,12 @@ def js_importer_cids(path: Path) -> dict[str, Any]:
 
 
 def store_put(path: Path, data_dir: Path) -> tuple[float, Cid, EmbeddedContentStore]:
-    """Best put MB/s into fresh directories; the last round's store is kept for the rest."""
+    """Best put MB/s into fresh directories (none removed before the benchmarks end:
+    bench/workdirs.py); the last round's store is kept for the rest."""
     timings: list[float] = []
     store: EmbeddedContentStore | None = None
     cid: Cid | None = None
     for round_ in range(ROUNDS):
-        if store is not None:
-            shutil.rmtree(store.root)
         store = EmbeddedContentStore(data_dir / f"put-{round_}", cid_version=1)
 
         def run(target: EmbeddedContentStore = store) -> Cid:
@@ -239,7 +238,6 @@ def gateway_transfer(
             totals.append(fetch_seconds + store_seconds)
             if hashlib.sha256(receiver.get(cid)).hexdigest() != expected_sha256:
                 raise AssertionError(f"store B holds other bytes for {cid}")
-            shutil.rmtree(receiver.root)
     return {
         "strategy": strategy,
         "blocks": blocks,
@@ -332,7 +330,7 @@ def _print_summary(results: dict[str, Any]) -> None:
 
 def main() -> int:
     pin_to_one_core()
-    with tempfile.TemporaryDirectory(prefix="docex-bench-content-") as temp:
+    with work_directory("docex-bench-content-") as temp:
         work = Path(temp)
         path = work / "content.bin"
         expected = write_deterministic_file(path, FILE_BYTES, FILE_SEED)

@@ -20,7 +20,6 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from typing import Any
 from eth_account import Account
 from sqlalchemy import Engine, insert
 
+from bench.workdirs import work_directory
 from certificates.keccak import keccak256
 from certificates.merkle import MerkleTree
 from ledger import queries
@@ -273,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     batches, events, sizes = (
         (3, 300, [1_000, 20_000]) if args.quick else (20, 3_000, [1_000, 1_000_000])
     )
-    with tempfile.TemporaryDirectory(prefix="docex-bench-") as temporary:
+    with work_directory("docex-bench-") as temporary:
         work = Path(temporary)
         chain_results = bench_chain(work, batches, events)
         query_results = bench_queries(work, sizes, 2_000)

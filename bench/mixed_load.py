@@ -59,7 +59,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -74,6 +73,7 @@ from bench.node import _cpu_seconds
 from bench.profile_summary import summarise
 from bench.raw_http import RawHttpConnection
 from bench.soak.processes import NodeProcess, start_anvil
+from bench.workdirs import work_directory
 from certificates.schemas.samples import sample_document
 from ledger.chains import dev_private_keys, find_free_port
 from node.db.schema import open_database
@@ -962,7 +962,7 @@ def main(argv: list[str] | None = None) -> int:
     args.chain_transactions = args.chain_transactions or (400 if args.quick else 800)
     if not args.quick and args.distinct < MIN_DISTINCT:
         parser.error(f"--distinct must be at least {MIN_DISTINCT:,} (or use --quick)")
-    with tempfile.TemporaryDirectory(prefix="docex-bench-mixed-") as temporary:
+    with work_directory("docex-bench-mixed-") as temporary:
         server = None
         if args.postgres:
             from node.testing.postgres_server import PostgresServer

@@ -42,7 +42,6 @@ import platform
 import secrets
 import sqlite3
 import statistics
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -60,6 +59,7 @@ from adapters.content.gateway_fetcher import FetchLimits, GatewayFetcher
 from adapters.content.gateway_server import gateway_router
 from adapters.content.kubo import KuboContentStore
 from bench.soak.issuing import issue_documents
+from bench.workdirs import work_directory
 from certificates.json_types import JsonObject
 from certificates.keystore import LIGHT_SCRYPT_N
 from certificates.schemas.samples import sample_permit
@@ -602,7 +602,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     with contextlib.ExitStack() as scratch:
         if options.workdir is None:
-            workdir = Path(scratch.enter_context(tempfile.TemporaryDirectory(prefix="docex-net-")))
+            workdir = scratch.enter_context(work_directory("docex-net-"))
         else:
             workdir = options.workdir
             workdir.mkdir(parents=True, exist_ok=True)

@@ -34,13 +34,13 @@ import sqlite3
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from bench.workdirs import work_directory
 from certificates.schemas.samples import sample_document
 from ledger.chains import ManagedAnvil, anvil_binary, find_free_port
 
@@ -357,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     issue_total = 2_000 if args.quick else 10_000
     verify_seconds = 4.0 if args.quick else 10.0
-    with tempfile.TemporaryDirectory(prefix="docex-bench-node-") as temporary:
+    with work_directory("docex-bench-node-") as temporary:
         server = None
         databases: dict[str, str | None] = {"one": None, "two": None}
         if args.postgres:

@@ -29,7 +29,6 @@ import os
 import random
 import signal
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -40,6 +39,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select, text
 
 from bench.soak.processes import start_anvil
+from bench.workdirs import work_directory
 from certificates import WrappedDocument, validate_document
 from certificates.schemas.samples import sample_document
 from ledger import queries
@@ -401,7 +401,7 @@ def main(argv: list[str] | None = None) -> int:
     # a `kill` (SIGTERM) unwinds like Ctrl-C: the node and anvil are stopped by their PIDs
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="docex-bench-scale-") as temporary:
+    with work_directory("docex-bench-scale-") as temporary:
         result = run_scale(
             Path(temporary),
             args.documents,

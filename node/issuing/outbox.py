@@ -31,7 +31,6 @@ from sqlalchemy import (
     bindparam,
     delete,
     func,
-    insert,
     select,
     tuple_,
     update,
@@ -42,7 +41,7 @@ from sqlalchemy.orm import Session
 from certificates import DocexError
 from certificates.hashes import HASH_RE
 from certificates.schemas import ValidatedDocument
-from node.db.prepared_writes import PreparedWrite
+from node.db.prepared_writes import PreparedInsert, PreparedWrite
 from node.db.tables import BatchRow as BatchRow
 from node.db.tables import DocumentNumberRow
 from node.db.tables import IdempotencyRow as IdempotencyRow
@@ -276,10 +275,10 @@ _PENDING_COLUMNS: Final = (
 class _OutboxWrites:
     """The per-document writes of issuing, compiled once for the outbox's engine."""
 
-    #: a pending document
-    pending: PreparedWrite
-    #: a number taken (the table's primary key refuses it twice)
-    number: PreparedWrite
+    #: pending documents (multi-row statements: one step of the database for many rows)
+    pending: PreparedInsert
+    #: numbers taken (the table's primary key refuses one twice)
+    number: PreparedInsert
     #: a document claimed into a batch: (state, batch id, position, receipt id)
     claimed: PreparedWrite
     #: a document signed: (target hash, CID, wrapped JSON, receipt id)
@@ -288,22 +287,13 @@ class _OutboxWrites:
     @classmethod
     def compile(cls, engine: Engine) -> _OutboxWrites:
         return cls(
-            pending=_inserting(engine, SubmissionRow, _PENDING_COLUMNS),
-            number=_inserting(
+            pending=PreparedInsert(engine, SubmissionRow, _PENDING_COLUMNS),
+            number=PreparedInsert(
                 engine, DocumentNumberRow, ("document_type", "document_number", "receipt_id")
             ),
             claimed=_updating_by_receipt(engine, "state", "batch_id", "position"),
             signed=_updating_by_receipt(engine, "target_hash", "cid", "wrapped_json"),
         )
-
-
-def _inserting(
-    engine: Engine, entity: type[SubmissionRow | DocumentNumberRow], columns: Sequence[str]
-) -> PreparedWrite:
-    """An ``INSERT`` of ``columns`` (the others take their defaults)."""
-    return PreparedWrite(
-        engine, insert(entity).values({name: bindparam(name) for name in columns}), columns
-    )
 
 
 def _updating_by_receipt(engine: Engine, *columns: str) -> PreparedWrite:

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from sqlalchemy import Engine, bindparam, insert, select
+from sqlalchemy import Engine, bindparam, select, update
+from sqlalchemy.exc import CompileError
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
@@ -18,7 +19,7 @@ from node.access.roles import Role
 from node.access.users import UserStore
 from node.cli.main import app as docex
 from node.db import open_database
-from node.db.prepared_writes import PreparedWrite
+from node.db.prepared_writes import PreparedInsert, PreparedWrite
 from node.db.tables import DocumentNumberRow, SubmissionRow, UserRow
 from node.documents.held_documents import find_document_attaching
 from node.errors import DocumentNumberTaken
@@ -204,21 +205,45 @@ def test_the_outbox_rows_written_in_one_statement_read_back_as_the_orm_wrote_the
         )
 
 
+def test_a_compiled_insert_sends_its_rows_in_statements_of_a_few_and_loses_none(
+    database_location: Path | str,
+) -> None:
+    database = open_database(database_location)
+    columns = ("name", "role", "document_types", "created_at")
+    users = PreparedInsert(database, UserRow, columns, per_statement=2)
+    rows = [(f"user-{n}", "issuer", f"coo/{n}", 100.0 + n) for n in range(5)]
+
+    with database.begin() as connection:
+        users.execute_many(connection, rows)
+
+    with Session(database) as session:
+        stored = session.execute(
+            select(UserRow.name, UserRow.role, UserRow.document_types, UserRow.created_at).order_by(
+                UserRow.name
+            )
+        ).all()
+    assert [tuple(row) for row in stored] == rows
+
+
 def test_a_compiled_write_names_exactly_the_columns_it_binds(
     database_location: Path | str,
 ) -> None:
     database = open_database(database_location)
-    statement = insert(DocumentNumberRow).values(
-        document_type=bindparam("document_type"),
-        document_number=bindparam("document_number"),
-        receipt_id=bindparam("receipt_id"),
+    statement = (
+        update(UserRow)
+        .where(UserRow.id == bindparam("user_id"))
+        .values(revoked_at=bindparam("revoked_at"))
     )
 
     with pytest.raises(ValueError, match="binds"):
-        PreparedWrite(database, statement, ("document_type", "document_number"))
-    write = PreparedWrite(database, statement, ("receipt_id", "document_type", "document_number"))
-    with database.connect() as connection, pytest.raises(ValueError, match="3 values"):
-        write.execute_many(connection, [("coo/1", "VN-9")])
+        PreparedWrite(database, statement, ("revoked_at",))
+    write = PreparedWrite(database, statement, ("revoked_at", "user_id"))
+    with database.connect() as connection, pytest.raises(ValueError, match="2 values"):
+        write.execute_many(connection, [(1.0,)])
+    with pytest.raises(ValueError, match="default"):
+        PreparedInsert(database, UserRow, ("name", "role", "created_at"))
+    with pytest.raises(CompileError):
+        PreparedInsert(database, UserRow, ("name", "nickname"))
 
 
 def test_the_users_command_finds_the_node_database_by_the_same_setting(

@@ -5,7 +5,9 @@ its receiver on) reaches VN's gateway only through a proxy the soak controls:
 
 1. **down**: nothing listens on the proxy's port (connection refused);
 2. **hostile**: the proxy answers, first with one hex digit of every batch manifest
-   flipped, then with the manifest intact but a byte of every ``/ipfs/`` block flipped;
+   flipped, then with the manifest intact but a byte of every ``/ipfs/`` block flipped
+   (each for the phase's length, and on until KR has reported it once, at most 30 s
+   more: on a loaded machine a retry can fall after a short phase's end);
 3. **honest**: the proxy passes VN's answers through.
 
 KR must file nothing while the peer is down or hostile (retrying, reporting the hostile
@@ -89,6 +91,17 @@ class _Proxy:
         self.server.server_close()
 
 
+def _reports_beyond(data_dir: Path, reports: int, bound: float = 30.0) -> tuple[int, int]:
+    """:func:`_kr_counts` once KR has recorded more than ``reports`` peer reports, or
+    after ``bound`` seconds (the scenario then fails on the count)."""
+    deadline = time.monotonic() + bound
+    counts = _kr_counts(data_dir)
+    while counts[1] <= reports and time.monotonic() < deadline:
+        time.sleep(0.2)
+        counts = _kr_counts(data_dir)
+    return counts
+
+
 def _kr_counts(data_dir: Path) -> tuple[int, int]:
     """(documents filed in KR's inbox, peer reports KR recorded)."""
     uri = f"file:{data_dir / 'node.sqlite'}?mode=ro"
@@ -149,10 +162,12 @@ def run(context: SoakContext) -> ScenarioResult:
         proxy = _Proxy(proxy_port, vn.base)  # 2. hostile
         proxy.mode = "bad-manifest"
         time.sleep(phase)
-        _, manifest_reports = _kr_counts(kr.data_dir)
+        # each hostile phase lasts until KR has met it at least once (a retry falls
+        # later than the phase's end on a loaded machine), within a bound
+        _, manifest_reports = _reports_beyond(kr.data_dir, 0)
         proxy.mode = "bad-blocks"
         time.sleep(phase)
-        filed_hostile, reports = _kr_counts(kr.data_dir)
+        filed_hostile, reports = _reports_beyond(kr.data_dir, manifest_reports)
         context.log(f"peer hostile for {2 * phase:.0f} s: {filed_hostile} filed, {reports} reports")
 
         proxy.mode = "honest"  # 3. honest

@@ -41,7 +41,9 @@ def test_document_types_and_countries_complete() -> None:
 
 
 def test_the_completion_script_is_offered() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCEX_")}
     shown = subprocess.run(
-        [str(DOCEX), "--show-completion", "bash"], capture_output=True, text=True, check=True
+        [str(DOCEX), "--show-completion", "bash"], capture_output=True, text=True, env=env
     )
+    assert shown.returncode == 0, shown.stderr[-4000:]
     assert "_DOCEX_COMPLETE=complete_bash" in shown.stdout

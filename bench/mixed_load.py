@@ -667,6 +667,24 @@ def _mean_ceiling(before: dict[str, Any], after: dict[str, Any]) -> dict[str, An
     }
 
 
+def _in_ceiling_requests(alone: dict[str, Any], server: dict[str, Any]) -> dict[str, Any]:
+    """The costs of ``alone`` in units of the ceiling's time per trivial request (the
+    server ceiling runs one process on one core: 1 / its verify rate), so that runs on a
+    machine whose speed drifts compare, as the ``ceiling_ratio`` figures do."""
+    per_request_ms = 1000 / server["verify"]["per_s"] if server["verify"]["per_s"] else 0.0
+    if not per_request_ms:
+        return {}
+    return {
+        "issue_per_document": round(alone["issue_cpu_ms_per_document"] / per_request_ms, 2),
+        "verify_per_verification": round(
+            alone["verify_cpu_ms_per_verification"] / per_request_ms, 2
+        ),
+        "means": "node CPU per operation divided by the ceiling server's time per trivial "
+        f"request ({per_request_ms:.3f} ms in this run): lower is cheaper; compare these "
+        "across runs, the milliseconds hold for this run's machine speed only",
+    }
+
+
 def _isolated_best_cases() -> dict[str, Any]:
     if not ISOLATED.exists():
         return {"note": "bench/results/node.json not found"}
@@ -913,7 +931,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             "latencies (1.0 = as fast as the ceiling either way)",
         },
         "profile": profile,
-        "cost_alone": alone,
+        "cost_alone": {**alone, "in_ceiling_requests": _in_ceiling_requests(alone, server)},
         "isolated_best_cases": _isolated_best_cases(),
     }
 
@@ -993,7 +1011,9 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"each alone: issue {alone['issue_cpu_ms_per_document']} ms CPU/document, verify "
         f"{alone['verify_cpu_ms_per_verification']} ms CPU/verification: the targets need "
-        f"{alone['cores_for_targets']} cores of node CPU"
+        f"{alone['cores_for_targets']} cores of node CPU; in the ceiling's requests: "
+        f"{alone['in_ceiling_requests'].get('issue_per_document')} and "
+        f"{alone['in_ceiling_requests'].get('verify_per_verification')}"
     )
     failed = (
         window["issue"]["errors"]

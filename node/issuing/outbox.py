@@ -449,12 +449,13 @@ class Outbox:
     ) -> None:
         """Each request's pending documents, the numbers they take and its stored
         response, in the caller's transaction (an :class:`IntegrityError` if a number was
-        taken): one ``executemany`` for all the documents, one for all the numbers."""
+        taken): multi-row statements for all the documents, then for all the numbers."""
         connection = session.connection()
         pending = DocumentState.PENDING.value
-        self._writes.pending.execute_many(
-            connection,
-            [
+        rows: list[tuple[object, ...]] = []
+        for request, ids, _, _ in accepted:
+            now = request.accepted_at or self._clock()
+            rows.extend(
                 (
                     receipt_id,
                     request.user_id,
@@ -463,13 +464,12 @@ class Outbox:
                     ",".join(document.addressees),
                     document.confidential,
                     document.allowance,
-                    request.accepted_at or self._clock(),
+                    now,
                     pending,
                 )
-                for request, ids, _, _ in accepted
                 for receipt_id, document in zip(ids, request.documents, strict=True)
-            ],
-        )
+            )
+        self._writes.pending.execute_many(connection, rows)
         # the table's primary key refuses a number taken before (no read on the way in)
         self._writes.number.execute_many(
             connection,

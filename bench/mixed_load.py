@@ -671,9 +671,9 @@ def _in_ceiling_requests(alone: dict[str, Any], server: dict[str, Any]) -> dict[
     """The costs of ``alone`` in units of the ceiling's time per trivial request (the
     server ceiling runs one process on one core: 1 / its verify rate), so that runs on a
     machine whose speed drifts compare, as the ``ceiling_ratio`` figures do."""
-    per_request_ms = 1000 / server["verify"]["per_s"] if server["verify"]["per_s"] else 0.0
-    if not per_request_ms:
+    if not server["verify"]["per_s"]:
         return {}
+    per_request_ms = 1000 / server["verify"]["per_s"]
     return {
         "issue_per_document": round(alone["issue_cpu_ms_per_document"] / per_request_ms, 2),
         "verify_per_verification": round(

@@ -25,14 +25,22 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 
 
+def compiled_for(engine: Engine, statement: ClauseElement) -> SQLCompiler:
+    """``statement`` compiled once for ``engine``'s dialect (its SQL, its bind names and,
+    for a positional paramstyle, their order); also the node's prepared writes'
+    (``node.db.prepared_writes``)."""
+    compiled = statement.compile(dialect=engine.dialect)
+    if not isinstance(compiled, SQLCompiler):
+        raise TypeError(f"not a SQL statement: {statement!r}")
+    return compiled
+
+
 class PreparedRead:
     """One ``SELECT`` compiled for ``engine``'s dialect; :meth:`rows` runs it."""
 
     def __init__(self, engine: Engine, statement: ClauseElement) -> None:
         self._engine = engine
-        compiled = statement.compile(dialect=engine.dialect)
-        if not isinstance(compiled, SQLCompiler):
-            raise TypeError(f"not a SQL statement: {statement!r}")
+        compiled = compiled_for(engine, statement)
         self.sql = compiled.string
         #: bind names in the order a positional paramstyle (SQLite's ``?``) wants them
         self._order: tuple[str, ...] | None = (

@@ -26,15 +26,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, insert
-from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import UpdateBase
-
-
-def _compiled(engine: Engine, statement: UpdateBase) -> SQLCompiler:
-    compiled = statement.compile(dialect=engine.dialect)
-    if not isinstance(compiled, SQLCompiler):
-        raise TypeError(f"not a SQL statement: {statement!r}")
-    return compiled
 
 
 class PreparedWrite:
@@ -42,7 +34,11 @@ class PreparedWrite:
     named ``columns``; :meth:`execute_many` runs it once per row."""
 
     def __init__(self, engine: Engine, statement: UpdateBase, columns: Sequence[str]) -> None:
-        compiled = _compiled(engine, statement)
+        # imported here: the ledger package loads alembic, which node/db leaves to the
+        # opening of a database (tests/unit/node/test_db_layering.py)
+        from ledger.prepared_reads import compiled_for
+
+        compiled = compiled_for(engine, statement)
         self.sql = compiled.string
         self.columns = tuple(columns)
         if set(compiled.binds) != set(self.columns):
@@ -107,7 +103,9 @@ class PreparedInsert:
                     for row in range(rows)
                 ]
             )
-            compiled = _compiled(self._engine, statement)
+            from ledger.prepared_reads import compiled_for  # as in PreparedWrite
+
+            compiled = compiled_for(self._engine, statement)
             if set(compiled.binds) != set(names):
                 # another column's Python-side default would be a bind of its own
                 raise ValueError(

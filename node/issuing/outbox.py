@@ -313,7 +313,6 @@ class Outbox:
     def __init__(self, engine: Engine, clock: Callable[[], float] = time.time) -> None:
         self._engine = engine
         self._clock = clock
-        self._writes = _OutboxWrites.compile(engine)
         #: held by this process's writing transactions, one at a time. SQLite lets one
         #: connection write at once and makes the others retry in sleeps that grow to
         #: 100 ms; under mixed load the acceptance writer, the batcher's claims and its
@@ -321,6 +320,11 @@ class Outbox:
         #: on average, a batch's record up to 1.4 s). A lock wakes the next writer as
         #: soon as one ends. Reentrant: a refused group stores its requests one by one.
         self._writing = threading.RLock()
+
+    @functools.cached_property
+    def _writes(self) -> _OutboxWrites:
+        """Compiled on the first write (a command that only reads compiles nothing)."""
+        return _OutboxWrites.compile(self._engine)
 
     # --- idempotency ---------------------------------------------------------------
 

@@ -196,19 +196,26 @@ def _trial(
     _wait_anchored(node, _all_accepted(node), result, timeout=120)
     again = {r["id"]: r for r in _receipts_once_anchored(client, token, issued, tally)}
     auth = {"Authorization": f"Bearer {token}"}
+    lost_seen: set[str] = set()
     for receipt in again.values():
         # the receipt ends naming the block the canonical chain mined it in (the anchor
-        # keeper moves it a pass after the index follows the reorg)
+        # keeper moves it a pass after the index follows the reorg). Meanwhile a re-read
+        # may say ``pending`` or ``anchor-lost`` again, with no transaction to name: the
+        # keeper found the block it named gone and has not seen the new one indexed yet
         deadline = time.monotonic() + 30
         while True:
-            mined = chain.nodes[0].rpc("eth_getTransactionReceipt", [receipt["txHash"]])
-            if mined is not None and int(mined["blockNumber"], 16) == receipt["blockNumber"]:
-                break
+            if receipt["status"] == "anchored":
+                mined = chain.nodes[0].rpc("eth_getTransactionReceipt", [receipt["txHash"]])
+                if mined is not None and int(mined["blockNumber"], 16) == receipt["blockNumber"]:
+                    break
+            elif receipt["status"] == "anchor-lost":
+                lost_seen.add(receipt["id"])
             if time.monotonic() > deadline:
                 tally["receipts_naming_a_reorged_block"] += 1
                 break
             time.sleep(0.2)
             receipt = client.get(f"/v1/receipts/{receipt['id']}", headers=auth).json()
+    tally["receipts_read_anchor_lost_meanwhile"] += len(lost_seen)
     roots = _canonical_roots(chain)
     tally["re_anchored_documents"] += sum(
         1 for r in carried if bytes.fromhex(r["batchRoot"][2:]) in roots

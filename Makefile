@@ -4,6 +4,11 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 PYTHON ?= python3
+# Python keeps compiled modules (__pycache__, ignored by git) for everything started from
+# here. Some shells and CI images set PYTHONDONTWRITEBYTECODE=1: then every docex process
+# a test starts compiles the project's modules again (0.3-0.4 s of CPU each, hundreds of
+# processes in `make test`), and pytest rewrites every test module's asserts in each worker.
+unexport PYTHONDONTWRITEBYTECODE
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip

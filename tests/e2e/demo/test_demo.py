@@ -138,7 +138,7 @@ def test_an_interrupted_demo_stops_every_process(
 ) -> None:
     workdir = tmp_path / "demo"
     demo = subprocess.Popen(
-        [str(DOCEX), "demo", "--certificates", "400", "--workdir", str(workdir)],
+        [str(DOCEX), "demo", "--certificates", "60", "--workdir", str(workdir)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -55,16 +55,35 @@ def test_empty_batch_and_malformed_hashes_are_refused() -> None:
         root_from_proof(b"\x00" * 32, [b"\x00" * 32] * 65)
 
 
-@settings(max_examples=10_000, deadline=None)
-@given(
-    size=st.integers(min_value=1, max_value=1024),
-    seed=st.integers(min_value=0, max_value=2**32),
-    pick=st.integers(min_value=0, max_value=2**20),
-    forgery=st.sampled_from(["other-leaf-proof", "foreign-target", "flipped-sibling", "duplicate"]),
-)
+RANDOM_TREES = {
+    "size": st.integers(min_value=1, max_value=1024),
+    "seed": st.integers(min_value=0, max_value=2**32),
+    "pick": st.integers(min_value=0, max_value=2**20),
+    "forgery": st.sampled_from(
+        ["other-leaf-proof", "foreign-target", "flipped-sibling", "duplicate"]
+    ),
+}
+
+
+# 1,000 random trees here; `make soak` runs 10,000 (the test below)
+@settings(max_examples=1_000, deadline=None)
+@given(**RANDOM_TREES)
 def test_random_trees_accept_true_proofs_and_reject_forged_ones(
     size: int, seed: int, pick: int, forgery: str
 ) -> None:
+    _true_proofs_hold_and_the_forgery_fails(size, seed, pick, forgery)
+
+
+@pytest.mark.soak
+@settings(max_examples=10_000, deadline=None)
+@given(**RANDOM_TREES)
+def test_ten_thousand_random_trees_accept_true_proofs_and_reject_forged_ones(
+    size: int, seed: int, pick: int, forgery: str
+) -> None:
+    _true_proofs_hold_and_the_forgery_fails(size, seed, pick, forgery)
+
+
+def _true_proofs_hold_and_the_forgery_fails(size: int, seed: int, pick: int, forgery: str) -> None:
     leaves = targets(size, seed)
     tree = MerkleTree.build(leaves)
     index = pick % size

@@ -6,6 +6,7 @@ from __future__ import annotations
 import signal
 import subprocess
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,12 @@ def anvil(anvil_process: ManagedAnvil) -> Iterator[ChainUnderTest]:
 
 @pytest.fixture
 def ganache() -> Iterator[ChainUnderTest]:
+    with _ganache_process() as under_test:
+        yield under_test
+
+
+@contextmanager
+def _ganache_process() -> Iterator[ChainUnderTest]:
     port = find_free_port()
     # ganache 7 prints to stdout only unless --logging.quiet
     process = subprocess.Popen(
@@ -232,28 +239,87 @@ def consortium_config(under_test: ChainUnderTest) -> ConsortiumConfig:
     )
 
 
+@dataclass(frozen=True)
+class DeployedChain:
+    """A chain with the consortium deployed once, for a module's tests to revert to."""
+
+    under_test: ChainUnderTest
+    deployment: Deployment
+
+
+@pytest.fixture(
+    scope="module",
+    params=["eth-tester", "anvil", pytest.param("ganache", marks=pytest.mark.ganache)],
+)
+def deployed_chain(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[DeployedChain]:
+    """One chain per backend for the module, the consortium deployed on it once (the
+    deployment is most of such a test's time: ganache's start and a dozen transactions).
+    Each test starts from that state and leaves it as it found it (``consortium``)."""
+    workdir = tmp_path_factory.mktemp(f"deployed-{request.param}")
+    with _module_chain(request.param, workdir) as under_test:
+        journal = Journal(workdir / "deployer-journal.sqlite")
+        try:
+            artifacts = load_artifacts()
+            deployer = TransactionManager(
+                under_test.chain,
+                journal,
+                [under_test.account(i) for i in range(5)],
+                revert_decoder=revert_decoder(artifacts.values(), ["coo/1"]),
+                poll_interval=0.005,
+            )
+            deployment = deploy_consortium(
+                deployer, under_test.account(0).address, consortium_config(under_test), artifacts
+            )
+        finally:
+            journal.close()
+        yield DeployedChain(under_test, deployment)
+
+
+@contextmanager
+def _module_chain(name: str, workdir: Path) -> Iterator[ChainUnderTest]:
+    if name == "eth-tester":
+        yield ChainUnderTest("eth-tester", EthTesterChain(), EthTesterChain.dev_private_keys())
+    elif name == "anvil":
+        anvil = ManagedAnvil(ANVIL, workdir / "anvil", port=find_free_port())
+        chain = anvil.start()
+        try:
+            yield ChainUnderTest("anvil", chain, dev_private_keys(), url=anvil.url)
+        finally:
+            chain.close()
+            anvil.stop()
+    else:
+        with _ganache_process() as under_test:
+            yield under_test
+
+
 @pytest.fixture
-def consortium(any_chain: ChainUnderTest, journal: Journal) -> Consortium:
+def consortium(deployed_chain: DeployedChain, journal: Journal) -> Iterator[Consortium]:
+    """The module's deployed consortium, seen by a transaction manager of the test's own
+    (a fresh journal, nonces from the chain); the chain is reverted to the deployment
+    after the test (``evm_snapshot``/``evm_revert``, which all three backends answer)."""
+    under_test = deployed_chain.under_test
+    snapshot = under_test.chain.request("evm_snapshot", [])
     artifacts = load_artifacts()
     decoder = revert_decoder(artifacts.values(), ["coo/1"])
     manager = TransactionManager(
-        any_chain.chain,
+        under_test.chain,
         journal,
-        [any_chain.account(i) for i in range(5)],
+        [under_test.account(i) for i in range(5)],
         revert_decoder=decoder,
         poll_interval=0.005,
     )
-    deployment = deploy_consortium(
-        manager, any_chain.account(0).address, consortium_config(any_chain), artifacts
-    )
-    return Consortium(
-        any_chain,
+    deployment = deployed_chain.deployment
+    yield Consortium(
+        under_test,
         manager,
         deployment,
         ContractBinding(artifacts["ConsortiumRegistry"], deployment.consortium_registry),
         ContractBinding(artifacts["DocumentRegistry"], deployment.document_registry),
         decoder,
     )
+    assert under_test.chain.request("evm_revert", [snapshot]), "the chain did not revert"
 
 
 @pytest.fixture
@@ -273,8 +339,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for item in items
         if (callspec := getattr(item, "callspec", None)) is not None
         and callspec.params.get("database_url") == "postgres"
-        and callspec.params.get("any_chain", "eth-tester") != "eth-tester"
+        and _chain_of(callspec.params) != "eth-tester"
     ]
     if elsewhere:
         config.hook.pytest_deselected(items=elsewhere)
         items[:] = [item for item in items if item not in elsewhere]
+
+
+def _chain_of(params: dict[str, Any]) -> str:
+    chain: str = params.get("any_chain", params.get("deployed_chain", "eth-tester"))
+    return chain

@@ -495,27 +495,24 @@ class EventIndexer:
 
     def _undo_reorg(self) -> int | None:
         """Roll back to the fork point if the chain no longer has the indexed blocks."""
-        with Session(self.engine) as session:
-            recorded = session.execute(
-                select(IndexedBlock.block_number, IndexedBlock.block_hash).order_by(
-                    IndexedBlock.block_number.desc()
-                )
-            ).all()
-        if not recorded:
-            return None
         # common case: the newest two recorded blocks (the checkpoint and the last block
-        # with events) are still canonical, so nothing below them changed
-        if all(self._still_canonical(recorded[:2])):
+        # with events) are still canonical, so nothing below them changed. Only those two
+        # are read: the table gains a row per page, so a year of pages is millions of rows
+        newest = self._recorded_blocks(2)
+        if not newest:
+            return None
+        if all(self._still_canonical(newest)):
             return None
         fork, fork_hash = self.start_block - 1, None
-        for offset in range(0, len(recorded), 64):
-            window = recorded[offset : offset + 64]
+        below: int | None = None
+        while window := self._recorded_blocks(64, below=below):
             flags = self._still_canonical(window)
             if any(flags):
                 # blocks are hash-linked: the newest canonical one is the fork point
                 number, block_hash = window[flags.index(True)]
                 fork, fork_hash = int(number), bytes(block_hash)
                 break
+            below = int(window[-1][0])
         self._routes.clear()
         with Session(self.engine) as session, session.begin():
             for table in BLOCK_STAMPED:
@@ -527,6 +524,19 @@ class EventIndexer:
             else:
                 self._save_checkpoint(session, fork, fork_hash)
         return fork
+
+    def _recorded_blocks(self, count: int, *, below: int | None = None) -> list[Any]:
+        """The newest ``count`` recorded ``(number, hash)`` pairs, newest first, of the
+        blocks below ``below`` (all of them when None)."""
+        query = (
+            select(IndexedBlock.block_number, IndexedBlock.block_hash)
+            .order_by(IndexedBlock.block_number.desc())
+            .limit(count)
+        )
+        if below is not None:
+            query = query.where(IndexedBlock.block_number < below)
+        with Session(self.engine) as session:
+            return list(session.execute(query).all())
 
     def _still_canonical(self, blocks: Sequence[Any]) -> list[bool]:
         """For each recorded ``(number, hash)``: does the chain still have that hash there?"""

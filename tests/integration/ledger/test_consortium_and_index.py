@@ -398,3 +398,44 @@ def test_reorg_rolls_the_index_back_to_the_fork_point_and_follows_the_new_branch
     assert report.reorged_to <= fork_point
     assert queries.batch(index_engine, orphan.root) is None
     assert queries.batch(index_engine, winner.root) is not None
+
+
+def test_a_reorg_deeper_than_a_window_of_recorded_blocks_finds_the_exact_fork_point(
+    consortium: Consortium, index_engine: Engine, tmp_path: Path
+) -> None:
+    """The fork-point search reads the recorded blocks 64 at a time, newest first: a
+    branch of 80 recorded blocks (one page a block) replaced by a shorter one is rolled
+    back to the block where they part, not to an older one, and not left in place."""
+    chain = consortium.under_test.chain
+    indexer = consortium.indexer(index_engine, page_size=1)
+    anchor(consortium, documents(2, "before-the-fork"), "before")
+    indexer.sync()
+    fork_point = int(chain.request("eth_blockNumber"), 16)
+    snapshot = chain.request("evm_snapshot", [])
+    orphan = documents(2, "deep-orphaned-branch")
+    anchor(consortium, orphan, "orphan")
+    for _ in range(80):
+        consortium.under_test.mine()
+    indexer.sync()
+    assert queries.batch(index_engine, orphan.root) is not None
+
+    chain.request("evm_revert", [snapshot])
+    other_node = TransactionManager(
+        chain,
+        Journal(tmp_path / "other-node.sqlite"),
+        [consortium.under_test.account(2)],
+        poll_interval=0.005,
+    )
+    winner = documents(2, "shorter-winning-branch")
+    other_node.transact(
+        consortium.vn_issuer,
+        consortium.documents.request(
+            "winner", "anchorWithRoute", winner.root, "coo/1", 2, [TH], gas=500_000
+        ),
+    )
+    report = indexer.sync()
+
+    assert report.reorged_to == fork_point
+    assert queries.batch(index_engine, orphan.root) is None
+    assert queries.batch(index_engine, winner.root) is not None
+    assert indexer.checkpoint() == int(chain.request("eth_blockNumber"), 16)

@@ -26,7 +26,7 @@ from ledger.chains import (
     dev_private_keys,
     find_free_port,
 )
-from ledger.contracts import ContractBinding, load_artifacts, revert_decoder
+from ledger.contracts import Artifact, ContractBinding, load_artifacts, revert_decoder
 from ledger.deploy import ConsortiumConfig, Deployment, deploy_consortium
 from ledger.index_store import open_index
 from ledger.indexer import EventIndexer, WatchedContract
@@ -76,9 +76,17 @@ def anvil_process(tmp_path: Path) -> Iterator[ManagedAnvil]:
 
 @pytest.fixture
 def anvil(anvil_process: ManagedAnvil) -> Iterator[ChainUnderTest]:
-    chain = anvil_process.start()
-    yield ChainUnderTest("anvil", chain, dev_private_keys(), url=anvil_process.url)
-    chain.close()
+    with _anvil_chain(anvil_process) as under_test:
+        yield under_test
+
+
+@contextmanager
+def _anvil_chain(anvil: ManagedAnvil) -> Iterator[ChainUnderTest]:
+    chain = anvil.start()
+    try:
+        yield ChainUnderTest("anvil", chain, dev_private_keys(), url=anvil.url)
+    finally:
+        chain.close()
 
 
 @pytest.fixture
@@ -129,6 +137,10 @@ def _ganache_process() -> Iterator[ChainUnderTest]:
 
 @pytest.fixture
 def eth_tester() -> ChainUnderTest:
+    return _eth_tester_chain()
+
+
+def _eth_tester_chain() -> ChainUnderTest:
     return ChainUnderTest("eth-tester", EthTesterChain(), EthTesterChain.dev_private_keys())
 
 
@@ -245,6 +257,8 @@ class DeployedChain:
 
     under_test: ChainUnderTest
     deployment: Deployment
+    artifacts: dict[str, Artifact]
+    decoder: RevertDecoder
 
 
 @pytest.fixture(
@@ -259,35 +273,31 @@ def deployed_chain(
     Each test starts from that state and leaves it as it found it (``consortium``)."""
     workdir = tmp_path_factory.mktemp(f"deployed-{request.param}")
     with _module_chain(request.param, workdir) as under_test:
+        artifacts = load_artifacts()
+        decoder = revert_decoder(artifacts.values(), ["coo/1"])
         journal = Journal(workdir / "deployer-journal.sqlite")
         try:
-            artifacts = load_artifacts()
-            deployer = TransactionManager(
-                under_test.chain,
-                journal,
-                [under_test.account(i) for i in range(5)],
-                revert_decoder=revert_decoder(artifacts.values(), ["coo/1"]),
-                poll_interval=0.005,
-            )
             deployment = deploy_consortium(
-                deployer, under_test.account(0).address, consortium_config(under_test), artifacts
+                _consortium_manager(under_test, journal, decoder),
+                under_test.account(0).address,
+                consortium_config(under_test),
+                artifacts,
             )
         finally:
             journal.close()
-        yield DeployedChain(under_test, deployment)
+        yield DeployedChain(under_test, deployment, artifacts, decoder)
 
 
 @contextmanager
 def _module_chain(name: str, workdir: Path) -> Iterator[ChainUnderTest]:
     if name == "eth-tester":
-        yield ChainUnderTest("eth-tester", EthTesterChain(), EthTesterChain.dev_private_keys())
+        yield _eth_tester_chain()
     elif name == "anvil":
         anvil = ManagedAnvil(ANVIL, workdir / "anvil", port=find_free_port())
-        chain = anvil.start()
         try:
-            yield ChainUnderTest("anvil", chain, dev_private_keys(), url=anvil.url)
+            with _anvil_chain(anvil) as under_test:
+                yield under_test
         finally:
-            chain.close()
             anvil.stop()
     else:
         with _ganache_process() as under_test:
@@ -299,27 +309,31 @@ def consortium(deployed_chain: DeployedChain, journal: Journal) -> Iterator[Cons
     """The module's deployed consortium, seen by a transaction manager of the test's own
     (a fresh journal, nonces from the chain); the chain is reverted to the deployment
     after the test (``evm_snapshot``/``evm_revert``, which all three backends answer)."""
-    under_test = deployed_chain.under_test
+    under_test, deployment = deployed_chain.under_test, deployed_chain.deployment
+    artifacts, decoder = deployed_chain.artifacts, deployed_chain.decoder
     snapshot = under_test.chain.request("evm_snapshot", [])
-    artifacts = load_artifacts()
-    decoder = revert_decoder(artifacts.values(), ["coo/1"])
-    manager = TransactionManager(
-        under_test.chain,
-        journal,
-        [under_test.account(i) for i in range(5)],
-        revert_decoder=decoder,
-        poll_interval=0.005,
-    )
-    deployment = deployed_chain.deployment
     yield Consortium(
         under_test,
-        manager,
+        _consortium_manager(under_test, journal, decoder),
         deployment,
         ContractBinding(artifacts["ConsortiumRegistry"], deployment.consortium_registry),
         ContractBinding(artifacts["DocumentRegistry"], deployment.document_registry),
         decoder,
     )
     assert under_test.chain.request("evm_revert", [snapshot]), "the chain did not revert"
+
+
+def _consortium_manager(
+    under_test: ChainUnderTest, journal: Journal, decoder: RevertDecoder
+) -> TransactionManager:
+    """The deployer's and the members' keys (0-4), reverts decoded."""
+    return TransactionManager(
+        under_test.chain,
+        journal,
+        [under_test.account(i) for i in range(5)],
+        revert_decoder=decoder,
+        poll_interval=0.005,
+    )
 
 
 @pytest.fixture

@@ -54,6 +54,23 @@ def anchor(consortium: Consortium, tree: MerkleTree, key: str) -> int:
     return consortium.manager.transact(consortium.vn_issuer, request).block_number
 
 
+def anchor_from_another_node(consortium: Consortium, tree: MerkleTree, tmp_path: Path) -> None:
+    """Anchor ``tree`` on a branch made by another node: its own journal (this node's
+    remembers the orphaned anchor), the chain's nonces."""
+    other_node = TransactionManager(
+        consortium.under_test.chain,
+        Journal(tmp_path / "other-node.sqlite"),
+        [consortium.under_test.account(2)],
+        poll_interval=0.005,
+    )
+    other_node.transact(
+        consortium.vn_issuer,
+        consortium.documents.request(
+            "winner", "anchorWithRoute", tree.root, "coo/1", tree.size, [TH], gas=500_000
+        ),
+    )
+
+
 def test_anchor_request_takes_the_compact_path_once_the_route_is_registered(
     consortium: Consortium, index_engine: Engine
 ) -> None:
@@ -377,20 +394,8 @@ def test_reorg_rolls_the_index_back_to_the_fork_point_and_follows_the_new_branch
     assert queries.batch(index_engine, orphan.root) is not None
 
     chain.request("evm_revert", [snapshot])
-    # the winning branch is made by another node: its own journal, the chain's nonces
-    other_node = TransactionManager(
-        chain,
-        Journal(tmp_path / "other-node.sqlite"),
-        [consortium.under_test.account(2)],
-        poll_interval=0.005,
-    )
     winner = documents(2, "winning-branch")
-    other_node.transact(
-        consortium.vn_issuer,
-        consortium.documents.request(
-            "winner", "anchorWithRoute", winner.root, "coo/1", 2, [TH], gas=500_000
-        ),
-    )
+    anchor_from_another_node(consortium, winner, tmp_path)
     consortium.under_test.mine()
     report = indexer.sync()
 
@@ -420,19 +425,8 @@ def test_a_reorg_deeper_than_a_window_of_recorded_blocks_finds_the_exact_fork_po
     assert queries.batch(index_engine, orphan.root) is not None
 
     chain.request("evm_revert", [snapshot])
-    other_node = TransactionManager(
-        chain,
-        Journal(tmp_path / "other-node.sqlite"),
-        [consortium.under_test.account(2)],
-        poll_interval=0.005,
-    )
     winner = documents(2, "shorter-winning-branch")
-    other_node.transact(
-        consortium.vn_issuer,
-        consortium.documents.request(
-            "winner", "anchorWithRoute", winner.root, "coo/1", 2, [TH], gas=500_000
-        ),
-    )
+    anchor_from_another_node(consortium, winner, tmp_path)
     report = indexer.sync()
 
     assert report.reorged_to == fork_point

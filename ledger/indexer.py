@@ -75,6 +75,8 @@ class SyncReport:
     to_block: int
     events: int
     reorged_to: int | None = None
+    #: the chain's head as this pass read it (-1: not read)
+    head: int = -1
 
 
 def _hex_bytes(value: str) -> bytes:
@@ -340,7 +342,7 @@ class EventIndexer:
             events += self._index_page(start, end)
             start = end + 1
             pages += 1
-        return SyncReport(first, start - 1, events, reorged_to)
+        return SyncReport(first, start - 1, events, reorged_to, head)
 
     def follow(self, stop: threading.Event, poll_interval: float = 1.0) -> None:
         """Sync every ``poll_interval`` seconds until ``stop`` is set."""

@@ -278,6 +278,7 @@ class NodeRuntime:
                 swarm=swarm,
                 swarm_limits=FetchLimits(deadline_seconds=settings.bitswap_timeout_ms / 1000),
                 max_backoff=settings.receive_max_backoff_ms / 1000,
+                index_state=self.services.index_watch.state,
             )
         return self.services
 

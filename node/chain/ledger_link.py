@@ -20,6 +20,7 @@ from ledger import (
     EventIndexer,
     Journal,
     NotFoundOnChain,
+    RpcError,
     TransactionManager,
     WatchedContract,
     anchor_request,
@@ -119,6 +120,14 @@ class LedgerLink:
 
     def head_block(self) -> int:
         return int(self.chain.request("eth_blockNumber"), 16)
+
+    def chain_tip(self) -> tuple[int, bytes]:
+        """The chain's newest block: its number and hash (which commits to every block
+        below it, so an unchanged tip is an unchanged chain)."""
+        block = self.chain.request("eth_getBlockByNumber", ["latest", False])
+        if not isinstance(block, dict):
+            raise RpcError("eth_getBlockByNumber", -32603, "the chain has no latest block")
+        return int(block["number"], 16), bytes.fromhex(str(block["hash"]).removeprefix("0x"))
 
 
 def link_ledger(

@@ -60,6 +60,7 @@ from certificates.json_types import JsonValue
 from ledger import queries
 from ledger.index_schema import Batch
 from node.access.member_requests import MemberRequestSigner
+from node.chain.index_watch import IndexState
 from node.chain.ledger_link import LedgerLink
 from node.consortium.member_directory import MemberKeyring, is_envelope
 from node.receiving.inbox import ContentFallback, DueBatch, Inbox, PeerReport, ReceivedDocument
@@ -168,6 +169,7 @@ class Receiver:
         max_backoff: float = 30.0,
         timeout: float = 10.0,
         clock: Callable[[], float] = time.time,
+        index_state: Callable[[], IndexState] | None = None,
     ) -> None:
         self.country = country
         self.inbox = inbox
@@ -185,6 +187,10 @@ class Receiver:
         self.base_backoff = base_backoff
         self.max_backoff = max_backoff
         self._clock = clock
+        #: the index's checkpoint (number, hash): an index whose checkpoint has not moved
+        #: holds the same batches, so there is nothing new to discover in it
+        self._index_state = index_state
+        self._discovered_in: IndexState = None
         self._http = httpx.Client(timeout=timeout, follow_redirects=False)
         self._fetchers: dict[tuple[str, str], GatewayFetcher] = {}
         self._fetchers_lock = threading.Lock()
@@ -209,7 +215,10 @@ class Receiver:
 
     def run_once(self) -> PassResult:
         """Track new batches addressed to us, then work on every due one."""
-        self.discover()
+        state = None if self._index_state is None else self._index_state()
+        if state is None or state != self._discovered_in:
+            self.discover()
+            self._discovered_in = state
         filed = refused = retrying = 0
         for due in self.inbox.due():
             try:

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
 
 from certificates.json_types import JsonObject
 from certificates.schemas.samples import sample_document
 from ledger.chains import find_free_port
 from ledger.index_schema import ChainEvent
-from node.chain.index_follower import sync_index
+from node.chain.index_follower import QuietChain, look, sync_index
 from node.issuing.anchor_keeper import AnchorKeeper
 from node.issuing.outbox import BatchState, DocumentState
 
@@ -200,3 +200,79 @@ def test_verification_is_not_green_while_a_restarted_chain_is_unchecked(
     sync_index(ledger, node.services.metrics)
     ledger.restarts.checked(token)
     assert verdict(node, anchored["document"])["issuance"] == "valid"
+
+
+# --- the index follower's quiet looks ---------------------------------------------------
+
+
+class Statements:
+    """Counts the SQL statements every engine in this process runs, while installed."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __enter__(self) -> Statements:
+        event.listen(Engine, "before_cursor_execute", self._counted)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        event.remove(Engine, "before_cursor_execute", self._counted)
+
+    def _counted(self, *_: object) -> None:
+        self.count += 1
+
+
+def test_a_look_at_an_unchanged_chain_is_one_request_and_reads_no_database(
+    node: NodeUnderTest,
+) -> None:
+    ledger = node.services.ledger
+    assert ledger is not None
+    issue_and_anchor(node, 1)
+    quiet, keeper = QuietChain(), keeper_of(node)
+    assert look(ledger, node.services.metrics, quiet, keeper=keeper) is True
+
+    with Statements() as statements:
+        assert look(ledger, node.services.metrics, quiet, keeper=keeper) is False
+    assert statements.count == 0
+
+    issue_and_anchor(node, 2)  # a new block: the next look is a complete pass again
+    with Statements() as statements:
+        assert look(ledger, node.services.metrics, quiet, keeper=keeper) is True
+    assert statements.count > 0
+
+
+def test_a_revocation_lost_to_a_block_at_the_same_height_is_followed_by_the_next_look(
+    node: NodeUnderTest,
+) -> None:
+    """The tip's number alone would call this chain unchanged: the revocation's block
+    was replaced by another at the same height. The look must see the other hash and undo
+    the revocation in the index; the keeper replays the journalled revocation, and the
+    look after its block indexes it again."""
+    ledger = node.services.ledger
+    assert ledger is not None
+    anchored = issue_and_anchor(node, 1)
+    quiet, keeper = QuietChain(), keeper_of(node)
+    look(ledger, node.services.metrics, quiet, keeper=keeper)
+    snapshot = ledger.chain.request("evm_snapshot")
+    path = f"/v1/documents/{anchored['id']}/revoke"
+    revoked = node.client.post(path, json={"reasonCode": 7}, headers=node.auth("issuer"))
+    assert revoked.status_code == 200, revoked.text
+    assert look(ledger, node.services.metrics, quiet, keeper=keeper) is True
+    assert codes(node, anchored["document"])["status"] == "revoked"
+    revocation_tip = ledger.chain_tip()
+
+    ledger.chain.request("evm_revert", [snapshot])
+    ledger.chain.request("evm_mine")
+    other_tip = ledger.chain_tip()
+    assert other_tip[0] == revocation_tip[0]  # the same height ...
+    assert other_tip[1] != revocation_tip[1]  # ... another block
+
+    ledger.chain.request("evm_setAutomine", [False])  # the replay waits in the pool
+    assert look(ledger, node.services.metrics, quiet, keeper=keeper) is True
+    assert verdict(node, anchored["document"])["status"] == "valid"  # as the chain says
+
+    ledger.chain.request("evm_mine")  # the replayed revocation's block
+    ledger.chain.request("evm_setAutomine", [True])
+    assert look(ledger, node.services.metrics, quiet, keeper=keeper) is True
+    assert codes(node, anchored["document"])["status"] == "revoked"
+    assert look(ledger, node.services.metrics, quiet, keeper=keeper) is False

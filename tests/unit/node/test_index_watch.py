@@ -147,6 +147,8 @@ def test_with_the_follower_elsewhere_or_none_the_state_is_read_every_time() -> N
 class FailingIndexer:
     """An indexer whose pass commits a page (block 8), then fails (the chain went away)."""
 
+    confirmations = 0
+
     def __init__(self, index: Index) -> None:
         self.index = index
         self.passes = 0
@@ -167,7 +169,8 @@ def test_a_pass_that_fails_after_committing_a_page_still_moves_the_state() -> No
     indexer = FailingIndexer(index)
     watch = IndexWatch(indexer.checkpoint, state=index.read)
     restarts = SimpleNamespace(pass_started=lambda: 0, checked=lambda _token: None)
-    ledger = SimpleNamespace(indexer=indexer, restarts=restarts, head_block=lambda: 9)
+    tip = (9, b"\x09" * 32)
+    ledger = SimpleNamespace(indexer=indexer, restarts=restarts, chain_tip=lambda: tip)
     stop = threading.Event()
     follower = threading.Thread(
         target=follow_chain,

@@ -5,8 +5,9 @@ The public surface other layers may use; the rest is private and may change.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from certificates.lazy_names import lazy_names
 
 if TYPE_CHECKING:
     from adapters.content import (
@@ -67,12 +68,7 @@ _CONTENT = frozenset(
 )
 
 
-def __getattr__(name: str) -> object:
-    if name not in _CONTENT:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module("adapters.content"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(__name__, dict.fromkeys(_CONTENT, "adapters.content"))
 
 
 __all__ = [

@@ -7,8 +7,9 @@ that needs only the errors or keccak does not pay for pydantic and the crypto ba
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from certificates.lazy_names import lazy_names
 
 _EXPORTS = {
     # errors
@@ -106,11 +107,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'certificates' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_names(__name__, _EXPORTS)
 
 
 if TYPE_CHECKING:

@@ -10,8 +10,9 @@ not httpx and the stores, and a command starts in the time its own imports take.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from certificates.lazy_names import lazy_names
 
 if TYPE_CHECKING:
     from adapters.content.car import CarReader, write_car
@@ -51,13 +52,7 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> object:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(__name__, {name: f"{__name__}.{home}" for name, home in _HOMES.items()})
 
 
 __all__ = [

@@ -12,10 +12,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any, Final
 
 from adapters.languages import DEFAULT_LANGUAGE, Messages
+from adapters.printing.anchoring import AnchoringFacts
 from adapters.printing.coo_form import coo_heading, draw_coo
 from adapters.printing.declaration_form import declaration_heading, draw_declaration
 from adapters.printing.errors import UnprintableDocument
@@ -34,15 +35,6 @@ logging.getLogger("fontTools.subset").setLevel(logging.ERROR)
 
 #: concealed fields listed in the footer before "and N more"
 _LISTED_CONCEALED: Final = 6
-
-
-@dataclass(frozen=True, slots=True)
-class AnchoringFacts:
-    """Where the document's batch root was anchored: transaction, block, block time."""
-
-    tx_hash: str
-    block_number: int
-    anchored_at: datetime
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from adapters.printing import AnchoringFacts, render_certificate
+import adapters.printing as printing
+from adapters.printing import AnchoringFacts
 from certificates.hashes import to_hex
 from ledger import queries
 from node.access.roles import Role
@@ -153,7 +154,9 @@ class CertificatePrinting:
         ``{base_url}/v/{target hash}``, its own words in ``language``."""
         document = self.printable_document(principal, document_id)
         link = f"{self._base_url}/v/{document.target_hash_hex}"
-        pdf = render_certificate(document.wrapped, document.anchoring, link, language=language)
+        pdf = printing.render_certificate(
+            document.wrapped, document.anchoring, link, language=language
+        )
         return PrintedCertificate(
             pdf=pdf,
             target_hash_hex=document.target_hash_hex,

@@ -10,8 +10,9 @@ register `docex network` without paying for eth-account, httpx and the ledger.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from certificates.lazy_names import lazy_names
 
 if TYPE_CHECKING:
     from node.network.addresses import consortium_networks, outside_loopback, within
@@ -86,11 +87,7 @@ _EXPORTS: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'node.network' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_names(__name__, _EXPORTS)
 
 
 __all__ = [

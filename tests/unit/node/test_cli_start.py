@@ -37,3 +37,15 @@ def test_a_command_module_loads_its_dependencies_only_when_it_runs(command_modul
 
 def test_the_cid_command_needs_neither_the_network_nor_the_stores() -> None:
     assert _imported_heavy("adapters.content.unixfs_importer") == []
+
+
+def test_the_node_loads_the_pdf_renderer_only_when_it_prints() -> None:
+    """``docex run`` serves verification and issuing; the PDF library (a quarter of a
+    second of a node's start) is loaded by the first certificate printed."""
+    code = (
+        "import sys\nimport node.http.app\nprint('fpdf' in sys.modules)\n"
+        "import adapters.printing as printing\nprinting.render_certificate\n"
+        "print('fpdf' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "True"]

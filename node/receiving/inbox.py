@@ -22,6 +22,9 @@ from sqlalchemy.orm import Session
 from node.db.tables import InboxRow as InboxRow
 from node.db.tables import PeerReportRow, ReceivingBatchRow
 
+#: roots looked up per query when tracking (a first discovery reads every batch)
+_TRACK_CHUNK = 500
+
 
 class ReceivingState(StrEnum):
     PENDING = "pending"  # not every document for us is filed or refused yet
@@ -121,8 +124,19 @@ class Inbox:
         """Start tracking (root, issuer country, block) batches not tracked yet."""
         added = 0
         with Session(self._engine) as session:
-            for root, issuer_country, block_number in batches:
-                if session.get(ReceivingBatchRow, root) is None:
+            for start in range(0, len(batches), _TRACK_CHUNK):
+                chunk = batches[start : start + _TRACK_CHUNK]
+                known = set(
+                    session.scalars(
+                        select(ReceivingBatchRow.root).where(
+                            ReceivingBatchRow.root.in_([root for root, _, _ in chunk])
+                        )
+                    )
+                )
+                for root, issuer_country, block_number in chunk:
+                    if root in known:
+                        continue
+                    known.add(root)
                     session.add(
                         ReceivingBatchRow(
                             root=root,
@@ -137,11 +151,6 @@ class Inbox:
                     added += 1
             session.commit()
         return added
-
-    def highest_tracked_block(self) -> int:
-        with Session(self._engine) as session:
-            value = session.scalar(select(func.max(ReceivingBatchRow.block_number)))
-            return int(value) if value is not None else -1
 
     def due(self, limit: int = 16) -> list[DueBatch]:
         now = self._clock()

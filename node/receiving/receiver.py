@@ -40,8 +40,6 @@ from dataclasses import dataclass
 from typing import Final, Protocol
 
 import httpx
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from adapters import (
     Cid,
@@ -58,11 +56,11 @@ from certificates.errors import DocexError, EnvelopeError, InvalidInput
 from certificates.hashes import to_hex
 from certificates.json_types import JsonValue
 from ledger import queries
-from ledger.index_schema import Batch
 from node.access.member_requests import MemberRequestSigner
 from node.chain.index_watch import IndexState
 from node.chain.ledger_link import LedgerLink
 from node.consortium.member_directory import MemberKeyring, is_envelope
+from node.receiving.discovery import BatchDiscovery
 from node.receiving.inbox import ContentFallback, DueBatch, Inbox, PeerReport, ReceivedDocument
 from node.receiving.manifests import (
     BatchManifest,
@@ -71,7 +69,13 @@ from node.receiving.manifests import (
     manifest_path,
     parse_manifest,
 )
-from node.verification.verifier import INTEGRITY, ISSUANCE, ISSUER, Verifier
+from node.verification.verifier import (
+    INTEGRITY,
+    ISSUANCE,
+    ISSUER,
+    Verifier,
+    index_state_reader,
+)
 
 _log = logging.getLogger("docex.node.receiver")
 
@@ -171,6 +175,8 @@ class Receiver:
         clock: Callable[[], float] = time.time,
         index_state: Callable[[], IndexState] | None = None,
     ) -> None:
+        """``index_state``: the index's checkpoint (number, hash), read from the index when
+        not given (the node hands the one its follower keeps in memory)."""
         self.country = country
         self.inbox = inbox
         self.ledger = ledger
@@ -187,10 +193,12 @@ class Receiver:
         self.base_backoff = base_backoff
         self.max_backoff = max_backoff
         self._clock = clock
-        #: the index's checkpoint (number, hash): an index whose checkpoint has not moved
-        #: holds the same batches, so there is nothing new to discover in it
-        self._index_state = index_state
-        self._discovered_in: IndexState = None
+        self.discovery = BatchDiscovery(
+            country,
+            ledger.index,
+            inbox,
+            index_state or index_state_reader(ledger.index, ledger.indexer.stream),
+        )
         self._http = httpx.Client(timeout=timeout, follow_redirects=False)
         self._fetchers: dict[tuple[str, str], GatewayFetcher] = {}
         self._fetchers_lock = threading.Lock()
@@ -215,10 +223,8 @@ class Receiver:
 
     def run_once(self) -> PassResult:
         """Track new batches addressed to us, then work on every due one."""
-        state = None if self._index_state is None else self._index_state()
-        if state is None or state != self._discovered_in:
+        if self.discovery.due():
             self.discover()
-            self._discovered_in = state
         filed = refused = retrying = 0
         for due in self.inbox.due():
             try:
@@ -239,19 +245,7 @@ class Receiver:
 
     def discover(self) -> int:
         """Start tracking indexed batches addressed to this country by another member."""
-        since = max(self.inbox.highest_tracked_block(), 0)
-        with Session(self.ledger.index) as session:
-            rows = session.execute(
-                select(Batch.root, Batch.issuer_country, Batch.block_number, Batch.addressees)
-                .where(Batch.block_number >= since)
-                .order_by(Batch.block_number, Batch.log_index)
-            ).all()
-        addressed = [
-            (row.root, row.issuer_country, row.block_number)
-            for row in rows
-            if row.issuer_country != self.country and self.country in row.addressees.split(",")
-        ]
-        return self.inbox.track(addressed)
+        return self.discovery.discover()
 
     # --- one batch -----------------------------------------------------------------------
 

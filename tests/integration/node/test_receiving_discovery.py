@@ -15,7 +15,7 @@ from sqlalchemy import Engine, event
 from certificates import BatchBuilder, validate_document
 from certificates.json_types import JsonObject
 from certificates.schemas.samples import sample_document
-from ledger import Journal, open_index
+from ledger import Journal, open_index, queries
 from ledger.chains import find_free_port
 from node.chain.index_follower import sync_index
 from node.chain.ledger_link import LedgerLink, link_ledger
@@ -27,18 +27,27 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.integration
 
 
-def kr_declaration_to_vn(number: int) -> JsonObject:
+OFFICES = {
+    "KR": {"code": "KRICN", "name": "Incheon Customs", "country": "KR"},
+    "SG": {"code": "SGSIN", "name": "Singapore Customs", "country": "SG"},
+}
+
+
+def declaration_to_vn(number: int, country: str) -> JsonObject:
     declaration = sample_document("declaration/1", number)
-    declaration["customsOffice"] = {"code": "KRICN", "name": "Incheon Customs", "country": "KR"}
+    declaration["customsOffice"] = OFFICES[country]
     declaration["addresseeCountries"] = ["VN"]
     return declaration
 
 
-def anchor_to_vn(issuer: LedgerLink, number: int) -> None:
+def anchor_to_vn(issuer: LedgerLink, number: int, country: str = "KR") -> bytes:
+    """``country``'s declaration ``number`` to VN, anchored by ``issuer``; its batch root."""
     builder = BatchBuilder()
-    builder.add(validate_document(kr_declaration_to_vn(number)))
+    builder.add(validate_document(declaration_to_vn(number, country)))
     batch = builder.sign(signing_key=issuer.signing_key, domain=issuer.domain)
-    issuer.anchor(f"kr-{number}", batch.anchor.root, "declaration/1", 1, batch.anchor.addressees)
+    key = f"{country}-{number}"
+    issuer.anchor(key, batch.anchor.root, "declaration/1", 1, batch.anchor.addressees)
+    return batch.anchor.root
 
 
 class BatchReads:
@@ -82,7 +91,6 @@ def test_the_receiver_reads_the_batches_again_only_once_the_index_moved(
         receiver.run_once()
     assert reads.count == 1
     assert inbox.pending_count() == 1
-    first_block = inbox.highest_tracked_block()
 
     with BatchReads() as reads:
         for _ in range(5):
@@ -98,4 +106,65 @@ def test_the_receiver_reads_the_batches_again_only_once_the_index_moved(
         receiver.run_once()
     assert reads.count == 1
     assert inbox.pending_count() == 2
-    assert inbox.highest_tracked_block() > first_block
+
+
+@pytest.mark.parametrize(
+    "looked_before_the_fork",
+    [
+        pytest.param(True, id="from the state before the fork"),
+        pytest.param(False, id="no state kept below the fork: every batch read again"),
+    ],
+)
+def test_a_batch_the_winning_branch_holds_below_what_was_tracked_is_still_found(
+    make_node: Any, tmp_path: Path, looked_before_the_fork: bool
+) -> None:
+    """A healed partition: VN's receiver tracked KR's batch on the branch that lost, at a
+    higher block than SG's batch to VN on the branch that won. The index follows the
+    winning branch; the receiver must find SG's batch although it sits below the highest
+    block it tracked."""
+    gone = f"http://127.0.0.1:{find_free_port('127.0.0.1')}"
+    node: NodeUnderTest = make_node(peer_gateways={"KR": gone, "SG": gone})
+    ledger = node.services.ledger
+    keys = node.runtime.settings.data_dir / "keys"
+
+    def issuer_link(country: str) -> LedgerLink:
+        return link_ledger(
+            ledger.chain,
+            ledger.deployment,
+            Journal(tmp_path / f"{country}-journal.sqlite"),
+            open_index(tmp_path / f"{country}-index.sqlite"),
+            load_or_create_key(keystore_path(keys, country, "issuer")),
+        )
+
+    kr, sg = issuer_link("KR"), issuer_link("SG")
+    receiver = node.runtime.receiver
+    assert receiver is not None
+    inbox = node.services.inbox
+    if looked_before_the_fork:
+        anchor_to_vn(kr, 3)
+        sync_index(ledger, node.services.metrics)
+        receiver.run_once()
+    before = inbox.pending_count()
+    fork = ledger.chain.request("evm_snapshot")
+    for _ in range(3):
+        ledger.chain.request("evm_mine")
+    lost = anchor_to_vn(kr, 1)  # the losing branch, three blocks higher
+    sync_index(ledger, node.services.metrics)
+    receiver.run_once()
+    assert inbox.pending_count() == before + 1
+    tracked = queries.batch(ledger.index, lost)
+    assert tracked is not None
+
+    ledger.chain.request("evm_revert", [fork])
+    won = anchor_to_vn(sg, 2, "SG")  # the winning branch, lower
+    for _ in range(4):
+        ledger.chain.request("evm_mine")
+    sync_index(ledger, node.services.metrics)
+    indexed = queries.batch(ledger.index, won)
+    assert indexed is not None
+    assert indexed.block_number < tracked.block_number
+    assert queries.batch(ledger.index, lost) is None  # the index follows the winning branch
+
+    receiver.run_once()
+
+    assert inbox.pending_count() == before + 2  # KR's, from the branch that lost, and SG's

@@ -64,10 +64,13 @@ def test_a_batch_is_tracked_once(inbox: Inbox) -> None:
     assert inbox.pending_count() == 3
 
 
-def test_the_highest_tracked_block_is_where_the_receiver_resumes(inbox: Inbox) -> None:
-    assert inbox.highest_tracked_block() == -1
-    inbox.track([(root(1), "KR", 10), (root(2), "SG", 30), (root(3), "KR", 20)])
-    assert inbox.highest_tracked_block() == 30
+def test_many_batches_are_tracked_once_across_lookup_chunks(inbox: Inbox) -> None:
+    def numbered(n: int) -> bytes:
+        return n.to_bytes(32, "big")
+
+    assert inbox.track([(numbered(n), "KR", n) for n in range(1, 1201)]) == 1200
+    assert inbox.track([(numbered(n), "KR", n) for n in range(1100, 1301)]) == 100
+    assert inbox.pending_count() == 1300
 
 
 def test_tracked_batches_are_due_at_once_in_block_order(inbox: Inbox) -> None:

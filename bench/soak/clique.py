@@ -40,6 +40,7 @@ from node.network import (
     create_geth_keys,
     engine_binary,
 )
+from node.network.sealing import stall_seconds, wait_for_agreed_block
 
 CHAIN_ID: Final = 7_760
 #: the first host address; a network of N signers uses 127.0.0.60 .. 127.0.0.(60+N-1)
@@ -98,7 +99,8 @@ class CliqueChain:
     def start(self, timeout: float = 60.0, attempts: int = 5) -> None:
         """Initialise from the genesis, start, peer, then seal; a start that stalls is
         started again from a fresh genesis (see :meth:`_started`). Five attempts: under
-        a loaded `make test` three stalled in a row once (each costs about 35 s)."""
+        a loaded `make test` three stalled in a row once (each cost about 35 s before a
+        stall was told by heads that stop moving: about 10 s now)."""
         for attempt in range(1, attempts + 1):
             if self._started(timeout):
                 return
@@ -134,13 +136,13 @@ class CliqueChain:
         self.wait_peered(timeout=timeout)
         for node in self.nodes:
             node.start_sealing()
-        deadline = time.monotonic() + STARTED_AT * self.block_period + 30
-        while time.monotonic() < deadline:
-            heads = {self.head(i) for i in range(len(self.nodes))}
-            if len(heads) == 1 and heads.pop().number >= STARTED_AT:
-                return True
-            time.sleep(0.2)
-        return False
+        # a stalled start is told as soon as no head moves (node/network/sealing.py)
+        return wait_for_agreed_block(
+            self.nodes,
+            STARTED_AT,
+            STARTED_AT * self.block_period + 30,
+            stalled_after=stall_seconds(self.block_period),
+        )
 
     def stop(self) -> None:
         """Stop every geth by its PID (what the PID file still lists included)."""

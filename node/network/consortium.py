@@ -65,7 +65,7 @@ from node.network.node_records import (
 )
 from node.network.private_files import write_private
 from node.network.processes import EngineProcess, PidFile
-from node.network.sealing import wait_for_agreed_block
+from node.network.sealing import stall_seconds, wait_for_agreed_block
 from node.network.signer_follower import SignerFollower
 
 _log = logging.getLogger(__name__)
@@ -79,7 +79,7 @@ _FOLLOW_ENTRY: Final = "from node.cli.main import app; app()"
 #: blocks every signer must hold alike before a network counts as started
 STARTED_BLOCKS: Final = 3
 #: how many times a fresh network whose Clique stalls at start-up is started again
-SEALING_ATTEMPTS: Final = 3
+SEALING_ATTEMPTS: Final = 5
 #: geth's --lightkdf strength, for throw-away networks (demos, tests)
 LIGHT_SCRYPT_N: Final = 1 << 12
 _FUNDING_WEI: Final = 10**24
@@ -319,7 +319,10 @@ class Consortium:
             for geth in geths:
                 geth.start_sealing()
             target = start + STARTED_BLOCKS
-            if wait_for_agreed_block(geths, target, 30.0 + STARTED_BLOCKS * block_period):
+            # a fresh chain is started again as soon as it stalls; one with history waits
+            stalled_after = stall_seconds(block_period) if fresh else None
+            timeout = 30.0 + STARTED_BLOCKS * block_period
+            if wait_for_agreed_block(geths, target, timeout, stalled_after=stalled_after):
                 return
             heads = ", ".join(f"{g.name} at {g.block_number()}" for g in geths)
             if not fresh or attempt == SEALING_ATTEMPTS:

@@ -50,6 +50,20 @@ def anchor_to_vn(issuer: LedgerLink, number: int, country: str = "KR") -> bytes:
     return batch.anchor.root
 
 
+def issuer_link(node: NodeUnderTest, tmp_path: Path, country: str) -> LedgerLink:
+    """``country``'s issuer key on the node's chain, with its own journal and index."""
+    ledger = node.services.ledger
+    assert ledger is not None
+    keys = node.runtime.settings.data_dir / "keys"
+    return link_ledger(
+        ledger.chain,
+        ledger.deployment,
+        Journal(tmp_path / f"{country}-journal.sqlite"),
+        open_index(tmp_path / f"{country}-index.sqlite"),
+        load_or_create_key(keystore_path(keys, country, "issuer")),
+    )
+
+
 class BatchReads:
     """The statements that read the index's ``batch`` table, while installed."""
 
@@ -74,13 +88,7 @@ def test_the_receiver_reads_the_batches_again_only_once_the_index_moved(
     gone = f"http://127.0.0.1:{find_free_port('127.0.0.1')}"  # no content comes: tracked only
     node: NodeUnderTest = make_node(peer_gateways={"KR": gone})
     ledger = node.services.ledger
-    kr = link_ledger(
-        ledger.chain,
-        ledger.deployment,
-        Journal(tmp_path / "kr-journal.sqlite"),
-        open_index(tmp_path / "kr-index.sqlite"),
-        load_or_create_key(keystore_path(node.runtime.settings.data_dir / "keys", "KR", "issuer")),
-    )
+    kr = issuer_link(node, tmp_path, "KR")
     receiver = node.runtime.receiver
     assert receiver is not None
     inbox = node.services.inbox
@@ -125,18 +133,7 @@ def test_a_batch_the_winning_branch_holds_below_what_was_tracked_is_still_found(
     gone = f"http://127.0.0.1:{find_free_port('127.0.0.1')}"
     node: NodeUnderTest = make_node(peer_gateways={"KR": gone, "SG": gone})
     ledger = node.services.ledger
-    keys = node.runtime.settings.data_dir / "keys"
-
-    def issuer_link(country: str) -> LedgerLink:
-        return link_ledger(
-            ledger.chain,
-            ledger.deployment,
-            Journal(tmp_path / f"{country}-journal.sqlite"),
-            open_index(tmp_path / f"{country}-index.sqlite"),
-            load_or_create_key(keystore_path(keys, country, "issuer")),
-        )
-
-    kr, sg = issuer_link("KR"), issuer_link("SG")
+    kr, sg = issuer_link(node, tmp_path, "KR"), issuer_link(node, tmp_path, "SG")
     receiver = node.runtime.receiver
     assert receiver is not None
     inbox = node.services.inbox

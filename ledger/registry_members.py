@@ -3,7 +3,8 @@
 What a member's validator needs to follow governance without a docex index: which
 members exist, whether each is active, suspended or gone, and which accounts hold its
 member-account grant (``typeId == bytes32(0)``). :func:`fold_member_events` is the pure
-fold; :func:`read_registry_members` fetches the logs from any JSON-RPC chain.
+fold; :func:`read_registry_members` fetches the logs from any JSON-RPC chain, and
+:class:`RegistryMemberLog` keeps them, reading only the blocks after the last read.
 """
 
 from __future__ import annotations
@@ -111,30 +112,80 @@ def read_registry_members(
 ) -> dict[int, RegistryMember] | None:
     """The members the registry at ``registry`` holds at the chain's head; None while the
     chain has no contract there (a node still syncing, or another chain)."""
-    head = int(chain.request("eth_blockNumber"), 16)
-    if chain.request("eth_getCode", [registry, hex(head)]) in ("0x", "", None):
-        return None
-    abi = abi or _registry_abi()
-    topics = [abi.events[name].topic0.hex() for name in MEMBER_EVENTS]
-    logs = chain.request(
-        "eth_getLogs",
-        [
-            {
-                "address": registry,
-                "fromBlock": hex(from_block),
-                "toBlock": hex(head),
-                "topics": [["0x" + topic for topic in topics]],
-            }
-        ],
-    )
-    ordered = sorted(logs, key=lambda log: (int(log["blockNumber"], 16), int(log["logIndex"], 16)))
-    events = []
-    for log in ordered:
-        if log.get("removed"):
-            continue
-        raw_topics = [bytes.fromhex(str(t)[2:]) for t in log["topics"]]
-        data = bytes.fromhex(str(log["data"])[2:])
-        codec = abi.event_of(raw_topics, data)
-        if codec is not None and codec.name in MEMBER_EVENTS:
-            events.append((codec.name, codec.decode(raw_topics, data)))
-    return fold_member_events(events)
+    return RegistryMemberLog(chain, registry, from_block=from_block, abi=abi).members()
+
+
+class RegistryMemberLog:
+    """The registry's member events, read again only from the block after the last read.
+
+    A member's validator follows governance every second. Reading every member event
+    from the registry's deployment each time asked the chain to search a range that grows
+    with its age. Each read now asks for the blocks after the last one read, once that
+    block still has the hash it had (a block's hash commits to every block below it); a
+    chain that no longer has it (a reorg, a reset) is read again from ``from_block``.
+    """
+
+    def __init__(
+        self,
+        chain: Chain,
+        registry: str,
+        *,
+        from_block: int = 0,
+        abi: ContractAbi | None = None,
+    ) -> None:
+        self.chain = chain
+        self.registry = registry
+        self.from_block = from_block
+        self._abi = abi or _registry_abi()
+        self._topics = ["0x" + self._abi.events[name].topic0.hex() for name in MEMBER_EVENTS]
+        self._events: list[tuple[str, Mapping[str, Any]]] = []
+        #: the last block read: (number, hash)
+        self._through: tuple[int, str] | None = None
+
+    def members(self) -> dict[int, RegistryMember] | None:
+        """The member set at the chain's head; None while the chain has no registry."""
+        head = self.chain.request("eth_getBlockByNumber", ["latest", False])
+        number, block_hash = int(head["number"], 16), str(head["hash"])
+        if self.chain.request("eth_getCode", [self.registry, hex(number)]) in ("0x", "", None):
+            self._forget()
+            return None
+        if self._through is not None and not self._still_canonical(*self._through):
+            self._forget()
+        start = self.from_block if self._through is None else self._through[0] + 1
+        if start <= number:
+            self._events.extend(self._read(start, number))
+        self._through = (number, block_hash)
+        return fold_member_events(self._events)
+
+    def _still_canonical(self, number: int, block_hash: str) -> bool:
+        block = self.chain.request("eth_getBlockByNumber", [hex(number), False])
+        return block is not None and str(block["hash"]) == block_hash
+
+    def _forget(self) -> None:
+        self._events, self._through = [], None
+
+    def _read(self, start: int, end: int) -> list[tuple[str, Mapping[str, Any]]]:
+        logs = self.chain.request(
+            "eth_getLogs",
+            [
+                {
+                    "address": self.registry,
+                    "fromBlock": hex(start),
+                    "toBlock": hex(end),
+                    "topics": [self._topics],
+                }
+            ],
+        )
+        ordered = sorted(
+            logs, key=lambda log: (int(log["blockNumber"], 16), int(log["logIndex"], 16))
+        )
+        events: list[tuple[str, Mapping[str, Any]]] = []
+        for log in ordered:
+            if log.get("removed"):
+                continue
+            raw_topics = [bytes.fromhex(str(t)[2:]) for t in log["topics"]]
+            data = bytes.fromhex(str(log["data"])[2:])
+            codec = self._abi.event_of(raw_topics, data)
+            if codec is not None and codec.name in MEMBER_EVENTS:
+                events.append((codec.name, codec.decode(raw_topics, data)))
+        return events

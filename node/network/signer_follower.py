@@ -29,7 +29,7 @@ from eth_utils.address import to_checksum_address
 
 from certificates.errors import DocexError
 from ledger.chains import Chain
-from ledger.registry_members import RegistryMember, read_registry_members
+from ledger.registry_members import RegistryMember, RegistryMemberLog
 from node.network.node_records import NodeRecord, listed_enodes, node_id_of
 
 _log = logging.getLogger("docex.network.signer_follower")
@@ -85,10 +85,12 @@ class SignerFollower:
         self.records = records
         self.from_block = from_block
         self.name = name
+        #: the registry's member events, read incrementally pass after pass
+        self._member_log = RegistryMemberLog(geth, registry, from_block=from_block)
 
     def reconcile(self) -> FollowerPass | None:
         """One pass; None while the geth does not hold the registry yet."""
-        read = read_registry_members(self.geth, self.registry, from_block=self.from_block)
+        read = self._member_log.members()
         if read is None:
             return None
         members = tuple(read.values())

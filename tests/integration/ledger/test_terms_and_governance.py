@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import Engine
@@ -10,9 +11,11 @@ from sqlalchemy import Engine
 from certificates.keccak import keccak256
 from certificates.merkle import DocumentTerms, MerkleTree
 from ledger import anchor_record, issued_as, queries, rejection_request, use_request
+from ledger.chains import Chain
 from ledger.contracts import anchor_request
 from ledger.deploy import ConsortiumConfig
 from ledger.errors import NotAuthorisedOnChain
+from ledger.registry_members import RegistryMemberLog, read_registry_members
 
 # the index (keys, members, uses) on SQLite and PostgreSQL (eth-tester only: conftest.py)
 pytestmark = pytest.mark.both_databases
@@ -184,3 +187,67 @@ def test_a_rotated_key_stays_a_past_account_and_a_revoked_one_is_disowned(
     ]
     assert queries.admitted_member(index_engine, "VN") == (1, "Viet Nam Customs")
     assert queries.member_active(index_engine, 1)
+
+
+class LogRanges:
+    """A chain that records the block ranges asked of ``eth_getLogs``."""
+
+    def __init__(self, chain: Chain) -> None:
+        self.chain = chain
+        self.ranges: list[tuple[int, int]] = []
+
+    @property
+    def chain_id(self) -> int:
+        return self.chain.chain_id
+
+    def request(self, method: str, params: Sequence[Any] = ()) -> Any:
+        if method == "eth_getLogs":
+            self.ranges.append((int(params[0]["fromBlock"], 16), int(params[0]["toBlock"], 16)))
+        return self.chain.request(method, params)
+
+    def batch(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
+        return self.chain.batch(calls)
+
+    def close(self) -> None:
+        self.chain.close()
+
+
+def test_the_member_log_reads_only_new_blocks_and_everything_again_after_a_reorg(
+    consortium: Consortium,
+) -> None:
+    """What a validator's follower reads each second: the same member set as a whole
+    read, from the blocks after its last read; a chain that lost that block is read again
+    from the deployment."""
+    chain = consortium.under_test.chain
+    registry, deployed = consortium.consortium.address, consortium.deployment.deployed_block
+    asked = LogRanges(chain)
+    member_log = RegistryMemberLog(asked, registry, from_block=deployed)
+
+    first = member_log.members()
+    assert first is not None
+    assert first[1].accounts == (consortium.vn_member,)
+    assert first[2].accounts == (consortium.th_member,)
+    head = int(chain.request("eth_blockNumber"), 16)
+    assert asked.ranges == [(deployed, head)]
+
+    before = chain.request("evm_snapshot", [])
+    added = consortium.under_test.account(4).address
+    propose = consortium.consortium.request("add", "proposeAddKey", 1, added, bytes(32))
+    consortium.manager.transact(consortium.vn_member, propose)
+    (count,) = consortium.consortium.call(chain, "proposalCount")
+    consortium.manager.transact(
+        consortium.th_member, consortium.consortium.request("add-th", "approve", count)
+    )
+    after = member_log.members()
+    assert after is not None
+    assert after[1].accounts == (consortium.vn_member, added)
+    assert after == read_registry_members(chain, registry, from_block=deployed)
+    assert asked.ranges[1] == (head + 1, int(chain.request("eth_blockNumber"), 16))
+
+    assert chain.request("evm_revert", [before])
+    for _ in range(4):  # another branch, longer than the one with the new key
+        chain.request("evm_mine", [])
+    reverted = member_log.members()
+    assert reverted is not None
+    assert reverted[1].accounts == (consortium.vn_member,)
+    assert asked.ranges[-1][0] == deployed

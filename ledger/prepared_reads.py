@@ -13,6 +13,11 @@ engine's dialect and runs it on a connection checked out of the engine's own poo
 still apply): rows come back as the driver gives them. Only columns whose Python value
 is the driver's own belong here (integers, text, ``bytes``): SQLite and psycopg both
 return ``LargeBinary`` as ``bytes``.
+
+On PostgreSQL a read runs in autocommit: the driver otherwise opens a transaction with a
+``BEGIN`` of its own round trip before the ``SELECT``, and the pool ends it with a
+``ROLLBACK``, a third (which also drops the driver's prepared statements). One statement
+is its own transaction, on one snapshot, as it was inside ``BEGIN`` ... ``ROLLBACK``.
 """
 
 from __future__ import annotations
@@ -47,6 +52,8 @@ class PreparedRead:
             tuple(compiled.positiontup or ()) if compiled.positional else None
         )
         self._names = frozenset(compiled.binds)
+        #: a database server: the read in autocommit, one round trip (see above)
+        self._autocommit = engine.dialect.name == "postgresql"
 
     def rows(self, params: Mapping[str, object]) -> list[tuple[Any, ...]]:
         """Every row for ``params`` (one value per bind name), in the statement's order."""
@@ -57,12 +64,20 @@ class PreparedRead:
         )
         connection = self._engine.raw_connection()
         try:
-            cursor = connection.cursor()
+            driver: Any = connection.driver_connection if self._autocommit else None
+            if driver is not None:
+                driver.autocommit = True
             try:
-                cursor.execute(self.sql, arguments)
-                return [tuple(row) for row in cursor.fetchall()]
+                cursor = connection.cursor()
+                try:
+                    cursor.execute(self.sql, arguments)
+                    return [tuple(row) for row in cursor.fetchall()]
+                finally:
+                    cursor.close()
             finally:
-                cursor.close()
+                if driver is not None:
+                    # as the engine's other users expect it back from the pool
+                    driver.autocommit = False
         finally:
-            # back to the pool, which ends the read transaction (rollback on return)
+            # back to the pool, which ends a read transaction (rollback on return)
             connection.close()

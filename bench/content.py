@@ -203,6 +203,9 @@ def _serve_gateway(store_dir: str) -> None:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
+    # listening before the port is told: a connection made while uvicorn still starts
+    # waits in the backlog (told after bind alone, one was refused: ECONNREFUSED)
+    sock.listen(128)
     print(sock.getsockname()[1], flush=True)
     config = uvicorn.Config(router, log_level="warning", access_log=False, lifespan="off")
     uvicorn.Server(config).run(sockets=[sock])

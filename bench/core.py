@@ -19,6 +19,7 @@ what matters is the ratio, since these machines are shared and noisy.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -159,13 +160,10 @@ def _peak_rss_kib() -> int:
     Linux carries that across ``exec`` from the parent's memory (``subprocess`` forks
     with ``vfork``), so under ``python -m bench``, after the in-process scale run, the
     child reported the parent's 1 GiB as its own."""
-    try:
-        status = Path("/proc/self/status").read_text(encoding="ascii")
-    except OSError:
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    for line in status.splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1])
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 

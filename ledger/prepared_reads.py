@@ -22,6 +22,7 @@ is its own transaction, on one snapshot, as it was inside ``BEGIN`` ... ``ROLLBA
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -68,15 +69,14 @@ class PreparedRead:
             if driver is not None:
                 driver.autocommit = True
             try:
-                cursor = connection.cursor()
-                try:
+                with contextlib.closing(connection.cursor()) as cursor:
                     cursor.execute(self.sql, arguments)
                     return [tuple(row) for row in cursor.fetchall()]
-                finally:
-                    cursor.close()
             finally:
-                if driver is not None:
-                    # as the engine's other users expect it back from the pool
+                # as the engine's other users expect it back from the pool; a lost
+                # connection is not (the pool drops it), and the error that lost it
+                # is the one to raise, not the driver's refusal to change it now
+                if driver is not None and not driver.broken:
                     driver.autocommit = False
         finally:
             # back to the pool, which ends a read transaction (rollback on return)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import Column, Engine, Integer, MetaData, Table, bindparam, event, select
+from sqlalchemy import Column, Engine, Integer, MetaData, Table, bindparam, event, func, select
 from sqlalchemy.orm import Session
 
 from ledger import queries
@@ -38,6 +38,17 @@ def _rolled_back_write_is_gone(engine: Engine, stream: str) -> bool:
     return queries.checkpoint(engine, stream) is None
 
 
+def _assert_the_reads_connection_still_rolls_back(
+    engine: Engine, connections: list[Any], stream: str
+) -> None:
+    assert _rolled_back_write_is_gone(engine, stream)
+    # the write's transaction ran on the very connection the read had used
+    assert len(connections) >= 2
+    assert connections[1] is connections[0]
+    if engine.dialect.name == "postgresql":
+        assert connections[0].autocommit is False
+
+
 @pytest.mark.both_databases
 def test_a_later_transaction_on_the_reads_connection_still_rolls_back(
     index_engine: Engine,
@@ -47,12 +58,7 @@ def test_a_later_transaction_on_the_reads_connection_still_rolls_back(
 
     assert read.rows({"stream": "none"}) == []
 
-    assert _rolled_back_write_is_gone(index_engine, "after-a-read")
-    # the write's transaction ran on the very connection the read had used
-    assert len(connections) >= 2
-    assert connections[1] is connections[0]
-    if index_engine.dialect.name == "postgresql":
-        assert connections[0].autocommit is False
+    _assert_the_reads_connection_still_rolls_back(index_engine, connections, "after-a-read")
 
 
 @pytest.mark.both_databases
@@ -63,11 +69,7 @@ def test_a_failed_read_leaves_its_connection_as_it_found_it(index_engine: Engine
     with pytest.raises(Exception, match="no_such_table"):
         failing.rows({})
 
-    assert _rolled_back_write_is_gone(index_engine, "after-a-failed-read")
-    assert len(connections) >= 2
-    assert connections[1] is connections[0]
-    if index_engine.dialect.name == "postgresql":
-        assert connections[0].autocommit is False
+    _assert_the_reads_connection_still_rolls_back(index_engine, connections, "after-a-failed-read")
 
 
 @pytest.mark.parametrize(
@@ -89,3 +91,21 @@ def test_on_postgresql_a_read_opens_no_transaction(index_engine: Engine) -> None
 
     # given back idle: the driver sent no BEGIN, so the pool has no ROLLBACK to send
     assert at_return == [TransactionStatus.IDLE, TransactionStatus.IDLE]
+
+
+@pytest.mark.parametrize(
+    "database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+def test_on_postgresql_a_read_that_loses_its_connection_raises_the_servers_error(
+    index_engine: Engine,
+) -> None:
+    from psycopg.errors import AdminShutdown
+
+    # the read's own server process ends (as at a server restart)
+    read = PreparedRead(index_engine, select(func.pg_terminate_backend(func.pg_backend_pid())))
+
+    with pytest.raises(AdminShutdown):
+        read.rows({})
+
+    # the pool dropped the lost connection: the next read answers
+    assert PreparedRead(index_engine, _CHECKPOINT_READ).rows({"stream": "none"}) == []

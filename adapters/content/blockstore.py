@@ -1,4 +1,12 @@
-"""Blocks on disk, one file per block, in Kubo's flatfs layout.
+"""Blocks on disk: small ones packed in one SQLite file, large ones a file each.
+
+:class:`Blockstore` is what the embedded store uses: a block of up to
+:data:`SMALL_BLOCK_LIMIT` bytes (an issued document, a parent node) is a row of
+:class:`~adapters.content.block_pack.SmallBlockPack`; a larger one (a chunk of an
+attachment) a file of :class:`FlatFsBlockstore`. Reads look in both (a store written
+before the pack existed holds every block as a file) and re-hash what they return.
+
+:class:`FlatFsBlockstore`: one file per block, in Kubo's flatfs layout.
 
 ``<root>/blocks/<shard>/<KEY>.data`` where KEY is the unpadded uppercase base32 of the
 block's multihash and shard its next-to-last two characters (Kubo's
@@ -23,18 +31,26 @@ import base64
 import contextlib
 import ctypes
 import os
+import sqlite3
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Final, cast
+from typing import Final, TypeVar, cast
 
+from adapters.content.block_pack import PACK_FILE, SmallBlockPack
 from adapters.content.cid import Cid
 from adapters.errors import BlockCorrupted, BlockMismatch, ContentNotFound, ContentTooLarge
 
 #: larger than any block docex makes (262,144-byte chunks, 174-link parents) and than
 #: the 2 MiB limit IPFS implementations use for blocks exchanged between peers
 MAX_BLOCK_SIZE: Final = 2 * 1024 * 1024
+#: blocks up to this size go to the pack: documents, parent nodes, small attachments;
+#: a chunk of a larger file (262,144 bytes) goes to a file of its own (ADR 0014)
+SMALL_BLOCK_LIMIT: Final = 64 * 1024
+#: SQLite's primary result codes for a damaged database file
+_DAMAGED: Final = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
+T = TypeVar("T")
 
 
 def _load_syncfs() -> Callable[[int], int] | None:
@@ -183,3 +199,83 @@ class FlatFsBlockstore:
         for path in self._blocks.glob("*/*.data"):
             key = path.stem
             yield base64.b32decode(key + "=" * (-len(key) % 8))
+
+
+class Blockstore:
+    """Content-addressed blocks under ``root``: small ones in the pack, large ones in
+    flatfs files; verified on every read."""
+
+    def __init__(self, root: Path, *, fsync: bool = True) -> None:
+        self.root = root
+        self.files = FlatFsBlockstore(root, fsync=fsync)
+        self.pack = SmallBlockPack(root / PACK_FILE, fsync=fsync)
+
+    def has(self, cid: Cid) -> bool:
+        try:
+            return self._from_pack(self.pack.has, cid) or self.files.has(cid)
+        except BlockCorrupted:
+            if self.files.has(cid):
+                return True
+            raise
+
+    def _from_pack(self, read: Callable[[bytes], T], cid: Cid) -> T:
+        """``read(cid's multihash)`` from the pack; BlockCorrupted if the pack's file is
+        damaged (a page, not a block's bytes: every block it holds may be unreadable)."""
+        try:
+            return read(cid.multihash)
+        except sqlite3.DatabaseError as error:
+            if error.sqlite_errorcode & 0xFF not in _DAMAGED:
+                raise
+            raise BlockCorrupted(
+                f"the pack of small blocks {self.pack.path} is damaged ({error}); "
+                "restore the store from a backup"
+            ) from error
+
+    @contextlib.contextmanager
+    def deferred_sync(self) -> Iterator[None]:
+        """Group the blocks put inside: none is readable before it is durable (the
+        files' two file-system syncs, then the pack's one commit), and all are when
+        this returns. On an error inside, none is stored; if the pack's commit itself
+        fails, the group's large blocks stay stored as files, unpinned (as after a
+        crash: content-addressed, they are never wrong, only unreferenced)."""
+        with self.pack.deferred(), self.files.deferred_sync():
+            yield
+
+    def put(self, cid: Cid, block: bytes) -> None:
+        """Store ``block`` under ``cid``; refuse it if it does not hash to ``cid``."""
+        if len(block) > SMALL_BLOCK_LIMIT:
+            self.files.put(cid, block)
+            return
+        if not cid.matches(block):
+            raise BlockMismatch(f"block does not hash to {cid}")
+        self.pack.put(cid.multihash, block)
+
+    def get(self, cid: Cid) -> bytes:
+        """The block's bytes, re-hashed: BlockCorrupted if they no longer match."""
+        try:
+            block = self._from_pack(self.pack.get, cid)
+        except BlockCorrupted:
+            if self.files.has(cid):
+                return self.files.get(cid)
+            raise
+        if block is None:
+            return self.files.get(cid)
+        if not cid.matches(block):
+            raise BlockCorrupted(f"block {cid} in {self.pack.path} does not match its CID")
+        return block
+
+    def size(self, cid: Cid) -> int:
+        size = self._from_pack(self.pack.size, cid)
+        return self.files.size(cid) if size is None else size
+
+    def delete(self, cid: Cid) -> None:
+        self.pack.delete(cid.multihash)
+        self.files.delete(cid)
+
+    def multihashes(self) -> Iterator[bytes]:
+        """Multihashes of every stored block, each once (in no particular order)."""
+        packed = set(self.pack.multihashes())
+        yield from packed
+        for multihash in self.files.multihashes():
+            if multihash not in packed:
+                yield multihash

@@ -1,4 +1,5 @@
-"""The embedded content store: a UnixFS importer over a flatfs blockstore, with pins.
+"""The embedded content store: a UnixFS importer over a blockstore (small blocks packed in
+one SQLite file, large ones a flatfs file each), with pins.
 
 No daemon: the node imports, stores, serves and verifies content itself, and every
 CID is the one ``ipfs add`` gives for the same bytes.
@@ -17,12 +18,13 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from adapters.content.blockstore import FlatFsBlockstore
+from adapters.content.blockstore import Blockstore
 from adapters.content.car import CarReader, write_car
 from adapters.content.cid import Cid
 from adapters.content.dag_walk import block_links, depth_first
@@ -40,7 +42,7 @@ class EmbeddedContentStore:
         self.layout = ImportLayout(cid_version=cid_version)
         #: whether blocks are synced to disk before they count as stored
         self.fsync = fsync
-        self.blocks = FlatFsBlockstore(root, fsync=fsync)
+        self.blocks = Blockstore(root, fsync=fsync)
         self._pins = root / "pins"
         self._pins.mkdir(parents=True, exist_ok=True)
         #: per thread, inside ``grouped_writes``: pins to write once the blocks are durable
@@ -63,10 +65,10 @@ class EmbeddedContentStore:
 
     @contextlib.contextmanager
     def grouped_writes(self) -> Iterator[None]:
-        """Make the content put inside durable together, on leaving the block: two
-        file-system syncs for the group instead of two fsyncs per block
-        (:meth:`FlatFsBlockstore.deferred_sync`). Nothing put inside is readable, nor
-        pinned, before then; on an error none of it is stored."""
+        """Make the content put inside durable together, on leaving the block: one
+        transaction of the pack for its small blocks, two file-system syncs for any
+        larger one (:meth:`Blockstore.deferred_sync`). Nothing put inside is readable,
+        nor pinned, before then; on an error inside none of it is stored."""
         if getattr(self._local, "pins", None) is not None:
             yield
             return
@@ -127,7 +129,8 @@ class EmbeddedContentStore:
                 raise ContentStoreUnavailable(f"the store's directory {directory} is missing")
         try:
             os.statvfs(self.root)
-        except OSError as error:
+            self.blocks.pack.check_ready()
+        except (OSError, sqlite3.Error) as error:
             raise ContentStoreUnavailable(f"the store at {self.root}: {error}") from None
 
     # -- blocks, DAGs and CAR files ------------------------------------------------

@@ -4,11 +4,13 @@ taken while the node keeps serving.
 What is copied: the node database (``node.sqlite``: outbox, inbox, users, share links,
 ...) and the transaction journal (``transactions.sqlite``), each through SQLite's online
 backup API (a consistent image at one transaction, while the node keeps writing); then
-the content stores (``content/``, ``received/``: flatfs blocks are written and made
-durable *before* the database names them, and never rewritten, so copying them after the
-database holds every block it names); the keys as they are on disk (keystores stay
-encrypted; their passphrase files are copied too, so the backup must be kept as safe as
-the keys); ``chain.json``; a managed anvil's state file (dev chains); any other file
+the content stores (``content/``, ``received/``: blocks are written and made durable
+*before* the database names them, and never rewritten, so copying them after the
+database holds every block it names; each store's pack of small blocks,
+``blocks.sqlite``, through the backup API too, its larger blocks' files as they are);
+the keys as they are on disk (keystores stay encrypted; their passphrase files are
+copied too, so the backup must be kept as safe as the keys); ``chain.json``; a managed
+anvil's state file (dev chains); any other file
 of the data dir. Not copied: the event index (``index.sqlite``, rebuilt from the chain),
 PID files, logs and temporary files.
 
@@ -36,6 +38,7 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
+from adapters.content.block_pack import PACK_FILE
 from certificates import DocexError
 from ledger import Deployment, JsonRpcChain
 from ledger.chains import ManagedAnvil
@@ -155,7 +158,13 @@ def _back_up(
             files.append(_entry(destination, destination / name))
     for path in _plain_files(data_dir):
         relative = path.relative_to(data_dir).as_posix()
-        copy = _copy_anvil_state if relative == _ANVIL_STATE else _copy
+        copy = (
+            _copy_anvil_state
+            if relative == _ANVIL_STATE
+            else _copy_pack
+            if path.name == PACK_FILE
+            else _copy
+        )
         entry = copy(path, destination, relative)
         if entry is not None:
             files.append(entry)
@@ -375,6 +384,14 @@ def _copy(source: Path, destination: Path, relative: str) -> BackedUpFile | None
         target.unlink(missing_ok=True)
         return None
     return BackedUpFile(relative, size, digest)
+
+
+def _copy_pack(source: Path, destination: Path, relative: str) -> BackedUpFile:
+    """A content store's pack of small blocks: a consistent copy (the node's wrapping
+    process may be committing a batch's blocks meanwhile, partly in the pack's WAL)."""
+    target = destination / relative
+    snapshot_sqlite(source, target)
+    return _entry(destination, target)
 
 
 def _copy_anvil_state(source: Path, destination: Path, relative: str) -> BackedUpFile | None:

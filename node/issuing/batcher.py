@@ -314,8 +314,8 @@ class Batcher:
     def _store(self, work: _SignedInMemory, wrapping: WrappingProcess | None = None) -> _ToAnchor:
         """Put the batch's content, durable as a group, then commit the batch as signed
         (the embedded store's writes: in the wrapping process when there is one)."""
-        # the embedded store makes the whole batch durable at once (two file-system
-        # syncs, not two fsyncs per document), before the CIDs are committed below; a
+        # the embedded store makes the whole batch durable at once (one transaction of
+        # its pack, not a file per document), before the CIDs are committed below; a
         # crash before then leaves the batch open and it is signed and stored again
         contents = tuple(document.content for document in work.documents)
         cids: tuple[str, ...]

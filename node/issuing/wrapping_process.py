@@ -9,12 +9,12 @@ process that runs threads) and the API keeps its own core.
 The child sees no database and no chain: it gets the documents' JSON, the issuer key
 and the EIP-712 domain, and returns the root and the wrapped documents. With the
 embedded content store it also puts each signed batch's content there
-(:func:`store_contents`: the UnixFS import and a file per block, made durable as a group
-before it answers), which in the node's process took its API's turns on the GIL at
-every file-system call. The batcher then commits the batch as before: a crash of either
-process before that commit leaves the batch open in the outbox, signed and stored again
-on restart (blocks are content-addressed: a block written twice is the same file). A
-child that dies is replaced on the next batch.
+(:func:`store_contents`: the UnixFS import and a row of the store's pack per document,
+made durable as a group before it answers), which in the node's process took its API's
+turns on the GIL at every file-system call. The batcher then commits the batch as
+before: a crash of either process before that commit leaves the batch open in the
+outbox, signed and stored again on restart (blocks are content-addressed: a block
+written twice is the same row). A child that dies is replaced on the next batch.
 
 The child ignores SIGINT: a Ctrl-C at the terminal reaches the whole process group, and
 the node stops its child itself (``close``), after the batch in hand; it exits by itself

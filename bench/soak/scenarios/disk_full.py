@@ -72,6 +72,10 @@ def _fill(filler: Path) -> int:
     return written
 
 
+#: every SQLite file of the data dir: the node's, the journal, the index, the content pack
+_DATABASES = ("node.sqlite", "transactions.sqlite", "index.sqlite", "content/blocks.sqlite")
+
+
 def _integrity(path: Path) -> str:
     with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
         return str(db.execute("PRAGMA integrity_check").fetchone()[0])
@@ -118,10 +122,7 @@ def run(context: SoakContext) -> ScenarioResult:
                 else:
                     problem_types.add(answer.headers.get("content-type", ""))
             full_answers = dict(statuses)
-            checks = {
-                name: _integrity(data_dir / name)
-                for name in ("node.sqlite", "transactions.sqlite", "index.sqlite")
-            }
+            checks = {name: _integrity(data_dir / name) for name in _DATABASES}
             (mounted / "filler").unlink()
             time.sleep(1.0)  # the batcher retries its failed store once a second
             after_status, after_ids = issue(client, token, 20)
@@ -129,10 +130,7 @@ def run(context: SoakContext) -> ScenarioResult:
             settled = node.wait_all_anchored(len(accepted), timeout=120)
             healthy = client.get("/healthz").status_code
         audit = audit_anchors(anvil.url, data_dir, accepted)
-        checks_after = {
-            name: _integrity(data_dir / name)
-            for name in ("node.sqlite", "transactions.sqlite", "index.sqlite")
-        }
+        checks_after = {name: _integrity(data_dir / name) for name in _DATABASES}
     finally:
         if node is not None:
             node.interrupt()

@@ -57,7 +57,7 @@ def receiver(tmp_path: Path) -> EmbeddedContentStore:
 
 
 def _stored_nothing(store: EmbeddedContentStore) -> bool:
-    return not list((store.root / "blocks").glob("*/*.data")) and not store.pins()
+    return not list(store.blocks.multihashes()) and not store.pins()
 
 
 def _dag_blocks(store: EmbeddedContentStore, cid: Cid) -> list[tuple[Cid, bytes]]:

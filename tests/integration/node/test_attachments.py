@@ -8,11 +8,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from adapters.content.cid import RAW, Cid
+from adapters.content.embedded import EmbeddedContentStore
 from certificates.schemas.samples import sample_document
 from node.chain.index_follower import sync_index
 
@@ -61,11 +64,38 @@ def _check(node: NodeUnderTest, wrapped: Any) -> dict[str, Any]:
 
 
 def _files_holding(root: Path, marker: bytes) -> list[Path]:
+    """Every file under ``root`` whose bytes hold ``marker`` (the pack and its WAL too)."""
     return [p for p in root.rglob("*") if p.is_file() and marker in p.read_bytes()]
 
 
-def _store_files(node: NodeUnderTest) -> set[Path]:
-    return {p for p in node.runtime.settings.content_dir.rglob("*") if p.is_file()}
+def _blocks_holding(node: NodeUnderTest, marker: bytes) -> list[Cid]:
+    """The stored blocks (packed or files) whose bytes hold ``marker``."""
+    blocks = EmbeddedContentStore(node.runtime.settings.content_dir).blocks
+    holding = []
+    for multihash in blocks.multihashes():
+        cid = Cid(version=1, codec=RAW, multihash=multihash)
+        if marker in blocks.get(cid):
+            holding.append(cid)
+    return holding
+
+
+def _change_a_byte(node: NodeUnderTest, cid: Cid, marker: bytes) -> None:
+    """What a disk fault or an intruder does to the stored block ``cid``."""
+    blocks = EmbeddedContentStore(node.runtime.settings.content_dir).blocks
+    raw = blocks.get(cid)
+    with sqlite3.connect(blocks.pack.path) as pack:
+        changed = pack.execute(
+            "UPDATE blocks SET data = ? WHERE multihash = ?",
+            (raw.replace(marker, b"M" + marker[1:]), cid.multihash),
+        ).rowcount
+    assert changed == 1
+
+
+def _store_state(node: NodeUnderTest) -> tuple[set[Path], list[bytes]]:
+    """The store's files and the multihash of every block it holds."""
+    root = node.runtime.settings.content_dir
+    files = {p for p in root.rglob("*") if p.is_file() and not p.name.startswith("blocks.sqlite")}
+    return files, sorted(EmbeddedContentStore(root).blocks.multihashes())
 
 
 def test_a_document_binds_its_files_and_verifies_green(node: NodeUnderTest) -> None:
@@ -90,10 +120,8 @@ def test_a_document_binds_its_files_and_verifies_green(node: NodeUnderTest) -> N
 
 def test_a_changed_byte_in_the_store_is_attachment_changed(node: NodeUnderTest) -> None:
     receipt = _anchored(node, _with_files(_attachment("invoice.pdf", "invoice", PDF)))
-    (block,) = _files_holding(node.runtime.settings.content_dir, b"marker-pdf-7f3a")
-    raw = block.read_bytes()
-    at = raw.index(b"marker-pdf-7f3a")
-    block.write_bytes(raw[:at] + b"M" + raw[at + 1 :])
+    (block,) = _blocks_holding(node, b"marker-pdf-7f3a")
+    _change_a_byte(node, block, b"marker-pdf-7f3a")
 
     check = _check(node, receipt["document"])
     assert check["valid"] is False
@@ -103,8 +131,8 @@ def test_a_changed_byte_in_the_store_is_attachment_changed(node: NodeUnderTest) 
 
 def test_a_file_gone_from_the_store_is_attachment_missing(node: NodeUnderTest) -> None:
     receipt = _anchored(node, _with_files(_attachment("invoice.pdf", "invoice", PDF)))
-    for block in _files_holding(node.runtime.settings.content_dir, b"marker-pdf-7f3a"):
-        block.unlink()
+    (block,) = _blocks_holding(node, b"marker-pdf-7f3a")
+    EmbeddedContentStore(node.runtime.settings.content_dir).blocks.delete(block)
 
     check = _check(node, receipt["document"])
     assert (check["status"], check["code"]) == ("invalid", "attachment-missing")
@@ -126,6 +154,7 @@ def test_a_confidential_documents_files_are_stored_only_sealed(node: NodeUnderTe
     receipt = _anchored(node, document, confidential="true")
 
     assert _files_holding(node.runtime.settings.content_dir, b"marker-pdf-7f3a") == []
+    assert _blocks_holding(node, b"marker-pdf-7f3a") == []
     (bound,) = receipt["document"]["data"]["attachments"]
     stored = node.services.store.get(_cid(bound["cid"]))
     assert stored.startswith(b'{"format":"docex-envelope/')
@@ -155,13 +184,13 @@ def test_a_refused_attachment_is_a_problem_and_nothing_is_stored(
     make_node: NodeFactory, files: list[dict[str, Any]], status: int, code: str, path: str
 ) -> None:
     node = make_node(max_attachment_bytes=4096, max_attachments_bytes=6144)
-    before = _store_files(node)
+    before = _store_state(node)
 
     response = node.issue(_with_files(*files))
 
     body = node.problem(response, status, code)
     assert body["path"] == path
-    assert _store_files(node) == before
+    assert _store_state(node) == before
     assert node.services.outbox.pending_count() == 0
 
 

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 import pytest
 from typer.testing import CliRunner
 
+from adapters.content.cid import Cid
+from adapters.content.embedded import EmbeddedContentStore
 from certificates.schemas.samples import sample_document
 from node.backups import BackupManifest, restore_backup, take_backup
 from node.backups.snapshot import settle_into_copy, snapshot_sqlite
@@ -47,6 +49,11 @@ def outbox(path: Path) -> dict[str, tuple[str, bytes | None]]:
         }
 
 
+def stored_contents(path: Path) -> list[Cid]:
+    with sqlite3.connect(path) as db:
+        return [Cid.parse(row[0]) for row in db.execute("SELECT cid FROM outbox")]
+
+
 @pytest.fixture
 def backed_up(node: NodeUnderTest, tmp_path: Path) -> tuple[NodeUnderTest, Path]:
     """A node with anchored documents and content, and an (offline) backup of it."""
@@ -66,7 +73,8 @@ def test_a_backup_lists_every_file_with_its_hash_and_leaves_the_index_out(
 
     assert {"node.sqlite", "transactions.sqlite", "chain.json"} <= paths
     assert any(path.startswith("keys/") and path.endswith("-issuer.json") for path in paths)
-    assert any(path.startswith("content/blocks/") for path in paths)
+    assert "content/blocks.sqlite" in paths  # the pack of small blocks: the documents
+    assert not any(path.endswith(("-wal", "-shm")) for path in paths)
     assert "index.sqlite" not in paths
     assert not any(path.startswith("pids/") or "/tmp/" in path for path in paths)
     assert manifest.mode == "offline"
@@ -104,6 +112,15 @@ def test_a_restore_brings_back_the_same_outbox_keys_and_content(
     for key in (original / "keys").iterdir():
         assert (target / "keys" / key.name).read_bytes() == key.read_bytes()
     assert not (target / "index.sqlite").exists()
+    # every document's content, though the live pack still held it in its WAL
+    assert (original / "content" / "blocks.sqlite-wal").stat().st_size > 0
+    documents = stored_contents(original / "node.sqlite")
+    assert len(documents) == 5
+    live = EmbeddedContentStore(original / "content")
+    restored = EmbeddedContentStore(target / "content")
+    for cid in documents:
+        assert restored.get(cid) == live.get(cid)
+    assert restored.pins() == live.pins()
 
 
 def test_a_tampered_file_is_refused_by_name_and_nothing_is_restored(

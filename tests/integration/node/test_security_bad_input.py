@@ -25,6 +25,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import MetaData, func, select
 
+from adapters.content.embedded import EmbeddedContentStore
 from certificates import BatchBuilder, validate_document
 from certificates.json_types import JsonObject
 from certificates.schemas.samples import sample_document
@@ -82,7 +83,10 @@ class Target:
         return {
             "node.sqlite": _row_counts(self.services.database),
             "journal": _journal_rows(self.services.settings.journal_path),
-            "blocks": sorted(p.name for p in content.rglob("*") if p.is_file()),
+            "content files": sorted(
+                p.name for p in content.rglob("*") if p.is_file() and "blocks.sqlite" not in p.name
+            ),
+            "blocks": sorted(EmbeddedContentStore(content).blocks.multihashes()),
             "head": ledger.head_block(),
         }
 

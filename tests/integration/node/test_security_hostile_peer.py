@@ -124,8 +124,7 @@ class Scene:
     def stored(self) -> tuple[list[str], frozenset[Cid]]:
         store = self.node.services.gateway_store
         assert store is not None
-        blocks = sorted(p.name for p in (store.root / "blocks").rglob("*.data"))
-        return blocks, store.pins()
+        return sorted(b.hex() for b in store.blocks.multihashes()), store.pins()
 
     def receive(self) -> None:
         receiver = self.node.runtime.receiver

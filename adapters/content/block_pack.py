@@ -28,9 +28,11 @@ from typing import Final, cast
 PACK_FILE: Final = "blocks.sqlite"
 #: how long a writer waits for another process's transaction before it gives up
 _BUSY_TIMEOUT_S: Final = 30.0
+#: a rowid table (the multihash a unique index beside it), not WITHOUT ROWID: rows of a
+#: few kilobytes are what SQLite's clustered tables handle worst (measured, 3 kB blocks
+#: in groups of 100: 59 µs of CPU a block written and 23 µs read, against 23 and 11 here)
 _SCHEMA: Final = (
-    "CREATE TABLE IF NOT EXISTS blocks (multihash BLOB PRIMARY KEY, data BLOB NOT NULL) "
-    "WITHOUT ROWID"
+    "CREATE TABLE IF NOT EXISTS blocks (multihash BLOB PRIMARY KEY, data BLOB NOT NULL)"
 )
 
 #: connections a forked child inherited from its parent (see SmallBlockPack._connection)

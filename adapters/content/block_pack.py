@@ -57,8 +57,9 @@ class SmallBlockPack:
         if opened is not None:
             if opened[0] == os.getpid():
                 return opened[1]
-            # a forked child: the parent's connection is never used here, nor closed (its
-            # close would release the parent's file locks): kept as it is, for good
+            # a forked child: the parent's connection is never used here, nor closed
+            # (SQLite must not touch a connection across fork: a close may checkpoint
+            # the parent's WAL or remove it): kept as it is, for good
             _INHERITED.append(opened[1])
         # a new thread, or a forked child: a connection is never shared across either
         connection = sqlite3.connect(

@@ -40,6 +40,8 @@ _INHERITED: list[sqlite3.Connection] = []
 _HAS: Final = "SELECT 1 FROM blocks WHERE multihash = ?"
 _DATA: Final = "SELECT data FROM blocks WHERE multihash = ?"
 _SIZE: Final = "SELECT length(data) FROM blocks WHERE multihash = ?"
+#: a block already held (content-addressed: the same bytes) is left as it is
+_INSERT: Final = "INSERT OR IGNORE INTO blocks (multihash, data) VALUES (?, ?)"
 
 
 class SmallBlockPack:
@@ -93,9 +95,7 @@ class SmallBlockPack:
         if group is not None:
             group[multihash] = block
             return
-        self._connection().execute(
-            "INSERT OR IGNORE INTO blocks (multihash, data) VALUES (?, ?)", (multihash, block)
-        )
+        self._connection().execute(_INSERT, (multihash, block))
 
     @contextlib.contextmanager
     def deferred(self) -> Iterator[None]:
@@ -114,10 +114,7 @@ class SmallBlockPack:
             connection = self._connection()
             connection.execute("BEGIN IMMEDIATE")
             try:
-                connection.executemany(
-                    "INSERT OR IGNORE INTO blocks (multihash, data) VALUES (?, ?)",
-                    group.items(),
-                )
+                connection.executemany(_INSERT, group.items())
                 connection.execute("COMMIT")
             except BaseException:
                 # SQLite may have rolled back on its own (a full disk): then a ROLLBACK

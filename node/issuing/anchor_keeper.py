@@ -13,7 +13,10 @@ records in line, after each indexer pass:
 2. every batch the outbox holds as anchored whose root is not in the index and whose
    anchoring transaction has no receipt any more is flagged ``anchor-lost`` (batch and
    documents, with the reason: receipts show it), and restored to ``anchored`` (with its
-   new block) once the replayed transaction is mined;
+   new block) once its transaction is mined again, whether the keeper sees the receipt
+   first or the index already holds the root again, at any height (a Clique chain short
+   of a signer replaces blocks at the same height); a chain that does not answer flags
+   nothing (the follower retries);
 3. when the chain refuses the replay, or the DocumentRegistry itself is gone (a reset
    chain), the batch stays flagged with that reason for an operator: re-deploying a
    consortium is not something a node does on its own;
@@ -33,7 +36,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from certificates import DocexError
+from certificates.errors import Unavailable
 from certificates.hashes import to_hex
+from ledger.errors import RpcError
 from ledger.index_schema import Batch
 from node.chain.ledger_link import LedgerLink
 from node.issuing.outbox import BatchAnchor, BatchState, Outbox
@@ -43,6 +48,10 @@ _log = logging.getLogger("docex.node.anchor_keeper")
 LOST_REASON = (
     "the chain no longer holds this batch's anchoring transaction (it lost blocks); "
     "the transaction was re-sent from the journal"
+)
+REPLACED_REASON = (
+    "the chain replaced the block that held this batch's anchoring transaction (a "
+    "reorganisation); the transaction waits to be mined again"
 )
 REGISTRY_GONE_REASON = (
     "the chain no longer holds the DocumentRegistry at {address} (a chain reset?): "
@@ -92,18 +101,22 @@ class AnchorKeeper:
         missing = [b for b in batches if b.root not in indexed]
         for batch in batches:
             block = indexed.get(batch.root)
-            if block is not None and batch.block_number not in (None, block):
-                self._move(batch, block, report)
+            lost = batch.state is BatchState.ANCHOR_LOST
+            if block is not None and (lost or batch.block_number not in (None, block)):
+                self._found(batch, block, report)
         self._watermark = min([checkpoint, *((b.block_number or 0) - 1 for b in missing)])
         registry_there: bool | None = None
         for batch in missing:
             key = self.ledger.anchor_key(batch.id)
             try:
                 confirmed = self.ledger.manager.confirmed(key)
+            except (Unavailable, RpcError):
+                raise  # the chain did not answer: nothing is known, the follower retries
             except DocexError as error:  # a conflict, a revert: the chain refused it
                 confirmed, reason = None, f"{error.code}: {error}"
             else:
-                reason = replay.refused.get(key, LOST_REASON)
+                replayed = LOST_REASON if key in replay.replayed else REPLACED_REASON
+                reason = replay.refused.get(key, replayed)
             if confirmed is not None:
                 moved = confirmed.block_number != batch.block_number
                 if batch.state is BatchState.ANCHOR_LOST or moved:
@@ -119,21 +132,28 @@ class AnchorKeeper:
                 report.flagged.append(batch.id)
         return report
 
-    def _move(self, batch: BatchAnchor, block: int, report: KeeperReport) -> None:
-        """Record the block the index holds ``batch``'s anchor in, once its transaction's
-        receipt says the same (a reorg mined it again elsewhere)."""
+    def _found(self, batch: BatchAnchor, block: int, report: KeeperReport) -> None:
+        """The index holds ``batch``'s root at ``block`` while the outbox has it flagged or
+        at another block (a reorg mined its transaction again, perhaps at the same
+        height): once the batch's own receipt says the same block, record it there and
+        restore the batch if it was flagged. The index alone is not enough: another
+        transaction could have anchored the same root."""
         try:
             confirmed = self.ledger.manager.confirmed(self.ledger.anchor_key(batch.id))
         except DocexError:
-            return  # the missing-anchor path above reports what the chain refused
+            return  # the missing-anchor path reports what the chain refused
         if confirmed is None or confirmed.block_number != block:
             return  # the index and the receipt disagree for now: the next pass decides
-        _log.warning(
-            "anchor moved to another block",
-            extra={"batch": batch.id, "from": batch.block_number, "to": block},
-        )
+        if batch.state is BatchState.ANCHOR_LOST:
+            _log.warning("anchor found again", extra={"batch": batch.id, "block": block})
+            report.restored.append(batch.id)
+        else:
+            _log.warning(
+                "anchor moved to another block",
+                extra={"batch": batch.id, "from": batch.block_number, "to": block},
+            )
+            report.moved.append(batch.id)
         self.outbox.record_anchored(batch.id, confirmed.tx_hash, block)
-        report.moved.append(batch.id)
 
     def _flag(self, batch: BatchAnchor, reason: str) -> None:
         _log.error(

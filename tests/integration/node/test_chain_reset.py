@@ -7,15 +7,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import pytest
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
 
+from certificates.hashes import to_hex
 from certificates.json_types import JsonObject
 from certificates.schemas.samples import sample_document
 from ledger.chains import find_free_port
-from ledger.index_schema import ChainEvent
-from node.chain.index_follower import QuietChain, look, sync_index
-from node.issuing.anchor_keeper import AnchorKeeper
+from ledger.errors import RpcUnreachable
+from ledger.index_schema import Batch, ChainEvent
+from node.chain.index_follower import QuietChain, index_pass, look, sync_index
+from node.issuing.anchor_keeper import AnchorKeeper, KeeperReport
 from node.issuing.outbox import BatchState, DocumentState
 
 if TYPE_CHECKING:
@@ -104,6 +107,89 @@ def test_lost_blocks_hide_the_anchor_then_the_journal_replays_it_exactly_once(
     assert keeper.check().flagged == []
 
 
+def test_a_flagged_anchor_the_index_finds_again_at_the_same_height_is_restored(
+    node: NodeUnderTest,
+) -> None:
+    """The order the node's own thread runs in: the index's pass, then the keeper. The
+    replayed transaction is mined at the height its lost block had, and the index holds it
+    again before the keeper looks: the batch is no longer missing, yet still flagged. It
+    must come back to ``anchored`` (a Clique chain that loses a signer replaces blocks at
+    the same height; the soak's signer-killed scenario waited forever here)."""
+    ledger = node.services.ledger
+    assert ledger is not None
+    quiet, keeper = QuietChain(), keeper_of(node)
+    issue_and_anchor(node, 1)
+    look(ledger, node.services.metrics, quiet, keeper=keeper)
+    snapshot = ledger.chain.request("evm_snapshot")
+    lost = issue_and_anchor(node, 2)
+    look(ledger, node.services.metrics, quiet, keeper=keeper)
+    batch = lost_batch(node, lost["id"])
+
+    ledger.chain.request("evm_revert", [snapshot])
+    ledger.chain.request("evm_setAutomine", [False])  # the replay waits in the pool
+    assert look(ledger, node.services.metrics, quiet, keeper=keeper) is True
+    assert node.receipt(lost["id"]).json()["status"] == "anchor-lost"
+    assert verdict(node, lost["document"])["issuance"] != "valid"
+
+    ledger.chain.request("evm_mine")  # the same height as the lost block
+    assert ledger.chain_tip()[0] == lost["blockNumber"]
+    report, _ = index_pass(ledger, node.services.metrics)  # the index first ...
+    assert lost["batchRoot"] in indexed_roots(node)
+    checked = keeper.check(rewound=report.reorged_to is not None)  # ... then the keeper
+    assert checked.restored == [batch]
+    ledger.chain.request("evm_setAutomine", [True])
+    again = node.receipt(lost["id"]).json()
+    assert again["status"] == "anchored"
+    assert again["blockNumber"] == lost["blockNumber"]
+    assert again["txHash"] == lost["txHash"], "the same transaction, not a second one"
+    assert verdict(node, lost["document"])["issuance"] == "valid"
+    assert anchors_of(node, lost["batchRoot"]) == 1
+    assert keeper.check(rewound=True) == KeeperReport()
+
+
+def test_a_chain_that_does_not_answer_for_receipts_flags_nothing(
+    make_node: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch missing from the index whose receipt the chain does not give (the endpoint
+    times out) is not known lost: the pass fails, the follower retries, nothing is
+    flagged. The outage is injected into the RPC client's receipt calls: a real endpoint
+    that fails those calls alone cannot be made to on cue. On anvil, whose pending nonce
+    counts the pool (the keeper's replay step then asks for no receipt)."""
+    node: NodeUnderTest = make_node(chain="anvil", anvil_port=find_free_port())
+    ledger = node.services.ledger
+    assert ledger is not None
+    keeper = keeper_of(node)
+    snapshot = ledger.chain.request("evm_snapshot")
+    anchored = issue_and_anchor(node, 1)
+    ledger.chain.request("evm_revert", [snapshot])
+    assert ledger.indexer.sync().reorged_to is not None  # the root is gone from the index
+    ledger.chain.request("evm_setAutomine", [False])  # the replay waits in the pool
+    assert ledger.manager.replay_lost().replayed
+    chain = ledger.manager.chain
+    real_batch = chain.batch
+
+    def receipts_unreachable(calls: Any) -> list[Any]:
+        if any(method == "eth_getTransactionReceipt" for method, _ in calls):
+            raise RpcUnreachable("the chain", 3, "ReadTimeout: injected")
+        return real_batch(calls)
+
+    monkeypatch.setattr(chain, "batch", receipts_unreachable)
+    with pytest.raises(RpcUnreachable):
+        keeper.check(rewound=True)
+    stored = node.services.outbox.receipt(anchored["id"])
+    assert stored is not None
+    assert stored.state is DocumentState.ANCHORED, "flagged on a chain that did not answer"
+
+    monkeypatch.setattr(chain, "batch", real_batch)  # the chain answers: now it is known
+    assert keeper.check(rewound=True).flagged == [lost_batch(node, anchored["id"])]
+    flagged = node.receipt(anchored["id"]).json()
+    assert flagged["status"] == "anchor-lost"
+    assert "waits to be mined again" in flagged["error"]  # in the pool, not re-sent now
+    ledger.chain.request("evm_mine")
+    ledger.chain.request("evm_setAutomine", [True])
+    assert keeper.check().restored == [lost_batch(node, anchored["id"])]
+
+
 def test_an_anchor_mined_again_in_another_block_moves_its_receipt_there(
     node: NodeUnderTest,
 ) -> None:
@@ -136,6 +222,13 @@ def test_an_anchor_mined_again_in_another_block_moves_its_receipt_there(
     assert verdict(node, moved["document"])["issuance"] == "valid"
     assert anchors_of(node, moved["batchRoot"]) == 1
     assert keeper.check(rewound=True).moved == []
+
+
+def indexed_roots(node: NodeUnderTest) -> set[str]:
+    ledger = node.services.ledger
+    assert ledger is not None
+    with Session(ledger.index) as session:
+        return {to_hex(bytes(root)) for root in session.scalars(select(Batch.root))}
 
 
 def lost_batch(node: NodeUnderTest, receipt_id: str) -> str:

@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 from certificates import DocexError
 from certificates.errors import Unavailable
 from certificates.hashes import to_hex
+from ledger import ConfirmedTransaction
 from ledger.errors import RpcError
 from ledger.index_schema import Batch
 from node.chain.ledger_link import LedgerLink
@@ -118,10 +119,9 @@ class AnchorKeeper:
                 replayed = LOST_REASON if key in replay.replayed else REPLACED_REASON
                 reason = replay.refused.get(key, replayed)
             if confirmed is not None:
-                moved = confirmed.block_number != batch.block_number
-                if batch.state is BatchState.ANCHOR_LOST or moved:
-                    self.outbox.record_anchored(batch.id, confirmed.tx_hash, confirmed.block_number)
-                    report.restored.append(batch.id)
+                lost = batch.state is BatchState.ANCHOR_LOST
+                if lost or confirmed.block_number != batch.block_number:
+                    self._record(batch, confirmed, report)
                 continue
             if registry_there is None:
                 registry_there = self.ledger.registry_deployed()
@@ -144,6 +144,14 @@ class AnchorKeeper:
             return  # the missing-anchor path reports what the chain refused
         if confirmed is None or confirmed.block_number != block:
             return  # the index and the receipt disagree for now: the next pass decides
+        self._record(batch, confirmed, report)
+
+    def _record(
+        self, batch: BatchAnchor, confirmed: ConfirmedTransaction, report: KeeperReport
+    ) -> None:
+        """``batch`` anchored where its receipt says: restored if it was flagged, moved if
+        the receipt names another block than the outbox."""
+        block = confirmed.block_number
         if batch.state is BatchState.ANCHOR_LOST:
             _log.warning("anchor found again", extra={"batch": batch.id, "block": block})
             report.restored.append(batch.id)

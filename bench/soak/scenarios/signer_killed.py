@@ -40,6 +40,8 @@ def run(context: SoakContext) -> ScenarioResult:
     anchored_while_down = 0
     catch_up: list[float] = []
     sealed_again = 0
+    trials_not_anchored = 0
+    flagged = found_again = 0
     same_head = True
     try:
         chain.start()
@@ -61,6 +63,7 @@ def run(context: SoakContext) -> ScenarioResult:
                     accepted += _issue(client, token, result, trial)
                 if node.wait_all_anchored(len(accepted), timeout=120) is None:
                     result.notes.append(f"trial {trial + 1}: not all anchored in 120 s")
+                    trials_not_anchored += 1
                 anchored_while_down += node.outbox_states().get("anchored", 0) - before_kill
                 sealed_while_down.append(chain.head(0).number - killed_head)
                 restarted_at = time.monotonic()
@@ -80,6 +83,7 @@ def run(context: SoakContext) -> ScenarioResult:
         final = chain.wait_same_head()
         survivor = audit_anchors(chain.nodes[0].rpc_url, data_dir, accepted)
         restarted = audit_anchors(chain.nodes[1].rpc_url, data_dir, accepted)
+        flagged, found_again = node.log_count("anchor lost"), node.log_count("anchor found again")
     finally:
         if node is not None:
             node.interrupt()
@@ -90,6 +94,10 @@ def run(context: SoakContext) -> ScenarioResult:
         "signer_kills": trials,
         **survivor.figures(),
         "anchored_after_the_kill": anchored_while_down,
+        "trials_not_all_anchored_in_120s": trials_not_anchored,
+        # a block holding anchors replaced by a competing one: flagged, then mined again
+        "batches_flagged_anchor_lost_meanwhile": flagged,
+        "batches_found_again": found_again,
         "blocks_sealed_while_down_min": min(sealed_while_down, default=0),
         "catch_up_seconds_max": round(max(catch_up, default=0.0), 2),
         "restarted_signers_sealing_again": sealed_again,
@@ -102,6 +110,7 @@ def run(context: SoakContext) -> ScenarioResult:
     result.notes += chain.violations
     holds = (
         survivor.holds
+        and trials_not_anchored == 0
         and restarted == survivor
         and same_head
         and sealed_again == trials

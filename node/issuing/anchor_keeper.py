@@ -164,7 +164,11 @@ class AnchorKeeper:
         self.outbox.record_anchored(batch.id, confirmed.tx_hash, block)
 
     def _flag(self, batch: BatchAnchor, reason: str) -> None:
-        _log.error(
+        # a block replaced while its transaction waits in the chain's pool is routine on a
+        # Clique network short of a signer (it heals by itself): a warning, not an error
+        level = logging.WARNING if reason == REPLACED_REASON else logging.ERROR
+        _log.log(
+            level,
             "anchor lost",
             extra={"batch": batch.id, "root": to_hex(batch.root), "reason": reason},
         )

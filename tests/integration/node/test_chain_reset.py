@@ -5,6 +5,7 @@ re-anchors it (the journalled transaction replayed, the same bytes) or flags it
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -66,7 +67,7 @@ def anchors_of(node: NodeUnderTest, root: str) -> int:
 
 
 def test_lost_blocks_hide_the_anchor_then_the_journal_replays_it_exactly_once(
-    node: NodeUnderTest,
+    node: NodeUnderTest, caplog: pytest.LogCaptureFixture
 ) -> None:
     ledger = node.services.ledger
     assert ledger is not None
@@ -85,7 +86,9 @@ def test_lost_blocks_hide_the_anchor_then_the_journal_replays_it_exactly_once(
 
     # the chain holds the replay without mining it yet: the receipt says what happened
     ledger.chain.request("evm_setAutomine", [False])
-    first = keeper.check(rewound=True)
+    with caplog.at_level(logging.WARNING, logger="docex.node.anchor_keeper"):
+        first = keeper.check(rewound=True)
+    assert [r.levelno for r in caplog.records if r.message == "anchor lost"] == [logging.ERROR]
     assert first.replayed == (ledger.anchor_key(lost_batch(node, lost["id"])),)
     assert first.flagged == [lost_batch(node, lost["id"])]
     flagged = node.receipt(lost["id"]).json()
@@ -148,7 +151,7 @@ def test_a_flagged_anchor_the_index_finds_again_at_the_same_height_is_restored(
 
 
 def test_a_chain_that_does_not_answer_for_receipts_flags_nothing(
-    make_node: Any, monkeypatch: pytest.MonkeyPatch
+    make_node: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A batch missing from the index whose receipt the chain does not give (the endpoint
     times out) is not known lost: the pass fails, the follower retries, nothing is
@@ -181,7 +184,10 @@ def test_a_chain_that_does_not_answer_for_receipts_flags_nothing(
     assert stored.state is DocumentState.ANCHORED, "flagged on a chain that did not answer"
 
     monkeypatch.setattr(chain, "batch", real_batch)  # the chain answers: now it is known
-    assert keeper.check(rewound=True).flagged == [lost_batch(node, anchored["id"])]
+    with caplog.at_level(logging.WARNING, logger="docex.node.anchor_keeper"):
+        assert keeper.check(rewound=True).flagged == [lost_batch(node, anchored["id"])]
+    # waiting in the pool heals by itself: a warning for the operator, not an error
+    assert [r.levelno for r in caplog.records if r.message == "anchor lost"] == [logging.WARNING]
     flagged = node.receipt(anchored["id"]).json()
     assert flagged["status"] == "anchor-lost"
     assert "waits to be mined again" in flagged["error"]  # in the pool, not re-sent now

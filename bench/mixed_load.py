@@ -694,6 +694,8 @@ def _isolated_best_cases() -> dict[str, Any]:
         "note": "ISOLATED BEST CASES from bench/results/node.json (bench.node): verify "
         "posts one cached document over and over with nothing else running; issue sends "
         "500 documents per request with nothing else running. Not the mixed figures.",
+        # which run of bench.node these are (make bench runs it first: the same run)
+        "measured_at": measured.get("measured_at", "not recorded (before 2026-12-07)"),
         "verify_per_s": verify.get("per_s"),
         "verify_p99_ms": verify.get("p99_ms"),
         "issue_docs_per_s": issue.get("docs_per_s"),

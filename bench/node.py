@@ -387,6 +387,7 @@ def main(argv: list[str] | None = None) -> int:
     issue_ok = issue["docs_per_s"] >= TARGET_ISSUE_PER_S
     result = {
         "benchmark": "node",
+        "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "quick": args.quick,
         "database": "postgresql" if args.postgres else "sqlite",
         "cpus": os.cpu_count(),

@@ -158,14 +158,7 @@ def _back_up(
             files.append(_entry(destination, destination / name))
     for path in _plain_files(data_dir):
         relative = path.relative_to(data_dir).as_posix()
-        copy = (
-            _copy_anvil_state
-            if relative == _ANVIL_STATE
-            else _copy_pack
-            if path.name == PACK_FILE
-            else _copy
-        )
-        entry = copy(path, destination, relative)
+        entry = _copier(path, relative)(path, destination, relative)
         if entry is not None:
             files.append(entry)
     files += _outside_files(settings, destination, config_file, {f.path for f in files})
@@ -384,6 +377,16 @@ def _copy(source: Path, destination: Path, relative: str) -> BackedUpFile | None
         target.unlink(missing_ok=True)
         return None
     return BackedUpFile(relative, size, digest)
+
+
+def _copier(path: Path, relative: str) -> Callable[[Path, Path, str], BackedUpFile | None]:
+    """How a plain file of the data dir is copied: a content pack through SQLite's backup
+    API, anvil's state file until the copy is whole, the rest as they are."""
+    if relative == _ANVIL_STATE:
+        return _copy_anvil_state
+    if path.name == PACK_FILE:
+        return _copy_pack
+    return _copy
 
 
 def _copy_pack(source: Path, destination: Path, relative: str) -> BackedUpFile:

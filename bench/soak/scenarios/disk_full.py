@@ -19,6 +19,7 @@ from pathlib import Path
 
 import httpx
 
+from adapters.content.block_pack import PACK_FILE
 from bench.soak.chain_audit import audit_anchors
 from bench.soak.issuing import SMALL_BATCHES, issue, next_documents
 from bench.soak.processes import NodeProcess, start_anvil
@@ -73,7 +74,7 @@ def _fill(filler: Path) -> int:
 
 
 #: every SQLite file of the data dir: the node's, the journal, the index, the content pack
-_DATABASES = ("node.sqlite", "transactions.sqlite", "index.sqlite", "content/blocks.sqlite")
+_DATABASES = ("node.sqlite", "transactions.sqlite", "index.sqlite", f"content/{PACK_FILE}")
 
 
 def _integrity(path: Path) -> str:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from adapters.content.block_pack import PACK_FILE
 from adapters.content.cid import RAW, Cid
 from adapters.content.embedded import EmbeddedContentStore
 from certificates.schemas.samples import sample_document
@@ -94,7 +95,7 @@ def _change_a_byte(node: NodeUnderTest, cid: Cid, marker: bytes) -> None:
 def _store_state(node: NodeUnderTest) -> tuple[set[Path], list[bytes]]:
     """The store's files and the multihash of every block it holds."""
     root = node.runtime.settings.content_dir
-    files = {p for p in root.rglob("*") if p.is_file() and not p.name.startswith("blocks.sqlite")}
+    files = {p for p in root.rglob("*") if p.is_file() and not p.name.startswith(PACK_FILE)}
     return files, sorted(EmbeddedContentStore(root).blocks.multihashes())
 
 

@@ -12,12 +12,13 @@ import pytest
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
 
-from certificates.hashes import to_hex
+from certificates.hashes import parse_hash
 from certificates.json_types import JsonObject
 from certificates.schemas.samples import sample_document
+from ledger import queries
 from ledger.chains import find_free_port
 from ledger.errors import RpcUnreachable
-from ledger.index_schema import Batch, ChainEvent
+from ledger.index_schema import ChainEvent
 from node.chain.index_follower import QuietChain, index_pass, look, sync_index
 from node.issuing.anchor_keeper import AnchorKeeper, KeeperReport
 from node.issuing.outbox import BatchState, DocumentState
@@ -137,7 +138,9 @@ def test_a_flagged_anchor_the_index_finds_again_at_the_same_height_is_restored(
     ledger.chain.request("evm_mine")  # the same height as the lost block
     assert ledger.chain_tip()[0] == lost["blockNumber"]
     report, _ = index_pass(ledger, node.services.metrics)  # the index first ...
-    assert lost["batchRoot"] in indexed_roots(node)
+    indexed = queries.batch(ledger.index, parse_hash(lost["batchRoot"]))
+    assert indexed is not None
+    assert indexed.block_number == lost["blockNumber"]
     checked = keeper.check(rewound=report.reorged_to is not None)  # ... then the keeper
     assert checked.restored == [batch]
     ledger.chain.request("evm_setAutomine", [True])
@@ -228,13 +231,6 @@ def test_an_anchor_mined_again_in_another_block_moves_its_receipt_there(
     assert verdict(node, moved["document"])["issuance"] == "valid"
     assert anchors_of(node, moved["batchRoot"]) == 1
     assert keeper.check(rewound=True).moved == []
-
-
-def indexed_roots(node: NodeUnderTest) -> set[str]:
-    ledger = node.services.ledger
-    assert ledger is not None
-    with Session(ledger.index) as session:
-        return {to_hex(bytes(root)) for root in session.scalars(select(Batch.root))}
 
 
 def lost_batch(node: NodeUnderTest, receipt_id: str) -> str:

@@ -26,6 +26,7 @@ from certificates.errors import InvalidInput
 from certificates.json_pointer import escape_token, is_within, split
 from certificates.json_types import JsonObject, JsonValue
 from certificates.keccak import keccak256, keccak256_each
+from certificates.native import fieldhash as _native
 
 SALT_SIZE = 16
 FIELD_PREFIX = b"\x02"
@@ -45,9 +46,19 @@ class DisclosureError(InvalidInput):
 def iter_fields(data: JsonValue, path: str = "") -> list[tuple[str, JsonValue]]:
     """Every field (leaf) of ``data`` with its JSON Pointer, depth first in document order.
 
-    Leaves are scalars and empty objects or arrays. (Hot path: one recursive walk that
-    appends to a list is several times faster than nested generators.)
+    Leaves are scalars and empty objects or arrays. (Hot path: the C walk of
+    certificates/_fieldhash.c where it applies, else one recursive walk that appends to a
+    list, several times faster than nested generators.)
     """
+    if _native is not None and not path:
+        walked = _native.iter_fields(data)
+        if walked is not None:
+            return walked
+    return python_iter_fields(data, path)
+
+
+def python_iter_fields(data: JsonValue, path: str = "") -> list[tuple[str, JsonValue]]:
+    """:func:`iter_fields` in Python alone (the reference the C walk is tested against)."""
     fields: list[tuple[str, JsonValue]] = []
     if (type(data) is dict or type(data) is list) and data:
         _collect_fields(data, path, fields)
@@ -140,13 +151,23 @@ def salt_fields(
     pool = bytes(random_bytes(size))
     if len(pool) != size:
         raise DisclosureError("the random source returned too few bytes")
+    if _native is not None:
+        target = _native.pool_target(fields, pool)
+        if target is not None:
+            return pool, target
+    return pool, python_pool_target(fields, pool)
+
+
+def python_pool_target(fields: list[tuple[str, JsonValue]], pool: bytes) -> bytes:
+    """The target hash of ``fields`` salted in order from ``pool``, in Python alone (the
+    reference of certificates/_fieldhash.c's ``pool_target``)."""
     messages = [
         _field_message(path, value, salt)
         for (path, value), salt in zip(
             fields, _salt_splitter(len(fields)).unpack(pool), strict=True
         )
     ]
-    return pool, target_hash(keccak256_each(messages))
+    return target_hash(keccak256_each(messages))
 
 
 def _field_message(path: str, value: JsonValue, salt: bytes) -> bytes:
@@ -209,13 +230,23 @@ class SaltedDocument:
         concealed paths do not line up exactly (an unsalted value, a stray salt, a field
         both shown and concealed): such a document cannot be checked.
         """
+        if _native is not None:
+            hashes = _native.salted_field_hashes(iter_fields(self.data), self.salts, self.concealed)
+            if hashes is not None:
+                hashes.extend(self.concealed.values())
+                return hashes
+        return self.python_field_hashes()
+
+    def python_field_hashes(self) -> list[bytes]:
+        """:meth:`field_hashes` in Python alone: the reference of the C fast path, and the
+        code that tells a placeholder from an error and names the field."""
         salts = self.salts
         concealed = self.concealed
         messages: list[bytes] = []
         append = messages.append
         # a walk never yields a path twice, so counting the salts used finds a stray one
         used = 0
-        for path, value in iter_fields(self.data):
+        for path, value in python_iter_fields(self.data):
             salt = salts.get(path)
             if salt is None:
                 if self._is_placeholder(path, value):

@@ -1,0 +1,16 @@
+"""docex's C fast path (certificates/_fieldhash.c), or None where it was not built.
+
+`pip install` builds it (pyproject.toml's ext-modules: gcc and Python's headers). Without
+it every caller runs its pure-Python code, which gives the same answers more slowly;
+`make test` refuses that case (tests/unit/certificates/test_native_field_hashes.py), so
+that benchmarks never measure the slow path by accident.
+"""
+
+from __future__ import annotations
+
+try:
+    from certificates import _fieldhash as fieldhash
+except ImportError:  # pragma: no cover - a machine without a C compiler
+    fieldhash = None  # type: ignore[assignment]
+
+__all__ = ["fieldhash"]

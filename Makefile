@@ -42,8 +42,8 @@ help:
 	@echo "make contracts  rebuild contracts/build/ from the Solidity sources"
 	@echo "make engines  build the pinned geth and Kubo into bin/ (once per go.sum; needs Go)"
 
-# certificates/_fieldhash.c is built by the editable install: a change to it reinstalls
-$(VENV_STAMP): pyproject.toml certificates/_fieldhash.c
+# certificates/_speedups.c is built by the editable install: a change to it reinstalls
+$(VENV_STAMP): pyproject.toml certificates/_speedups.c
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet -e '.[dev]'

@@ -26,7 +26,7 @@ from certificates.errors import InvalidInput
 from certificates.json_pointer import escape_token, is_within, split
 from certificates.json_types import JsonObject, JsonValue
 from certificates.keccak import keccak256, keccak256_each
-from certificates.native import fieldhash as _native
+from certificates.native import speedups as _native
 
 SALT_SIZE = 16
 FIELD_PREFIX = b"\x02"
@@ -47,7 +47,7 @@ def iter_fields(data: JsonValue, path: str = "") -> list[tuple[str, JsonValue]]:
     """Every field (leaf) of ``data`` with its JSON Pointer, depth first in document order.
 
     Leaves are scalars and empty objects or arrays. (Hot path: the C walk of
-    certificates/_fieldhash.c where it applies, else one recursive walk that appends to a
+    certificates/_speedups.c where it applies, else one recursive walk that appends to a
     list, several times faster than nested generators.)
     """
     if _native is not None and not path:
@@ -160,7 +160,7 @@ def salt_fields(
 
 def python_pool_target(fields: list[tuple[str, JsonValue]], pool: bytes) -> bytes:
     """The target hash of ``fields`` salted in order from ``pool``, in Python alone (the
-    reference of certificates/_fieldhash.c's ``pool_target``)."""
+    reference of certificates/_speedups.c's ``pool_target``)."""
     messages = [
         _field_message(path, value, salt)
         for (path, value), salt in zip(

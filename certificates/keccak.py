@@ -1,7 +1,7 @@
 """keccak-256 (the Ethereum variant, not NIST SHA3-256), in C.
 
 One function so that every hash in docex goes through one place. It is docex's own C
-(certificates/_fieldhash.c, about three times faster per call than safe-pysha3, whose
+(certificates/_speedups.c, about three times faster per call than safe-pysha3, whose
 object and digest calls cost more than a short message's hashing), checked against
 safe-pysha3 by tests/unit/certificates/test_native_field_hashes.py; safe-pysha3 serves
 where the module was not built.
@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 
 from sha3 import keccak_256 as _keccak_256
 
-from certificates.native import fieldhash
+from certificates.native import speedups
 
 
 def _pysha3_keccak256(data: bytes) -> bytes:
@@ -22,7 +22,7 @@ def _pysha3_keccak256(data: bytes) -> bytes:
 
 #: the 32-byte keccak-256 digest of its argument
 keccak256: Callable[[bytes], bytes] = (
-    fieldhash.keccak256 if fieldhash is not None else _pysha3_keccak256
+    speedups.keccak256 if speedups is not None else _pysha3_keccak256
 )
 
 

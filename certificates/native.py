@@ -1,4 +1,4 @@
-"""docex's C fast path (certificates/_fieldhash.c), or None where it was not built.
+"""docex's C fast path (certificates/_speedups.c), or None where it was not built.
 
 `pip install` builds it (pyproject.toml's ext-modules: gcc and Python's headers). Without
 it every caller runs its pure-Python code, which gives the same answers more slowly;
@@ -9,8 +9,8 @@ that benchmarks never measure the slow path by accident.
 from __future__ import annotations
 
 try:
-    from certificates import _fieldhash as fieldhash
+    from certificates import _speedups as speedups
 except ImportError:  # pragma: no cover - a machine without a C compiler
-    fieldhash = None  # type: ignore[assignment]
+    speedups = None  # type: ignore[assignment]
 
-__all__ = ["fieldhash"]
+__all__ = ["speedups"]

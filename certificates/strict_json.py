@@ -38,6 +38,7 @@ from certificates.errors import (
     UnsafeInteger,
 )
 from certificates.json_types import JsonValue
+from certificates.native import speedups as _native
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -158,6 +159,11 @@ def _check_text(text: str, what: str = "text") -> None:
             ),
             [],
         )
+
+
+def _text_is_fine(text: str) -> bool:
+    """What :func:`_check_text` accepts (the C walk asks it of non-ASCII text)."""
+    return _SURROGATE.search(text) is None and unicodedata.is_normalized("NFC", text)
 
 
 def _check_key(key: str) -> None:
@@ -305,6 +311,10 @@ def parse_strict_json(
         )
     except json.JSONDecodeError as exc:
         _raise(MalformedJson(f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"), "")
+    # the C walk (certificates/_speedups.c) answers whether there is anything to refuse;
+    # only then does the Python walk run, to find it and name its path
+    if _native is not None and _native.plain_json(value, max_depth, _text_is_fine):
+        return value
     try:
         _walk(value, 1, max_depth)
     except _Found as found:

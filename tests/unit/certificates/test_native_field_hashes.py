@@ -1,4 +1,4 @@
-"""The C fast path (certificates/_fieldhash.c) against the Python reference.
+"""The C fast path (certificates/_speedups.c) against the Python reference.
 
 The rule: for every input, the C code either returns exactly what the Python code of
 certificates/disclosure.py and keccak-256 of safe-pysha3 return, or None (the caller then
@@ -24,19 +24,19 @@ from certificates.disclosure import (
     python_pool_target,
 )
 from certificates.json_types import JsonObject, JsonValue
-from certificates.native import fieldhash
+from certificates.native import speedups
 
 
 def native() -> Any:
-    assert fieldhash is not None
-    return fieldhash
+    assert speedups is not None
+    return speedups
 
 
 def test_the_c_module_is_built() -> None:
     # `pip install -e .` (make's setup) builds it; without it every benchmark would measure
     # the pure-Python path without saying so
-    assert fieldhash is not None, (
-        "certificates._fieldhash is not built: reinstall with `pip install -e .` "
+    assert speedups is not None, (
+        "certificates._speedups is not built: reinstall with `pip install -e .` "
         "(needs gcc and Python's headers)"
     )
 

@@ -1,6 +1,7 @@
-"""Types of certificates/_fieldhash.c (the C fast path of disclosure.py and keccak.py)."""
+"""Types of certificates/_speedups.c (the C fast paths of disclosure.py, keccak.py and
+strict_json.py)."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from certificates.json_types import JsonValue
 
@@ -13,3 +14,4 @@ def salted_field_hashes(
     concealed: Mapping[str, bytes],
     /,
 ) -> list[bytes] | None: ...
+def plain_json(value: object, max_depth: int, text_is_fine: Callable[[str], bool], /) -> bool: ...

@@ -1,16 +1,18 @@
 /*
- * certificates._fieldhash: the salted field hashes (ADR 0001) and keccak-256 in C.
+ * certificates._speedups: docex's hot paths in C. The salted field hashes (ADR 0001),
+ * keccak-256, and the checks of strict JSON on a parsed value.
  *
- * What it computes is defined by certificates/disclosure.py and certificates/keccak.py,
- * whose pure-Python code stays the reference: every function here either returns exactly
- * what that code returns, or None, meaning "not on this fast path" (a float, an integer
+ * What it computes is defined by certificates/disclosure.py, certificates/keccak.py and
+ * certificates/strict_json.py, whose pure-Python code stays the reference: every function
+ * here either returns exactly what that code returns, or None (False for plain_json),
+ * meaning "not on this fast path" (a float, an integer
  * outside the I-JSON safe range, a lone surrogate, a missing or odd salt, a concealed
  * field, nesting deeper than MAX_DEPTH, a type that is not plain JSON). On None the caller
  * runs the Python code, which gives the answer or raises the typed error that names the
  * field. No function here raises for bad input; only for memory exhaustion.
  *
- * tests/unit/certificates/test_native_field_hashes.py checks both against each other
- * (Hypothesis documents) and keccak-256 against safe-pysha3.
+ * tests/unit/certificates/test_native_field_hashes.py and test_native_strict_json.py check
+ * both against each other (Hypothesis documents) and keccak-256 against safe-pysha3.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -440,6 +442,72 @@ static PyObject *salted_field_hashes(PyObject *module, PyObject *const *args, Py
     Py_RETURN_NONE;
 }
 
+/* ---- strict JSON (strict_json._walk): is a parsed value plain? ---- */
+
+/* 1: every string (keys too) is ASCII or passes ``text_is_fine``, every container is a
+ * dict or list no deeper than ``max_depth``, every other value an int, float, bool or
+ * None; 0: something else (a rejected value the parser's hooks left, a deep container,
+ * text that fails): the Python walk then finds it and names its path. -1: an error. */
+static int plain_text(PyObject *text, PyObject *text_is_fine) {
+    if (PyUnicode_IS_ASCII(text)) return 1;
+    PyObject *verdict = PyObject_CallOneArg(text_is_fine, text);
+    if (verdict == NULL) return -1;
+    int fine = PyObject_IsTrue(verdict);
+    Py_DECREF(verdict);
+    return fine;
+}
+
+static int plain_value(PyObject *value, int depth, int max_depth, PyObject *text_is_fine) {
+    if (PyUnicode_CheckExact(value)) return plain_text(value, text_is_fine);
+    if (value == Py_None || PyBool_Check(value) || PyLong_CheckExact(value) ||
+        PyFloat_CheckExact(value))
+        return 1;
+    if (PyDict_CheckExact(value)) {
+        if (depth > max_depth) return 0;
+        Py_ssize_t pos = 0;
+        PyObject *key, *item;
+        while (PyDict_Next(value, &pos, &key, &item)) {
+            if (!PyUnicode_CheckExact(key)) return 0;
+            /* the calls below may run Python code (text_is_fine) that cannot reach this
+             * dict: it was built by the parser a moment ago and is not shared yet */
+            int fine = plain_text(key, text_is_fine);
+            if (fine != 1) return fine;
+            fine = plain_value(item, depth + 1, max_depth, text_is_fine);
+            if (fine != 1) return fine;
+        }
+        return 1;
+    }
+    if (PyList_CheckExact(value)) {
+        if (depth > max_depth) return 0;
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(value); i++) {
+            int fine = plain_value(PyList_GET_ITEM(value, i), depth + 1, max_depth, text_is_fine);
+            if (fine != 1) return fine;
+        }
+        return 1;
+    }
+    return 0;
+}
+
+/* plain_json(value, max_depth, text_is_fine) -> bool */
+static PyObject *plain_json(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    (void)module;
+    if (nargs != 3 || !PyLong_CheckExact(args[1]) || !PyCallable_Check(args[2])) {
+        PyErr_SetString(PyExc_TypeError,
+                        "plain_json(value, max_depth: int, text_is_fine: Callable[[str], bool])");
+        return NULL;
+    }
+    long max_depth = PyLong_AsLong(args[1]);
+    if (max_depth == -1 && PyErr_Occurred()) return NULL;
+    /* the C stack: strict_json.MAX_NESTING (256) is the deepest a caller may ask for */
+    if (max_depth < 1 || max_depth > 512) {
+        PyErr_SetString(PyExc_ValueError, "max_depth must be between 1 and 512");
+        return NULL;
+    }
+    int fine = plain_value(args[0], 1, (int)max_depth, args[2]);
+    if (fine < 0) return NULL;
+    return PyBool_FromLong(fine);
+}
+
 static PyObject *keccak256_py(PyObject *module, PyObject *data) {
     (void)module;
     Py_buffer view;
@@ -458,15 +526,17 @@ static PyMethodDef METHODS[] = {
      "The target hash of fields salted in order from a pool, or None."},
     {"salted_field_hashes", (PyCFunction)(void (*)(void))salted_field_hashes, METH_FASTCALL,
      "The hashes of the visible fields, or None."},
+    {"plain_json", (PyCFunction)(void (*)(void))plain_json, METH_FASTCALL,
+     "True where strict_json's walk would find nothing to refuse; False: walk it."},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef MODULE = {
     PyModuleDef_HEAD_INIT,
-    .m_name = "certificates._fieldhash",
-    .m_doc = "Salted field hashes and keccak-256 in C (certificates/_fieldhash.c).",
+    .m_name = "certificates._speedups",
+    .m_doc = "docex's hot paths in C (certificates/_speedups.c).",
     .m_size = -1,
     .m_methods = METHODS,
 };
 
-PyMODINIT_FUNC PyInit__fieldhash(void) { return PyModule_Create(&MODULE); }
+PyMODINIT_FUNC PyInit__speedups(void) { return PyModule_Create(&MODULE); }

@@ -12,11 +12,13 @@ import logging
 import secrets
 import time
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from node.http.api_docs import api_docs_router
+from node.http.direct_routes import DirectRoute, DirectRoutes
 from node.http.problems import install_problem_handlers
 from node.http.routes import (
     audit,
@@ -127,8 +129,14 @@ class RequestLogAndMetrics:
             )
 
 
-def create_app(settings: NodeSettings, services: NodeServices) -> FastAPI:
-    """The node's ASGI app over ``services`` (built by :mod:`node.runtime` or a test)."""
+def create_app(
+    settings: NodeSettings, services: NodeServices, *, direct_routes: bool = True
+) -> FastAPI:
+    """The node's ASGI app over ``services`` (built by :mod:`node.runtime` or a test).
+
+    ``direct_routes``: ``POST /v1/verify`` answered without FastAPI's per-request
+    machinery (:mod:`node.http.direct_routes`); False sends it through FastAPI like every
+    other route (the test that compares the two)."""
     app = FastAPI(
         title=f"docex node ({settings.country})",
         version="1",
@@ -163,5 +171,20 @@ def create_app(settings: NodeSettings, services: NodeServices) -> FastAPI:
         # /ipfs/{cid}: the trustless gateway, for entitled members and share links only
         app.include_router(content_router(services.gateway_store))
 
+    if direct_routes:
+        app.add_middleware(
+            DirectRoutes,
+            routes={("POST", "/v1/verify"): _direct(verification.router, "/v1/verify", "POST")},
+            exception_handlers=app.exception_handlers,
+        )
+    # added last, so outermost: it logs and counts the direct routes' requests too
     app.add_middleware(RequestLogAndMetrics, metrics=services.metrics)
     return app
+
+
+def _direct(router: APIRouter, path: str, method: str) -> DirectRoute:
+    """``router``'s route for ``method`` ``path`` (its full path), to be answered directly."""
+    for route in router.routes:
+        if isinstance(route, APIRoute) and route.path == path and method in (route.methods or ()):
+            return DirectRoute(endpoint=route.endpoint, route=route)
+    raise LookupError(f"no route {method} {path}")

@@ -6,7 +6,9 @@ with two routes at the node's paths that do the least a real one must: read the 
 body and parse it as JSON, then answer what the node would (``{"valid": true}`` for a
 verification, one receipt per document for an issue request). What ``bench.mixed_load``
 measures against it is what this machine, this Python and this server stack allow with
-the same clients; the node's figures are reported as fractions of it.
+the same clients; the node's figures are reported as fractions of it. As in the node,
+``POST /v1/verify`` is answered directly, without FastAPI's per-request machinery
+(``node.http.direct_routes``): the ceiling's stack is the one the node's route runs on.
 
 Run: ``python -m bench.ceiling_server PORT`` (binds 127.0.0.1 only).
 """
@@ -16,19 +18,30 @@ from __future__ import annotations
 import json
 import sys
 
-from fastapi import FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.routing import APIRoute
 
 from node.http.api_process import api_server
+from node.http.direct_routes import DirectRoute, DirectRoutes
 from node.settings import load_settings
 
 
 def trivial_app() -> FastAPI:
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    router = APIRouter()
 
-    @app.post("/v1/verify")
+    @router.post("/v1/verify")
     async def verify(request: Request) -> Response:
         json.loads(await request.body())
         return Response(b'{"valid":true,"checks":[]}', media_type="application/json")
+
+    app.include_router(router)
+    (route,) = (r for r in router.routes if isinstance(r, APIRoute))
+    app.add_middleware(
+        DirectRoutes,
+        routes={("POST", "/v1/verify"): DirectRoute(endpoint=verify, route=route)},
+        exception_handlers=app.exception_handlers,
+    )
 
     @app.post("/v1/documents", status_code=202)
     async def issue(request: Request) -> Response:

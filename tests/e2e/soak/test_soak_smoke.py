@@ -6,14 +6,18 @@ them over the workers. Nothing is written to bench/results/ (``--smoke`` never w
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[3]
+#: where a failed scenario's logs are kept (git-ignored): its scratch directory goes
+ARTIFACTS = REPO / "tests" / "artifacts" / "soak-smoke"
 
 
 def _scenarios() -> list[str]:
@@ -42,9 +46,24 @@ def test_the_soak_scenario_holds_at_smoke_size(scenario: str) -> None:
     # 107 bytes (pytest's own temporary paths grow past that with the run's number)
     with tempfile.TemporaryDirectory(prefix="dxs-") as scratch:
         done = _soak(scenario, Path(scratch))
+        if done.returncode != 0:
+            kept = _keep_logs(scenario, Path(scratch))
+            done.stdout += f"\n(the scenario's logs are kept in {kept})\n"
 
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-6000:]
     assert "soak passed" in done.stdout
+
+
+def _keep_logs(scenario: str, scratch: Path) -> Path:
+    """Copy every log of a failed run (the node's, geth's, Kubo's) out of its scratch
+    directory, keeping their paths; chain data and keys stay behind and go with it."""
+    kept = ARTIFACTS / f"{scenario}-{time.strftime('%Y%m%dT%H%M%S')}"
+    for log in scratch.rglob("*.log"):
+        if log.is_file():
+            target = kept / log.relative_to(scratch)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(log, target)
+    return kept
 
 
 def _soak(scenario: str, workdir: Path) -> subprocess.CompletedProcess[str]:

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from ledger.chains import find_free_port
+from ledger.chains import find_free_ports
 from node.network import (
     KuboNode,
     PidFile,
@@ -77,12 +77,15 @@ def make_file(tmp_path: Path) -> MakeFile:
 def kubo(tmp_path: Path) -> Iterator[KuboNode]:
     pids = PidFile(tmp_path / "kubo.pids.json")
     host = IPv4Address("127.0.0.1")
+    # two ports picked together: picked one at a time, the OS may give the same one twice
+    # (it did: Kubo's swarm and API on one port, "address already in use")
+    swarm_port, api_port = find_free_ports(2)
     daemon = KuboNode(
         engine_binary("kubo"),
         tmp_path / "kubo-repo",
         host=host,
-        swarm_port=find_free_port(),
-        api_port=find_free_port(),
+        swarm_port=swarm_port,
+        api_port=api_port,
         swarm_secret=new_swarm_secret(),
         pid_file=pids,
     )

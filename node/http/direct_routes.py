@@ -20,40 +20,31 @@ test_direct_routes.py`` checks that both paths answer the same.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-Endpoint = Callable[[Request], Awaitable[Response]]
 ExceptionHandler = Callable[[Request, Exception], Any]
 
 
-@dataclass(frozen=True, slots=True)
-class DirectRoute:
-    """An endpoint taking only the request, and the route FastAPI registered for it
-    (put in the scope as the router would: the request log and metrics name it)."""
-
-    endpoint: Endpoint
-    route: BaseRoute
-
-
 class DirectRoutes:
-    """ASGI middleware: ``(method, path)`` pairs answered by their endpoint directly."""
+    """ASGI middleware: each of ``routes`` (registered FastAPI routes whose endpoint takes
+    only the request) answered at its exact path and methods by calling its endpoint."""
 
     def __init__(
         self,
         app: ASGIApp,
-        routes: Mapping[tuple[str, str], DirectRoute],
+        routes: Sequence[APIRoute],
         exception_handlers: Mapping[Any, ExceptionHandler],
     ) -> None:
         self.app = app
-        self._routes = dict(routes)
+        self._routes = {
+            (method, route.path): route for route in routes for method in route.methods or ()
+        }
         # the handlers Starlette's exception middleware applies: not those for Exception
         # or 500, which belong to the server-error middleware outside this one
         self._handlers = {
@@ -63,16 +54,17 @@ class DirectRoutes:
         }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        direct = (
+        route = (
             self._routes.get((scope["method"], scope["path"])) if scope["type"] == "http" else None
         )
-        if direct is None:
+        if route is None:
             await self.app(scope, receive, send)
             return
-        scope["route"] = direct.route
+        # as the router would: the request log and metrics name the route
+        scope["route"] = route
         request = Request(scope, receive, send)
         try:
-            response = await direct.endpoint(request)
+            response = await route.endpoint(request)
         except Exception as error:
             handler = self._handler_for(error)
             if handler is None:

@@ -326,7 +326,8 @@ def _measure_on(
         (wrapped_json,) = _query_one(
             workdir / "node",
             database_url,
-            "SELECT wrapped_json FROM outbox WHERE state = 'anchored' LIMIT 1",
+            "SELECT w.wrapped_json FROM outbox o JOIN outbox_wrapped w ON w.receipt_id = o.id"
+            " WHERE o.state = 'anchored' LIMIT 1",
         )
         wrapped = json.loads(bytes(wrapped_json))
         # the index must have caught up before a verdict can be valid

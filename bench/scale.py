@@ -108,7 +108,10 @@ class Pipeline:
     def wrapped(self, receipt_positions: list[int] | None = None) -> Iterator[bytes]:
         """The anchored wrapped documents, in acceptance order (all, or those at the
         given positions)."""
-        query = "SELECT wrapped_json FROM outbox WHERE state = 'anchored' ORDER BY id"
+        query = (
+            "SELECT w.wrapped_json FROM outbox o JOIN outbox_wrapped w ON w.receipt_id = o.id"
+            " WHERE o.state = 'anchored' ORDER BY o.id"
+        )
         wanted = None if receipt_positions is None else set(receipt_positions)
         with self.services.database.connect() as connection:
             rows = connection.execution_options(stream_results=True).execute(text(query))

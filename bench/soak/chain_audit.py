@@ -62,7 +62,8 @@ def claimed_anchors(data_dir: Path, receipt_ids: Sequence[str]) -> dict[str, byt
     with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
         db.execute("PRAGMA busy_timeout=10000")
         for receipt_id, state, target, wrapped in db.execute(
-            "SELECT id, state, target_hash, wrapped_json FROM outbox"
+            "SELECT o.id, o.state, o.target_hash, w.wrapped_json FROM outbox o"
+            " LEFT JOIN outbox_wrapped w ON w.receipt_id = o.id"
         ):
             if receipt_id not in claims or state != "anchored" or wrapped is None:
                 continue

@@ -36,6 +36,7 @@ from node.audit.errors import AuditReportTooLarge
 from node.audit.query import AuditQuery, ReportScope
 from node.audit.report_format import REPORT_FORMAT
 from node.chain.ledger_link import LedgerLink
+from node.db.tables import WrappedJsonRow
 from node.documents.held_documents import DocumentOrigin, find_held_document, parse_reference
 from node.errors import DocumentNotAnchored, DocumentNotFound, NotAuthorised
 from node.issuing.outbox import BatchRow, DocumentState, Outbox, SubmissionRow
@@ -150,12 +151,10 @@ class AuditReports:
         documents: dict[bytes, AuditedDocument] = {}
         with Session(self._database) as session:
             issued = (
-                select(SubmissionRow.id, SubmissionRow.wrapped_json, SubmissionRow.user_id)
+                select(SubmissionRow.id, WrappedJsonRow.wrapped_json, SubmissionRow.user_id)
                 .join(BatchRow, SubmissionRow.batch_id == BatchRow.id)
-                .where(
-                    SubmissionRow.state == DocumentState.ANCHORED.value,
-                    SubmissionRow.wrapped_json.is_not(None),
-                )
+                .join(WrappedJsonRow, WrappedJsonRow.receipt_id == SubmissionRow.id)
+                .where(SubmissionRow.state == DocumentState.ANCHORED.value)
             )
             if principal.role is Role.ISSUER:
                 issued = issued.where(SubmissionRow.user_id == principal.user_id)

@@ -31,6 +31,7 @@ from adapters import Cid, InvalidCid
 from certificates.errors import Invalid
 from certificates.hashes import canonical_hash
 from certificates.json_types import JsonValue
+from node.db.tables import SubmittedJsonRow, WrappedJsonRow
 from node.errors import DocumentNotAnchored, NodeError
 from node.issuing.outbox import DocumentState, SubmissionRow
 from node.receiving.inbox import InboxRow
@@ -106,8 +107,9 @@ def parse_reference(text: str) -> Reference:
     )
 
 
-def _issued(row: SubmissionRow, country: str) -> HeldDocument:
-    if row.wrapped_json is None or row.target_hash is None:
+def _issued(session: Session, row: SubmissionRow, country: str) -> HeldDocument:
+    wrapped = session.get(WrappedJsonRow, row.id) if row.target_hash is not None else None
+    if wrapped is None or row.target_hash is None:
         state = DocumentState(row.state)
         if state is DocumentState.FAILED:
             raise DocumentNotAnchored(f"document {row.id} failed to anchor: nothing to verify")
@@ -115,7 +117,7 @@ def _issued(row: SubmissionRow, country: str) -> HeldDocument:
             f"document {row.id} is {state.value}: it is not signed and anchored yet"
         )
     return HeldDocument(
-        wrapped=json.loads(row.wrapped_json),
+        wrapped=json.loads(wrapped.wrapped_json),
         target_hash=row.target_hash,
         origin=DocumentOrigin.ISSUED,
         confidential=row.confidential,
@@ -161,21 +163,21 @@ def find_held_document(database: Engine, country: str, reference: Reference) -> 
     with Session(database) as session:
         if reference.kind is ReferenceKind.RECEIPT_ID:
             submission = session.get(SubmissionRow, reference.values[0])
-            return None if submission is None else _issued(submission, country)
+            return None if submission is None else _issued(session, submission, country)
         if reference.kind is ReferenceKind.TARGET_HASH:
             target_hash = bytes.fromhex(reference.values[0][2:])
             submission = session.scalars(
                 select(SubmissionRow).where(SubmissionRow.target_hash == target_hash).limit(1)
             ).first()
             if submission is not None:
-                return _issued(submission, country)
+                return _issued(session, submission, country)
             received = session.get(InboxRow, target_hash)
             return None if received is None else _received(received)
         submission = session.scalars(
             select(SubmissionRow).where(SubmissionRow.cid.in_(reference.values)).limit(1)
         ).first()
         if submission is not None:
-            return _issued(submission, country)
+            return _issued(session, submission, country)
         received = session.scalars(
             select(InboxRow).where(InboxRow.cid.in_(reference.values)).limit(1)
         ).first()
@@ -207,18 +209,19 @@ def find_document_attaching(database: Engine, country: str, cid: str) -> HeldDoc
     attachments (ADR 0061), or None: who may read the document may read its files."""
     needle = f'"cid":"{cid}"'.encode()
     with Session(database) as session:
-        candidates = session.scalars(
-            select(SubmissionRow)
+        candidates = session.execute(
+            select(SubmissionRow, SubmittedJsonRow.document_json)
+            .join(SubmittedJsonRow, SubmittedJsonRow.receipt_id == SubmissionRow.id)
             .where(
                 SubmissionRow.target_hash.is_not(None),
-                byte_position(SubmissionRow.document_json, needle) > 0,
+                byte_position(SubmittedJsonRow.document_json, needle) > 0,
             )
             .limit(8)
         ).all()
-        for submission in candidates:
-            attachments = json.loads(submission.document_json).get("attachments")
+        for submission, document_json in candidates:
+            attachments = json.loads(document_json).get("attachments")
             if isinstance(attachments, list) and any(
                 isinstance(a, dict) and a.get("cid") == cid for a in attachments
             ):
-                return _issued(submission, country)
+                return _issued(session, submission, country)
     return None

@@ -43,7 +43,7 @@ from certificates.hashes import HASH_RE
 from certificates.schemas import ValidatedDocument
 from node.db.prepared_writes import PreparedInsert, PreparedWrite
 from node.db.tables import BatchRow as BatchRow
-from node.db.tables import DocumentNumberRow
+from node.db.tables import DocumentNumberRow, SubmittedJsonRow, WrappedJsonRow
 from node.db.tables import IdempotencyRow as IdempotencyRow
 from node.db.tables import SubmissionRow as SubmissionRow
 from node.errors import DocumentNumberTaken, IdempotencyKeyInFlight, IdempotencyKeyReused
@@ -262,7 +262,6 @@ _PENDING_COLUMNS: Final = (
     "id",
     "user_id",
     "document_type",
-    "document_json",
     "addressees",
     "confidential",
     "allowance",
@@ -277,22 +276,28 @@ class _OutboxWrites:
 
     #: pending documents (multi-row statements: one step of the database for many rows)
     pending: PreparedInsert
+    #: their validated JSON, in its own table (:class:`node.db.tables.SubmissionRow`)
+    submitted: PreparedInsert
     #: numbers taken (the table's primary key refuses one twice)
     number: PreparedInsert
     #: a document claimed into a batch: (state, batch id, position, receipt id)
     claimed: PreparedWrite
-    #: a document signed: (target hash, CID, wrapped JSON, receipt id)
+    #: a document signed: (target hash, CID, receipt id)
     signed: PreparedWrite
+    #: its wrapped JSON, in its own table
+    wrapped: PreparedInsert
 
     @classmethod
     def compile(cls, engine: Engine) -> _OutboxWrites:
         return cls(
             pending=PreparedInsert(engine, SubmissionRow, _PENDING_COLUMNS),
+            submitted=PreparedInsert(engine, SubmittedJsonRow, ("receipt_id", "document_json")),
             number=PreparedInsert(
                 engine, DocumentNumberRow, ("document_type", "document_number", "receipt_id")
             ),
             claimed=_updating_by_receipt(engine, "state", "batch_id", "position"),
-            signed=_updating_by_receipt(engine, "target_hash", "cid", "wrapped_json"),
+            signed=_updating_by_receipt(engine, "target_hash", "cid"),
+            wrapped=PreparedInsert(engine, WrappedJsonRow, ("receipt_id", "wrapped_json")),
         )
 
 
@@ -464,7 +469,6 @@ class Outbox:
                     receipt_id,
                     request.user_id,
                     document.document_type,
-                    document.document_json,
                     ",".join(document.addressees),
                     document.confidential,
                     document.allowance,
@@ -474,6 +478,14 @@ class Outbox:
                 for receipt_id, document in zip(ids, request.documents, strict=True)
             )
         self._writes.pending.execute_many(connection, rows)
+        self._writes.submitted.execute_many(
+            connection,
+            [
+                (receipt_id, document.document_json)
+                for request, ids, _, _ in accepted
+                for receipt_id, document in zip(ids, request.documents, strict=True)
+            ],
+        )
         # the table's primary key refuses a number taken before (no read on the way in)
         self._writes.number.execute_many(
             connection,
@@ -607,12 +619,13 @@ class Outbox:
             documents = session.execute(
                 select(
                     SubmissionRow.id,
-                    SubmissionRow.document_json,
+                    SubmittedJsonRow.document_json,
                     SubmissionRow.addressees,
                     SubmissionRow.confidential,
                     SubmissionRow.accepted_at,
                     SubmissionRow.allowance,
                 )
+                .join(SubmittedJsonRow, SubmittedJsonRow.receipt_id == SubmissionRow.id)
                 .where(SubmissionRow.batch_id == batch_id)
                 .order_by(SubmissionRow.position)
             ).all()
@@ -688,12 +701,16 @@ class Outbox:
             batch.state = BatchState.SIGNED.value
             session.flush()
             # one executemany by primary key, not one ORM load per document
+            connection = session.connection()
             self._writes.signed.execute_many(
-                session.connection(),
+                connection,
                 [
-                    (document.target_hash, document.cid, document.wrapped_json, document.receipt_id)
+                    (document.target_hash, document.cid, document.receipt_id)
                     for document in documents
                 ],
+            )
+            self._writes.wrapped.execute_many(
+                connection, [(document.receipt_id, document.wrapped_json) for document in documents]
             )
             session.commit()
 
@@ -798,6 +815,7 @@ class Outbox:
             if row is None:
                 return None
             batch = session.get(BatchRow, row.batch_id) if row.batch_id is not None else None
+            wrapped = session.get(WrappedJsonRow, receipt_id) if row.cid is not None else None
             return Receipt(
                 id=row.id,
                 user_id=row.user_id,
@@ -806,7 +824,7 @@ class Outbox:
                 accepted_at=row.accepted_at,
                 target_hash=row.target_hash,
                 cid=row.cid,
-                wrapped_json=row.wrapped_json,
+                wrapped_json=wrapped.wrapped_json if wrapped is not None else None,
                 batch_id=row.batch_id,
                 batch_root=batch.root if batch is not None else None,
                 tx_hash=batch.tx_hash if batch is not None else None,

@@ -50,6 +50,10 @@ def test_a_database_without_the_indexes_gets_them_on_open(tmp_path: Path) -> Non
         for column in ("received_from", "fallbacks_json"):  # and before 0009
             connection.execute(f"ALTER TABLE inbox DROP COLUMN {column}")
         connection.execute("ALTER TABLE receiving_batches DROP COLUMN manifest_json")  # 0010
+        for table in ("outbox_documents", "outbox_wrapped"):  # and before 0011
+            connection.execute(f"DROP TABLE {table}")
+        connection.execute("ALTER TABLE outbox ADD COLUMN document_json BLOB NOT NULL DEFAULT x''")
+        connection.execute("ALTER TABLE outbox ADD COLUMN wrapped_json BLOB")
     assert _plan(path, LOOKUPS[1]).startswith("SCAN")
     open_database(path).dispose()
     assert "INDEX outbox_cid" in _plan(path, LOOKUPS[1])

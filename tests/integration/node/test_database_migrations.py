@@ -13,7 +13,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, create_engine, inspect, select
+from sqlalchemy import Engine, create_engine, inspect, select, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
@@ -30,12 +30,14 @@ from node.db.tables import (
     PeerReportRow,
     ReceivingBatchRow,
     SubmissionRow,
+    SubmittedJsonRow,
     TokenRow,
     UserRow,
+    WrappedJsonRow,
 )
 
 RELEASE_DATABASES = Path(__file__).parent / "release_databases"
-HEAD = "0010"
+HEAD = "0011"
 
 
 def _differences(engine: Engine) -> list[object]:
@@ -102,13 +104,21 @@ def test_the_release_database_upgrades_in_place_and_keeps_every_row(tmp_path: Pa
             "hq-admin",
         ]
         assert len(session.scalars(select(TokenRow)).all()) == 2
-        outbox = session.scalars(select(SubmissionRow)).all()
-        assert sorted(r.state for r in outbox) == ["anchored", "anchored", "pending"]
-        assert sorted((r.document_json, r.confidential) for r in outbox) == [
+        outbox = session.execute(
+            select(SubmissionRow, SubmittedJsonRow.document_json).join(
+                SubmittedJsonRow, SubmittedJsonRow.receipt_id == SubmissionRow.id
+            )
+        ).all()
+        assert sorted(r.state for r, _ in outbox) == ["anchored", "anchored", "pending"]
+        assert sorted((document, r.confidential) for r, document in outbox) == [
             (b'{"number":"VN-1"}', False),
             (b'{"number":"VN-1"}', False),
             (b'{"number":"VN-2"}', True),
         ]
+        wrapped = dict(
+            session.execute(select(WrappedJsonRow.receipt_id, WrappedJsonRow.wrapped_json)).all()
+        )
+        assert sorted(wrapped) == sorted(r.id for r, _ in outbox if r.state == "anchored")
         batch = session.scalars(select(BatchRow)).one()
         assert (batch.state, batch.root, batch.block_number) == ("anchored", b"\xaa" * 32, 42)
         key = session.get(IdempotencyRow, (1, "key-1"))
@@ -196,6 +206,86 @@ def test_every_revision_downgrades_to_the_schema_it_was_upgraded_from(tmp_path: 
     assert set(inspect(engine).get_table_names()) == {"alembic_version"}
 
 
+def _outbox_at_0010(engine: Engine) -> None:
+    """Rows as revision 0010 kept them: each document's bytes in its outbox row."""
+    upgrade(engine, "0010")
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO users (id, name, role, document_types, created_at)"
+            " VALUES (1, 'moit', 'issuer', 'coo/1', 0)"
+        )
+        connection.execute(
+            text(
+                "INSERT INTO outbox (id, user_id, document_type, document_json, addressees,"
+                " accepted_at, state, target_hash, cid, wrapped_json) VALUES (:id, 1, 'coo/1',"
+                " :document, 'KR', :at, :state, :target, :cid, :wrapped)"
+            ),
+            [
+                {
+                    "id": "r1",
+                    "document": b"signed document",
+                    "at": 0.0,
+                    "state": "anchored",
+                    "target": b"\x01" * 32,
+                    "cid": "bafy1",
+                    "wrapped": b"wrapped document",
+                },
+                {
+                    "id": "r2",
+                    "document": b"pending document",
+                    "at": 1.0,
+                    "state": "pending",
+                    "target": None,
+                    "cid": None,
+                    "wrapped": None,
+                },
+            ],
+        )
+
+
+def _documents_apart(engine: Engine) -> tuple[dict[str, bytes], dict[str, bytes]]:
+    with Session(engine) as session:
+        submitted = session.execute(
+            select(SubmittedJsonRow.receipt_id, SubmittedJsonRow.document_json)
+        )
+        wrapped = session.execute(select(WrappedJsonRow.receipt_id, WrappedJsonRow.wrapped_json))
+        return dict(submitted.all()), dict(wrapped.all())
+
+
+def _documents_in_rows(engine: Engine) -> list[tuple[str, bytes, bytes | None]]:
+    with engine.connect() as connection:
+        rows = connection.exec_driver_sql(
+            "SELECT id, document_json, wrapped_json FROM outbox ORDER BY id"
+        ).all()
+    return [
+        (id_, bytes(document), None if wrapped is None else bytes(wrapped))
+        for id_, document, wrapped in rows
+    ]
+
+
+def _check_documents_move_apart_and_back(engine: Engine) -> None:
+    _outbox_at_0010(engine)
+    before = _documents_in_rows(engine)
+    upgrade(engine, "0011")
+    assert _differences(engine) == []
+    assert _documents_apart(engine) == (
+        {"r1": b"signed document", "r2": b"pending document"},
+        {"r1": b"wrapped document"},
+    )
+    columns = {column["name"] for column in inspect(engine).get_columns("outbox")}
+    assert not {"document_json", "wrapped_json"} & columns
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0010")
+    assert _documents_in_rows(engine) == before
+    assert not {"outbox_documents", "outbox_wrapped"} & set(inspect(engine).get_table_names())
+
+
+def test_revision_0011_moves_each_document_to_its_own_table_and_back(tmp_path: Path) -> None:
+    _check_documents_move_apart_and_back(create_engine(f"sqlite:///{tmp_path / 'node.sqlite'}"))
+
+
 def test_a_migration_that_fails_leaves_the_database_as_it_was(tmp_path: Path) -> None:
     path = tmp_path / "node.sqlite"
     engine = create_engine(f"sqlite:///{path}")
@@ -253,6 +343,17 @@ def test_every_revision_upgrades_and_downgrades_on_postgres(postgres_database: s
             command.downgrade(config, revision)
         assert _schema(engine) == schemas[revision], revision
     engine.dispose()
+
+
+@pytest.mark.postgres
+def test_revision_0011_moves_each_document_apart_and_back_on_postgres(
+    postgres_database: str,
+) -> None:
+    engine = _postgres(postgres_database)
+    try:
+        _check_documents_move_apart_and_back(engine)
+    finally:
+        engine.dispose()
 
 
 @pytest.mark.postgres

@@ -20,7 +20,13 @@ from node.access.users import UserStore
 from node.cli.main import app as docex
 from node.db import open_database
 from node.db.prepared_writes import PreparedInsert, PreparedWrite
-from node.db.tables import DocumentNumberRow, SubmissionRow, UserRow
+from node.db.tables import (
+    DocumentNumberRow,
+    SubmissionRow,
+    SubmittedJsonRow,
+    UserRow,
+    WrappedJsonRow,
+)
 from node.documents.held_documents import find_document_attaching
 from node.errors import DocumentNumberTaken
 from node.issuing.outbox import (
@@ -171,7 +177,11 @@ def test_the_outbox_rows_written_in_one_statement_read_back_as_the_orm_wrote_the
     assert set(rows) == {first, second, third}
     assert numbers == {"VN-7": first, "VN-8": second}
     row = rows[second]
-    assert (row.user_id, row.document_type, row.document_json) == (
+    with Session(database) as session:
+        submitted = session.get(SubmittedJsonRow, second)
+        assert session.get(WrappedJsonRow, second) is None  # not signed yet
+    assert submitted is not None
+    assert (row.user_id, row.document_type, submitted.document_json) == (
         user,
         "coo/1",
         sealed.document_json,
@@ -196,9 +206,11 @@ def test_the_outbox_rows_written_in_one_statement_read_back_as_the_orm_wrote_the
     )
     with Session(database) as session:
         signed = session.get(SubmissionRow, third)
+        wrapped = session.get(WrappedJsonRow, third)
         assert signed is not None
+        assert wrapped is not None
         assert (signed.state, signed.batch_id, signed.position) == ("batched", batch_id, 2)
-        assert (signed.target_hash, signed.cid, signed.wrapped_json) == (
+        assert (signed.target_hash, signed.cid, wrapped.wrapped_json) == (
             b"\x02" * 32,
             "bafy-2",
             b'{"w":2}',

@@ -82,6 +82,11 @@ _BRING_IN = (
     "WHERE id IN (SELECT id FROM settled_batches)",
     "INSERT OR REPLACE INTO main.outbox SELECT * FROM live.outbox "
     "WHERE id IN (SELECT id FROM settled_documents)",
+    # each document's JSON, and its wrapped JSON once its batch was signed (revision 0011)
+    "INSERT OR REPLACE INTO main.outbox_documents SELECT * FROM live.outbox_documents "
+    "WHERE receipt_id IN (SELECT id FROM settled_documents)",
+    "INSERT OR REPLACE INTO main.outbox_wrapped SELECT * FROM live.outbox_wrapped "
+    "WHERE receipt_id IN (SELECT id FROM settled_documents)",
     "INSERT OR REPLACE INTO main.document_numbers SELECT * FROM live.document_numbers "
     "WHERE receipt_id IN (SELECT id FROM settled_documents)",
     "INSERT OR REPLACE INTO main.amendments SELECT * FROM live.amendments "

@@ -49,6 +49,19 @@ def outbox(path: Path) -> dict[str, tuple[str, bytes | None]]:
         }
 
 
+def outbox_documents(path: Path) -> dict[str, tuple[bytes, bytes | None]]:
+    """Each outbox row's document JSON and wrapped JSON (their tables of their own)."""
+    with sqlite3.connect(path) as db:
+        return {
+            row[0]: (row[1], row[2])
+            for row in db.execute(
+                "SELECT o.id, d.document_json, w.wrapped_json FROM outbox o "
+                "JOIN outbox_documents d ON d.receipt_id = o.id "
+                "LEFT JOIN outbox_wrapped w ON w.receipt_id = o.id"
+            )
+        }
+
+
 def stored_contents(path: Path) -> list[Cid]:
     with sqlite3.connect(path) as db:
         return [Cid.parse(row[0]) for row in db.execute("SELECT cid FROM outbox")]
@@ -182,6 +195,11 @@ def test_an_online_backup_brings_in_the_batches_the_live_node_anchored_meanwhile
     assert settled == len(pending) + 1
     assert outbox(copy) == outbox(settings.database_path)
     assert {state for state, _ in outbox(copy).values()} == {"anchored"}
+    # with the documents themselves: the one accepted after the cut, and every wrapped one
+    documents = outbox_documents(copy)
+    assert documents == outbox_documents(settings.database_path)
+    assert len(documents) == settled
+    assert all(wrapped is not None for _, wrapped in documents.values())
     with sqlite3.connect(copy) as db:
         (key,) = db.execute("SELECT key FROM idempotency_keys").fetchone()
     assert key == "after-cut"

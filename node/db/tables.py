@@ -10,7 +10,9 @@ before Alembic compares equal to a fresh one.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, ForeignKey, Index, LargeBinary, String, Text
+from typing import Final
+
+from sqlalchemy import BigInteger, ForeignKey, Index, LargeBinary, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -46,6 +48,21 @@ class TokenRow(NodeBase):
 # --- issuing: the outbox, its batches, idempotency keys --------------------------------
 
 
+#: the outbox's lookup indexes on columns a row gets after it is accepted (revision 0011)
+_SET_LATER: Final = (
+    ("outbox_target_hash", "target_hash"),
+    ("outbox_cid", "cid"),
+    ("ix_outbox_batch_id", "batch_id"),
+)
+
+
+def _set_only(name: str, column: str) -> Index:
+    """An index of the rows where ``column`` is set (SQLite and PostgreSQL both use it
+    for ``column = ...`` and ``column IN (...)``, which imply it is not NULL)."""
+    where = text(f"{column} IS NOT NULL")
+    return Index(name, column, sqlite_where=where, postgresql_where=where)
+
+
 class SubmissionRow(NodeBase):
     """A document accepted for issuing (its receipt), from pending to anchored.
 
@@ -60,8 +77,9 @@ class SubmissionRow(NodeBase):
     __table_args__ = (
         Index("outbox_pending", "state", "document_type", "accepted_at"),
         # lookups by target hash or CID (verify by reference, lifecycle)
-        Index("outbox_target_hash", "target_hash"),
-        Index("outbox_cid", "cid"),
+        # partial: a pending row has no batch, target hash or CID yet, and an entry for
+        # its NULL would be written at acceptance and moved at each later step
+        *(_set_only(name, column) for name, column in _SET_LATER),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -76,7 +94,7 @@ class SubmissionRow(NodeBase):
     allowance: Mapped[int] = mapped_column(BigInteger, default=1, server_default="1")
     accepted_at: Mapped[float]
     state: Mapped[str] = mapped_column(String(16))
-    batch_id: Mapped[str | None] = mapped_column(ForeignKey("batches.id"), index=True)
+    batch_id: Mapped[str | None] = mapped_column(ForeignKey("batches.id"))
     position: Mapped[int | None]
     target_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
     cid: Mapped[str | None] = mapped_column(String(128))

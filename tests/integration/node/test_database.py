@@ -16,6 +16,9 @@ LOOKUPS = [
     "SELECT * FROM outbox WHERE cid = 'bafy'",
     "SELECT * FROM inbox WHERE target_hash = x'00'",
     "SELECT * FROM inbox WHERE cid = 'bafy'",
+    # the outbox's partial indexes (revision 0011) serve what the node asks of them
+    "SELECT * FROM outbox WHERE cid IN ('bafy', 'bafk')",
+    "SELECT id FROM outbox WHERE batch_id = 'b1' ORDER BY position",
 ]
 
 
@@ -57,3 +60,22 @@ def test_a_database_without_the_indexes_gets_them_on_open(tmp_path: Path) -> Non
     assert _plan(path, LOOKUPS[1]).startswith("SCAN")
     open_database(path).dispose()
     assert "INDEX outbox_cid" in _plan(path, LOOKUPS[1])
+
+
+def test_a_pending_row_takes_no_entry_in_the_indexes_of_columns_it_has_not_set(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "node.sqlite"
+    open_database(path).dispose()
+    with sqlite3.connect(path) as connection:
+        sql = dict(
+            connection.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'outbox'"
+            ).fetchall()
+        )
+    for name, column in (
+        ("outbox_target_hash", "target_hash"),
+        ("outbox_cid", "cid"),
+        ("ix_outbox_batch_id", "batch_id"),
+    ):
+        assert sql[name].endswith(f"WHERE {column} IS NOT NULL"), sql[name]

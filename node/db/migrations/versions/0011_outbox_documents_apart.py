@@ -10,6 +10,11 @@ is signed. The rows move as they are; on SQLite the outbox table is copied witho
 two columns (Alembic's batch mode), so the upgrade of a large database takes a while,
 once.
 
+The outbox's indexes by target hash, CID and batch become partial (rows where the
+column is set): a pending row has none of the three, and each NULL entry was written at
+acceptance and moved again when the column was set. Storing a request of five documents
+took 1.67 ms of CPU with them, 1.45 without (on a copy of that node's database).
+
 Revision ID: 0011
 Revises: 0010
 """
@@ -24,6 +29,12 @@ down_revision = "0010"
 branch_labels = None
 depends_on = None
 
+#: the outbox's lookup indexes on columns set after acceptance: partial from here on
+_SET_LATER = (
+    ("outbox_target_hash", "target_hash"),
+    ("outbox_cid", "cid"),
+    ("ix_outbox_batch_id", "batch_id"),
+)
 _OUTBOX = sa.table(
     "outbox",
     sa.column("id", sa.String),
@@ -62,9 +73,16 @@ def upgrade() -> None:
     with op.batch_alter_table("outbox") as outbox:
         outbox.drop_column("document_json")
         outbox.drop_column("wrapped_json")
+    for name, column in _SET_LATER:
+        op.drop_index(name, table_name="outbox")
+        where = sa.text(f"{column} IS NOT NULL")
+        op.create_index(name, "outbox", [column], sqlite_where=where, postgresql_where=where)
 
 
 def downgrade() -> None:
+    for name, column in _SET_LATER:
+        op.drop_index(name, table_name="outbox")
+        op.create_index(name, "outbox", [column])
     with op.batch_alter_table("outbox") as outbox:
         outbox.add_column(sa.Column("document_json", sa.LargeBinary(), nullable=True))
         outbox.add_column(sa.Column("wrapped_json", sa.LargeBinary(), nullable=True))

@@ -89,6 +89,8 @@ def test_the_rates_offered_are_those_asked_and_every_arrival_is_answered() -> No
             )
         finally:
             await server.stop()
+        assert len(tally.verify_arrivals) == len(tally.verify_latency)
+        assert 0.0 <= tally.answered_after < 0.5  # the server kept up
         return server.requests, tally.issue_documents, len(tally.verify_latency), tally.seconds
 
     requests, documents, verified, seconds = asyncio.run(scenario())

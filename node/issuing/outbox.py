@@ -276,7 +276,7 @@ class _OutboxWrites:
 
     #: pending documents (multi-row statements: one step of the database for many rows)
     pending: PreparedInsert
-    #: their validated JSON, in its own table (:class:`node.db.tables.SubmissionRow`)
+    #: their validated JSON, in its own table (:class:`node.db.tables.SubmittedJsonRow`)
     submitted: PreparedInsert
     #: numbers taken (the table's primary key refuses one twice)
     number: PreparedInsert

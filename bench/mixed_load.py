@@ -176,6 +176,15 @@ class IssueBodies:
         return self._build()
 
 
+def _verify_requests(host: str, port: int, verify_documents: list[bytes]) -> list[bytes]:
+    """Each document's whole ``POST /v1/verify`` request, built before a window."""
+    head = RawHttpConnection(host, port)
+    return [
+        head.head("POST", "/v1/verify", len(body), {"Content-Type": "application/json"}) + body
+        for body in verify_documents
+    ]
+
+
 async def mixed_load(
     base: str,
     token: str,
@@ -192,12 +201,7 @@ async def mixed_load(
     tally = Tally()
     presented = itertools.count()
     issue_headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    verify_head = RawHttpConnection(host, port)
-    verify_requests = [
-        verify_head.head("POST", "/v1/verify", len(body), {"Content-Type": "application/json"})
-        + body
-        for body in verify_documents
-    ]
+    verify_requests = _verify_requests(host, port, verify_documents)
     deadline = 0.0
 
     async def issuer() -> None:
@@ -280,11 +284,7 @@ async def paced_load(
         offered += count
     issue_at = arrival_times(len(requests), seconds, rng)
     verify_at = arrival_times(round(verify_per_s * seconds), seconds, rng)
-    head = RawHttpConnection(host, port)
-    verify_requests = [
-        head.head("POST", "/v1/verify", len(body), {"Content-Type": "application/json"}) + body
-        for body in verify_documents
-    ]
+    verify_requests = _verify_requests(host, port, verify_documents)
     issue_pool: asyncio.Queue[RawHttpConnection] = asyncio.Queue()
     verify_pool: asyncio.Queue[RawHttpConnection] = asyncio.Queue()
     opened: list[RawHttpConnection] = []

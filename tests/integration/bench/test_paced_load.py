@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import random
+from typing import Any
 
 import pytest
 
-from bench.mixed_load import IssueBodies, arrival_times, paced_load
+from bench.mixed_load import IssueBodies, Tally, arrival_times, paced_load
 
 pytestmark = pytest.mark.integration
 
@@ -71,61 +72,57 @@ def test_arrivals_are_exactly_the_count_asked_within_the_window() -> None:
     assert 1_350 < sum(1 for t in times if t < 1.0) < 1_650
 
 
-def test_the_rates_offered_are_those_asked_and_every_arrival_is_answered() -> None:
-    async def scenario() -> tuple[dict[str, int], int, int, float]:
-        server = StallingServer(stall=0.0)
+def _against(
+    stall: float, documents: list[bytes], bodies: IssueBodies, **load: Any
+) -> tuple[dict[str, int], Tally]:
+    """``paced_load`` against a :class:`StallingServer` stalling ``stall`` seconds: the
+    requests the server saw by path, and the tally."""
+
+    async def scenario() -> tuple[dict[str, int], Tally]:
+        server = StallingServer(stall)
         base = await server.start()
         try:
-            tally = await paced_load(
-                base,
-                "token",
-                IssueBodies(1, 300, 1),
-                [b'{"document":1}', b'{"document":2}'],
-                issue_docs_per_s=200,
-                verify_per_s=150,
-                seconds=1.0,
-                seed=3,
-                connections=4,
-            )
+            tally = await paced_load(base, "token", bodies, documents, seconds=1.0, **load)
         finally:
             await server.stop()
-        assert len(tally.verify_arrivals) == len(tally.verify_latency)
-        assert 0.0 <= tally.answered_after < 0.5  # the server kept up
-        return server.requests, tally.issue_documents, len(tally.verify_latency), tally.seconds
+        return server.requests, tally
 
-    requests, documents, verified, seconds = asyncio.run(scenario())
-    assert requests["/v1/verify"] == verified == 150
-    assert documents >= 200  # whole requests of 1 to 10 documents, until 200 are offered
-    assert documents - 10 < 200
+    return asyncio.run(scenario())
+
+
+def test_the_rates_offered_are_those_asked_and_every_arrival_is_answered() -> None:
+    requests, tally = _against(
+        0.0,
+        [b'{"document":1}', b'{"document":2}'],
+        IssueBodies(1, 300, 1),
+        issue_docs_per_s=200,
+        verify_per_s=150,
+        seed=3,
+        connections=4,
+    )
+    assert len(tally.verify_arrivals) == len(tally.verify_latency)
+    assert 0.0 <= tally.answered_after < 0.5  # the server kept up
+    assert requests["/v1/verify"] == len(tally.verify_latency) == 150
+    assert tally.issue_documents >= 200  # whole requests of 1 to 10, until 200 are offered
+    assert tally.issue_documents - 10 < 200
     assert requests["/v1/documents"] > 200 / 10
-    assert seconds == 1.0
+    assert tally.seconds == 1.0
 
 
 def test_a_request_that_waited_behind_a_slow_answer_counts_the_wait() -> None:
     """One connection for verifications; the first answer takes 0.3 s. Requests that
     arrived meanwhile were sent late: their latency starts at their arrival, so about a
     third of a second's arrivals show at least the rest of the stall."""
-
-    async def scenario() -> list[float]:
-        server = StallingServer(stall=0.3)
-        base = await server.start()
-        try:
-            tally = await paced_load(
-                base,
-                "token",
-                IssueBodies(1, 10, 1),
-                [b'{"document":1}'],
-                issue_docs_per_s=1,
-                verify_per_s=100,
-                seconds=1.0,
-                seed=5,
-                connections=1,
-            )
-        finally:
-            await server.stop()
-        return tally.verify_latency
-
-    latencies = asyncio.run(scenario())
+    _, tally = _against(
+        0.3,
+        [b'{"document":1}'],
+        IssueBodies(1, 10, 1),
+        issue_docs_per_s=1,
+        verify_per_s=100,
+        seed=5,
+        connections=1,
+    )
+    latencies = tally.verify_latency
     assert len(latencies) == 100
     assert max(latencies) >= 0.3
     # measured from the moment each was sent, all but the first would be near 0

@@ -9,7 +9,7 @@ import re
 import shutil
 import sqlite3
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from typer.testing import CliRunner
@@ -38,28 +38,27 @@ def issued(node: NodeUnderTest, first: int, count: int) -> list[str]:
     return [receipt["id"] for receipt in answer.json()["receipts"]]
 
 
-def outbox(path: Path) -> dict[str, tuple[str, bytes | None]]:
+def _by_id(path: Path, query: str) -> dict[str, tuple[Any, Any]]:
+    """``query``'s rows (an id, then two values) keyed by their id."""
     with sqlite3.connect(path) as db:
-        return {
-            row[0]: (row[1], row[2])
-            for row in db.execute(
-                "SELECT o.id, o.state, b.root FROM outbox o LEFT JOIN batches b "
-                "ON o.batch_id = b.id"
-            )
-        }
+        return {row[0]: (row[1], row[2]) for row in db.execute(query)}
+
+
+def outbox(path: Path) -> dict[str, tuple[str, bytes | None]]:
+    return _by_id(
+        path,
+        "SELECT o.id, o.state, b.root FROM outbox o LEFT JOIN batches b ON o.batch_id = b.id",
+    )
 
 
 def outbox_documents(path: Path) -> dict[str, tuple[bytes, bytes | None]]:
     """Each outbox row's document JSON and wrapped JSON (their tables of their own)."""
-    with sqlite3.connect(path) as db:
-        return {
-            row[0]: (row[1], row[2])
-            for row in db.execute(
-                "SELECT o.id, d.document_json, w.wrapped_json FROM outbox o "
-                "JOIN outbox_documents d ON d.receipt_id = o.id "
-                "LEFT JOIN outbox_wrapped w ON w.receipt_id = o.id"
-            )
-        }
+    return _by_id(
+        path,
+        "SELECT o.id, d.document_json, w.wrapped_json FROM outbox o "
+        "JOIN outbox_documents d ON d.receipt_id = o.id "
+        "LEFT JOIN outbox_wrapped w ON w.receipt_id = o.id",
+    )
 
 
 def stored_contents(path: Path) -> list[Cid]:

@@ -8,8 +8,6 @@ manager has seen committed survives a power cut; only then is the transaction se
 
 from __future__ import annotations
 
-import fcntl
-import os
 import sqlite3
 import threading
 import time
@@ -18,6 +16,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+
+from ledger.process_lock import ProcessLock
 
 
 class TxStatus(StrEnum):
@@ -104,11 +104,8 @@ class Journal:
         self.path = path
         self._clock = clock
         self._lock = threading.RLock()
-        #: one holder of the cross-process lock at a time within this process: a flock
-        #: belongs to the open file, not to the thread that took it
-        self._exclusive = threading.RLock()
-        self._lock_file: int | None = None
-        self._exclusive_depth = 0
+        #: held against every other process that uses the journal (``exclusive``)
+        self._exclusive = ProcessLock(path.with_name(path.name + ".lock"))
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
@@ -118,9 +115,7 @@ class Journal:
     def close(self) -> None:
         with self._lock:
             self._db.close()
-        if self._lock_file is not None:
-            os.close(self._lock_file)
-            self._lock_file = None
+        self._exclusive.close()
 
     @contextmanager
     def exclusive(self) -> Iterator[None]:
@@ -129,19 +124,7 @@ class Journal:
         nonce, signs and journals under it, so two docex processes sending from one
         account (``docex run --api-workers 2``) never take the same nonce."""
         with self._exclusive:
-            if self._lock_file is None:
-                self._lock_file = os.open(
-                    self.path.with_name(self.path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600
-                )
-            if self._exclusive_depth == 0:
-                fcntl.flock(self._lock_file, fcntl.LOCK_EX)
-            self._exclusive_depth += 1
-            try:
-                yield
-            finally:
-                self._exclusive_depth -= 1
-                if self._exclusive_depth == 0:
-                    fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+            yield
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:

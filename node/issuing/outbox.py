@@ -18,7 +18,6 @@ import hashlib
 import json
 import re
 import secrets
-import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -42,6 +41,7 @@ from certificates import DocexError
 from certificates.hashes import HASH_RE
 from certificates.schemas import ValidatedDocument
 from node.db.prepared_writes import PreparedInsert, PreparedWrite
+from node.db.schema import writers_lock
 from node.db.tables import BatchRow as BatchRow
 from node.db.tables import DocumentNumberRow, SubmittedJsonRow, WrappedJsonRow
 from node.db.tables import IdempotencyRow as IdempotencyRow
@@ -318,13 +318,15 @@ class Outbox:
     def __init__(self, engine: Engine, clock: Callable[[], float] = time.time) -> None:
         self._engine = engine
         self._clock = clock
-        #: held by this process's writing transactions, one at a time. SQLite lets one
+        #: held by the writing transactions, one at a time, of this process and of the
+        #: node's other processes (:func:`node.db.schema.writers_lock`). SQLite lets one
         #: connection write at once and makes the others retry in sleeps that grow to
-        #: 100 ms; under mixed load the acceptance writer, the batcher's claims and its
-        #: signed and anchored records waited there (an issue request's insert: 80-100 ms
-        #: on average, a batch's record up to 1.4 s). A lock wakes the next writer as
-        #: soon as one ends. Reentrant: a refused group stores its requests one by one.
-        self._writing = threading.RLock()
+        #: 100 ms; under mixed load the acceptance writers, the batcher's claims and its
+        #: signed and anchored records waited there (in one process an issue request's
+        #: insert took 80-100 ms on average, a batch's record up to 1.4 s). A lock wakes
+        #: the next writer as soon as one ends. Reentrant: a refused group stores its
+        #: requests one by one.
+        self._writing = writers_lock(engine)
 
     @functools.cached_property
     def _writes(self) -> _OutboxWrites:

@@ -17,11 +17,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.pool import NullPool
 
-from ledger.process_lock import ProcessLock
-
 if TYPE_CHECKING:
     from alembic.config import Config
 
+    from ledger.process_lock import ProcessLock
     from ledger.sql_engines import DatabaseLocation
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -156,6 +155,9 @@ def writers_lock(engine: Engine) -> ProcessLock:
     acceptance group's insert waited 46-85 ms at p99 without it and 38-50 ms with it; the
     issue requests' latency did not change measurably: what is left is the holder's own
     time on two saturated cores."""
+    # imported here: the ledger package is heavy, and importing the outbox must not load it
+    from ledger.process_lock import ProcessLock
+
     url = engine.url
     database = url.database
     if url.get_backend_name() != "sqlite" or not database or database == ":memory:":

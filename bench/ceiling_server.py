@@ -7,8 +7,9 @@ body and parse it as JSON, then answer what the node would (``{"valid": true}`` 
 verification, one receipt per document for an issue request). What ``bench.mixed_load``
 measures against it is what this machine, this Python and this server stack allow with
 the same clients; the node's figures are reported as fractions of it. As in the node,
-``POST /v1/verify`` is answered directly, without FastAPI's per-request machinery
-(``node.http.direct_routes``): the ceiling's stack is the one the node's route runs on.
+``POST /v1/verify`` and ``POST /v1/documents`` are answered directly, without FastAPI's
+per-request machinery (``node.http.direct_routes``): the ceiling's stack is the one the
+node's routes run on.
 
 Run: ``python -m bench.ceiling_server PORT`` (binds 127.0.0.1 only).
 """
@@ -35,15 +36,7 @@ def trivial_app() -> FastAPI:
         json.loads(await request.body())
         return Response(b'{"valid":true,"checks":[]}', media_type="application/json")
 
-    app.include_router(router)
-    (route,) = (r for r in router.routes if isinstance(r, APIRoute))
-    app.add_middleware(
-        DirectRoutes,
-        routes=[route],
-        exception_handlers=app.exception_handlers,
-    )
-
-    @app.post("/v1/documents", status_code=202)
+    @router.post("/v1/documents", status_code=202)
     async def issue(request: Request) -> Response:
         documents = json.loads(await request.body())
         receipts = [{"id": f"r{n}"} for n in range(len(documents))]
@@ -52,6 +45,13 @@ def trivial_app() -> FastAPI:
             status_code=202,
             media_type="application/json",
         )
+
+    app.include_router(router)
+    app.add_middleware(
+        DirectRoutes,
+        routes=[(route, route.endpoint) for route in router.routes if isinstance(route, APIRoute)],
+        exception_handlers=app.exception_handlers,
+    )
 
     return app
 

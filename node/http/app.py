@@ -134,9 +134,9 @@ def create_app(
 ) -> FastAPI:
     """The node's ASGI app over ``services`` (built by :mod:`node.runtime` or a test).
 
-    ``direct_routes``: ``POST /v1/verify`` answered without FastAPI's per-request
-    machinery (:mod:`node.http.direct_routes`); False sends it through FastAPI like every
-    other route (the test that compares the two)."""
+    ``direct_routes``: ``POST /v1/verify`` and ``POST /v1/documents`` answered without
+    FastAPI's per-request machinery (:mod:`node.http.direct_routes`); False sends them
+    through FastAPI like every other route (the test that compares the two)."""
     app = FastAPI(
         title=f"docex node ({settings.country})",
         version="1",
@@ -174,7 +174,10 @@ def create_app(
     if direct_routes:
         app.add_middleware(
             DirectRoutes,
-            routes=[_route(verification.router, "/v1/verify")],
+            routes=[
+                (_route(verification.router, "/v1/verify"), verification.verify),
+                (_route(documents.router, "/v1/documents"), documents.issue_documents_directly),
+            ],
             exception_handlers=app.exception_handlers,
         )
     # added last, so outermost: it logs and counts the direct routes' requests too

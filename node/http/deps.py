@@ -9,7 +9,9 @@ client address.
 ============================  ==============================================
 alias                         roles admitted
 ============================  ==============================================
-``Issuer``                    issuer
+``Issuer``                    issuer (``POST /v1/documents`` takes it
+                              with :func:`issuer_directly` on its direct
+                              path, and through FastAPI otherwise)
 ``Addressee``                 customs officer
 ``Admin``                     admin
 ``ReceiptReader``             issuer, auditor, admin
@@ -132,6 +134,21 @@ async def current_principal(
     principal = services.users.authenticate(credentials.credentials)
     if principal is None:
         raise NotAuthenticated("the bearer token is unknown or revoked")
+    return principal
+
+
+def issuer_directly(request: Request, services: NodeServices) -> Principal | None:
+    """``Issuer`` without FastAPI, for a direct route (:mod:`node.http.direct_routes`): the
+    principal behind the request's bearer token (read as ``HTTPBearer`` reads it) when it
+    is a live token of an issuer; None for every other request, which the route then
+    passes on to FastAPI, where ``Issuer`` refuses it (401 or 403) as for any route."""
+    scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        return None
+    principal = services.users.authenticate(token)
+    if principal is None or principal.role is not Role.ISSUER:
+        return None
     return principal
 
 

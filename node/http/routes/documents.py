@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Final
@@ -25,13 +26,16 @@ from node.access.users import Principal
 from node.consortium.member_directory import MemberDirectory
 from node.errors import InvalidIdempotencyKey, NotAuthorised
 from node.http.bodies import read_json_with_files
-from node.http.deps import Issuer, Services
+from node.http.deps import Issuer, Services, issuer_directly, services_of
 from node.issuing.attachments import AttachmentLimits, store_attachments, take_attachments
 from node.issuing.outbox import NewDocument, StoredResponse, fingerprint
+from node.services import NodeServices
 
 router = APIRouter(prefix="/v1", tags=["documents"])
 
 _MAX_KEY_LENGTH: Final = 255
+#: an ``allowance`` as :func:`issue_documents_directly` takes it (others go to FastAPI)
+_PLAIN_NUMBER: Final = re.compile(r"[1-9][0-9]{0,9}")
 
 _REQUEST_BODY: Final[dict[str, Any]] = {
     "required": True,
@@ -217,6 +221,54 @@ async def issue_documents(
             ),
         ),
     ] = 1,
+) -> Response:
+    return await _issue(request, services, principal, idempotency_key, confidential, allowance)
+
+
+async def issue_documents_directly(request: Request) -> Response | None:
+    """:func:`issue_documents` without FastAPI (:mod:`node.http.direct_routes`), for a
+    request FastAPI would admit as it stands: a live issuer's bearer token, parameters as
+    plain as they come (``confidential`` ``true`` or ``false``, ``allowance`` a number in
+    its range, at most one ``Idempotency-Key`` of the length the route allows), each once.
+    Any other request is passed on (None, its body unread) and FastAPI answers it as it
+    did, with its own parsing and its own refusals."""
+    services = services_of(request)
+    parameters = _plain_parameters(request)
+    if parameters is None:
+        return None
+    principal = issuer_directly(request, services)
+    if principal is None:
+        return None
+    return await _issue(request, services, principal, *parameters)
+
+
+def _plain_parameters(request: Request) -> tuple[str | None, bool, int] | None:
+    """(idempotency key, confidential, allowance) when they are in the plain forms
+    :func:`issue_documents_directly` takes; None otherwise."""
+    query = request.query_params.multi_items()
+    names = [name for name, _ in query]
+    if len(set(names)) != len(names) or not set(names) <= {"confidential", "allowance"}:
+        return None
+    values = dict(query)
+    confidential = values.get("confidential", "false")
+    allowance = values.get("allowance", "1")
+    if confidential not in ("true", "false") or _PLAIN_NUMBER.fullmatch(allowance) is None:
+        return None
+    if not 1 <= int(allowance) <= MAX_ALLOWANCE:
+        return None
+    keys = request.headers.getlist("idempotency-key")
+    if len(keys) > 1 or (keys and len(keys[0]) > _MAX_KEY_LENGTH):
+        return None
+    return (keys[0] if keys else None), confidential == "true", int(allowance)
+
+
+async def _issue(
+    request: Request,
+    services: NodeServices,
+    principal: Principal,
+    idempotency_key: str | None,
+    confidential: bool,
+    allowance: int,
 ) -> Response:
     settings = services.settings
     value = await read_json_with_files(

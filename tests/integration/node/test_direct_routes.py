@@ -1,4 +1,5 @@
-"""POST /v1/verify answered directly (node/http/direct_routes.py) answers as FastAPI did.
+"""POST /v1/verify and POST /v1/documents answered directly (node/http/direct_routes.py)
+answer as FastAPI did.
 
 The rule: for every request, the app with the direct route and the app without it give
 the same status, the same body and the same headers that matter (content type,
@@ -14,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from certificates.schemas.samples import sample_document
+from node.access.roles import Role
 from node.http.app import create_app
 
 if TYPE_CHECKING:
@@ -161,3 +163,191 @@ def test_the_direct_app_does_not_go_through_fastapi_for_the_route(
     direct, through_fastapi = _clients(node)
     assert direct.post("/v1/verify", json={"not": "a wrapped document"}).status_code == 200
     assert through_fastapi.post("/v1/verify", json={}).status_code == 500
+
+
+# --- POST /v1/documents ----------------------------------------------------------------
+
+
+def _receipts_as_shape(answer: tuple[Any, ...]) -> tuple[Any, ...]:
+    """An issuing answer with what differs from document to document (receipt ids, the
+    Location naming one) taken out; everything else compared as it is."""
+    status, body, headers = answer
+    if isinstance(body, dict) and "receipts" in body:
+        body = {
+            **body,
+            "receipts": [{**receipt, "id": "-", "url": "-"} for receipt in body["receipts"]],
+        }
+    headers = dict(headers)
+    headers.pop("x-request-id", None)
+    return status, body, headers
+
+
+def _issuing(client: TestClient, node: NodeUnderTest, body: Any, **request: Any) -> Any:
+    headers = {"Content-Type": "application/json", **request.pop("headers", {})}
+    response = client.post(
+        "/v1/documents" + request.pop("query", ""),
+        content=json.dumps(body) if not isinstance(body, bytes) else body,
+        headers=headers,
+        **request,
+    )
+    try:
+        content: Any = response.json()
+    except json.JSONDecodeError:
+        content = response.content
+    return (
+        response.status_code,
+        content,
+        {name: response.headers.get(name) for name in (*_HEADERS, "idempotent-replayed")},
+        "location" in response.headers,
+    )
+
+
+def _renumbered(body: Any) -> Any:
+    """``body``'s documents under other numbers (a number is issued once), the rest the
+    same."""
+    if isinstance(body, list):
+        return [_renumbered(document) for document in body]
+    if isinstance(body, dict) and "certificateNumber" in body:
+        prefix, _, serial = str(body["certificateNumber"]).rpartition("/")
+        return {**body, "certificateNumber": f"{prefix}/9{serial[1:]}"}
+    return body
+
+
+def _stored(node: NodeUnderTest) -> int:
+    return sum(node.services.outbox.count_by_state().values())
+
+
+def test_issuing_answers_the_same_directly_and_through_fastapi(node: NodeUnderTest) -> None:
+    issuer = node.auth("issuer")
+    numbers = iter(range(100, 1000))
+
+    def one() -> Any:
+        return sample_document("coo/1", next(numbers))
+
+    # (what to send, the request besides the body); each app gets documents of its own
+    cases: list[tuple[Any, dict[str, Any]]] = [
+        (one, {"headers": issuer}),  # one document
+        (lambda: [one(), one(), one()], {"headers": issuer}),  # many
+        (one, {"headers": issuer, "query": "?allowance=3"}),
+        (one, {"headers": issuer, "query": "?confidential=false&allowance=1"}),
+        (one, {"headers": issuer, "query": "?confidential=true"}),
+        # forms the direct path passes on: FastAPI's own parsing answers them
+        (one, {"headers": issuer, "query": "?allowance=01"}),
+        (one, {"headers": issuer, "query": "?confidential=yes"}),
+        (one, {"headers": issuer, "query": "?allowance=2&allowance=3"}),
+        (one, {"headers": issuer, "query": "?unknown=1"}),
+        (one, {"headers": {"Authorization": "bearer " + node.tokens["issuer"]}}),
+        # refusals: by FastAPI's parameters, by the access matrix, by the route
+        (one, {"headers": issuer, "query": "?allowance=0"}),
+        (one, {"headers": issuer, "query": "?allowance=abc"}),
+        (one, {"headers": issuer, "query": "?confidential="}),
+        (one, {"headers": {**issuer, "Idempotency-Key": "k" * 256}}),
+        (one, {"headers": {**issuer, "Idempotency-Key": ""}}),
+        (one, {}),
+        (one, {"headers": {"Authorization": "Basic " + node.tokens["issuer"]}}),
+        (one, {"headers": {"Authorization": "Bearer not-a-token"}}),
+        (one, {"headers": node.auth("officer")}),
+        (one, {"headers": node.auth("admin")}),
+        (one, {"headers": node.auth("permit-issuer")}),  # an issuer, not of this type
+        (lambda: {"documentType": "coo/1"}, {"headers": issuer}),  # schema violation
+        (lambda: [], {"headers": issuer}),
+        (lambda: b"{not json", {"headers": issuer}),
+        (lambda: b'{"a": 1, "a": 2}', {"headers": issuer}),
+        (one, {"headers": {**issuer, "Content-Type": "text/plain"}}),
+    ]
+    direct, through_fastapi = _clients(node)
+    statuses = []
+    for make_body, request in cases:
+        body = make_body()
+        expected = _issuing(through_fastapi, node, body, **dict(request))
+        got = _issuing(direct, node, _renumbered(body), **dict(request))
+        assert (
+            _receipts_as_shape(got[:3]) + got[3:] == _receipts_as_shape(expected[:3]) + expected[3:]
+        ), request
+        statuses.append(got[0])
+    assert statuses.count(202) >= 8
+    assert {401, 403, 400, 415, 422} <= set(statuses)
+
+
+def test_an_idempotent_retry_replays_the_same_directly_and_through_fastapi(
+    node: NodeUnderTest,
+) -> None:
+    direct, through_fastapi = _clients(node)
+    answers = []
+    for index, client in enumerate((through_fastapi, direct)):
+        headers = {**node.auth("issuer"), "Idempotency-Key": f"retry-{index}"}
+        body = sample_document("coo/1", 2000 + index)
+        first = _issuing(client, node, body, headers=headers)
+        again = _issuing(client, node, body, headers=headers)
+        other = _issuing(client, node, sample_document("coo/1", 2100 + index), headers=headers)
+        assert first[0] == 202
+        assert again[1] == first[1]  # the same receipts
+        shapes = [_receipts_as_shape(a[:3]) + a[3:] for a in (first, again, other)]
+        # each app its own key (they share the node's database): named in a refusal
+        answers.append(json.loads(json.dumps(shapes).replace(f"retry-{index}", "retry-N")))
+    assert answers[0] == answers[1]
+    assert answers[1][1][2]["idempotent-replayed"] == "true"
+    assert answers[1][2][0] == 422
+
+
+def test_no_one_but_a_live_issuer_gets_a_document_stored_on_the_direct_path(
+    node: NodeUnderTest,
+) -> None:
+    # the rule: whatever the Authorization header, a request the direct path answers 202
+    # comes from a live token of an issuer of the type; every other one stores nothing
+    direct, _ = _clients(node)
+    revoked = node.services.users.add("gone-clerk", Role.ISSUER, ["coo/1"])
+    node.services.users.revoke("gone-clerk")
+    token = node.tokens["issuer"]
+    refused = [
+        {},
+        {"Authorization": ""},
+        {"Authorization": "Bearer"},
+        {"Authorization": "Bearer "},
+        {"Authorization": token},
+        {"Authorization": f"Token {token}"},
+        {"Authorization": f"Bearer {token}x"},
+        {"Authorization": f"Bearer {token[:-1]}"},
+        {"Authorization": f"Bearer {revoked}"},
+        *(
+            {"Authorization": f"Bearer {node.tokens[user]}"}
+            for user in ("officer", "auditor", "admin")
+        ),
+        {"Authorization": f"Bearer {node.tokens['permit-issuer']}"},
+    ]
+    before = _stored(node)
+    for number, headers in enumerate(refused):
+        answer = _issuing(direct, node, sample_document("coo/1", 3000 + number), headers=headers)
+        assert answer[0] in (401, 403), headers
+        assert answer[1]["code"] in ("not-authenticated", "not-authorised"), answer[1]
+    assert _stored(node) == before
+    accepted = _issuing(
+        direct, node, sample_document("coo/1", 3100), headers={"Authorization": f"Bearer  {token} "}
+    )
+    assert accepted[0] == 202  # HTTPBearer's reading: the token stripped of spaces
+    assert _stored(node) == before + 1
+
+
+def test_the_direct_app_issues_without_fastapi_and_passes_the_rest_on(
+    node: NodeUnderTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fastapi.routing import APIRoute
+
+    handled: list[str] = []
+    original = APIRoute.handle
+
+    async def counting(self: APIRoute, *args: Any) -> None:
+        handled.append(self.path)
+        await original(self, *args)
+
+    monkeypatch.setattr(APIRoute, "handle", counting)
+    direct, _ = _clients(node)
+    issuer = node.auth("issuer")
+    assert _issuing(direct, node, sample_document("coo/1", 4000), headers=issuer)[0] == 202
+    assert handled == []
+    # a form the direct path leaves to FastAPI: accepted there
+    answer = _issuing(
+        direct, node, sample_document("coo/1", 4001), headers=issuer, query="?allowance=01"
+    )
+    assert answer[0] == 202
+    assert handled == ["/v1/documents"]

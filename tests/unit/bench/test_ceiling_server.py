@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from bench.ceiling_server import trivial_app
-from node.http.direct_routes import DirectRoutes
 
 
 def test_the_trivial_routes_answer_like_the_node() -> None:
@@ -20,6 +21,13 @@ def test_the_trivial_routes_answer_like_the_node() -> None:
     assert len(issued.json()["receipts"]) == 3
 
 
-def test_verify_is_answered_directly_as_in_the_node() -> None:
-    app = trivial_app()
-    assert any(middleware.cls is DirectRoutes for middleware in app.user_middleware)
+def test_both_routes_are_answered_directly_as_in_the_node(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def refuse(self: APIRoute, *_: object) -> None:
+        raise AssertionError(f"FastAPI handled {self.path}")
+
+    monkeypatch.setattr(APIRoute, "handle", refuse)
+    client = TestClient(trivial_app())
+    assert client.post("/v1/verify", content=b"{}").status_code == 200
+    assert client.post("/v1/documents", content=b"[{}]").status_code == 202

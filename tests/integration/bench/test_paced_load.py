@@ -1,4 +1,4 @@
-"""The mixed-load bench's open-loop window (``bench.mixed_load.paced_load``): it offers
+"""The mixed-load bench's open-loop window (``bench.load_generator.paced_load``): it offers
 exactly the rates asked, whatever the server's answers, and a request's latency counts
 from its arrival (a request that waited behind a slow answer counts the wait), against a
 small HTTP server on loopback that stalls when told to."""
@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bench.mixed_load import IssueBodies, Tally, arrival_times, paced_load
+from bench.load_generator import IssueBodies, Tally, arrival_times, paced_load
 
 pytestmark = pytest.mark.integration
 

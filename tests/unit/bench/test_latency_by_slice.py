@@ -1,8 +1,8 @@
-"""The open-loop window's latency by when requests arrived (bench.mixed_load)."""
+"""The open-loop window's latency by when requests arrived (bench.load_generator)."""
 
 from __future__ import annotations
 
-from bench.mixed_load import Tally, latency_by_slice
+from bench.load_generator import Tally, latency_by_slice
 
 
 def test_each_slice_holds_the_requests_that_arrived_in_it() -> None:

@@ -46,7 +46,8 @@ class Tally:
     #: the arrival time of each latency above, in order (open-loop windows only)
     issue_arrivals: list[float] = field(default_factory=list)
     verify_arrivals: list[float] = field(default_factory=list)
-    #: seconds from the end of the arrivals to the last answer (open-loop windows only)
+    #: seconds from the end of the arrivals' window to the last answer, 0 when it came
+    #: within the window (open-loop windows only)
     answered_after: float = 0.0
 
 
@@ -248,8 +249,9 @@ async def paced_load(
         for connection in opened:
             await connection.__aexit__()
     # rates over the arrival window (every arrival in it was answered); how long after
-    # it the last answer came is the caller's to read (``answered_after``)
-    tally.answered_after = time.perf_counter() - started - seconds
+    # it the last answer came is the caller's to read (``answered_after``): none when
+    # the last arrival, drawn just before the window's end, was answered before it
+    tally.answered_after = max(0.0, time.perf_counter() - started - seconds)
     tally.seconds = seconds
     tally.generator_cpu_seconds = time.process_time() - cpu
     return tally

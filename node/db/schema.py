@@ -158,11 +158,10 @@ def writers_lock(engine: Engine) -> ProcessLock:
     # imported here: the ledger package is heavy, and importing the outbox must not load it
     from ledger.process_lock import ProcessLock
 
-    url = engine.url
-    database = url.database
-    if url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+    database = engine.url.database
+    if engine.url.get_backend_name() != "sqlite" or not database or database == ":memory:":
         return ProcessLock(None)
-    return ProcessLock(Path(database).with_name(Path(database).name + ".lock"))
+    return ProcessLock(Path(database + ".lock"))
 
 
 def database_exists(location: DatabaseLocation) -> bool:

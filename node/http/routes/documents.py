@@ -254,12 +254,11 @@ def _plain_parameters(request: Request) -> tuple[str | None, bool, int] | None:
     allowance = values.get("allowance", "1")
     if confidential not in ("true", "false") or _PLAIN_NUMBER.fullmatch(allowance) is None:
         return None
-    if not 1 <= int(allowance) <= MAX_ALLOWANCE:
-        return None
+    quantity = int(allowance)
     keys = request.headers.getlist("idempotency-key")
-    if len(keys) > 1 or (keys and len(keys[0]) > _MAX_KEY_LENGTH):
+    if quantity > MAX_ALLOWANCE or len(keys) > 1 or (keys and len(keys[0]) > _MAX_KEY_LENGTH):
         return None
-    return (keys[0] if keys else None), confidential == "true", int(allowance)
+    return (keys[0] if keys else None), confidential == "true", quantity
 
 
 async def _issue(

@@ -7,6 +7,8 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from ledger.process_lock import ProcessLock
@@ -45,7 +47,12 @@ def _taker(lock: ProcessLock, taken: threading.Event) -> threading.Thread:
     return thread
 
 
-def test_a_process_holding_the_lock_keeps_another_out_until_it_lets_go(tmp_path: Path) -> None:
+@contextmanager
+def _waiting_behind_another_process(
+    tmp_path: Path,
+) -> Iterator[tuple[subprocess.Popen[str], threading.Event, threading.Thread]]:
+    """Another process holds the lock and a thread here waits to take it: (the other
+    process, set once the thread has it, the thread)."""
     path = tmp_path / "node.sqlite.lock"
     holder = _holder(path)
     lock = ProcessLock(path)
@@ -53,31 +60,28 @@ def test_a_process_holding_the_lock_keeps_another_out_until_it_lets_go(tmp_path:
     try:
         thread = _taker(lock, taken)
         assert not taken.wait(0.3)  # the other process holds it
-        assert holder.stdin is not None
-        holder.stdin.write("done\n")
-        holder.stdin.flush()
-        assert taken.wait(10)
-        thread.join(10)
+        yield holder, taken, thread
     finally:
         holder.kill()
         holder.wait()
         lock.close()
 
 
+def test_a_process_holding_the_lock_keeps_another_out_until_it_lets_go(tmp_path: Path) -> None:
+    with _waiting_behind_another_process(tmp_path) as (holder, taken, thread):
+        assert holder.stdin is not None
+        holder.stdin.write("done\n")
+        holder.stdin.flush()
+        assert taken.wait(10)
+        thread.join(10)
+
+
 def test_a_holder_killed_lets_the_others_in(tmp_path: Path) -> None:
-    path = tmp_path / "node.sqlite.lock"
-    holder = _holder(path)
-    lock = ProcessLock(path)
-    taken = threading.Event()
-    try:
-        thread = _taker(lock, taken)
-        assert not taken.wait(0.3)
+    with _waiting_behind_another_process(tmp_path) as (holder, taken, thread):
         holder.kill()  # SIGKILL: no cleanup of its own
         holder.wait()
         assert taken.wait(10)
         thread.join(10)
-    finally:
-        lock.close()
 
 
 def test_two_locks_on_one_file_in_one_process_exclude_each_other(tmp_path: Path) -> None:

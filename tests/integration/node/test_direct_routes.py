@@ -37,8 +37,8 @@ def _clients(node: NodeUnderTest) -> tuple[TestClient, TestClient]:
     )
 
 
-def _answer(client: TestClient, method: str, path: str, **request: Any) -> tuple[Any, ...]:
-    response = client.request(method, path, **request)
+def _read(response: Any, headers: tuple[str, ...] = _HEADERS) -> tuple[Any, ...]:
+    """What the two apps must agree on: the status, the body, the ``headers`` that matter."""
     try:
         body: Any = response.json()
     except json.JSONDecodeError:
@@ -46,8 +46,12 @@ def _answer(client: TestClient, method: str, path: str, **request: Any) -> tuple
     return (
         response.status_code,
         body,
-        {name: response.headers.get(name) for name in _HEADERS},
+        {name: response.headers.get(name) for name in headers},
     )
+
+
+def _answer(client: TestClient, method: str, path: str, **request: Any) -> tuple[Any, ...]:
+    return _read(client.request(method, path, **request))
 
 
 def _wrapped(node: NodeUnderTest) -> dict[str, Any]:
@@ -182,7 +186,7 @@ def _receipts_as_shape(answer: tuple[Any, ...]) -> tuple[Any, ...]:
     return status, body, headers
 
 
-def _issuing(client: TestClient, node: NodeUnderTest, body: Any, **request: Any) -> Any:
+def _issuing(client: TestClient, body: Any, **request: Any) -> Any:
     headers = {"Content-Type": "application/json", **request.pop("headers", {})}
     response = client.post(
         "/v1/documents" + request.pop("query", ""),
@@ -190,16 +194,7 @@ def _issuing(client: TestClient, node: NodeUnderTest, body: Any, **request: Any)
         headers=headers,
         **request,
     )
-    try:
-        content: Any = response.json()
-    except json.JSONDecodeError:
-        content = response.content
-    return (
-        response.status_code,
-        content,
-        {name: response.headers.get(name) for name in (*_HEADERS, "idempotent-replayed")},
-        "location" in response.headers,
-    )
+    return (*_read(response, (*_HEADERS, "idempotent-replayed")), "location" in response.headers)
 
 
 def _renumbered(body: Any) -> Any:
@@ -259,8 +254,8 @@ def test_issuing_answers_the_same_directly_and_through_fastapi(node: NodeUnderTe
     statuses = []
     for make_body, request in cases:
         body = make_body()
-        expected = _issuing(through_fastapi, node, body, **dict(request))
-        got = _issuing(direct, node, _renumbered(body), **dict(request))
+        expected = _issuing(through_fastapi, body, **dict(request))
+        got = _issuing(direct, _renumbered(body), **dict(request))
         assert (
             _receipts_as_shape(got[:3]) + got[3:] == _receipts_as_shape(expected[:3]) + expected[3:]
         ), request
@@ -277,9 +272,9 @@ def test_an_idempotent_retry_replays_the_same_directly_and_through_fastapi(
     for index, client in enumerate((through_fastapi, direct)):
         headers = {**node.auth("issuer"), "Idempotency-Key": f"retry-{index}"}
         body = sample_document("coo/1", 2000 + index)
-        first = _issuing(client, node, body, headers=headers)
-        again = _issuing(client, node, body, headers=headers)
-        other = _issuing(client, node, sample_document("coo/1", 2100 + index), headers=headers)
+        first = _issuing(client, body, headers=headers)
+        again = _issuing(client, body, headers=headers)
+        other = _issuing(client, sample_document("coo/1", 2100 + index), headers=headers)
         assert first[0] == 202
         assert again[1] == first[1]  # the same receipts
         shapes = [_receipts_as_shape(a[:3]) + a[3:] for a in (first, again, other)]
@@ -317,12 +312,12 @@ def test_no_one_but_a_live_issuer_gets_a_document_stored_on_the_direct_path(
     ]
     before = _stored(node)
     for number, headers in enumerate(refused):
-        answer = _issuing(direct, node, sample_document("coo/1", 3000 + number), headers=headers)
+        answer = _issuing(direct, sample_document("coo/1", 3000 + number), headers=headers)
         assert answer[0] in (401, 403), headers
         assert answer[1]["code"] in ("not-authenticated", "not-authorised"), answer[1]
     assert _stored(node) == before
     accepted = _issuing(
-        direct, node, sample_document("coo/1", 3100), headers={"Authorization": f"Bearer  {token} "}
+        direct, sample_document("coo/1", 3100), headers={"Authorization": f"Bearer  {token} "}
     )
     assert accepted[0] == 202  # HTTPBearer's reading: the token stripped of spaces
     assert _stored(node) == before + 1
@@ -343,11 +338,9 @@ def test_the_direct_app_issues_without_fastapi_and_passes_the_rest_on(
     monkeypatch.setattr(APIRoute, "handle", counting)
     direct, _ = _clients(node)
     issuer = node.auth("issuer")
-    assert _issuing(direct, node, sample_document("coo/1", 4000), headers=issuer)[0] == 202
+    assert _issuing(direct, sample_document("coo/1", 4000), headers=issuer)[0] == 202
     assert handled == []
     # a form the direct path leaves to FastAPI: accepted there
-    answer = _issuing(
-        direct, node, sample_document("coo/1", 4001), headers=issuer, query="?allowance=01"
-    )
+    answer = _issuing(direct, sample_document("coo/1", 4001), headers=issuer, query="?allowance=01")
     assert answer[0] == 202
     assert handled == ["/v1/documents"]
